@@ -1,0 +1,4 @@
+import type { Command } from "commander";
+
+/** Each subcommand module registers itself on the `wva` program here, one line per module. */
+export const commandModules: Array<(program: Command) => void> = [];

