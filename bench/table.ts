@@ -8,7 +8,9 @@ export interface BenchTable {
 /** Prints a table as GitHub-flavoured Markdown. */
 export function printTable(table: BenchTable): void {
   const cells = table.rows.map((r) => r.map((c) => (typeof c === "number" ? formatNumber(c) : c)));
-  const widths = table.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => String(r[i] ?? "").length)));
+  const widths = table.columns.map((c, i) =>
+    Math.max(c.length, ...cells.map((r) => String(r[i] ?? "").length)),
+  );
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
   console.log(`\n### ${table.title}\n`);
   console.log(line(table.columns));

@@ -17,7 +17,10 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
 function commit() {
   if (process.env.WVA_COMMIT) return process.env.WVA_COMMIT;
   try {
-    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], { cwd: root, stdio: ["ignore", "pipe", "ignore"] })
+    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "ignore"],
+    })
       .toString()
       .trim();
   } catch {

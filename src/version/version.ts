@@ -45,7 +45,10 @@ export function versionInfo(): VersionInfo {
   if (cached) return cached;
   const here = dirname(fileURLToPath(import.meta.url));
   const root = findPackageRoot(here);
-  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { name: string; version: string };
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
   const stampFile = join(root, "dist", "build-info.json");
   let commit: string;
   let buildDate: string;

@@ -28,7 +28,12 @@ export function findPrometheus(): string | undefined {
  * Returns the tool path, or skips the test with a clear message when it is missing outside CI.
  * In CI (CI=true) a missing tool throws, so the run fails loudly.
  */
-export function requireTool(t: TestContext, name: string, path: string | undefined, install: string): string | undefined {
+export function requireTool(
+  t: TestContext,
+  name: string,
+  path: string | undefined,
+  install: string,
+): string | undefined {
   if (path) return path;
   const message = `${name} not found; install it with: ${install}`;
   if (inCI) throw new Error(message);
