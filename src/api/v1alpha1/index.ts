@@ -1,0 +1,4 @@
+export * from "./constants.js";
+export * from "./types.js";
+export * from "./crd.js";
+export type { JSONSchemaProps, Static } from "./schema-builder.js";
