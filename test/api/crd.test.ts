@@ -75,6 +75,19 @@ describe("VariantAutoscaling CRD", () => {
         assert.ok(!(banned in n), `${p} uses ${banned}`);
       }
       for (const r of n.required ?? []) assert.ok(n.properties?.[r], `${p}: required ${r} is not a property`);
+      if (n["x-kubernetes-list-type"] === "map") {
+        // list-map keys must be scalar properties of object items that are required or defaulted
+        assert.equal(n.items?.type, "object", `${p}: list-map items must be objects`);
+        for (const key of n["x-kubernetes-list-map-keys"] ?? []) {
+          const prop = n.items?.properties?.[key];
+          assert.ok(prop && ["string", "integer", "boolean"].includes(prop.type), `${p}: bad map key ${key}`);
+          assert.ok(
+            n.items?.required?.includes(key) || prop.default !== undefined,
+            `${p}: key ${key} optional`,
+          );
+        }
+      }
+      if (n["x-kubernetes-map-type"]) assert.equal(n.type, "object", `${p}: map-type on a non-object`);
     });
     assert.ok(nodes > 20);
     assert.deepEqual(schema.properties?.metadata, { type: "object" });
