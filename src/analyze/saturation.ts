@@ -16,12 +16,18 @@ export interface AnalyzeOptions {
   namespace: string;
   /** Time of the analysis (epoch ms); pure code never reads the clock itself. */
   now: number;
-  /** Variant states of the group: accelerator and cost of each analysed variant come from here. */
+  /**
+   * Variant states of the group: accelerator and cost of each analysed variant come from here, and
+   * when given, metrics of pods whose variant is not listed are ignored.
+   */
   variants?: readonly VariantState[];
 }
 
 interface VariantAcc {
   variant: string;
+  state: VariantState | undefined;
+  /** Metrics of a variant that is not in the variant states. */
+  ignored: boolean;
   replicaCount: number;
   nonSaturatedCount: number;
   sumSpareKv: number;
@@ -43,15 +49,22 @@ export function analyzeSaturation(
   config: SaturationConfig,
   opts: AnalyzeOptions,
 ): ModelAnalysis {
-  const byVariant = new Map<string, VariantAcc>();
+  const states = opts.variants;
+  // Variants per model are few: arrays with a last-hit cache beat Maps here (fewer allocations).
+  const accs: VariantAcc[] = [];
+  let last: VariantAcc | undefined;
   let n = 0;
   let sumKv = 0;
   let sumQueue = 0;
+  let total = 0;
   for (const r of replicas) {
-    let acc = byVariant.get(r.variant);
+    let acc = last !== undefined && last.variant === r.variant ? last : findByVariant(accs, r.variant);
     if (acc === undefined) {
+      const state = states === undefined ? undefined : findState(states, r.variant);
       acc = {
         variant: r.variant,
+        state,
+        ignored: states !== undefined && state === undefined,
         replicaCount: 0,
         nonSaturatedCount: 0,
         sumSpareKv: 0,
@@ -60,8 +73,11 @@ export function analyzeSaturation(
         maxQueue: 0,
         saturated: [],
       };
-      byVariant.set(r.variant, acc);
+      accs.push(acc);
     }
+    last = acc;
+    if (acc.ignored) continue;
+    total++;
     acc.replicaCount++;
     if (r.kvCacheUsage > acc.maxKv) acc.maxKv = r.kvCacheUsage;
     if (r.queueLength > acc.maxQueue) acc.maxQueue = r.queueLength;
@@ -81,12 +97,10 @@ export function analyzeSaturation(
     }
   }
 
-  const info = new Map<string, VariantState>();
-  for (const v of opts.variants ?? []) info.set(v.name, v);
-
   const variants: VariantAnalysis[] = [];
-  for (const acc of byVariant.values()) {
-    const state = info.get(acc.variant);
+  for (const acc of accs) {
+    if (acc.ignored) continue;
+    const state = acc.state;
     variants.push({
       variant: acc.variant,
       accelerator: state?.accelerator ?? "",
@@ -104,7 +118,6 @@ export function analyzeSaturation(
 
   const avgSpareKv = n > 0 ? sumKv / n : 0;
   const avgSpareQueue = n > 0 ? sumQueue / n : 0;
-  const total = replicas.length;
 
   let scaleUp = false;
   let scaleUpReason = "no replica metrics";
@@ -140,6 +153,16 @@ export function analyzeSaturation(
     variants,
     analyzedAt: opts.now,
   };
+}
+
+function findByVariant(accs: VariantAcc[], variant: string): VariantAcc | undefined {
+  for (const a of accs) if (a.variant === variant) return a;
+  return undefined;
+}
+
+function findState(states: readonly VariantState[], name: string): VariantState | undefined {
+  for (const s of states) if (s.name === name) return s;
+  return undefined;
 }
 
 /**

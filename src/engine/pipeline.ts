@@ -51,9 +51,11 @@ export interface ModelResult {
  * step-by-step record. The GPU limiter is global and runs afterwards (see {@link decideCycle}).
  */
 export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult {
-  const known = new Set(input.variants.map((v) => v.name));
-  const replicas = input.replicas.filter((r) => known.has(r.variant));
-  const analysis = analyzeSaturation(replicas, input.config, {
+  return decideModelStages(input, opts, true);
+}
+
+function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
+  const analysis = analyzeSaturation(input.replicas, input.config, {
     modelID: input.modelID,
     namespace: input.namespace,
     now: opts.now,
@@ -64,11 +66,9 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
     transitionTimeoutMs: opts.transitionTimeoutMs,
     state: opts.state,
   });
-  const byName = new Map(input.variants.map((v) => [v.name, v]));
-  const spare = new Map(analysis.variants.map((v) => [v.variant, v.avgSpareKv]));
 
   const decisions: Decision[] = t.targets.map((vt) => {
-    const s = byName.get(vt.variant)!;
+    const s = input.variants.find((v) => v.name === vt.variant)!;
     return {
       variantName: s.name,
       namespace: input.namespace,
@@ -82,7 +82,7 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
       targetReplicas: vt.target,
       originalTargetReplicas: vt.target,
       desiredReplicas: s.desired,
-      spareCapacity: spare.get(s.name) ?? 0,
+      spareCapacity: analysis.variants.find((v) => v.variant === s.name)?.avgSpareKv ?? 0,
       metricsAvailable: vt.analysed,
       wasLimited: false,
       limitedBy: "",
@@ -123,7 +123,7 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
       });
     });
   }
-  for (const d of decisions) d.reason = summarizeReason(d);
+  if (summarize) for (const d of decisions) d.reason = summarizeReason(d);
 
   return {
     result: {
@@ -163,19 +163,21 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   const prev = opts.state?.firstSeen ?? {};
   const firstSeen: Record<string, number> = {};
   const models: ModelDecisions[] = [];
+  const limit = input.enableLimiter && input.gpuInventory !== undefined;
   const sorted = [...input.models].sort(
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
   );
   for (const m of sorted) {
     const key = `${m.modelID}|${m.namespace}`;
     const own: TransitionState = { firstSeen: key in prev ? { [key]: prev[key] } : {} };
-    const r = decideModel(m, { ...opts, state: own });
+    // with the limiter, reasons are summarised once after it ran
+    const r = decideModelStages(m, { ...opts, state: own }, !limit);
     if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
     models.push(r.result);
   }
-  if (input.enableLimiter && input.gpuInventory !== undefined) {
+  if (limit) {
     const all = models.flatMap((m) => m.decisions);
-    applyGpuLimiter(all, input.gpuInventory);
+    applyGpuLimiter(all, input.gpuInventory!);
     for (const d of all) d.reason = summarizeReason(d);
   }
   return { models, state: { firstSeen } };

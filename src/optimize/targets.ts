@@ -62,9 +62,21 @@ export function calculateTargets(
 ): TargetResult {
   const timeout = opts.transitionTimeoutMs ?? DEFAULT_TRANSITION_TIMEOUT_MS;
   const key = modelKey(analysis.modelID, analysis.namespace);
-  const firstSeen = { ...(opts.state?.firstSeen ?? {}) };
+  // Copy-on-write: the caller's state is never modified, and is returned as is when nothing changed.
+  const prevSeen = opts.state?.firstSeen ?? {};
+  let firstSeen = prevSeen;
+  const setSeen = (value: number | undefined) => {
+    if (firstSeen[key] === value) return;
+    if (value === undefined && !(key in firstSeen)) return;
+    firstSeen = { ...prevSeen };
+    if (value === undefined) delete firstSeen[key];
+    else firstSeen[key] = value;
+  };
   const sorted = [...states].sort((a, b) => compareNames(a.name, b.name));
-  const analysed = new Map(analysis.variants.map((v) => [v.variant, v]));
+  const analysed = {
+    get: (name: string) => analysis.variants.find((v) => v.variant === name),
+    has: (name: string) => analysis.variants.some((v) => v.variant === name),
+  };
 
   const keep = (s: VariantState, reason: string): VariantTarget => ({
     variant: s.name,
@@ -76,13 +88,13 @@ export function calculateTargets(
   });
 
   if (analysis.totalReplicas === 0) {
-    delete firstSeen[key];
+    setSeen(undefined);
     return {
       targets: sorted.map((s) => keep(s, "no replica metrics for the model; keeping current replicas")),
       inTransition: false,
       transitionReleased: false,
       transitionReasons: [],
-      state: { firstSeen },
+      state: firstSeen === prevSeen && opts.state !== undefined ? opts.state : { firstSeen },
     };
   }
 
@@ -101,12 +113,12 @@ export function calculateTargets(
   let since: number | undefined;
   if (inTransition) {
     since = firstSeen[key] ?? opts.now;
-    firstSeen[key] = since;
+    setSeen(since);
     released = timeout > 0 && opts.now - since >= timeout;
   } else {
-    delete firstSeen[key];
+    setSeen(undefined);
   }
-  const state = { firstSeen };
+  const state = firstSeen === prevSeen && opts.state !== undefined ? opts.state : { firstSeen };
   const transitionText = reasons.join(", ");
 
   const noMetrics = "no replica metrics for this variant; keeping current replicas";
