@@ -1,0 +1,9 @@
+// Public surface of metrics collection.
+export * from "./types.js";
+export { escapePromQLValue } from "./escape.js";
+export * from "./queries.js";
+export { ResultCache, cacheKey, DEFAULT_CACHE_TTL_MS } from "./cache.js";
+export * from "./freshness.js";
+export * from "./prometheus/config.js";
+export { PrometheusSource, type PrometheusSourceOptions } from "./prometheus/source.js";
+export { parseQueryResponse } from "./prometheus/parse.js";
