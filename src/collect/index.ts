@@ -7,3 +7,14 @@ export * from "./freshness.js";
 export * from "./prometheus/config.js";
 export { PrometheusSource, type PrometheusSourceOptions } from "./prometheus/source.js";
 export { parseQueryResponse } from "./prometheus/parse.js";
+export * from "./cluster.js";
+export * from "./collector.js";
+export {
+  PodScrapingSource,
+  StaticTargets,
+  ALL_METRICS_QUERY,
+  type ScrapeTarget,
+  type ScrapeTargetLister,
+  type PodScrapingSourceOptions,
+} from "./podscrape/source.js";
+export { parseExposition, type ExpositionSample } from "./podscrape/exposition.js";
