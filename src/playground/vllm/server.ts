@@ -123,10 +123,19 @@ export class VllmEmulator {
     onToken?: (index: number, tMs: number) => void,
   ): { id: number; done: Promise<CompletedRequest> } {
     this.advance();
-    let id = 0;
-    const done = new Promise<CompletedRequest>((resolve, reject) => {
-      id = this.engine.submit({ inputTokens, outputTokens }, { onToken, onDone: resolve, onError: reject });
+    let resolve!: (c: CompletedRequest) => void;
+    let reject!: (e: Error) => void;
+    const done = new Promise<CompletedRequest>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    // throws EngineError synchronously (before any response is written) when the request is refused
+    const id = this.engine.submit(
+      { inputTokens, outputTokens },
+      { onToken, onDone: resolve, onError: reject },
+    );
+    // callers that drop `done` must not turn a shutdown into an unhandled rejection
+    done.catch(() => undefined);
     this.schedule();
     return { id, done };
   }
