@@ -45,7 +45,7 @@ describe("pod-scraping source", () => {
   let protectedUrl = "";
   let server: http.Server;
   before(async () => {
-    for (const pod of ["pod-a", "pod-b"]) {
+    for (let i = 0; i < 2; i++) {
       const e = new VllmEmulator({
         model: "llama",
         timeMode: "virtual",
