@@ -82,6 +82,11 @@ describe("metrics collection against a real Prometheus", () => {
       const r = await promQuery(prom!.url, "timestamp(vllm:kv_cache_usage_perc)");
       return r.length === 3 && r.every((s) => Number(s.value[1]) * 1000 > frozenAt + 100);
     }, "a scrape after the freeze");
+    // increase() needs two samples in its window
+    await until(async () => {
+      const r = await promQuery(prom!.url, "count_over_time(vllm:request_success_total[10m])");
+      return r.length === 3 && r.every((s) => Number(s.value[1]) >= 2);
+    }, "two samples of every counter");
   });
 
   after(async () => {
