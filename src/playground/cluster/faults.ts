@@ -39,7 +39,7 @@ export interface RandomFaults {
 export class Faults {
   private rules: Array<FaultRule & { left: number }> = [];
   private random: Required<RandomFaults> = { delayShare: 0, delayMs: 0, failShare: 0, failCode: 500 };
-  private readonly watchClosers = new Set<() => void>();
+  private readonly watchClosers = new Set<(abrupt: boolean) => void>();
   /** Requests answered by an injected fault so far. */
   injected = 0;
 
@@ -53,10 +53,14 @@ export class Faults {
     this.random = { ...this.random, ...r };
   }
 
-  /** Closes every open watch connection (clients then resume with their last resourceVersion). */
-  dropWatches(): number {
+  /**
+   * Closes every open watch connection; clients then resume with their last resourceVersion.
+   * By default the stream ends cleanly (as when the API server ends a watch); with `abrupt` the
+   * socket is destroyed mid-stream (as when a connection breaks) and clients see an error.
+   */
+  dropWatches(options: { abrupt?: boolean } = {}): number {
     const n = this.watchClosers.size;
-    for (const close of [...this.watchClosers]) close();
+    for (const close of [...this.watchClosers]) close(options.abrupt ?? false);
     return n;
   }
 
@@ -71,7 +75,7 @@ export class Faults {
   }
 
   /** @internal registers an open watch's close function. */
-  trackWatch(close: () => void): () => void {
+  trackWatch(close: (abrupt: boolean) => void): () => void {
     this.watchClosers.add(close);
     return () => this.watchClosers.delete(close);
   }

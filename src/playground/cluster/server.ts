@@ -192,7 +192,7 @@ export class ApiServer {
 
   async close(): Promise<void> {
     if (!this.server) return;
-    this.o.faults.dropWatches();
+    this.o.faults.dropWatches({ abrupt: true });
     const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
     await closed;
@@ -519,8 +519,9 @@ export class ApiServer {
       res.flushHeaders();
       headerSent = true;
     }
-    untrack = this.o.faults.trackWatch(() => {
-      // an abrupt close, as when a connection drops
+    untrack = this.o.faults.trackWatch((abrupt) => {
+      if (!abrupt) return end();
+      // as when a connection breaks: no terminating chunk
       ended = true;
       handle.stop();
       for (const tm of timers) clearTimeout(tm);
