@@ -122,6 +122,12 @@ async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise
 }
 
 function parseBody(text: string, contentType: string): unknown {
+  if (/protobuf|cbor/.test(contentType))
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the emulator accepts JSON and YAML request bodies only, not ${contentType.split(";")[0]}: use kubectl apply -f for built-in kinds`,
+    );
   if (text.trim() === "") return undefined;
   try {
     if (/yaml/.test(contentType)) return parseYaml(text);
