@@ -1,4 +1,5 @@
 import type { StatusCause } from "./errors.js";
+import { withDefaults } from "./hpa.js";
 import { fromLabelSelectorObject, matchesLabels } from "./selectors.js";
 import { isObject, type KObject } from "./util.js";
 
@@ -79,28 +80,6 @@ function validateWorkload(obj: KObject): StatusCause[] {
   return out;
 }
 
-const defaultScaleUp = () => ({
-  stabilizationWindowSeconds: 0,
-  selectPolicy: "Max",
-  policies: [
-    { type: "Pods", value: 4, periodSeconds: 15 },
-    { type: "Percent", value: 100, periodSeconds: 15 },
-  ],
-});
-const defaultScaleDown = () => ({
-  stabilizationWindowSeconds: 300,
-  selectPolicy: "Max",
-  policies: [{ type: "Percent", value: 100, periodSeconds: 15 }],
-});
-
-/** Fills the autoscaling/v2 behavior defaults (also used by the HPA controller when it is absent). */
-export function defaultBehavior(behavior: unknown): Record<string, Record<string, unknown>> {
-  const b = isObject(behavior) ? behavior : {};
-  const up = { ...defaultScaleUp(), ...(isObject(b.scaleUp) ? b.scaleUp : {}) };
-  const down = { ...defaultScaleDown(), ...(isObject(b.scaleDown) ? b.scaleDown : {}) };
-  return { scaleUp: up, scaleDown: down };
-}
-
 export const kindHooks: Record<string, KindHooks> = {
   "/pods": {
     resetStatusOnCreate: true,
@@ -136,7 +115,7 @@ export const kindHooks: Record<string, KindHooks> = {
     defaults(obj) {
       const spec = (obj.spec ??= {});
       spec.minReplicas ??= 1;
-      if (spec.behavior !== undefined) spec.behavior = defaultBehavior(spec.behavior);
+      if (spec.behavior !== undefined) spec.behavior = withDefaults(spec.behavior as never);
     },
     validate(obj) {
       const spec = obj.spec ?? {};

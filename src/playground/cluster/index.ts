@@ -5,11 +5,13 @@ import { join } from "node:path";
 import { ClusterApi } from "./api.js";
 import { Authz, defaultIdentities, type IdentityTable } from "./auth.js";
 import { GarbageCollector } from "./controllers/gc.js";
+import { HpaController } from "./controllers/hpa.js";
 import { Kubelet, type PodHooks } from "./controllers/kubelet.js";
 import { WorkloadController } from "./controllers/workload.js";
 import { Faults } from "./faults.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { nodeObjects, parseNodeSpec, type NodeGroup } from "./nodes.js";
+import type { ExternalMetricsProvider } from "./metrics.js";
 import { ApiServer } from "./server.js";
 import type { KObject } from "./util.js";
 
@@ -38,6 +40,8 @@ export interface ClusterOptions extends PodHooks {
   bookmarkIntervalMs?: number;
   /** Longest watch when the client sends no timeoutSeconds (s, default 1800). */
   maxWatchSeconds?: number;
+  /** HPA controller: sync period (ms, default 15000) and the external metrics provider. */
+  hpa?: { syncPeriodMs?: number; provider?: ExternalMetricsProvider; tolerance?: number; now?: () => number };
   /** Log sink for controller errors (default: silent). */
   log?: (message: string) => void;
 }
@@ -53,6 +57,8 @@ export interface RunningCluster {
   store: ClusterApi;
   faults: Faults;
   authz: Authz;
+  /** The HPA controller: `syncAll()` runs one sync now; `setProvider()` swaps the metrics source. */
+  hpa: { syncAll(): Promise<void>; setProvider(p: ExternalMetricsProvider | undefined): void };
   /** Free `nvidia.com/gpu` per node name. */
   freeGpus(): Map<string, number>;
   /** Adds nodes (SPEC or groups) while running. */
@@ -107,6 +113,16 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     },
     onError,
   );
+  const hpa = new HpaController(
+    api,
+    {
+      syncPeriodMs: opts.hpa?.syncPeriodMs ?? 15_000,
+      provider: opts.hpa?.provider,
+      tolerance: opts.hpa?.tolerance,
+      now: opts.hpa?.now,
+    },
+    onError,
+  );
   const server = new ApiServer({
     api,
     faults,
@@ -133,11 +149,13 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     store: api,
     faults,
     authz,
+    hpa: { syncAll: () => hpa.syncAll(), setProvider: (p) => hpa.setProvider(p) },
     freeGpus: () => kubelet.freeGpus(),
     addNodes: (spec) => addNodes(spec),
     async stop() {
       if (stopped) return;
       stopped = true;
+      hpa.stop();
       workload.stop();
       gc.stop();
       await kubelet.stop();
@@ -155,3 +173,10 @@ export type { FaultRule, RandomFaults } from "./faults.js";
 export type { IdentityTable, Identity, AccessRule } from "./auth.js";
 export type { KObject } from "./util.js";
 export type { PodHooks } from "./controllers/kubelet.js";
+export {
+  StaticMetricsProvider,
+  ScrapeMetricsProvider,
+  parsePrometheusText,
+  type ExternalMetricsProvider,
+} from "./metrics.js";
+export * as hpaAlgorithm from "./hpa.js";
