@@ -13,6 +13,7 @@ import { writeKubeconfig } from "./kubeconfig.js";
 import { nodeObjects, parseNodeSpec, type NodeGroup } from "./nodes.js";
 import type { ExternalMetricsProvider } from "./metrics.js";
 import { ApiServer } from "./server.js";
+import { generateCertificates } from "./tls.js";
 import type { KObject } from "./util.js";
 
 export interface ClusterOptions extends PodHooks {
@@ -28,6 +29,8 @@ export interface ClusterOptions extends PodHooks {
   podStartupDelayMs?: number;
   /** First two octets of pod IPs (default `127.1`; all of 127.0.0.0/8 is loopback on Linux). */
   podIPPrefix?: string;
+  /** Serve HTTPS with a generated CA (default false: plain HTTP on loopback). */
+  https?: boolean;
   /** Bearer token written to the kubeconfig (default: random). */
   token?: string;
   /** Identity table for TokenReview/SubjectAccessReview (default: the admin token may do everything). */
@@ -51,6 +54,8 @@ export interface RunningCluster {
   /** Base URL, e.g. `http://127.0.0.1:43121`. */
   url: string;
   kubeconfigPath: string;
+  /** PEM of the generated CA when serving HTTPS. */
+  caPem?: string;
   /** Bearer token of the admin identity (also in the kubeconfig). */
   token: string;
   /** The API semantics layer; use it to read or write objects without HTTP. */
@@ -123,7 +128,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     },
     onError,
   );
+  const certs = opts.https ? generateCertificates() : undefined;
   const server = new ApiServer({
+    tls: certs ? { key: certs.keyPem, cert: certs.certPem } : undefined,
     api,
     faults,
     authz,
@@ -139,13 +146,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     tempDir = mkdtempSync(join(tmpdir(), "wva-cluster-"));
     kubeconfigPath = join(tempDir, "kubeconfig");
   }
-  writeKubeconfig(kubeconfigPath, { server: url, token });
+  writeKubeconfig(kubeconfigPath, { server: url, token, caPem: certs?.caPem });
 
   let stopped = false;
   return {
     url,
     kubeconfigPath,
     token,
+    caPem: certs?.caPem,
     store: api,
     faults,
     authz,
