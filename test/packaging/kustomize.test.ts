@@ -3,7 +3,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { rbacRequirements } from "../../src/controller/rbac-requirements.js";
+import { startCluster } from "../../src/playground/cluster/index.js";
 // @ts-expect-error plain ESM script without type declarations
 import { splitImage } from "../../scripts/kustomize-render.mjs";
 import {
@@ -177,6 +180,68 @@ describe("kustomize manifests (real kubectl kustomize)", () => {
       assert.equal(run("git", ["status", "--porcelain", "config/"]).stdout, before);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("make deploy / make undeploy with the real kubectl against the playground API emulator", async (t) => {
+    const kubectl = kubectlBin(t);
+    if (!kubectl) return;
+    // The emulator (src/playground/cluster) serves the Kubernetes API on 127.0.0.1; it is not a real
+    // cluster, but kubectl talks to it as to one: discovery, OpenAPI validation, create and delete.
+    const cluster = await startCluster({ namespaces: ["llm-inference"] });
+    const exec = promisify(execFile);
+    const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
+    try {
+      const deploy = await exec(
+        "make",
+        ["--no-print-directory", "deploy", `KUBECTL=${kubectl}`, "IMG=localhost:5000/wva:e2e"],
+        {
+          cwd: root,
+          env,
+        },
+      );
+      assert.match(deploy.stdout, /deployment\.apps\/workload-variant-autoscaler-controller-manager created/);
+      assert.match(
+        deploy.stdout,
+        /customresourcedefinition\.apiextensions\.k8s\.io\/variantautoscalings\.llmd\.ai created/,
+      );
+      const image = await exec(
+        kubectl,
+        [
+          "get",
+          "deployment",
+          "-n",
+          NAMESPACE,
+          "workload-variant-autoscaler-controller-manager",
+          "-o",
+          "jsonpath={.spec.template.spec.containers[0].image}",
+        ],
+        { env },
+      );
+      assert.equal(image.stdout, "localhost:5000/wva:e2e");
+      const roles = await exec(kubectl, ["get", "clusterroles", "-o", "name"], { env });
+      assert.match(
+        roles.stdout,
+        /clusterrole\.rbac\.authorization\.k8s\.io\/workload-variant-autoscaler-manager-role/,
+      );
+      // A VariantAutoscaling sample is accepted by the installed CRD.
+      const va = await exec(
+        kubectl,
+        ["apply", "-f", join(root, "config/samples/variantautoscaling-with-accelerator.yaml")],
+        { env },
+      );
+      assert.match(va.stdout, /variantautoscaling\.llmd\.ai\/llama-8b-h100 created/);
+      await exec(
+        "make",
+        ["--no-print-directory", "undeploy", `KUBECTL=${kubectl}`, "ignore-not-found=true"],
+        { cwd: root, env },
+      );
+      const ns = await exec(kubectl, ["get", "namespaces", "-o", "name"], { env });
+      assert.doesNotMatch(ns.stdout, /workload-variant-autoscaler-system/);
+      const crds = await exec(kubectl, ["get", "crd", "-o", "name"], { env });
+      assert.doesNotMatch(crds.stdout, /variantautoscalings/);
+    } finally {
+      await cluster.stop();
     }
   });
 });
