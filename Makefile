@@ -34,7 +34,7 @@ fmt: ## Format the code (Prettier, ESLint --fix)
 	npm run fmt
 
 .PHONY: manifests
-manifests: ## Regenerate the CRD in config/crd/bases and the Helm chart from the TypeScript API
+manifests: ## Regenerate the CRDs, the controller RBAC (chart + config/rbac) and the CRD reference
 	npm run manifests
 
 .PHONY: bench
