@@ -15,7 +15,7 @@ import {
   validatePrometheusConfig,
 } from "../../src/collect/prometheus/config.js";
 import { parseQueryResponse } from "../../src/collect/prometheus/parse.js";
-import { PrometheusSource } from "../../src/collect/prometheus/source.js";
+import { PrometheusSource, prometheusSourceFromSettings } from "../../src/collect/prometheus/source.js";
 import { QueryName } from "../../src/collect/queries.js";
 
 const vector = (samples: Array<[Record<string, string>, string]>) =>
@@ -357,5 +357,21 @@ describe("Prometheus source", () => {
       () => new PrometheusSource({ config: { baseURL: "http://prom.example:9090" } }),
       /must be https/,
     );
+  });
+
+  it("builds from env or ConfigMap settings, naming what is missing or wrong", () => {
+    assert.throws(() => prometheusSourceFromSettings({}, {}), /no Prometheus configuration found/);
+    assert.throws(
+      () => prometheusSourceFromSettings({ PROMETHEUS_BASE_URL: "http://prom:9090" }),
+      /PROMETHEUS_BASE_URL: scheme must be https/,
+    );
+    const s = prometheusSourceFromSettings({
+      PROMETHEUS_BASE_URL: "http://prom:9090",
+      PROMETHEUS_ALLOW_HTTP: "true",
+    });
+    assert.equal(s.name, "prometheus");
+    s.close();
+    const cm = prometheusSourceFromSettings({}, { PROMETHEUS_BASE_URL: "http://127.0.0.1:9090" });
+    cm.close();
   });
 });

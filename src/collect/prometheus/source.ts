@@ -197,3 +197,15 @@ export class PrometheusSource implements MetricsSource {
     this.agent.destroy();
   }
 }
+
+/**
+ * Builds the Prometheus source from the environment (when `PROMETHEUS_BASE_URL` is set there) or the main
+ * ConfigMap's keys, validating the settings. Throws PrometheusConfigError with the offending field.
+ */
+export function prometheusSourceFromSettings(
+  env: SettingsMap = process.env,
+  configMap?: SettingsMap,
+  options: Omit<PrometheusSourceOptions, "config"> = {},
+): PrometheusSource {
+  return new PrometheusSource({ ...options, config: resolvePrometheusConfig(env, configMap) });
+}
