@@ -9,8 +9,10 @@ import type { Clock, MetricResult, MetricsSource, QueryParams, MetricValue } fro
 import {
   createAgent,
   resolveBearerToken,
+  resolvePrometheusConfig,
   validatePrometheusConfig,
   type PrometheusConfig,
+  type SettingsMap,
 } from "./config.js";
 import { parseQueryResponse, PrometheusResponseError } from "./parse.js";
 
