@@ -7,8 +7,10 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ResultCache, cacheKey } from "../../src/collect/cache.js";
 import { freshnessStatus, isStale } from "../../src/collect/freshness.js";
+import { loadPrometheusConfig } from "../../src/config/main.js";
 import {
   PrometheusConfigError,
+  fromLoadedSettings,
   isLoopbackHost,
   resolveBearerToken,
   resolvePrometheusConfig,
@@ -190,6 +192,22 @@ describe("Prometheus connection settings", () => {
       () => validatePrometheusConfig({ baseURL: "https://p", tokenPath: join(dir, "nope") }),
       /PROMETHEUS_TOKEN_PATH/,
     );
+  });
+
+  it("settings loaded by the configuration module convert into the source's config", () => {
+    const loaded = loadPrometheusConfig({
+      env: {
+        PROMETHEUS_BASE_URL: "https://prom:9090",
+        PROMETHEUS_SERVER_NAME: "prom.internal",
+        PROMETHEUS_TOKEN_PATH: "/t",
+      },
+    });
+    const cfg = fromLoadedSettings(loaded, { PROMETHEUS_ALLOW_HTTP: "true" });
+    assert.equal(cfg.baseURL, "https://prom:9090");
+    assert.equal(cfg.serverName, "prom.internal");
+    assert.equal(cfg.tokenPath, "/t");
+    assert.equal(cfg.caCertPath, undefined);
+    assert.equal(cfg.allowHttp, true);
   });
 
   it("the token file is read once and trimmed; a direct token wins", () => {
