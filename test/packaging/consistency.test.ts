@@ -131,13 +131,19 @@ describe("HPA and KEDA samples", () => {
     if (!kubectl) return;
     const r = run(kubectl, ["kustomize", "config/samples"]);
     assert.equal(r.status, 0, r.stderr);
-    const objs = parseManifests(r.stdout).filter((o) => o.apiVersion !== "llmd.ai/v1alpha1");
+    const objs = parseManifests(r.stdout)
+      .filter((o) => o.apiVersion !== "llmd.ai/v1alpha1")
+      .concat(
+        parseManifests(
+          readFileSync(join(root, "config/samples/integrations/keda-scaledobject.yaml"), "utf8"),
+        ),
+      );
     assert.deepEqual(objs.map((o) => o.kind).sort(), ["HorizontalPodAutoscaler", "ScaledObject"]);
     await validateAll(objs);
   });
 
   test("the ScaledObject follows wva_desired_replicas of a sample VA and scales that VA's Deployment", () => {
-    const so = parse(readFileSync(join(root, "config/samples/keda-scaledobject.yaml"), "utf8"));
+    const so = parse(readFileSync(join(root, "config/samples/integrations/keda-scaledobject.yaml"), "utf8"));
     const trigger = so.spec.triggers[0];
     assert.equal(trigger.type, "prometheus");
     const m = /^max\(wva_desired_replicas\{variant_name="([^"]+)",exported_namespace="([^"]+)"\}\)$/.exec(
@@ -154,7 +160,9 @@ describe("HPA and KEDA samples", () => {
   });
 
   test("the prometheus-adapter rule exposes wva_desired_replicas with the labels the HPAs select on", () => {
-    const values = parse(readFileSync(join(root, "config/samples/prometheus-adapter-values.yaml"), "utf8"));
+    const values = parse(
+      readFileSync(join(root, "config/samples/integrations/prometheus-adapter-values.yaml"), "utf8"),
+    );
     const [rule] = values.rules.external;
     assert.match(rule.seriesQuery, /^wva_desired_replicas\{/);
     assert.equal(rule.name.as, "wva_desired_replicas");
