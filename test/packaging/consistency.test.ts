@@ -6,9 +6,6 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { parseManagerArgs } from "../../src/config/manager-flags.js";
-import { loadMainConfig } from "../../src/config/main.js";
-import { parseSaturationConfigMap } from "../../src/config/saturation.js";
-import { parseScaleToZeroConfigMap } from "../../src/config/scale-to-zero.js";
 import { generatedFiles } from "../../scripts/generated-files.js";
 import { find, helmBin, helmTemplate, kubectlBin, one, root, run, type Any } from "./helpers.js";
 import { parseManifests, validateAll, type K8sObject } from "./k8s-schema.js";
@@ -34,53 +31,6 @@ describe("packaging consistency", () => {
     }
     const off = parseManagerArgs(managerArgs(helmTemplate(helm, ["--set", "metrics.enabled=false"])));
     assert.equal(off.flags.metricsBindAddress, "0");
-  });
-
-  test("the chart's ConfigMaps and env load through the controller's configuration loaders", (t) => {
-    const helm = helmBin(t);
-    if (!helm) return;
-    const objs = helmTemplate(helm, [
-      "--set",
-      [
-        "prometheus.baseURL=https://prom.example:9090",
-        "prometheus.tls.existingCAConfigMap=ca",
-        "reconcileInterval=30s",
-        "scaleToZero.enabled=true",
-        "scaleToZero.retentionPeriod=15m",
-        "scaleToZero.models.llama.modelID=meta/llama-3.1-8b",
-        "scaleToZero.models.llama.enabled=false",
-        "saturation.overrides.granite.modelID=ibm/granite-13b",
-        "saturation.overrides.granite.kvCacheThreshold=0.75",
-        "gpuNodeSelector=wva.llmd.ai/shard=a",
-      ].join(","),
-    ]);
-    const dep = one(objs, "Deployment") as Any;
-    const env: Record<string, string> = {};
-    for (const e of dep.spec.template.spec.containers[0].env)
-      if (e.value !== undefined) env[e.name] = e.value;
-    const main = one(objs, "ConfigMap", env.CONFIG_MAP_NAME) as Any;
-    const cfg = loadMainConfig({ env, configMap: main.data });
-    assert.deepEqual(cfg.warnings, []);
-    assert.equal(cfg.prometheus.baseURL, "https://prom.example:9090");
-    assert.equal(cfg.prometheus.caCertPath, "/etc/wva/prometheus-ca/ca.crt");
-    assert.equal(cfg.globalOptIntervalMs, 30_000);
-    assert.equal(cfg.scaleToZeroEnabled, true);
-    assert.equal(cfg.nodeSelector, "wva.llmd.ai/shard=a");
-    assert.equal(cfg.infra.leaderElectionID, "72dd1cf1.llm-d.ai");
-    const sat = parseSaturationConfigMap(
-      (one(objs, "ConfigMap", env.SATURATION_CONFIG_MAP_NAME) as Any).data,
-    );
-    assert.deepEqual(sat.errors, []);
-    assert.deepEqual(sat.warnings, []);
-    assert.equal(sat.default?.kvCacheThreshold, 0.8);
-    assert.equal(sat.overrides[0].modelID, "ibm/granite-13b");
-    const stz = parseScaleToZeroConfigMap(
-      (one(objs, "ConfigMap", "wva-model-scale-to-zero-config") as Any).data,
-    );
-    assert.deepEqual(stz.errors, []);
-    assert.equal(stz.default?.enableScaleToZero, true);
-    assert.equal(stz.default?.retentionPeriod, "15m");
-    assert.equal(stz.byModel.get("meta/llama-3.1-8b")?.enableScaleToZero, false);
   });
 
   test("the kustomize manager args are valid manager flags", (t) => {
@@ -181,15 +131,19 @@ describe("HPA and KEDA samples", () => {
     if (!kubectl) return;
     const r = run(kubectl, ["kustomize", "config/samples"]);
     assert.equal(r.status, 0, r.stderr);
-    const objs = parseManifests(r.stdout).filter((o) => o.apiVersion !== "llmd.ai/v1alpha1");
-    // The ScaledObject needs KEDA's CRD, so it stays out of the samples kustomization.
-    objs.push(...parseManifests(readFileSync(join(root, "config/samples/keda/scaledobject.yaml"), "utf8")));
+    const objs = parseManifests(r.stdout)
+      .filter((o) => o.apiVersion !== "llmd.ai/v1alpha1")
+      .concat(
+        parseManifests(
+          readFileSync(join(root, "config/samples/integrations/keda-scaledobject.yaml"), "utf8"),
+        ),
+      );
     assert.deepEqual(objs.map((o) => o.kind).sort(), ["HorizontalPodAutoscaler", "ScaledObject"]);
     await validateAll(objs);
   });
 
   test("the ScaledObject follows wva_desired_replicas of a sample VA and scales that VA's Deployment", () => {
-    const so = parse(readFileSync(join(root, "config/samples/keda/scaledobject.yaml"), "utf8"));
+    const so = parse(readFileSync(join(root, "config/samples/integrations/keda-scaledobject.yaml"), "utf8"));
     const trigger = so.spec.triggers[0];
     assert.equal(trigger.type, "prometheus");
     const m = /^max\(wva_desired_replicas\{variant_name="([^"]+)",exported_namespace="([^"]+)"\}\)$/.exec(
@@ -206,7 +160,9 @@ describe("HPA and KEDA samples", () => {
   });
 
   test("the prometheus-adapter rule exposes wva_desired_replicas with the labels the HPAs select on", () => {
-    const values = parse(readFileSync(join(root, "config/samples/prometheus-adapter/values.yaml"), "utf8"));
+    const values = parse(
+      readFileSync(join(root, "config/samples/integrations/prometheus-adapter-values.yaml"), "utf8"),
+    );
     const [rule] = values.rules.external;
     assert.match(rule.seriesQuery, /^wva_desired_replicas\{/);
     assert.equal(rule.name.as, "wva_desired_replicas");
