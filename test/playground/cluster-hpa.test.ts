@@ -11,7 +11,14 @@ import {
   withDefaults,
   type Behavior,
 } from "../../src/playground/cluster/hpa.js";
-import { StaticMetricsProvider, startCluster } from "../../src/playground/cluster/index.js";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Gauge, Registry } from "prom-client";
+import {
+  ScrapeMetricsProvider,
+  StaticMetricsProvider,
+  startCluster,
+} from "../../src/playground/cluster/index.js";
 import { deployment, waitFor } from "./cluster-fixtures.js";
 
 const s = (sec: number) => sec * 1000;
@@ -272,6 +279,74 @@ describe("HPA controller in the emulator", () => {
       assert.equal(api.get(dt, "default", "llama").spec?.replicas, 1);
     } finally {
       await cluster.stop();
+    }
+  });
+});
+
+describe("HPA controller reading a Prometheus metrics endpoint", () => {
+  it("scales by wva_desired_replicas scraped from a prom-client registry, as prometheus-adapter would serve it", async () => {
+    const registry = new Registry();
+    const gauge = new Gauge({
+      name: "wva_desired_replicas",
+      help: "desired replicas",
+      labelNames: ["variant_name", "namespace", "accelerator_type"],
+      registers: [registry],
+    });
+    gauge.set({ variant_name: "qwen", namespace: "default", accelerator_type: "H100" }, 2);
+    gauge.set({ variant_name: "other", namespace: "default", accelerator_type: "A100" }, 7);
+    const server = createServer((_req, res) => {
+      void registry.metrics().then((text) => {
+        res.writeHead(200, { "Content-Type": registry.contentType });
+        res.end(text);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    const port = (server.address() as AddressInfo).port;
+    const cluster = await startCluster({
+      podStartupDelayMs: 10,
+      hpa: {
+        syncPeriodMs: 3_600_000,
+        provider: new ScrapeMetricsProvider(`http://127.0.0.1:${port}/metrics`),
+      },
+    });
+    try {
+      const api = cluster.store;
+      api.create(api.typeFor("apps/v1", "Deployment"), deployment("qwen", 1));
+      api.create(api.typeFor("autoscaling/v2", "HorizontalPodAutoscaler"), {
+        metadata: { name: "qwen", namespace: "default" },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "qwen" },
+          minReplicas: 1,
+          maxReplicas: 10,
+          metrics: [
+            {
+              type: "External",
+              external: {
+                metric: {
+                  name: "wva_desired_replicas",
+                  selector: { matchLabels: { variant_name: "qwen", exported_namespace: "default" } },
+                },
+                target: { type: "AverageValue", averageValue: "1" },
+              },
+            },
+          ],
+        },
+      });
+      const dt = api.typeFor("apps/v1", "Deployment");
+      await cluster.hpa.syncAll();
+      assert.equal(api.get(dt, "default", "qwen").spec?.replicas, 2);
+      gauge.set({ variant_name: "qwen", namespace: "default", accelerator_type: "H100" }, 5);
+      await cluster.hpa.syncAll();
+      assert.equal(api.get(dt, "default", "qwen").spec?.replicas, 5);
+      const h = api.get(api.typeFor("autoscaling/v2", "HorizontalPodAutoscaler"), "default", "qwen");
+      assert.deepEqual(
+        (h.status?.currentMetrics as Array<{ external: { current: unknown } }>)[0].external.current,
+        { averageValue: "2500m" },
+        "5 over the 2 replicas it had when it decided",
+      );
+    } finally {
+      await cluster.stop();
+      server.close();
     }
   });
 });

@@ -217,7 +217,7 @@ export class ClusterApi {
     return this.objects.list(this.key(t), t.namespaced ? namespace : undefined);
   }
 
-  list(t: ResourceType, opts: ListOptions = {}): ListResult {
+  list(t: ResourceType, opts: ListOptions = {}, copy = true): ListResult {
     const labels = parseLabelSelector(opts.labelSelector);
     const fields = parseFieldSelector(opts.fieldSelector);
     const rv = this.objects.currentRV();
@@ -251,12 +251,8 @@ export class ClusterApi {
       out.push(o);
       last = k;
     }
-    const items = out.map((o) => {
-      const c = clone(o);
-      c.apiVersion = groupVersion(t);
-      c.kind = t.kind;
-      return c;
-    });
+    // without `copy` the items share nested objects with the store (the server only serializes them)
+    const items = out.map((o) => ({ ...(copy ? clone(o) : o), apiVersion: groupVersion(t), kind: t.kind }));
     const res: ListResult = { items, resourceVersion: String(rv) };
     if (remaining > 0 && last !== undefined) {
       res.continue = Buffer.from(JSON.stringify({ start: last, rv })).toString("base64url");

@@ -340,13 +340,17 @@ export class ApiServer {
     if (!p.name) {
       switch (method) {
         case "GET": {
-          const list = api.list(t, {
-            namespace: ns,
-            labelSelector: q.get("labelSelector"),
-            fieldSelector: q.get("fieldSelector"),
-            limit: q.get("limit") ? Number(q.get("limit")) : undefined,
-            continue: q.get("continue") ?? undefined,
-          } as never);
+          const list = api.list(
+            t,
+            {
+              namespace: ns,
+              labelSelector: q.get("labelSelector"),
+              fieldSelector: q.get("fieldSelector"),
+              limit: q.get("limit") ? Number(q.get("limit")) : undefined,
+              continue: q.get("continue") ?? undefined,
+            } as never,
+            false,
+          );
           const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
           if (list.continue) listMeta.continue = list.continue;
           if (list.remainingItemCount !== undefined) listMeta.remainingItemCount = list.remainingItemCount;

@@ -91,36 +91,46 @@ export class HpaController {
     }
   }
 
-  private async proposal(
+  /** Reads every External metric first, so the decision and the scale write happen without a gap. */
+  private async readMetrics(
     h: KObject,
-    current: number,
-    readyPods: number,
-  ): Promise<{ replicas?: number; metrics: unknown[]; error?: string }> {
+  ): Promise<{ totals: Array<{ ext: Record<string, unknown>; total: number }>; error?: string }> {
     const ns = h.metadata!.namespace!;
-    const tolerance = this.o.tolerance ?? DEFAULT_TOLERANCE;
-    let best: number | undefined;
-    const metrics: unknown[] = [];
+    const totals: Array<{ ext: Record<string, unknown>; total: number }> = [];
     for (const m of (h.spec?.metrics as Array<Record<string, unknown>>) ?? []) {
       if (m.type !== "External" || !isObject(m.external))
         return {
-          metrics,
+          totals,
           error: `metric type ${String(m.type)} is not supported by the emulator (External only)`,
         };
       const ext = m.external as Record<string, unknown>;
       const name = String(getPath(ext, "metric.name") ?? "");
       const selector =
         (getPath(ext, "metric.selector.matchLabels") as Record<string, string> | undefined) ?? {};
-      if (!this.o.provider) return { metrics, error: "no external metrics provider is configured" };
-      let values: number[];
+      if (!this.o.provider) return { totals, error: "no external metrics provider is configured" };
       try {
-        values = await this.o.provider.getExternalMetric(ns, name, selector);
+        const values = await this.o.provider.getExternalMetric(ns, name, selector);
+        totals.push({ ext, total: values.reduce((a, v) => a + v, 0) });
       } catch (err) {
         return {
-          metrics,
+          totals,
           error: `unable to get external metric ${ns}/${name}: ${err instanceof Error ? err.message : String(err)}`,
         };
       }
-      const total = values.reduce((a, v) => a + v, 0);
+    }
+    return { totals };
+  }
+
+  private proposal(
+    read: { totals: Array<{ ext: Record<string, unknown>; total: number }>; error?: string },
+    current: number,
+    readyPods: number,
+  ): { replicas?: number; metrics: unknown[]; error?: string } {
+    const tolerance = this.o.tolerance ?? DEFAULT_TOLERANCE;
+    let best: number | undefined;
+    const metrics: unknown[] = [];
+    if (read.error) return { metrics, error: read.error };
+    for (const { ext, total } of read.totals) {
       const target = (isObject(ext.target) ? ext.target : {}) as Record<string, unknown>;
       let replicas: number;
       if (target.type === "AverageValue") {
@@ -151,6 +161,8 @@ export class HpaController {
     const name = h.metadata!.name!;
     const ref = (h.spec?.scaleTargetRef ?? {}) as Record<string, string>;
     const key = `${ns}/${name}/${h.metadata!.uid}`;
+    const read = await this.readMetrics(h);
+    if (!this.api.peek(this.ht, ns, name)) return;
     const mem = this.memory.get(key) ?? newMemory();
     this.memory.set(key, mem);
     const conditions: Array<Record<string, unknown>> = [];
@@ -189,7 +201,7 @@ export class HpaController {
     const min = Number(h.spec?.minReplicas ?? 1);
     const max = Number(h.spec?.maxReplicas ?? 1);
     const behavior = withDefaults(h.spec?.behavior as never);
-    const p = await this.proposal(h, current, readyPods);
+    const p = this.proposal(read, current, readyPods);
     const now = (this.o.now ?? Date.now)();
     const d: Decision = decide({
       specReplicas,

@@ -166,6 +166,16 @@ export class WorkloadController {
         this.api.update(this.rt, c, ns, { name: c.metadata!.name });
       }
     }
+    const rev = current.metadata?.annotations?.["deployment.kubernetes.io/revision"];
+    const latest = this.api.peek(this.dt, ns, name);
+    if (rev && latest && latest.metadata?.annotations?.["deployment.kubernetes.io/revision"] !== rev) {
+      const c = clone(latest);
+      c.metadata!.annotations = {
+        ...(c.metadata!.annotations ?? {}),
+        "deployment.kubernetes.io/revision": rev,
+      };
+      this.api.update(this.dt, c, ns, { name });
+    }
     this.writeDeploymentStatus(ns, name, current, this.owned(this.rt, ns, uid));
   }
 
