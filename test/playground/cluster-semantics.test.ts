@@ -321,6 +321,42 @@ describe("playground cluster: API semantics", () => {
     assert.ok(cluster.faults.injected >= 4);
   });
 
+  it("a pod created with spec.nodeName skips the scheduler but still gets an IP and becomes Ready", async () => {
+    const api = cluster.store;
+    const pt = api.typeFor("v1", "Pod");
+    api.create(
+      pt,
+      {
+        metadata: { name: "pinned" },
+        spec: { nodeName: "gpu-h100-0", containers: [{ name: "c", image: "i" }] },
+      },
+      "default",
+    );
+    const ready = await waitFor(() => {
+      const p = api.get(pt, "default", "pinned");
+      return (p.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some(
+        (c) => c.type === "Ready" && c.status === "True",
+      )
+        ? p
+        : undefined;
+    }, "pinned pod ready");
+    assert.equal(ready.spec?.nodeName, "gpu-h100-0");
+    assert.match(String(ready.status?.podIP), /^127\.1\./);
+    api.create(
+      pt,
+      {
+        metadata: { name: "lost" },
+        spec: { nodeName: "no-such-node", containers: [{ name: "c", image: "i" }] },
+      },
+      "default",
+    );
+    await waitFor(
+      () => api.get(pt, "default", "lost").status?.conditions !== undefined,
+      "lost pod condition",
+    );
+    assert.equal(api.get(pt, "default", "lost").status?.phase, "Pending");
+  });
+
   it("pods get their own loopback IP and onPodStarted can listen on it; stopped pods are reported", async () => {
     const started: string[] = [];
     const stopped: string[] = [];

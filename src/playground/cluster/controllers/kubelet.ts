@@ -189,7 +189,8 @@ export class Kubelet {
     const pod = this.api.peek(this.pt, ns, name);
     if (!pod || !isActivePod(pod)) return;
     const uid = pod.metadata!.uid!;
-    if (!pod.spec?.nodeName) return this.schedule(pod);
+    if (!pod.spec?.nodeName || (!pod.status?.podIP && !this.starting.has(uid) && !this.started.has(uid)))
+      return this.schedule(pod);
     if (pod.status?.phase === "Pending" && !this.starting.has(uid) && !this.started.has(uid)) this.start(pod);
   }
 
@@ -197,7 +198,11 @@ export class Kubelet {
     const need = podGpus(pod);
     const nodes = this.api.peekList(this.nt).filter((n) => nodeReady(n) && !n.spec?.unschedulable);
     const free = this.freeGpus();
-    const fits = nodes.filter((n) => nodeMatches(pod, n) && (free.get(n.metadata!.name!) ?? 0) >= need);
+    // a pod created with spec.nodeName set skips the scheduler, like a pod bound by hand
+    const preset = pod.spec?.nodeName as string | undefined;
+    const fits = preset
+      ? nodes.filter((n) => n.metadata!.name === preset)
+      : nodes.filter((n) => nodeMatches(pod, n) && (free.get(n.metadata!.name!) ?? 0) >= need);
     const conditions = ((pod.status?.conditions as Array<Record<string, unknown>>) ?? []).filter(
       (c) => c.type !== "PodScheduled",
     );
