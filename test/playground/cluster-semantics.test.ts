@@ -357,6 +357,92 @@ describe("playground cluster: API semantics", () => {
     assert.equal(api.get(pt, "default", "lost").status?.phase, "Pending");
   });
 
+  it("invalid CRDs and HPAs are rejected with the field named", () => {
+    const api = cluster.store;
+    const crdType = api.typeFor("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    const bad = {
+      metadata: { name: "wrong.example.com" },
+      spec: {
+        group: "example.com",
+        scope: "Galaxy",
+        names: { kind: "Thing", plural: "things" },
+        versions: [
+          { name: "v1", served: true, storage: false, schema: { openAPIV3Schema: { type: "object" } } },
+          {
+            name: "v2",
+            served: true,
+            storage: false,
+            schema: { openAPIV3Schema: { type: "object", properties: { a: { type: "nonsense" } } } },
+          },
+        ],
+      },
+    };
+    assert.throws(
+      () => api.create(crdType, bad),
+      (e: unknown) => {
+        assert.ok(e instanceof ApiError && e.code === 422);
+        const fields = (e.details?.causes ?? []).map((c) => c.field);
+        assert.deepEqual(fields.sort(), [
+          "metadata.name",
+          "spec.scope",
+          "spec.versions",
+          "spec.versions[1].schema.openAPIV3Schema",
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => api.create(crdType, { metadata: { name: "x" }, spec: { scope: "Namespaced" } }),
+      /spec.group: Required value/,
+    );
+    const hpaType = api.typeFor("autoscaling/v2", "HorizontalPodAutoscaler");
+    assert.throws(
+      () =>
+        api.create(hpaType, { metadata: { name: "h" }, spec: { minReplicas: 5, maxReplicas: 2 } }, "default"),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        /spec.scaleTargetRef: Required value/.test(e.message) &&
+        /spec.minReplicas/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        api.create(
+          hpaType,
+          {
+            metadata: { name: "h" },
+            spec: { scaleTargetRef: { kind: "Deployment", name: "x" }, maxReplicas: 0 },
+          },
+          "default",
+        ),
+      /spec.maxReplicas: Invalid value: 0: must be greater than 0/,
+    );
+  });
+
+  it("a failing onPodStarted hook fails the pod with StartError", async () => {
+    const c = await startCluster({
+      podStartupDelayMs: 10,
+      onPodStarted: async () => {
+        throw new Error("model not found");
+      },
+    });
+    try {
+      const pt = c.store.typeFor("v1", "Pod");
+      c.store.create(
+        pt,
+        { metadata: { name: "doomed" }, spec: { containers: [{ name: "c", image: "i" }] } },
+        "default",
+      );
+      const failed = await waitFor(() => {
+        const p = c.store.get(pt, "default", "doomed");
+        return p.status?.phase === "Failed" ? p : undefined;
+      }, "failed pod");
+      assert.equal(failed.status?.reason, "StartError");
+      assert.equal(failed.status?.message, "model not found");
+    } finally {
+      await c.stop();
+    }
+  });
+
   it("pods get their own loopback IP and onPodStarted can listen on it; stopped pods are reported", async () => {
     const started: string[] = [];
     const stopped: string[] = [];
