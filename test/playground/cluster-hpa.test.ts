@@ -277,6 +277,15 @@ describe("HPA controller in the emulator", () => {
       provider.set("wva_desired_replicas", { variant_name: "llama", namespace: "default" }, 1);
       await cluster.hpa.syncAll();
       assert.equal(api.get(dt, "default", "llama").spec?.replicas, 1);
+      const rescales = api
+        .list(api.typeFor("v1", "Event"), { namespace: "default", fieldSelector: "reason=SuccessfulRescale" })
+        .items.map((e) => e.message);
+      // events are listed by name (random suffix), so compare as sets
+      assert.deepEqual(rescales.sort(), [
+        "New size: 1; reason: All metrics below target",
+        "New size: 3; reason: external metric above target",
+        "New size: 4; reason: external metric above target",
+      ]);
     } finally {
       await cluster.stop();
     }

@@ -2,6 +2,7 @@ import type { ClusterApi } from "../api.js";
 import type { ResourceType } from "../resources.js";
 import { fromLabelSelectorObject, matchesLabels } from "../selectors.js";
 import { clone, getPath, isObject, timestamp, type KObject } from "../util.js";
+import { recordEvent } from "./events.js";
 import { nsName, splitKey, WorkQueue } from "./queue.js";
 import { isActivePod } from "./workload.js";
 
@@ -217,6 +218,7 @@ export class Kubelet {
         (c) => c.type === "PodScheduled",
       );
       if (prev?.status === "False" && prev.message === message) return;
+      recordEvent(this.api, pod, "Warning", "FailedScheduling", message, "default-scheduler");
       this.writeStatus(pod, {
         ...(pod.status ?? {}),
         phase: "Pending",
