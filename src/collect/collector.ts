@@ -103,20 +103,27 @@ export class ReplicaMetricsCollector {
       const names = COLLECTOR_QUERIES.map(batchQueryName);
       const batch = await this.opts.source.refresh(names);
       this.lastQueryCount = names.length;
+      // index each batch result once by model group instead of filtering it per group
+      const index = new Map<string, Map<string, MetricValue[]>>();
+      for (const q of COLLECTOR_QUERIES) {
+        const byGroup = new Map<string, MetricValue[]>();
+        for (const v of batch.get(batchQueryName(q))?.values ?? []) {
+          const k = groupKey(v.labels.model_name ?? "", v.labels.namespace ?? "");
+          const list = byGroup.get(k);
+          if (list) list.push(v);
+          else byGroup.set(k, [v]);
+        }
+        index.set(q, byGroup);
+      }
       for (const g of groups) {
+        const key = groupKey(g.modelID, g.namespace);
         const sliced: Results = new Map();
         for (const q of COLLECTOR_QUERIES) {
           const r = batch.get(batchQueryName(q));
           if (!r) continue;
-          sliced.set(q, {
-            ...r,
-            queryName: q,
-            values: r.values.filter(
-              (v) => v.labels.namespace === g.namespace && v.labels.model_name === g.modelID,
-            ),
-          });
+          sliced.set(q, { ...r, queryName: q, values: index.get(q)?.get(key) ?? [] });
         }
-        out.set(groupKey(g.modelID, g.namespace), await this.build(g, sliced));
+        out.set(key, await this.build(g, sliced));
       }
       return out;
     }

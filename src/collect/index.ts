@@ -5,7 +5,11 @@ export * from "./queries.js";
 export { ResultCache, cacheKey, DEFAULT_CACHE_TTL_MS } from "./cache.js";
 export * from "./freshness.js";
 export * from "./prometheus/config.js";
-export { PrometheusSource, type PrometheusSourceOptions } from "./prometheus/source.js";
+export {
+  PrometheusSource,
+  prometheusSourceFromSettings,
+  type PrometheusSourceOptions,
+} from "./prometheus/source.js";
 export { parseQueryResponse } from "./prometheus/parse.js";
 export * from "./cluster.js";
 export * from "./collector.js";

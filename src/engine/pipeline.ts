@@ -161,7 +161,9 @@ export interface CycleResult {
  */
 export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult {
   const prev = opts.state?.firstSeen ?? {};
+  const prevDecisions = opts.state?.decisions ?? {};
   const firstSeen: Record<string, number> = {};
+  const decisions: Record<string, string> = {};
   const models: ModelDecisions[] = [];
   const limit = input.enableLimiter && input.gpuInventory !== undefined;
   const sorted = [...input.models].sort(
@@ -169,10 +171,14 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   );
   for (const m of sorted) {
     const key = `${m.modelID}|${m.namespace}`;
-    const own: TransitionState = { firstSeen: key in prev ? { [key]: prev[key] } : {} };
+    const own: TransitionState = {
+      firstSeen: key in prev ? { [key]: prev[key] } : {},
+      decisions: key in prevDecisions ? { [key]: prevDecisions[key] } : {},
+    };
     // with the limiter, reasons are summarised once after it ran
     const r = decideModelStages(m, { ...opts, state: own }, !limit);
     if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
+    if (r.state.decisions !== undefined && key in r.state.decisions) decisions[key] = r.state.decisions[key];
     models.push(r.result);
   }
   if (limit) {
@@ -180,7 +186,7 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
     applyGpuLimiter(all, input.gpuInventory!);
     for (const d of all) d.reason = summarizeReason(d);
   }
-  return { models, state: { firstSeen } };
+  return { models, state: { firstSeen, decisions } };
 }
 
 /** One-line reason of a decision: the action, then what each stage that mattered said. */

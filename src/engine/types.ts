@@ -171,10 +171,15 @@ export interface ModelDecisions {
  */
 export interface TransitionState {
   firstSeen: Record<string, number>;
+  /**
+   * Per model group, the pending decisions (`variant=desired`, …) the transition started with. A new
+   * decision (another desired value) starts a new transition, so the bound restarts.
+   */
+  decisions?: Record<string, string>;
 }
 
 export function emptyTransitionState(): TransitionState {
-  return { firstSeen: {} };
+  return { firstSeen: {}, decisions: {} };
 }
 
 /** Shipped defaults of the saturation `default` entry. */

@@ -93,8 +93,11 @@ export function usedGpus(decisions: readonly Decision[]): Record<string, number>
 export function applyGpuLimiter(decisions: Decision[], limits: Record<string, number>): void {
   const inventory = new GpuInventory(limits, usedGpus(decisions));
   const allocator = inventory.createAllocator();
+  // only scale-ups need the allocation algorithm; every decision still gets its step
+  const candidates: Decision[] = [];
+  for (const d of decisions) if (d.targetReplicas > d.currentReplicas) candidates.push(d);
   const outcomes = greedyBySaturation(
-    decisions.map((d) => ({
+    candidates.map((d) => ({
       id: `${d.namespace}/${d.modelID}/${d.variantName}`,
       accelerator: d.acceleratorName,
       current: d.currentReplicas,
@@ -105,21 +108,24 @@ export function applyGpuLimiter(decisions: Decision[], limits: Record<string, nu
     })),
     allocator,
   );
-  decisions.forEach((d, i) => {
-    const o = outcomes[i];
-    const before = d.targetReplicas;
-    d.originalTargetReplicas = before;
-    d.targetReplicas = o.target;
-    d.gpusAllocated = o.gpusAllocated;
-    d.wasLimited = o.wasLimited;
-    d.limitedBy = o.wasLimited ? GPU_LIMITER : "";
-    d.action = actionOf(d.targetReplicas, d.currentReplicas);
+  const byDecision = new Map<Decision, LimiterOutcome>();
+  candidates.forEach((d, i) => byDecision.set(d, outcomes[i]));
+  for (const d of decisions) {
+    const o = byDecision.get(d);
+    d.originalTargetReplicas = d.targetReplicas;
+    if (o !== undefined) {
+      d.targetReplicas = o.target;
+      d.gpusAllocated = o.gpusAllocated;
+      d.wasLimited = o.wasLimited;
+      d.limitedBy = o.wasLimited ? GPU_LIMITER : "";
+      d.action = actionOf(d.targetReplicas, d.currentReplicas);
+    }
     d.steps.push({
       name: GPU_LIMITER,
       action: d.action,
       target: d.targetReplicas,
-      reason: o.reason,
-      wasConstrained: o.wasLimited,
+      reason: o?.reason ?? `no scale-up (target=${d.targetReplicas}, current=${d.currentReplicas})`,
+      wasConstrained: o?.wasLimited ?? false,
     });
-  });
+  }
 }

@@ -64,14 +64,25 @@ export function calculateTargets(
   const key = modelKey(analysis.modelID, analysis.namespace);
   // Copy-on-write: the caller's state is never modified, and is returned as is when nothing changed.
   const prevSeen = opts.state?.firstSeen ?? {};
+  const prevDecisions = opts.state?.decisions ?? {};
   let firstSeen = prevSeen;
-  const setSeen = (value: number | undefined) => {
-    if (firstSeen[key] === value) return;
-    if (value === undefined && !(key in firstSeen)) return;
-    firstSeen = { ...prevSeen };
-    if (value === undefined) delete firstSeen[key];
-    else firstSeen[key] = value;
+  let decisions = prevDecisions;
+  const setSeen = (value: number | undefined, signature?: string) => {
+    if (firstSeen[key] !== value || (value === undefined && key in firstSeen)) {
+      firstSeen = { ...prevSeen };
+      if (value === undefined) delete firstSeen[key];
+      else firstSeen[key] = value;
+    }
+    if (decisions[key] !== signature || (signature === undefined && key in decisions)) {
+      decisions = { ...prevDecisions };
+      if (signature === undefined) delete decisions[key];
+      else decisions[key] = signature;
+    }
   };
+  const newState = (): TransitionState =>
+    firstSeen === prevSeen && decisions === prevDecisions && opts.state !== undefined
+      ? opts.state
+      : { firstSeen, decisions };
   const sorted = [...states].sort((a, b) => compareNames(a.name, b.name));
   const analysed = {
     get: (name: string) => analysis.variants.find((v) => v.variant === name),
@@ -94,17 +105,20 @@ export function calculateTargets(
       inTransition: false,
       transitionReleased: false,
       transitionReasons: [],
-      state: firstSeen === prevSeen && opts.state !== undefined ? opts.state : { firstSeen },
+      state: newState(),
     };
   }
 
   // 1. Transition check over the analysed variants.
   const reasons: string[] = [];
+  const pendingDecisions: string[] = [];
   for (const s of sorted) {
     const v = analysed.get(s.name);
     if (v === undefined) continue;
-    if (s.desired !== 0 && s.desired !== s.current)
+    if (s.desired !== 0 && s.desired !== s.current) {
       reasons.push(`${s.name}: desired(${s.desired})!=current(${s.current})`);
+      pendingDecisions.push(`${s.name}=${s.desired}`);
+    }
     if (v.replicaCount !== s.current)
       reasons.push(`${s.name}: metrics(${v.replicaCount})!=current(${s.current})`);
   }
@@ -112,13 +126,16 @@ export function calculateTargets(
   let released = false;
   let since: number | undefined;
   if (inTransition) {
-    since = firstSeen[key] ?? opts.now;
-    setSeen(since);
+    // A transition is identified by its pending decisions: a new decision restarts the bound.
+    const signature = pendingDecisions.join(",");
+    const known = firstSeen[key] !== undefined && (decisions[key] ?? signature) === signature;
+    since = known ? firstSeen[key] : opts.now;
+    setSeen(since, signature);
     released = timeout > 0 && opts.now - since >= timeout;
   } else {
     setSeen(undefined);
   }
-  const state = firstSeen === prevSeen && opts.state !== undefined ? opts.state : { firstSeen };
+  const state = newState();
   const transitionText = reasons.join(", ");
 
   const noMetrics = "no replica metrics for this variant; keeping current replicas";

@@ -7,15 +7,17 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ResultCache, cacheKey } from "../../src/collect/cache.js";
 import { freshnessStatus, isStale } from "../../src/collect/freshness.js";
+import { loadPrometheusConfig } from "../../src/config/main.js";
 import {
   PrometheusConfigError,
+  fromLoadedSettings,
   isLoopbackHost,
   resolveBearerToken,
   resolvePrometheusConfig,
   validatePrometheusConfig,
 } from "../../src/collect/prometheus/config.js";
 import { parseQueryResponse } from "../../src/collect/prometheus/parse.js";
-import { PrometheusSource } from "../../src/collect/prometheus/source.js";
+import { PrometheusSource, prometheusSourceFromSettings } from "../../src/collect/prometheus/source.js";
 import { QueryName } from "../../src/collect/queries.js";
 
 const vector = (samples: Array<[Record<string, string>, string]>) =>
@@ -192,6 +194,22 @@ describe("Prometheus connection settings", () => {
     );
   });
 
+  it("settings loaded by the configuration module convert into the source's config", () => {
+    const loaded = loadPrometheusConfig({
+      env: {
+        PROMETHEUS_BASE_URL: "https://prom:9090",
+        PROMETHEUS_SERVER_NAME: "prom.internal",
+        PROMETHEUS_TOKEN_PATH: "/t",
+      },
+    });
+    const cfg = fromLoadedSettings(loaded, { PROMETHEUS_ALLOW_HTTP: "true" });
+    assert.equal(cfg.baseURL, "https://prom:9090");
+    assert.equal(cfg.serverName, "prom.internal");
+    assert.equal(cfg.tokenPath, "/t");
+    assert.equal(cfg.caCertPath, undefined);
+    assert.equal(cfg.allowHttp, true);
+  });
+
   it("the token file is read once and trimmed; a direct token wins", () => {
     const f = join(dir, "token");
     writeFileSync(f, "  secret-token\n");
@@ -357,5 +375,21 @@ describe("Prometheus source", () => {
       () => new PrometheusSource({ config: { baseURL: "http://prom.example:9090" } }),
       /must be https/,
     );
+  });
+
+  it("builds from env or ConfigMap settings, naming what is missing or wrong", () => {
+    assert.throws(() => prometheusSourceFromSettings({}, {}), /no Prometheus configuration found/);
+    assert.throws(
+      () => prometheusSourceFromSettings({ PROMETHEUS_BASE_URL: "http://prom:9090" }),
+      /PROMETHEUS_BASE_URL: scheme must be https/,
+    );
+    const s = prometheusSourceFromSettings({
+      PROMETHEUS_BASE_URL: "http://prom:9090",
+      PROMETHEUS_ALLOW_HTTP: "true",
+    });
+    assert.equal(s.name, "prometheus");
+    s.close();
+    const cm = prometheusSourceFromSettings({}, { PROMETHEUS_BASE_URL: "http://127.0.0.1:9090" });
+    cm.close();
   });
 });

@@ -138,6 +138,8 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
     });
     assert.equal(s.scaleToZero.resolve("m", "team-a").enabled, false);
     assert.equal(s.scaleToZero.resolve("m", "x").enabled, true);
+    reconcileConfigMap(s, names, { name: names.scaleToZero, namespace: "team-a", deleted: true });
+    assert.equal(s.scaleToZero.resolve("m", "team-a").enabled, true);
   });
 
   it("C14: a main ConfigMap update rejects immutable changes and applies mutable ones", () => {

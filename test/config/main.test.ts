@@ -140,6 +140,21 @@ describe("main ConfigMap and environment (wva-core 10.10)", () => {
     );
   });
 
+  it("flag values of the wrong kind are errors naming the flag", () => {
+    assert.throws(
+      () => loadInfraConfig({ flags: { "leader-elect": "maybe" } }),
+      /--leader-elect: must be true or false, got "maybe"/,
+    );
+    assert.equal(loadInfraConfig({ flags: { "leader-elect": "false" } }).leaderElect, false);
+    assert.throws(() => loadInfraConfig({ flags: { v: "-1" } }), /--v: must be a non-negative integer/);
+    assert.throws(
+      () => loadInfraConfig({ flags: { "watch-namespace": true } }),
+      /--watch-namespace: must be a string/,
+    );
+    assert.equal(loadInfraConfig({ flags: { "rest-client-timeout": 5000 } }).restClientTimeoutMs, 5000);
+    assert.equal(loadInfraConfig({ flags: { "rest-client-timeout": "2m" } }).restClientTimeoutMs, 120_000);
+  });
+
   it("Prometheus settings (4.5): all from env when env has the URL, else all from the ConfigMap", () => {
     const cm = {
       PROMETHEUS_BASE_URL: "https://cm:9090",

@@ -174,6 +174,38 @@ describe("wva decide snapshot validation (DECISIONS section 4)", () => {
     );
   });
 
+  it("scale-to-zero entries: counts, null, negative counts and duplicates", () => {
+    const s = validateSnapshot({
+      scaleToZero: [
+        { modelID: "m", namespace: "ns", enabled: true, requestCount: 12 },
+        { modelID: "m", namespace: "other", enabled: true, requestCount: null },
+      ],
+      variants: [variant()],
+    });
+    assert.deepEqual(
+      s.scaleToZero.map((e) => e.requestCount),
+      [12, null],
+    );
+    // requests in the window ⇒ the model keeps its replicas (and scales up here)
+    assert.equal(decide(s).models[0].decisions[0].targetReplicas, 3);
+    rejects(
+      { scaleToZero: [{ modelID: "m", namespace: "ns", enabled: true, requestCount: -1 }], variants: [] },
+      "scaleToZero[0].requestCount",
+      />= 0/,
+    );
+    rejects(
+      {
+        scaleToZero: [
+          { modelID: "m", namespace: "ns", enabled: false },
+          { modelID: "m", namespace: "ns", enabled: true },
+        ],
+        variants: [],
+      },
+      "scaleToZero[1]",
+      /duplicate entry for modelID m in namespace ns/,
+    );
+  });
+
   it("YAML syntax errors are reported on the snapshot", () => {
     assert.throws(
       () => parseSnapshotText("variants: [\n"),

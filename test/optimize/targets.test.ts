@@ -160,6 +160,37 @@ describe("bounded transition lock (DECISIONS section 3: upstream holds a blocked
     assert.equal(never.transitionReleased, false);
   });
 
+  it("a new decision starts a new transition: the bound restarts, so a fresh change gets time to land", () => {
+    const s = blocked(); // v1 desired 5, current 4 (capped outside WVA)
+    const a = analysis(s, { down: true });
+    const first = calculateTargets(a, s, { now: NOW });
+    const released = calculateTargets(a, s, { now: NOW + 600_000, state: first.state });
+    assert.equal(released.transitionReleased, true);
+    assert.equal(released.targets[0].target, 3); // decided from current 4
+    // next cycle: the new decision 3 is pending (current still 4) ⇒ locked again, timer restarted
+    const next = [state("v1", { cost: 20, current: 4, desired: 3 }), state("v2", { cost: 30, current: 1 })];
+    const r = calculateTargets(analysis(next, { down: true }), next, {
+      now: NOW + 630_000,
+      state: released.state,
+    });
+    assert.equal(r.inTransition, true);
+    assert.equal(r.transitionReleased, false);
+    assert.equal(r.transitionSince, NOW + 630_000);
+    assert.equal(r.targets[0].target, 3);
+  });
+
+  it("pods that stop reporting do not restart the bound of the same pending decision", () => {
+    const s = blocked();
+    const first = calculateTargets(analysis(s, { up: true }), s, { now: NOW });
+    const r = calculateTargets(analysis(s, { up: true }, { v1: 3 }), s, {
+      now: NOW + 600_000,
+      state: first.state,
+    });
+    assert.deepEqual(r.transitionReasons, ["v1: desired(5)!=current(4)", "v1: metrics(3)!=current(4)"]);
+    assert.equal(r.transitionSince, NOW);
+    assert.equal(r.transitionReleased, true);
+  });
+
   it("leaving transition clears the bookkeeping; the input state is not modified", () => {
     const s = blocked();
     const start = calculateTargets(analysis(s, {}), s, { now: NOW });

@@ -132,3 +132,36 @@ export function createAgent(cfg: PrometheusConfig): http.Agent | https.Agent {
     servername: cfg.serverName,
   });
 }
+
+/** The shape of the Prometheus settings loaded by the configuration module (src/config). */
+export interface LoadedPrometheusSettings {
+  baseURL: string;
+  tlsInsecureSkipVerify: boolean;
+  caCertPath: string;
+  clientCertPath: string;
+  clientKeyPath: string;
+  serverName: string;
+  bearerToken: string;
+  tokenPath: string;
+}
+
+/**
+ * Converts settings loaded by the configuration module into this source's config. `allowHttp` follows env
+ * `PROMETHEUS_ALLOW_HTTP=true`.
+ */
+export function fromLoadedSettings(
+  s: LoadedPrometheusSettings,
+  env: SettingsMap = process.env,
+): PrometheusConfig {
+  return {
+    baseURL: s.baseURL,
+    insecureSkipVerify: s.tlsInsecureSkipVerify,
+    caCertPath: s.caCertPath || undefined,
+    clientCertPath: s.clientCertPath || undefined,
+    clientKeyPath: s.clientKeyPath || undefined,
+    serverName: s.serverName || undefined,
+    bearerToken: s.bearerToken || undefined,
+    tokenPath: s.tokenPath || undefined,
+    allowHttp: env.PROMETHEUS_ALLOW_HTTP === "true",
+  };
+}

@@ -9,8 +9,10 @@ import type { Clock, MetricResult, MetricsSource, QueryParams, MetricValue } fro
 import {
   createAgent,
   resolveBearerToken,
+  resolvePrometheusConfig,
   validatePrometheusConfig,
   type PrometheusConfig,
+  type SettingsMap,
 } from "./config.js";
 import { parseQueryResponse, PrometheusResponseError } from "./parse.js";
 
@@ -196,4 +198,16 @@ export class PrometheusSource implements MetricsSource {
     this.cache.close();
     this.agent.destroy();
   }
+}
+
+/**
+ * Builds the Prometheus source from the environment (when `PROMETHEUS_BASE_URL` is set there) or the main
+ * ConfigMap's keys, validating the settings. Throws PrometheusConfigError with the offending field.
+ */
+export function prometheusSourceFromSettings(
+  env: SettingsMap = process.env,
+  configMap?: SettingsMap,
+  options: Omit<PrometheusSourceOptions, "config"> = {},
+): PrometheusSource {
+  return new PrometheusSource({ ...options, config: resolvePrometheusConfig(env, configMap) });
 }

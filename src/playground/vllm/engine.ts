@@ -121,6 +121,7 @@ export class VllmEngine {
   private preempted = 0;
   private iterations = 0;
   private paused = false;
+  private pausedAt = 0;
 
   constructor(
     config: Partial<EngineConfig> = {},
@@ -201,13 +202,16 @@ export class VllmEngine {
 
   /** Freezes the engine: no iteration completes until resume(). Queue and KV use stay as they are. */
   pause(): void {
+    if (this.paused) return;
     this.paused = true;
+    this.pausedAt = this.time;
   }
 
+  /** Continues; the iteration that was running when paused is shifted by the paused time. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.iterationEnd !== undefined && this.iterationEnd < this.time) this.iterationEnd = this.time;
+    if (this.iterationEnd !== undefined) this.iterationEnd += this.time - this.pausedAt;
   }
 
   isPaused(): boolean {
