@@ -357,6 +357,27 @@ describe("playground cluster: API semantics", () => {
     assert.equal(api.get(pt, "default", "lost").status?.phase, "Pending");
   });
 
+  it("cluster.apply() creates and then merges objects from YAML, like kubectl apply", async () => {
+    const { readFileSync } = await import("node:fs");
+    const crd = cluster.apply(readFileSync("config/crd/bases/llmd.ai_variantautoscalings.yaml", "utf8"));
+    assert.equal(crd[0].kind, "CustomResourceDefinition");
+    const [va] = cluster.apply(readFileSync("config/samples/variantautoscaling-minimal.yaml", "utf8"));
+    assert.equal(va.spec?.variantCost, "10.0", "schema default");
+    const [changed] = cluster.apply({
+      apiVersion: "llmd.ai/v1alpha1",
+      kind: "VariantAutoscaling",
+      metadata: { name: "qwen-7b", labels: { tier: "x" } },
+      spec: { variantCost: "3.5" },
+    });
+    assert.equal(changed.spec?.variantCost, "3.5");
+    assert.equal(changed.spec?.modelID, "Qwen/Qwen2.5-7B-Instruct", "merged, not replaced");
+    assert.equal(changed.metadata?.generation, 2);
+    assert.throws(
+      () => cluster.apply({ kind: "ConfigMap", metadata: { name: "x" } }),
+      /needs apiVersion, kind and metadata.name/,
+    );
+  });
+
   it("invalid CRDs and HPAs are rejected with the field named", () => {
     const api = cluster.store;
     const crdType = api.typeFor("apiextensions.k8s.io/v1", "CustomResourceDefinition");
