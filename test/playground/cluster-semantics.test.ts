@@ -318,6 +318,12 @@ describe("playground cluster: API semantics", () => {
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 503);
     cluster.faults.clear();
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 200);
+    // a delayed share of requests still succeeds; the delay is a lower bound (setTimeout), not a speed check
+    cluster.faults.setRandom({ delayShare: 1, delayMs: 150 });
+    const t0 = Date.now();
+    assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 200);
+    assert.ok(Date.now() - t0 >= 140, "the request waited for the injected delay");
+    cluster.faults.clear();
     assert.ok(cluster.faults.injected >= 4);
   });
 
