@@ -1,3 +1,5 @@
+import { ANNOTATION_MAX_REPLICAS, ANNOTATION_MIN_REPLICAS } from "../api/v1alpha1/constants.js";
+
 /**
  * Direct actuator: sets a target Deployment's replicas through its `scale` subresource, bounded by
  * the VA annotations `wva.llmd.ai/min-replicas` / `wva.llmd.ai/max-replicas`. For clusters without
@@ -17,8 +19,8 @@ export interface ScaleBounds {
   errors: string[];
 }
 
-export const ANNOTATION_MIN = "wva.llmd.ai/min-replicas";
-export const ANNOTATION_MAX = "wva.llmd.ai/max-replicas";
+export const ANNOTATION_MIN = ANNOTATION_MIN_REPLICAS;
+export const ANNOTATION_MAX = ANNOTATION_MAX_REPLICAS;
 
 /** Reads the bounds from VA annotations. */
 export function scaleBounds(annotations: Record<string, string> | undefined): ScaleBounds {

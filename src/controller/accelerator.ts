@@ -1,6 +1,7 @@
+import { LABEL_ACCELERATOR_NAME } from "../api/v1alpha1/constants.js";
 import type { KubeObject } from "./kube/informer.js";
 
-export const LABEL_ACCELERATOR_NAME = "inference.optimization/acceleratorName";
+export { LABEL_ACCELERATOR_NAME };
 export const GPU_VENDORS = ["nvidia.com", "amd.com", "intel.com"] as const;
 export const UNKNOWN_ACCELERATOR = "unknown";
 

@@ -1,6 +1,7 @@
+import { LABEL_CONTROLLER_INSTANCE } from "../api/v1alpha1/constants.js";
 import type { KubeObject } from "./kube/informer.js";
 
-export const LABEL_CONTROLLER_INSTANCE = "wva.llmd.ai/controller-instance";
+export { LABEL_CONTROLLER_INSTANCE };
 export const ANNOTATION_NAMESPACE_EXCLUDE = "wva.llmd.ai/exclude";
 export const LABEL_NAMESPACE_CONFIG_ENABLED = "wva.llmd.ai/config-enabled";
 
