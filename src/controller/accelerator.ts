@@ -1,7 +1,8 @@
 import { LABEL_ACCELERATOR_NAME } from "../api/v1alpha1/constants.js";
+import { normalizeAcceleratorName } from "../limit/accelerator.js";
 import type { KubeObject } from "./kube/informer.js";
 
-export { LABEL_ACCELERATOR_NAME };
+export { LABEL_ACCELERATOR_NAME, normalizeAcceleratorName };
 export const GPU_VENDORS = ["nvidia.com", "amd.com", "intel.com"] as const;
 export const UNKNOWN_ACCELERATOR = "unknown";
 
@@ -47,18 +48,6 @@ interface NodeSelectorRequirement {
   key?: string;
   operator?: string;
   values?: string[];
-}
-
-/**
- * Short accelerator name of a full GPU product label (5.9): `NVIDIA-A100-PCIE-80GB` → `A100`,
- * `AMD-MI300X-192G` → `MI300X`, `Intel-Gaudi-2-96GB` → `Gaudi-2`; a name without `-` is unchanged.
- */
-export function normalizeAcceleratorName(product: string): string {
-  if (!product.includes("-")) return product;
-  const parts = product.split("-");
-  const vendor = parts[0].toUpperCase();
-  if (vendor === "INTEL") return parts.length > 2 ? `${parts[1]}-${parts[2]}` : parts[1];
-  return parts[1];
 }
 
 function productKeys(): string[] {
