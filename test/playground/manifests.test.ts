@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { validateVariantAutoscaling } from "../../src/api/v1alpha1/index.js";
 import { costString, trialManifests } from "../../src/playground/runner/manifests.js";
 import { normalizeScenario } from "../../src/playground/runner/scenario.js";
 import { validDoc } from "./scenario-cases.js";
@@ -38,6 +39,16 @@ describe("playground trial manifests", () => {
       exported_namespace: "ns",
     });
     assert.deepEqual(hpa.spec.metrics[0].external.target, { type: "AverageValue", averageValue: "1" });
+  });
+
+  it("the VAs pass the CRD schema strictly (no unknown fields)", () => {
+    const s = normalizeScenario(validDoc());
+    const vas = trialManifests(s).filter((o) => o.kind === "VariantAutoscaling");
+    assert.equal(vas.length, 2);
+    for (const va of vas) {
+      const r = validateVariantAutoscaling(va, { rejectUnknownFields: true });
+      assert.deepEqual(r.errors, [], va.metadata.name);
+    }
   });
 
   it("direct actuation creates no HPA", () => {

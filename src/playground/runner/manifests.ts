@@ -1,10 +1,14 @@
+import {
+  ANNOTATION_MAX_REPLICAS,
+  ANNOTATION_MIN_REPLICAS,
+  LABEL_ACCELERATOR_NAME,
+} from "../../api/v1alpha1/constants.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 
 /** Kubernetes objects of a trial: per variant a Deployment and a VA, with `hpa` actuation an HPA too. */
 
 export const CONTAINER_PORT = 8000;
 export const VARIANT_LABEL = "playground.wva.llmd.ai/variant";
-export const ACCELERATOR_LABEL = "inference.optimization/acceleratorName";
 export const GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
 
 export type Manifest = Record<string, unknown> & {
@@ -70,10 +74,10 @@ export function vaManifest(m: ModelSpec, v: VariantSpec): Manifest {
     metadata: {
       name: v.name,
       namespace: m.namespace,
-      labels: { [ACCELERATOR_LABEL]: v.accelerator },
+      labels: { [LABEL_ACCELERATOR_NAME]: v.accelerator },
       annotations: {
-        "wva.llmd.ai/min-replicas": String(v.minReplicas),
-        "wva.llmd.ai/max-replicas": String(v.maxReplicas),
+        [ANNOTATION_MIN_REPLICAS]: String(v.minReplicas),
+        [ANNOTATION_MAX_REPLICAS]: String(v.maxReplicas),
       },
     },
     spec: {
