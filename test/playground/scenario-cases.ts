@@ -173,6 +173,18 @@ export const invalidCases: InvalidCase[] = [
     rule: /<= 1/,
   },
   {
+    kind: "saturation threshold out of range",
+    edit: (d) => (d.saturation = { kvCacheThreshold: 1.5 }),
+    field: "saturation.kvCacheThreshold",
+    rule: /<= 1/,
+  },
+  {
+    kind: "spare trigger above the KV threshold",
+    edit: (d) => (d.saturation = { kvCacheThreshold: 0.5, kvSpareTrigger: 0.6 }),
+    field: "saturation.kvSpareTrigger",
+    rule: /must be >= kvSpareTrigger/,
+  },
+  {
     kind: "initial replicas beyond GPU budget",
     edit: (d) => (
       (d.models[0].variants[0].initialReplicas = 4),

@@ -94,11 +94,27 @@ export interface HpaOptions {
   syncPeriodMs: number;
 }
 
+/** The saturation engine's thresholds for the trial (the `default` entry of the saturation ConfigMap). */
+export interface SaturationSpec {
+  kvCacheThreshold: number;
+  queueLengthThreshold: number;
+  kvSpareTrigger: number;
+  queueSpareTrigger: number;
+}
+
+export const DEFAULT_SATURATION: SaturationSpec = {
+  kvCacheThreshold: 0.8,
+  queueLengthThreshold: 5,
+  kvSpareTrigger: 0.1,
+  queueSpareTrigger: 3,
+};
+
 export interface Scenario {
   name: string;
   engineIntervalMs: number;
   actuation: "hpa" | "direct";
   hpa: HpaOptions;
+  saturation: SaturationSpec;
   nodes: NodeGroupSpec[];
   /** Trial length, ms: the given duration, else the longest load schedule. */
   durationMs: number;
@@ -136,6 +152,16 @@ export const scenarioSchema = {
         scaleUpStabilizationWindow: duration,
         tolerance: { type: "number", minimum: 0, maximum: 1 },
         syncPeriod: duration,
+      },
+    },
+    saturation: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        kvCacheThreshold: { type: "number", minimum: 0, maximum: 1 },
+        queueLengthThreshold: { type: "number", minimum: 0 },
+        kvSpareTrigger: { type: "number", minimum: 0, maximum: 1 },
+        queueSpareTrigger: { type: "number", minimum: 0 },
       },
     },
     nodes: {
@@ -340,6 +366,15 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
   if (hpa.scaleUpStabilizationWindowMs < 0)
     throw new ScenarioError("hpa.scaleUpStabilizationWindow", "must not be negative");
 
+  const saturation: SaturationSpec = { ...DEFAULT_SATURATION, ...(d.saturation ?? {}) };
+  if (saturation.kvSpareTrigger > saturation.kvCacheThreshold)
+    throw new ScenarioError(
+      d.saturation?.kvSpareTrigger !== undefined
+        ? "saturation.kvSpareTrigger"
+        : "saturation.kvCacheThreshold",
+      `kvCacheThreshold (${saturation.kvCacheThreshold}) must be >= kvSpareTrigger (${saturation.kvSpareTrigger})`,
+    );
+
   const seenModels = new Set<string>();
   const seenVariants = new Set<string>();
   const models: ModelSpec[] = (d.models as any[]).map((m, mi) => {
@@ -449,6 +484,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     engineIntervalMs,
     actuation: d.actuation ?? "hpa",
     hpa,
+    saturation,
     nodes,
     durationMs,
     models,
