@@ -1,0 +1,173 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { DurationError, parseDuration } from "../../util/duration.js";
+import {
+  LoadSpecError,
+  constantArrivals,
+  parseSchedule,
+  parseTokenDist,
+  poissonArrivals,
+  seededRandom,
+  stepArrivals,
+  traceArrivals,
+  type Arrival,
+} from "../../playground/load/patterns.js";
+import { formatReport, runLoad } from "../../playground/load/runner.js";
+import { UsageError } from "../usage-error.js";
+
+interface LoadCliOptions {
+  target?: string;
+  model?: string;
+  pattern: string;
+  rate?: string;
+  duration?: string;
+  schedule?: string;
+  trace?: string;
+  timeCompression: string;
+  rateScale: string;
+  maxInputTokens?: string;
+  maxOutputTokens?: string;
+  input: string;
+  output: string;
+  seed: string;
+  endpoint: string;
+  timeout: string;
+  json?: boolean;
+}
+
+const PATTERNS = ["constant", "poisson", "step", "trace"];
+
+function positive(field: string, v: string | undefined): number {
+  const n = Number(v);
+  if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--${field}: must be a number > 0, got "${v ?? ""}"`);
+  }
+  return n;
+}
+
+function duration(field: string, v: string | undefined): number {
+  if (v === undefined) throw new UsageError(`--${field}: required (a duration such as 60s or 2m)`);
+  try {
+    const ms = parseDuration(v);
+    if (ms <= 0) throw new DurationError("must be > 0");
+    return ms;
+  } catch (e) {
+    throw new UsageError(`--${field}: ${(e as Error).message}`);
+  }
+}
+
+/** Builds the arrivals from the CLI options; throws UsageError naming the field on bad input. */
+export function arrivalsFromOptions(o: LoadCliOptions): {
+  arrivals: Arrival[];
+  info?: Record<string, unknown>;
+} {
+  if (!PATTERNS.includes(o.pattern))
+    throw new UsageError(`--pattern: must be one of ${PATTERNS.join(", ")}, got "${o.pattern}"`);
+  const seed = Number(o.seed);
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed: must be an integer, got "${o.seed}"`);
+  const rng = seededRandom(seed);
+  try {
+    const tokens = {
+      input: parseTokenDist(o.input, "--input"),
+      output: parseTokenDist(o.output, "--output"),
+    };
+    switch (o.pattern) {
+      case "constant":
+        return {
+          arrivals: constantArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
+        };
+      case "poisson":
+        return {
+          arrivals: poissonArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
+        };
+      case "step": {
+        if (!o.schedule)
+          throw new UsageError(
+            '--schedule: required for --pattern step, e.g. "[[30,2],[60,20]]" ([seconds, req/s])',
+          );
+        return { arrivals: stepArrivals(parseSchedule(o.schedule), tokens, rng) };
+      }
+      default: {
+        if (!o.trace)
+          throw new UsageError(
+            "--trace: required for --pattern trace (a CSV with TIMESTAMP,ContextTokens,GeneratedTokens)",
+          );
+        let csv: string;
+        try {
+          csv = readFileSync(o.trace, "utf8");
+        } catch (e) {
+          throw new UsageError(`--trace: cannot read "${o.trace}": ${(e as Error).message}`);
+        }
+        const { arrivals, info } = traceArrivals(
+          csv,
+          {
+            timeCompression: positive("time-compression", o.timeCompression),
+            rateScale: positive("rate-scale", o.rateScale),
+            durationMs: o.duration ? duration("duration", o.duration) : undefined,
+            maxInputTokens: o.maxInputTokens ? positive("max-input-tokens", o.maxInputTokens) : undefined,
+            maxOutputTokens: o.maxOutputTokens ? positive("max-output-tokens", o.maxOutputTokens) : undefined,
+          },
+          rng,
+        );
+        return { arrivals, info: { ...info } };
+      }
+    }
+  } catch (e) {
+    if (e instanceof LoadSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** `wva load`: drives an OpenAI-compatible server with a load pattern and prints a summary. */
+export function register(program: Command): void {
+  program
+    .command("load")
+    .description("send load to an OpenAI-compatible server (vLLM or the emulator) and report latencies")
+    .option("--target <url>", "server base URL, e.g. http://127.0.0.1:8000 (required)")
+    .option("--model <model>", "model id (required)")
+    .option("--pattern <p>", `arrival pattern: ${PATTERNS.join("|")}`, "constant")
+    .option("--rate <r>", "requests per second (constant, poisson)")
+    .option("--duration <d>", "how long to send, e.g. 60s (constant, poisson; optional cut-off for trace)")
+    .option("--schedule <json>", "step pattern: [[seconds, req/s], ...]")
+    .option("--trace <file>", "trace pattern: CSV with TIMESTAMP,ContextTokens,GeneratedTokens")
+    .option("--time-compression <c>", "trace: divide the trace's time axis by c", "1")
+    .option("--rate-scale <s>", "trace: requests per trace row on average", "1")
+    .option("--max-input-tokens <n>", "trace: cap prompt tokens")
+    .option("--max-output-tokens <n>", "trace: cap output tokens")
+    .option("--input <dist>", "prompt tokens: N | uniform:A-B | normal:M,SD | exp:M", "256")
+    .option("--output <dist>", "output tokens: N | uniform:A-B | normal:M,SD | exp:M", "128")
+    .option("--seed <n>", "random seed", "1")
+    .option("--endpoint <e>", "completions | chat", "completions")
+    .option("--timeout <d>", "per-request timeout", "180s")
+    .option("--json", "print the report as JSON")
+    .action(async (o: LoadCliOptions, cmd: Command) => {
+      if (!o.target) throw new UsageError("--target: required (server base URL)");
+      try {
+        const u = new URL(o.target);
+        if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("scheme");
+      } catch {
+        throw new UsageError(`--target: must be an http(s) URL, got "${o.target}"`);
+      }
+      if (!o.model) throw new UsageError("--model: required (the model id)");
+      if (o.endpoint !== "completions" && o.endpoint !== "chat") {
+        throw new UsageError(`--endpoint: must be completions or chat, got "${o.endpoint}"`);
+      }
+      const { arrivals, info } = arrivalsFromOptions(o);
+      const ac = new AbortController();
+      const onSignal = () => ac.abort(new Error("interrupted"));
+      process.once("SIGINT", onSignal);
+      const report = await runLoad({
+        target: o.target,
+        model: o.model,
+        arrivals,
+        pattern: o.pattern,
+        endpoint: o.endpoint,
+        timeoutMs: duration("timeout", o.timeout),
+        signal: ac.signal,
+        info,
+      });
+      process.off("SIGINT", onSignal);
+      const json = o.json || (cmd.optsWithGlobals() as { json?: boolean }).json;
+      process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+    });
+}

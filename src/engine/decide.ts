@@ -1,0 +1,115 @@
+import { resolveSaturationConfig } from "../config/saturation.js";
+import { groupByModel } from "./grouping.js";
+import { decideCycle, type EngineOptions, type ModelInput } from "./pipeline.js";
+import type { Snapshot } from "./snapshot.js";
+import type { ModelDecisions, ReplicaMetric, VariantState } from "./types.js";
+
+/** Output of `wva decide` (DECISIONS section 4). */
+export interface DecideOutput {
+  models: Array<{
+    modelID: string;
+    namespace: string;
+    analysis: {
+      totalReplicas: number;
+      nonSaturatedReplicas: number;
+      avgSpareKv: number;
+      avgSpareQueue: number;
+      scaleUp: boolean;
+      scaleDownSafe: boolean;
+      inTransition: boolean;
+    };
+    decisions: Array<{
+      variant: string;
+      accelerator: string;
+      currentReplicas: number;
+      targetReplicas: number;
+      action: string;
+      reason: string;
+      wasLimited: boolean;
+    }>;
+  }>;
+}
+
+/** Rounds away binary noise (0.04500000000000004 → 0.045) so the output is stable and readable. */
+export function roundValue(x: number): number {
+  return Math.round(x * 1e6) / 1e6 + 0;
+}
+
+/** The engine inputs of a snapshot, one per model group. */
+export function snapshotModels(snapshot: Snapshot): ModelInput[] {
+  const map = { default: snapshot.saturation, overrides: snapshot.saturationOverrides };
+  return groupByModel(snapshot.variants).map((g) => {
+    const variants: VariantState[] = g.members.map((v) => ({
+      name: v.name,
+      namespace: v.namespace,
+      modelID: v.modelID,
+      accelerator: v.accelerator,
+      cost: v.cost,
+      gpusPerReplica: v.gpusPerReplica,
+      current: v.currentReplicas,
+      ready: v.readyReplicas,
+      desired: v.desiredReplicas,
+    }));
+    const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
+      v.replicas.map((r) => ({
+        pod: r.pod,
+        variant: v.name,
+        kvCacheUsage: r.kvCacheUsage,
+        queueLength: r.queueLength,
+      })),
+    );
+    const stz = snapshot.scaleToZero.find((s) => s.modelID === g.modelID && s.namespace === g.namespace);
+    return {
+      modelID: g.modelID,
+      namespace: g.namespace,
+      variants,
+      replicas,
+      config: resolveSaturationConfig(map, g.modelID, g.namespace)!,
+      scaleToZero: stz === undefined ? undefined : { enabled: stz.enabled, requestCount: stz.requestCount },
+    };
+  });
+}
+
+/** Runs the engine on a validated snapshot; the full per-model results with decision records. */
+export function decideSnapshotDetailed(snapshot: Snapshot, opts: EngineOptions): ModelDecisions[] {
+  return decideCycle(
+    {
+      models: snapshotModels(snapshot),
+      enableLimiter: snapshot.saturation.enableLimiter,
+      gpuInventory: snapshot.gpuInventory,
+    },
+    opts,
+  ).models;
+}
+
+/**
+ * `wva decide`: the engine on a snapshot, in the DECISIONS section 4 output format. Models are sorted by
+ * namespace then modelID, decisions by variant name. A snapshot carries no transition history, so the
+ * transition lock is never released here.
+ */
+export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): DecideOutput {
+  return {
+    models: decideSnapshotDetailed(snapshot, opts).map((m) => ({
+      modelID: m.modelID,
+      namespace: m.namespace,
+      analysis: {
+        totalReplicas: m.analysis.totalReplicas,
+        nonSaturatedReplicas: m.analysis.nonSaturatedReplicas,
+        avgSpareKv: roundValue(m.analysis.avgSpareKv),
+        avgSpareQueue: roundValue(m.analysis.avgSpareQueue),
+        scaleUp: m.analysis.scaleUp,
+        scaleDownSafe: m.analysis.scaleDownSafe,
+        inTransition: m.inTransition,
+      },
+      decisions: m.decisions.map((d) => ({
+        variant: d.variantName,
+        accelerator: d.acceleratorName,
+        currentReplicas: d.currentReplicas,
+        targetReplicas: d.targetReplicas,
+        action: d.action,
+        reason: d.reason,
+        wasLimited: d.wasLimited,
+      })),
+    })),
+  };
+}

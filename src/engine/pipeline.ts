@@ -1,0 +1,199 @@
+import { analyzeSaturation, compareNames } from "../analyze/saturation.js";
+import { enforceScaleToZero } from "../enforce/scale-to-zero.js";
+import { applyGpuLimiter } from "../limit/limiter.js";
+import { actionOf, calculateTargets } from "../optimize/targets.js";
+import type {
+  Decision,
+  GpuInventory,
+  ModelDecisions,
+  ReplicaMetric,
+  SaturationConfig,
+  ScaleToZeroInput,
+  TransitionState,
+  VariantState,
+} from "./types.js";
+
+/** Name of the target-calculation step in decision records. */
+export const STEP_TARGETS = "saturation-targets";
+/** Name of the scale-to-zero / minimum-replica step in decision records. */
+export const STEP_ENFORCER = "scale-to-zero-enforcer";
+
+/** Everything the engine needs about one model group. */
+export interface ModelInput {
+  modelID: string;
+  namespace: string;
+  variants: readonly VariantState[];
+  /** Per-pod metrics of the group; metrics of variants not listed in `variants` are ignored. */
+  replicas: readonly ReplicaMetric[];
+  /** Resolved saturation config of this model (default entry merged with its override). */
+  config: SaturationConfig;
+  /** Scale-to-zero of this model; absent = disabled (minimum one replica). */
+  scaleToZero?: ScaleToZeroInput;
+}
+
+export interface EngineOptions {
+  /** Current time (epoch ms). */
+  now: number;
+  /** Bound of the transition lock (default 10 minutes; <= 0 = never released). */
+  transitionTimeoutMs?: number;
+  /** Transition bookkeeping of the previous cycle. */
+  state?: TransitionState;
+}
+
+export interface ModelResult {
+  result: ModelDecisions;
+  /** Transition bookkeeping to keep for the next cycle. */
+  state: TransitionState;
+}
+
+/**
+ * Runs analysis → targets → enforcer for one model group and returns one decision per variant with its
+ * step-by-step record. The GPU limiter is global and runs afterwards (see {@link decideCycle}).
+ */
+export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult {
+  return decideModelStages(input, opts, true);
+}
+
+function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
+  const analysis = analyzeSaturation(input.replicas, input.config, {
+    modelID: input.modelID,
+    namespace: input.namespace,
+    now: opts.now,
+    variants: input.variants,
+  });
+  const t = calculateTargets(analysis, input.variants, {
+    now: opts.now,
+    transitionTimeoutMs: opts.transitionTimeoutMs,
+    state: opts.state,
+  });
+
+  const decisions: Decision[] = t.targets.map((vt) => {
+    const s = input.variants.find((v) => v.name === vt.variant)!;
+    return {
+      variantName: s.name,
+      namespace: input.namespace,
+      modelID: input.modelID,
+      acceleratorName: s.accelerator,
+      cost: s.cost,
+      gpusPerReplica: s.gpusPerReplica > 0 ? s.gpusPerReplica : 1,
+      action: vt.action,
+      currentReplicas: s.current,
+      readyReplicas: s.ready,
+      targetReplicas: vt.target,
+      originalTargetReplicas: vt.target,
+      desiredReplicas: s.desired,
+      spareCapacity: analysis.variants.find((v) => v.variant === s.name)?.avgSpareKv ?? 0,
+      metricsAvailable: vt.analysed,
+      wasLimited: false,
+      limitedBy: "",
+      gpusAllocated: 0,
+      reason: "",
+      steps: [
+        {
+          name: STEP_TARGETS,
+          action: vt.action,
+          target: vt.target,
+          reason: vt.reason,
+          wasConstrained: vt.wasConstrained,
+        },
+      ],
+    };
+  });
+
+  let scaledToZero = false;
+  if (analysis.totalReplicas > 0) {
+    const stz: ScaleToZeroInput = input.scaleToZero ?? { enabled: false, requestCount: null };
+    const e = enforceScaleToZero(
+      decisions.map((d) => ({ variant: d.variantName, target: d.targetReplicas, cost: d.cost })),
+      stz,
+    );
+    scaledToZero = e.policy === "scale-to-zero";
+    decisions.forEach((d, i) => {
+      const before = d.targetReplicas;
+      const after = e.targets[i].target;
+      d.targetReplicas = after;
+      d.originalTargetReplicas = after;
+      d.action = actionOf(after, d.currentReplicas);
+      d.steps.push({
+        name: STEP_ENFORCER,
+        action: d.action,
+        target: after,
+        reason: e.reason,
+        wasConstrained: after < before,
+      });
+    });
+  }
+  if (summarize) for (const d of decisions) d.reason = summarizeReason(d);
+
+  return {
+    result: {
+      modelID: input.modelID,
+      namespace: input.namespace,
+      analysis,
+      inTransition: t.inTransition,
+      transitionReleased: t.transitionReleased,
+      transitionReasons: t.transitionReasons,
+      scaledToZero,
+      decisions,
+    },
+    state: t.state,
+  };
+}
+
+export interface CycleInput {
+  models: readonly ModelInput[];
+  /** Run the GPU limiter (the global `default.enableLimiter`). */
+  enableLimiter: boolean;
+  /** GPUs per accelerator; the limiter runs only when this is given. */
+  gpuInventory?: GpuInventory;
+}
+
+export interface CycleResult {
+  /** Sorted by namespace, then modelID. */
+  models: ModelDecisions[];
+  state: TransitionState;
+}
+
+/**
+ * One engine cycle over several model groups: {@link decideModel} per group, then the GPU limiter over
+ * all decisions when enabled and an inventory is known. Transition bookkeeping of models that are not
+ * part of this cycle is dropped.
+ */
+export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult {
+  const prev = opts.state?.firstSeen ?? {};
+  const firstSeen: Record<string, number> = {};
+  const models: ModelDecisions[] = [];
+  const limit = input.enableLimiter && input.gpuInventory !== undefined;
+  const sorted = [...input.models].sort(
+    (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
+  );
+  for (const m of sorted) {
+    const key = `${m.modelID}|${m.namespace}`;
+    const own: TransitionState = { firstSeen: key in prev ? { [key]: prev[key] } : {} };
+    // with the limiter, reasons are summarised once after it ran
+    const r = decideModelStages(m, { ...opts, state: own }, !limit);
+    if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
+    models.push(r.result);
+  }
+  if (limit) {
+    const all = models.flatMap((m) => m.decisions);
+    applyGpuLimiter(all, input.gpuInventory!);
+    for (const d of all) d.reason = summarizeReason(d);
+  }
+  return { models, state: { firstSeen } };
+}
+
+/** One-line reason of a decision: the action, then what each stage that mattered said. */
+export function summarizeReason(d: Decision): string {
+  const parts: string[] = [];
+  d.steps.forEach((s, i) => {
+    const changed = i > 0 && s.target !== d.steps[i - 1].target;
+    if (s.name === STEP_TARGETS) parts.push(s.reason);
+    else if (s.name === STEP_ENFORCER) {
+      if (changed) parts.push(s.reason);
+    } else if (changed || s.wasConstrained || !s.reason.startsWith("no scale-up")) {
+      parts.push(`${s.name}: ${s.reason}`);
+    }
+  });
+  return `saturation-only mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
+}

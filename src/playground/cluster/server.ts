@@ -1,0 +1,559 @@
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import { parse as parseYaml } from "yaml";
+import type {
+  ClusterApi,
+  DeleteOptions,
+  FieldValidation,
+  PatchType,
+  WatchEvent,
+  WriteOptions,
+} from "./api.js";
+import type { Authz, UserInfo } from "./auth.js";
+import { apiGroup, apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.js";
+import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, unauthorized } from "./errors.js";
+import type { Faults, RequestInfo } from "./faults.js";
+import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
+import type { ResourceType } from "./resources.js";
+import { toTable } from "./table.js";
+import { isObject, type KObject } from "./util.js";
+
+export interface ServerOptions {
+  api: ClusterApi;
+  faults: Faults;
+  authz: Authz;
+  /** Reject requests without a known bearer token (401) and check the identity table (403). */
+  requireAuth: boolean;
+  /** Interval of BOOKMARK events on watches that allow them. */
+  bookmarkIntervalMs: number;
+  /** Longest a watch stays open when the client gives no timeoutSeconds. */
+  maxWatchSeconds: number;
+  tls?: { key: string; cert: string };
+  log?: (msg: string) => void;
+}
+
+interface ResourcePath {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource: string;
+  name?: string;
+  subresource?: string;
+  watchPrefix: boolean;
+}
+
+/** Parses `/api/v1/...` and `/apis/{g}/{v}/...` resource paths. */
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathname
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === "api" && parts.length >= 3) {
+    group = "";
+    version = parts[1];
+    rest = parts.slice(2);
+  } else if (parts[0] === "apis" && parts.length >= 4) {
+    group = parts[1];
+    version = parts[2];
+    rest = parts.slice(3);
+  } else return undefined;
+  let watchPrefix = false;
+  if (rest[0] === "watch") {
+    watchPrefix = true;
+    rest = rest.slice(1);
+  }
+  let namespace: string | undefined;
+  if (
+    rest[0] === "namespaces" &&
+    rest.length >= 3 &&
+    !(group === "" && (rest[2] === "status" || rest[2] === "finalize"))
+  ) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  if (rest.length === 0 || rest.length > 3) return undefined;
+  return { group, version, namespace, resource: rest[0], name: rest[1], subresource: rest[2], watchPrefix };
+}
+
+function wantsTable(req: IncomingMessage): boolean {
+  const accept = req.headers.accept ?? "";
+  return /as=Table/.test(accept);
+}
+
+function send(res: ServerResponse, code: number, body: unknown, warnings: string[] = []): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | string[]> = {
+    "Content-Type": "application/json",
+    "Content-Length": String(Buffer.byteLength(text)),
+    "Cache-Control": "no-cache, private",
+  };
+  if (warnings.length > 0) headers.Warning = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+  res.writeHead(code, headers);
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const e = err instanceof ApiError ? err : internalError(err instanceof Error ? err.message : String(err));
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  send(res, e.code, e.toStatus());
+}
+
+async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > limit) throw new ApiError(413, "RequestEntityTooLarge", "the request body is too large");
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseBody(text: string, contentType: string): unknown {
+  if (/protobuf|cbor/.test(contentType))
+    throw new ApiError(
+      415,
+      "UnsupportedMediaType",
+      `the emulator accepts JSON and YAML request bodies only, not ${contentType.split(";")[0]}: use kubectl apply -f for built-in kinds`,
+    );
+  if (text.trim() === "") return undefined;
+  try {
+    if (/yaml/.test(contentType)) return parseYaml(text);
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(
+      `the request body could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+function patchTypeOf(contentType: string): PatchType {
+  const ct = contentType.split(";")[0].trim();
+  if (ct === "application/json-patch+json") return "json";
+  if (ct === "application/merge-patch+json") return "merge";
+  if (ct === "application/strategic-merge-patch+json") return "strategic";
+  if (ct === "application/apply-patch+yaml" || ct === "application/apply-patch+cbor") return "apply";
+  throw new ApiError(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+  );
+}
+
+function verbOf(method: string, p: ResourcePath, watch: boolean): string {
+  switch (method) {
+    case "GET":
+      return watch ? "watch" : p.name ? "get" : "list";
+    case "POST":
+      return "create";
+    case "PUT":
+      return "update";
+    case "PATCH":
+      return "patch";
+    case "DELETE":
+      return p.name ? "delete" : "deletecollection";
+    default:
+      return method.toLowerCase();
+  }
+}
+
+/** The HTTP front of the emulator: routing, content negotiation, watch streaming. */
+export class ApiServer {
+  private server?: Server;
+  private readonly sockets = new Set<import("node:net").Socket>();
+  private address = "";
+
+  constructor(private readonly o: ServerOptions) {}
+
+  async listen(port: number, host = "127.0.0.1"): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = this.o.tls
+      ? createHttpsServer({ key: this.o.tls.key, cert: this.o.tls.cert }, handler)
+      : createHttpServer(handler);
+    this.server.keepAliveTimeout = 5000;
+    this.server.on("connection", (s) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, host, () => resolve());
+    });
+    const a = this.server.address() as AddressInfo;
+    this.address = `${host}:${a.port}`;
+    return `${this.o.tls ? "https" : "http"}://${this.address}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.o.faults.dropWatches({ abrupt: true });
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      const method = (req.method ?? "GET").toUpperCase();
+      let user: UserInfo | undefined;
+      const auth = req.headers.authorization;
+      if (auth?.startsWith("Bearer ")) user = this.o.authz.authenticate(auth.slice(7).trim());
+      if (
+        this.o.requireAuth &&
+        !user &&
+        url.pathname !== "/healthz" &&
+        url.pathname !== "/livez" &&
+        url.pathname !== "/readyz"
+      )
+        throw unauthorized();
+      const p = parseResourcePath(url.pathname);
+      if (!p) {
+        if (
+          this.o.requireAuth &&
+          user &&
+          !this.o.authz.allowed(user, undefined, { path: url.pathname, verb: method.toLowerCase() })
+        )
+          throw new ApiError(
+            403,
+            "Forbidden",
+            `forbidden: User "${user.username}" cannot get path "${url.pathname}"`,
+          );
+        return this.nonResource(url, method, res);
+      }
+      const watch =
+        p.watchPrefix || url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
+      const info: RequestInfo = {
+        method,
+        verb: verbOf(method, p, watch),
+        group: p.group,
+        resource: p.resource,
+        subresource: p.subresource,
+        namespace: p.namespace,
+        name: p.name,
+      };
+      const fault = this.o.faults.check(info);
+      if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.error) throw fault.error;
+      const t = this.o.api.resolve(p.group, p.version, p.resource);
+      if (!t) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+      if (this.o.requireAuth && user && !this.o.authz.allowed(user, { ...info, verb: info.verb }))
+        throw forbidden(
+          user.username,
+          info.verb,
+          p.subresource ? `${p.resource}/${p.subresource}` : p.resource,
+          p.group,
+        );
+      await this.resource(req, res, url, method, p, t, watch, user);
+    } catch (err) {
+      if (!(err instanceof ApiError))
+        this.o.log?.(`request failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      sendError(res, err);
+    }
+  }
+
+  private nonResource(url: URL, method: string, res: ServerResponse): void {
+    if (method !== "GET") throw methodNotAllowed();
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const types = this.o.api.types();
+    if (path === "/healthz" || path === "/livez" || path === "/readyz") {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end("ok");
+      return;
+    }
+    if (path === "/version") return send(res, 200, serverVersion);
+    if (path === "/api") return send(res, 200, apiVersions(this.address));
+    if (path === "/apis") return send(res, 200, apiGroupList(types));
+    if (path === "/openapi/v2") return send(res, 200, openapiV2(types));
+    if (path === "/openapi/v3") return send(res, 200, openapiV3Index(types));
+    if (path.startsWith("/openapi/v3/")) {
+      const doc = openapiV3Document(types, path.slice("/openapi/v3/".length));
+      if (doc) return send(res, 200, doc);
+    }
+    const parts = path.split("/").filter(Boolean);
+    if (parts[0] === "api" && parts.length === 2) {
+      const list = apiResourceList(types, "", parts[1]);
+      if (list) return send(res, 200, list);
+    }
+    if (parts[0] === "apis" && parts.length === 2) {
+      const g = apiGroup(types, parts[1]);
+      if (g) return send(res, 200, g);
+    }
+    if (parts[0] === "apis" && parts.length === 3) {
+      const list = apiResourceList(types, parts[1], parts[2]);
+      if (list) return send(res, 200, list);
+    }
+    throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+  }
+
+  private async resource(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+    p: ResourcePath,
+    t: ResourceType,
+    watch: boolean,
+    user: UserInfo | undefined,
+  ): Promise<void> {
+    const api = this.o.api;
+    const q = url.searchParams;
+    const ns = t.namespaced ? p.namespace : undefined;
+    const warnings: string[] = [];
+    const writeOpts: WriteOptions = {
+      dryRun: q.get("dryRun") === "All",
+      fieldValidation: (q.get("fieldValidation") as FieldValidation | null) ?? undefined,
+      warnings,
+    };
+    const contentType = req.headers["content-type"] ?? "application/json";
+    const readJson = async () => parseBody(await readBody(req), contentType) as KObject;
+    if (t.virtual) {
+      if (method !== "POST" || p.name) throw methodNotAllowed();
+      const body = await readJson();
+      if (t.kind === "TokenReview") return send(res, 201, this.o.authz.tokenReview(body));
+      return send(res, 201, this.o.authz.subjectAccessReview(body, t.kind, user));
+    }
+    if (p.subresource && p.subresource !== "status" && p.subresource !== "scale")
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    if (p.subresource === "scale" && !t.scale)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    if (!t.namespaced && p.namespace)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+
+    if (watch) {
+      if (method !== "GET") throw methodNotAllowed();
+      return this.watch(req, res, q, t, ns, p.name);
+    }
+
+    if (!p.name) {
+      switch (method) {
+        case "GET": {
+          const list = api.list(t, {
+            namespace: ns,
+            labelSelector: q.get("labelSelector"),
+            fieldSelector: q.get("fieldSelector"),
+            limit: q.get("limit") ? Number(q.get("limit")) : undefined,
+            continue: q.get("continue") ?? undefined,
+          } as never);
+          const listMeta: Record<string, unknown> = { resourceVersion: list.resourceVersion };
+          if (list.continue) listMeta.continue = list.continue;
+          if (list.remainingItemCount !== undefined) listMeta.remainingItemCount = list.remainingItemCount;
+          if (wantsTable(req)) return send(res, 200, toTable(t, list.items, listMeta));
+          return send(res, 200, {
+            kind: t.listKind,
+            apiVersion: t.group ? `${t.group}/${t.version}` : t.version,
+            metadata: listMeta,
+            items: list.items,
+          });
+        }
+        case "POST": {
+          const body = await readJson();
+          const created = api.create(t, body, ns, writeOpts);
+          return send(res, 201, created, warnings);
+        }
+        case "DELETE": {
+          const body = (await readJson()) ?? {};
+          const deleted = api.deleteCollection(t, {
+            namespace: ns,
+            labelSelector: q.get("labelSelector") ?? undefined,
+            fieldSelector: q.get("fieldSelector") ?? undefined,
+            ...deleteOptions(q, body),
+          });
+          return send(res, 200, {
+            kind: t.listKind,
+            apiVersion: t.group ? `${t.group}/${t.version}` : t.version,
+            metadata: {},
+            items: deleted,
+          });
+        }
+        default:
+          throw methodNotAllowed();
+      }
+    }
+
+    const name = p.name;
+    if (p.subresource === "scale") {
+      switch (method) {
+        case "GET":
+          return send(res, 200, api.getScale(t, ns, name));
+        case "PUT":
+          return send(res, 200, api.updateScale(t, ns, name, await readJson(), writeOpts), warnings);
+        case "PATCH": {
+          const type = patchTypeOf(contentType);
+          const raw = await readBody(req);
+          const body = type === "apply" ? raw : parseBody(raw, contentType);
+          return send(res, 200, api.patchScale(t, ns, name, type, body, writeOpts), warnings);
+        }
+        default:
+          throw methodNotAllowed();
+      }
+    }
+    const sub = p.subresource === "status" ? ("status" as const) : undefined;
+    if (sub && !t.status)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    switch (method) {
+      case "GET": {
+        const obj = api.get(t, ns, name);
+        if (wantsTable(req))
+          return send(res, 200, toTable(t, [obj], { resourceVersion: obj.metadata?.resourceVersion }));
+        return send(res, 200, obj);
+      }
+      case "PUT": {
+        const body = await readJson();
+        return send(res, 200, api.update(t, body, ns, { ...writeOpts, subresource: sub, name }), warnings);
+      }
+      case "PATCH": {
+        const type = patchTypeOf(contentType);
+        const raw = await readBody(req);
+        const body = type === "apply" ? raw : parseBody(raw, contentType);
+        return send(
+          res,
+          200,
+          api.patch(t, ns, name, type, body, { ...writeOpts, subresource: sub }),
+          warnings,
+        );
+      }
+      case "DELETE": {
+        if (sub) throw methodNotAllowed();
+        const body = (await readJson()) ?? {};
+        const deleted = api.delete(t, ns, name, { ...deleteOptions(q, body), dryRun: writeOpts.dryRun });
+        return send(res, 200, deleted);
+      }
+      default:
+        throw methodNotAllowed();
+    }
+  }
+
+  private watch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    t: ResourceType,
+    ns: string | undefined,
+    name: string | undefined,
+  ): void {
+    const table = wantsTable(req);
+    let fieldSelector = q.get("fieldSelector") ?? "";
+    if (name)
+      fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
+    const sendInitial = q.get("sendInitialEvents") === "true";
+    const bookmarks = q.get("allowWatchBookmarks") === "true";
+    let headerSent = false;
+    let first = true;
+    const write = (e: WatchEvent) => {
+      if (!headerSent) {
+        res.writeHead(200, {
+          "Content-Type": "application/json",
+          "Cache-Control": "no-cache, private",
+          "Transfer-Encoding": "chunked",
+        });
+        headerSent = true;
+      }
+      let object: unknown = e.object;
+      if (table && (e.type === "ADDED" || e.type === "MODIFIED" || e.type === "DELETED")) {
+        object = toTable(t, [e.object], { resourceVersion: e.object.metadata?.resourceVersion }, first);
+        first = false;
+      }
+      res.write(`${JSON.stringify({ type: e.type, object })}\n`);
+    };
+    const bookmark = (extra: Record<string, string> = {}) =>
+      write({
+        type: "BOOKMARK",
+        object: {
+          kind: t.kind,
+          apiVersion: t.group ? `${t.group}/${t.version}` : t.version,
+          metadata: {
+            resourceVersion: String(this.o.api.objects.currentRV()),
+            ...(Object.keys(extra).length ? { annotations: extra } : {}),
+          },
+        },
+      });
+    let ended = false;
+    const timers: NodeJS.Timeout[] = [];
+    let untrack: () => void = () => {};
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      handle.stop();
+      for (const tm of timers) clearTimeout(tm);
+      untrack();
+      if (!headerSent) {
+        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "no-cache, private" });
+        headerSent = true;
+      }
+      res.end();
+    };
+    let gone = false;
+    const handle = this.o.api.watch(
+      t,
+      {
+        namespace: ns,
+        labelSelector: q.get("labelSelector") ?? undefined,
+        fieldSelector: fieldSelector || undefined,
+        resourceVersion: q.get("resourceVersion") ?? undefined,
+        sendInitialEvents: sendInitial,
+      },
+      (e) => {
+        if (ended) return;
+        write(e);
+        if (e.type === "ERROR") gone = true;
+      },
+    );
+    if (gone) {
+      end();
+      return;
+    }
+    if (sendInitial && bookmarks) bookmark({ "k8s.io/initial-events-end": "true" });
+    if (!headerSent) {
+      res.writeHead(200, {
+        "Content-Type": "application/json",
+        "Cache-Control": "no-cache, private",
+        "Transfer-Encoding": "chunked",
+      });
+      res.flushHeaders();
+      headerSent = true;
+    }
+    untrack = this.o.faults.trackWatch((abrupt) => {
+      if (!abrupt) return end();
+      // as when a connection breaks: no terminating chunk
+      ended = true;
+      handle.stop();
+      for (const tm of timers) clearTimeout(tm);
+      untrack();
+      res.socket?.destroy();
+    });
+    const timeout = Number(q.get("timeoutSeconds") ?? this.o.maxWatchSeconds);
+    timers.push(setTimeout(end, Math.max(0, timeout) * 1000));
+    if (bookmarks && this.o.bookmarkIntervalMs > 0)
+      timers.push(setInterval(() => bookmark(), this.o.bookmarkIntervalMs));
+    req.on("close", end);
+    res.on("close", end);
+  }
+}
+
+function deleteOptions(q: URLSearchParams, body: unknown): DeleteOptions {
+  const b = isObject(body) ? body : {};
+  const policy = (q.get("propagationPolicy") ?? b.propagationPolicy) as
+    DeleteOptions["propagationPolicy"] | undefined;
+  let propagationPolicy = policy;
+  if (!propagationPolicy && (q.get("orphanDependents") === "true" || b.orphanDependents === true))
+    propagationPolicy = "Orphan";
+  return {
+    propagationPolicy,
+    preconditions: isObject(b.preconditions)
+      ? (b.preconditions as DeleteOptions["preconditions"])
+      : undefined,
+  };
+}

@@ -1,0 +1,17 @@
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * Formats a duration (milliseconds) for a PromQL range selector (wva-core 5.10): whole days → `Nd`,
+ * else whole hours → `Nh`, else whole minutes → `Nm`, else seconds (truncated) → `Ns`; anything below
+ * one second, including 0 and negative values, → `1s`.
+ */
+export function formatPrometheusDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < SECOND) return "1s";
+  if (ms % DAY === 0) return `${ms / DAY}d`;
+  if (ms % HOUR === 0) return `${ms / HOUR}h`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
+  return `${Math.floor(ms / SECOND)}s`;
+}

@@ -1,0 +1,160 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+
+interface Out {
+  models: Array<{
+    modelID: string;
+    namespace: string;
+    analysis: Record<string, number | boolean>;
+    decisions: Array<{
+      variant: string;
+      accelerator: string;
+      currentReplicas: number;
+      targetReplicas: number;
+      action: string;
+      reason: string;
+      wasLimited: boolean;
+    }>;
+  }>;
+}
+
+const wva = (args: string[], input?: string) =>
+  spawnSync(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], { encoding: "utf8", input });
+
+function decideFile(file: string): Out {
+  const r = wva(["decide", "-f", file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, "");
+  return JSON.parse(r.stdout) as Out;
+}
+
+function failsWith(input: string, pattern: RegExp): void {
+  const r = wva(["decide", "-f", "-"], input);
+  assert.equal(r.status, 2, r.stdout);
+  assert.equal(r.stdout, "");
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], pattern);
+}
+
+describe("wva decide (spawned CLI)", () => {
+  it("scale-up: the cheaper variant gets one more replica", () => {
+    const out = decideFile("examples/snapshot-scale-up.yaml");
+    const [m] = out.models;
+    assert.deepEqual(Object.keys(out), ["models"]);
+    assert.deepEqual(Object.keys(m), ["modelID", "namespace", "analysis", "decisions"]);
+    assert.deepEqual(Object.keys(m.analysis), [
+      "totalReplicas",
+      "nonSaturatedReplicas",
+      "avgSpareKv",
+      "avgSpareQueue",
+      "scaleUp",
+      "scaleDownSafe",
+      "inTransition",
+    ]);
+    assert.deepEqual(Object.keys(m.decisions[0]), [
+      "variant",
+      "accelerator",
+      "currentReplicas",
+      "targetReplicas",
+      "action",
+      "reason",
+      "wasLimited",
+    ]);
+    assert.equal(m.analysis.scaleUp, true);
+    assert.equal(m.analysis.avgSpareKv, 0.05);
+    assert.deepEqual(
+      m.decisions.map((d) => [d.variant, d.currentReplicas, d.targetReplicas, d.action]),
+      [
+        ["llama-8b-a100", 1, 2, "scale-up"],
+        ["llama-8b-h100", 2, 2, "no-change"],
+      ],
+    );
+  });
+
+  it("scale-down: the most expensive variant loses one replica", () => {
+    const [m] = decideFile("examples/snapshot-scale-down.yaml").models;
+    assert.equal(m.analysis.scaleDownSafe, true);
+    assert.deepEqual(
+      m.decisions.map((d) => [d.variant, d.targetReplicas, d.action]),
+      [
+        ["granite-h100", 2, "scale-down"],
+        ["granite-l40s", 1, "no-change"],
+      ],
+    );
+  });
+
+  it("in transition: the previous decision is kept and no new scaling happens", () => {
+    const [m] = decideFile("examples/snapshot-in-transition.yaml").models;
+    assert.equal(m.analysis.inTransition, true);
+    assert.equal(m.decisions[0].targetReplicas, 4);
+    assert.match(m.decisions[0].reason, /model in transition \(llama-70b-h100: desired\(4\)!=current\(2\)\)/);
+  });
+
+  it("limited scale-up: the GPU limiter holds the target and says so", () => {
+    const [m] = decideFile("examples/snapshot-limited.yaml").models;
+    assert.equal(m.analysis.scaleUp, true);
+    const [d] = m.decisions;
+    assert.equal(d.targetReplicas, 2);
+    assert.equal(d.action, "no-change");
+    assert.equal(d.wasLimited, true);
+    assert.match(d.reason, /gpu-limiter: limited: allocated 0 GPUs for \+0 replicas/);
+  });
+
+  it("scale-to-zero (JSON input): no requests in the window ⇒ target 0", () => {
+    const [m] = decideFile("examples/snapshot-scale-to-zero.json").models;
+    assert.deepEqual(
+      m.decisions.map((d) => [d.targetReplicas, d.action]),
+      [[0, "scale-down"]],
+    );
+    assert.match(m.decisions[0].reason, /No requests in retention period, scaling to zero/);
+  });
+
+  it("reads stdin with -f - and prints the same bytes on every run (deterministic)", () => {
+    const text = readFileSync("examples/snapshot-scale-up.yaml", "utf8");
+    const a = wva(["decide", "-f", "-"], text);
+    const b = wva(["decide", "-f", "examples/snapshot-scale-up.yaml"]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, b.stdout);
+  });
+
+  it("bad input: an unknown field exits 2 with one line naming it", () => {
+    failsWith("variants: []\nvariant: []\n", /^wva: invalid snapshot: variant: unknown field$/);
+  });
+
+  it("bad input: a wrong type exits 2 with one line naming the field", () => {
+    failsWith(
+      '{"variants":[{"name":"v","namespace":"n","modelID":"m","currentReplicas":"two"}]}',
+      /^wva: invalid snapshot: variants\[0\]\.currentReplicas: must be a number, got string$/,
+    );
+  });
+
+  it("bad input: a missing required field exits 2 with one line naming it", () => {
+    failsWith(
+      "variants:\n  - {name: v, namespace: n, currentReplicas: 1}\n",
+      /^wva: invalid snapshot: variants\[0\]\.modelID: required field is missing$/,
+    );
+  });
+
+  it("bad input: an out-of-range threshold exits 2 with one line naming it", () => {
+    failsWith(
+      "saturation: {kvCacheThreshold: 1.5}\nvariants: []\n",
+      /^wva: invalid snapshot: saturation\.kvCacheThreshold: must be between 0 and 1, got 1\.5$/,
+    );
+  });
+
+  it("bad input: not YAML, a missing file, no -f", () => {
+    failsWith("variants: [\n", /^wva: invalid snapshot: snapshot: not valid YAML or JSON/);
+    const missing = wva(["decide", "-f", "/nonexistent/snap.yaml"]);
+    assert.equal(missing.status, 2);
+    assert.match(
+      missing.stderr,
+      /^wva: -f \/nonexistent\/snap\.yaml: cannot read the snapshot \(ENOENT\)\n$/,
+    );
+    const noFile = wva(["decide"]);
+    assert.equal(noFile.status, 2);
+    assert.match(noFile.stderr, /required option '-f, --file <file>' not specified/);
+  });
+});

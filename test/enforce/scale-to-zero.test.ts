@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  parseScaleToZeroConfigMap,
+  resolveScaleToZero,
+  retentionPeriodMs,
+} from "../../src/config/scale-to-zero.js";
+import {
+  modelRequestCountQuery,
+  requestCountFrom,
+  scaleToZeroInput,
+} from "../../src/enforce/request-count.js";
+import { enforceScaleToZero } from "../../src/enforce/scale-to-zero.js";
+
+const targets = (t: Record<string, number>, cost: Record<string, number> = {}) =>
+  Object.entries(t).map(([variant, target]) => ({ variant, target, cost: cost[variant] }));
+const asMap = (r: ReturnType<typeof enforceScaleToZero>) =>
+  Object.fromEntries(r.targets.map((t) => [t.variant, t.target]));
+const TEN_MIN = 10 * 60_000;
+
+describe("scale-to-zero enforcer (wva-core 10.4)", () => {
+  it("E1: enabled and no requests in the retention window ⇒ every target 0", () => {
+    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
+      enabled: true,
+      requestCount: 0,
+      retentionMs: TEN_MIN,
+    });
+    assert.deepEqual(asMap(r), { a: 0, b: 0 });
+    assert.equal(r.applied, true);
+    assert.equal(r.policy, "scale-to-zero");
+    assert.equal(r.reason, "No requests in retention period in the last 10m, scaling to zero");
+  });
+
+  it("E2: enabled with requests ⇒ unchanged", () => {
+    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), { enabled: true, requestCount: 10 });
+    assert.deepEqual(asMap(r), { a: 2, b: 1 });
+    assert.equal(r.applied, false);
+  });
+
+  it("E3: enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
+    const input = scaleToZeroInput(
+      { enabled: true, retentionMs: TEN_MIN },
+      { values: [], error: "prometheus unavailable" },
+    );
+    assert.equal(input.requestCount, null);
+    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), input);
+    assert.deepEqual(asMap(r), { a: 2, b: 1 });
+    assert.equal(r.applied, false);
+    assert.match(r.reason, /request count is unknown \(request count query failed: prometheus unavailable\)/);
+  });
+
+  it("E4: disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
+    const r = enforceScaleToZero(targets({ a: 0, b: 0 }, { a: 2, b: 1 }), {
+      enabled: false,
+      requestCount: null,
+    });
+    assert.deepEqual(asMap(r), { a: 0, b: 1 });
+    assert.equal(r.applied, true);
+    assert.equal(r.policy, "minimum-replica");
+  });
+
+  it("E5: disabled and some replicas left ⇒ unchanged", () => {
+    const r = enforceScaleToZero(targets({ a: 2, b: 0 }), { enabled: false, requestCount: null });
+    assert.deepEqual(asMap(r), { a: 2, b: 0 });
+    assert.equal(r.applied, false);
+  });
+
+  it("E7: equal cost ⇒ the alphabetically first variant gets the minimum replica", () => {
+    const r = enforceScaleToZero(
+      targets({ "variant-z": 0, "variant-a": 0 }, { "variant-z": 1, "variant-a": 1 }),
+      {
+        enabled: false,
+        requestCount: null,
+      },
+    );
+    assert.deepEqual(asMap(r), { "variant-z": 0, "variant-a": 1 });
+  });
+
+  it("a missing cost counts as 10", () => {
+    const r = enforceScaleToZero(targets({ a: 0, b: 0 }, { b: 11 }), { enabled: false, requestCount: null });
+    assert.deepEqual(asMap(r), { a: 1, b: 0 });
+  });
+
+  it("E9: a per-model entry without enable_scale_to_zero inherits default's true", () => {
+    const map = parseScaleToZeroConfigMap({
+      default: "enable_scale_to_zero: true\nretention_period: 15m\n",
+      llama: "model_id: meta/llama\nnamespace: prod\nretention_period: 5m\n",
+    });
+    assert.deepEqual(resolveScaleToZero(map, "meta/llama"), { enabled: true, retentionMs: 5 * 60_000 });
+    assert.deepEqual(resolveScaleToZero(map, "other"), { enabled: true, retentionMs: 15 * 60_000 });
+  });
+
+  it("E10: no entries and env WVA_SCALE_TO_ZERO=TRUE ⇒ enabled (case-insensitive)", () => {
+    const map = parseScaleToZeroConfigMap({});
+    assert.equal(resolveScaleToZero(map, "m", "TRUE").enabled, true);
+    assert.equal(resolveScaleToZero(map, "m", "yes").enabled, false);
+    assert.equal(resolveScaleToZero(map, "m").enabled, false);
+  });
+
+  it("E10: an explicit false in the model entry wins over default and env", () => {
+    const map = parseScaleToZeroConfigMap({
+      default: "enable_scale_to_zero: true",
+      x: "model_id: m\nenable_scale_to_zero: false",
+    });
+    assert.equal(resolveScaleToZero(map, "m", "true").enabled, false);
+  });
+
+  it("E11: invalid retention values fall back to default's, then to 10m", () => {
+    const w: string[] = [];
+    const a = parseScaleToZeroConfigMap({
+      default: "retention_period: 15m",
+      x: "model_id: m\nretention_period: abc",
+    });
+    assert.equal(retentionPeriodMs(a, "m", w), 15 * 60_000);
+    assert.match(w[0], /x\.retention_period: "abc" is not a positive duration/);
+    const b = parseScaleToZeroConfigMap({ x: "model_id: m\nretention_period: -5m" });
+    assert.equal(retentionPeriodMs(b, "m"), TEN_MIN);
+    const c = parseScaleToZeroConfigMap({ default: "retention_period: 0s" });
+    assert.equal(retentionPeriodMs(c, "m"), TEN_MIN);
+  });
+
+  it("ConfigMap parsing: YAML errors and entries without model_id are skipped; the first key wins on duplicates", () => {
+    const map = parseScaleToZeroConfigMap({
+      "b-entry": "model_id: m\nretention_period: 2m",
+      "a-entry": "model_id: m\nretention_period: 1m",
+      broken: "model_id: [",
+      nomodel: "retention_period: 3m",
+      typed: 'model_id: z\nenable_scale_to_zero: "yes"',
+    });
+    assert.equal(map.byModel.get("m")!.key, "a-entry");
+    assert.deepEqual(
+      map.errors.map((e) => e.key),
+      ["b-entry", "broken", "nomodel", "typed"],
+    );
+    assert.match(
+      map.errors.find((e) => e.key === "typed")!.message,
+      /enable_scale_to_zero: must be a boolean/,
+    );
+  });
+});
+
+describe("request-count query (wva-core 10.5)", () => {
+  it("Q1: a scalar 100.5 is the count", () => {
+    assert.deepEqual(requestCountFrom({ values: [{ value: 100.5 }] }), { count: 100.5 });
+  });
+
+  it("Q2: an empty vector is an error containing 'no values' with count 0", () => {
+    const r = requestCountFrom({ values: [] });
+    assert.equal(r.count, 0);
+    assert.match(r.error!, /no values/);
+  });
+
+  it("Q3: a Prometheus error is an error containing 'query' with count 0", () => {
+    const r = requestCountFrom({ values: [], error: "connection refused" });
+    assert.equal(r.count, 0);
+    assert.match(r.error!, /query/);
+  });
+
+  it("Q4: the PromQL uses the formatted retention, the model and the namespace", () => {
+    const q = modelRequestCountQuery("test-ns", "test-model", 15 * 60_000);
+    assert.equal(
+      q,
+      'sum(increase(vllm:request_success_total{namespace="test-ns",model_name="test-model"}[15m]))',
+    );
+    assert.ok(
+      q.includes("[15m]") && q.includes('model_name="test-model"') && q.includes('namespace="test-ns"'),
+    );
+  });
+
+  it("Q4: parameter values are escaped", () => {
+    const q = modelRequestCountQuery('prod",x="y', "m", 60_000);
+    assert.ok(q.includes('namespace="prod\\",x=\\"y"'));
+  });
+
+  it("a disabled model is never queried; an enabled one without a result is unknown", () => {
+    assert.deepEqual(scaleToZeroInput({ enabled: false, retentionMs: 1 }), {
+      enabled: false,
+      requestCount: null,
+      retentionMs: 1,
+    });
+    assert.equal(scaleToZeroInput({ enabled: true, retentionMs: 1 }).requestCount, null);
+    assert.equal(
+      scaleToZeroInput({ enabled: true, retentionMs: 1 }, { values: [{ value: 0 }] }).requestCount,
+      0,
+    );
+  });
+});

@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { groupByModel, groupKey } from "../../src/engine/grouping.js";
+
+describe("model grouping (wva-core 10.11)", () => {
+  it("U7: variants of one model in one namespace form one group", () => {
+    const groups = groupByModel([
+      { name: "va-a100", modelID: "llama-8b", namespace: "default" },
+      { name: "va-h100", modelID: "llama-8b", namespace: "default" },
+    ]);
+    assert.deepEqual(
+      groups.map((g) => [g.key, g.members.map((m) => m.name)]),
+      [["llama-8b|default", ["va-a100", "va-h100"]]],
+    );
+  });
+
+  it("U7: the same model in two namespaces forms two groups", () => {
+    const groups = groupByModel([
+      { name: "a", modelID: "llama-8b", namespace: "ns2" },
+      { name: "b", modelID: "llama-8b", namespace: "ns1" },
+    ]);
+    assert.deepEqual(
+      groups.map((g) => g.key),
+      ["llama-8b|ns1", "llama-8b|ns2"],
+    );
+    assert.equal(groupKey("m", "ns"), "m|ns");
+  });
+});

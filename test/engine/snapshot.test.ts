@@ -1,0 +1,263 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { decide } from "../../src/engine/decide.js";
+import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../src/engine/snapshot.js";
+
+const variant = (over: Record<string, unknown> = {}) => ({
+  name: "v1",
+  namespace: "ns",
+  modelID: "m",
+  currentReplicas: 2,
+  replicas: [
+    { pod: "p1", kvCacheUsage: 0.75, queueLength: 2 },
+    { pod: "p2", kvCacheUsage: 0.76, queueLength: 2 },
+  ],
+  ...over,
+});
+
+function rejects(doc: unknown, field: string, rule: RegExp): void {
+  assert.throws(
+    () => validateSnapshot(doc),
+    (e: unknown) => e instanceof SnapshotError && e.field === field && rule.test(e.rule),
+    `${field} ${rule}`,
+  );
+}
+
+describe("wva decide snapshot validation (DECISIONS section 4)", () => {
+  it("fills defaults: shipped thresholds, cost 10, 1 GPU, ready = current, desired 0, accelerator unknown", () => {
+    const s = validateSnapshot({ variants: [variant({ replicas: undefined })] });
+    assert.equal(s.saturation.kvCacheThreshold, 0.8);
+    assert.equal(s.saturation.queueSpareTrigger, 3);
+    assert.deepEqual(
+      { ...s.variants[0] },
+      {
+        name: "v1",
+        namespace: "ns",
+        modelID: "m",
+        accelerator: "unknown",
+        cost: 10,
+        gpusPerReplica: 1,
+        currentReplicas: 2,
+        readyReplicas: 2,
+        desiredReplicas: 0,
+        replicas: [],
+      },
+    );
+  });
+
+  it("unknown fields are rejected with their path", () => {
+    rejects({ variants: [], extra: 1 }, "extra", /unknown field/);
+    rejects({ variants: [variant({ replica: [] })] }, "variants[0].replica", /unknown field/);
+    rejects(
+      { variants: [variant({ replicas: [{ pod: "p", kvCacheUsage: 0.1, queueLength: 0, ttft: 1 }] })] },
+      "variants[0].replicas[0].ttft",
+      /unknown field/,
+    );
+    rejects(
+      { saturation: { kvCacheTreshold: 0.5 }, variants: [] },
+      "saturation.kvCacheTreshold",
+      /unknown field/,
+    );
+    rejects(
+      { saturationOverrides: [{ model_id: "m", foo: 1 }], variants: [] },
+      "saturationOverrides[0].foo",
+      /unknown field/,
+    );
+    rejects(
+      { scaleToZero: [{ modelID: "m", namespace: "ns", enabled: true, retention: "5m" }], variants: [] },
+      "scaleToZero[0].retention",
+      /unknown field/,
+    );
+  });
+
+  it("wrong types are rejected with the expected type", () => {
+    rejects(
+      { variants: [variant({ currentReplicas: "2" })] },
+      "variants[0].currentReplicas",
+      /must be a number, got string/,
+    );
+    rejects(
+      { variants: [variant({ currentReplicas: 1.5 })] },
+      "variants[0].currentReplicas",
+      /must be an integer/,
+    );
+    rejects({ variants: {} }, "variants", /must be a list, got object/);
+    rejects(
+      { saturation: { enableLimiter: "yes" }, variants: [] },
+      "saturation.enableLimiter",
+      /must be a boolean, got string/,
+    );
+    rejects({ gpuInventory: { H100: "8" }, variants: [] }, "gpuInventory.H100", /must be a number/);
+    rejects(
+      { scaleToZero: [{ modelID: "m", namespace: "ns", enabled: "true" }], variants: [] },
+      "scaleToZero[0].enabled",
+      /must be a boolean/,
+    );
+    rejects([1, 2], "snapshot", /must be a mapping, got array/);
+  });
+
+  it("missing required fields are named", () => {
+    rejects({}, "variants", /required field is missing/);
+    rejects(
+      { variants: [variant({ modelID: undefined })] },
+      "variants[0].modelID",
+      /required field is missing/,
+    );
+    rejects(
+      { variants: [variant({ currentReplicas: undefined })] },
+      "variants[0].currentReplicas",
+      /required field is missing/,
+    );
+    rejects(
+      { variants: [variant({ replicas: [{ pod: "p", queueLength: 0 }] })] },
+      "variants[0].replicas[0].kvCacheUsage",
+      /required/,
+    );
+    rejects(
+      { saturationOverrides: [{ kvCacheThreshold: 0.5 }], variants: [] },
+      "saturationOverrides[0].model_id",
+      /required/,
+    );
+    rejects(
+      { scaleToZero: [{ modelID: "m", namespace: "ns" }], variants: [] },
+      "scaleToZero[0].enabled",
+      /required/,
+    );
+    rejects(null, "snapshot", /is empty/);
+  });
+
+  it("invalid thresholds and ranges are named with the rule", () => {
+    rejects(
+      { saturation: { kvCacheThreshold: 1.5 }, variants: [] },
+      "saturation.kvCacheThreshold",
+      /between 0 and 1/,
+    );
+    rejects(
+      { saturation: { kvCacheThreshold: 0.5, kvSpareTrigger: 0.6 }, variants: [] },
+      "saturation.kvSpareTrigger",
+      /<= kvCacheThreshold/,
+    );
+    rejects(
+      { saturation: { queueLengthThreshold: -1 }, variants: [] },
+      "saturation.queueLengthThreshold",
+      />= 0/,
+    );
+    rejects(
+      { saturationOverrides: [{ model_id: "m", kvCacheThreshold: 0.05 }], variants: [] },
+      "saturationOverrides[0].kvSpareTrigger",
+      /<= kvCacheThreshold/,
+    );
+    rejects(
+      { variants: [variant({ replicas: [{ pod: "p", kvCacheUsage: 1.2, queueLength: 0 }] })] },
+      "variants[0].replicas[0].kvCacheUsage",
+      /<= 1/,
+    );
+    rejects({ variants: [variant({ currentReplicas: -1 })] }, "variants[0].currentReplicas", />= 0/);
+  });
+
+  it("duplicates, limiter without inventory and the V2 analyzer are rejected", () => {
+    rejects({ variants: [variant(), variant()] }, "variants[1].name", /duplicate variant v1 in namespace ns/);
+    rejects(
+      { saturation: { enableLimiter: true }, variants: [] },
+      "gpuInventory",
+      /required when saturation.enableLimiter is true/,
+    );
+    rejects(
+      { saturation: { analyzerName: "saturation" }, variants: [] },
+      "saturation.analyzerName",
+      /not available in this version/,
+    );
+    rejects(
+      { saturationOverrides: [{ model_id: "m" }, { model_id: "m" }], variants: [] },
+      "saturationOverrides[1]",
+      /duplicate override/,
+    );
+  });
+
+  it("YAML syntax errors are reported on the snapshot", () => {
+    assert.throws(
+      () => parseSnapshotText("variants: [\n"),
+      (e: unknown) => e instanceof SnapshotError && e.field === "snapshot",
+    );
+  });
+
+  it("the example of DECISIONS section 4 produces its documented analysis and decision", () => {
+    const out = decide(
+      validateSnapshot({
+        variants: [
+          {
+            name: "v1",
+            namespace: "ns",
+            modelID: "m",
+            accelerator: "H100",
+            cost: 20,
+            gpusPerReplica: 1,
+            currentReplicas: 2,
+            readyReplicas: 2,
+            desiredReplicas: 0,
+            replicas: [
+              { pod: "p1", kvCacheUsage: 0.75, queueLength: 2 },
+              { pod: "p2", kvCacheUsage: 0.76, queueLength: 2 },
+            ],
+          },
+        ],
+      }),
+    );
+    assert.deepEqual(out.models[0].analysis, {
+      totalReplicas: 2,
+      nonSaturatedReplicas: 2,
+      avgSpareKv: 0.045,
+      avgSpareQueue: 3,
+      scaleUp: true,
+      scaleDownSafe: false,
+      inTransition: false,
+    });
+    const { reason, ...rest } = out.models[0].decisions[0];
+    assert.deepEqual(rest, {
+      variant: "v1",
+      accelerator: "H100",
+      currentReplicas: 2,
+      targetReplicas: 3,
+      action: "scale-up",
+      wasLimited: false,
+    });
+    assert.match(reason, /^saturation-only mode: scale-up \(KV spare Saturation low \(0\.045 < 0\.100\)/);
+  });
+
+  it("per-model overrides apply to their model only (upstream v0.5.1 ignored them)", () => {
+    const snap = validateSnapshot({
+      saturationOverrides: [{ model_id: "m", namespace: "ns", kvCacheThreshold: 0.9 }],
+      variants: [variant(), variant({ name: "v2", modelID: "other" })],
+    });
+    const out = decide(snap);
+    // with 0.9 the spare KV is 0.145 ≥ 0.1: no scale-up for m; "other" keeps 0.8 and scales up
+    assert.deepEqual(
+      out.models.map((m) => [m.modelID, m.analysis.scaleUp]),
+      [
+        ["m", false],
+        ["other", true],
+      ],
+    );
+  });
+
+  it("output order: models by namespace then modelID, decisions by variant name", () => {
+    const out = decide(
+      validateSnapshot({
+        variants: [
+          variant({ name: "z", namespace: "b", modelID: "a" }),
+          variant({ name: "y", namespace: "a", modelID: "b" }),
+          variant({ name: "x", namespace: "a", modelID: "b" }),
+          variant({ name: "w", namespace: "a", modelID: "a" }),
+        ],
+      }),
+    );
+    assert.deepEqual(
+      out.models.map((m) => [m.namespace, m.modelID, m.decisions.map((d) => d.variant)]),
+      [
+        ["a", "a", ["w"]],
+        ["a", "b", ["x", "y"]],
+        ["b", "a", ["z"]],
+      ],
+    );
+  });
+});
