@@ -3,8 +3,6 @@ import { describe, it } from "node:test";
 import {
   actionOf,
   firstScaleUp,
-  percentile,
-  percentiles,
   ReportBuilder,
   type VariantCycle,
 } from "../../src/playground/runner/report.js";
@@ -29,16 +27,6 @@ const row = (
 });
 
 describe("playground report", () => {
-  it("percentiles interpolate between closest ranks", () => {
-    const v = Array.from({ length: 101 }, (_, i) => i); // 0..100
-    assert.equal(percentile(v, 50), 50);
-    assert.equal(percentile(v, 95), 95);
-    assert.equal(percentile([10, 20], 50), 15);
-    assert.equal(percentile([], 99), 0);
-    assert.equal(percentile([7], 99), 7);
-    assert.deepEqual(percentiles([5, 1, 4, 2, 3]), { p50: 3, p95: 4.8, p99: 4.96 });
-  });
-
   it("builds the DECISIONS format: cycles with t in seconds and sorted variants, models with totals", () => {
     const b = new ReportBuilder({
       scenario: "spike",
@@ -54,8 +42,8 @@ describe("playground report", () => {
           modelID: "m",
           namespace: "ns",
           requests: { sent: 10, completed: 9, failed: 1 },
-          ttftMs: percentiles([1, 2]),
-          itlMs: percentiles([3]),
+          ttftMs: { p50: 1, p95: 2, p99: 2 },
+          itlMs: { p50: 3, p95: 3, p99: 3 },
         },
       ],
       150_000,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { arrivalTimes, timeline } from "../../src/playground/runner/timeline.js";
+import { timeline } from "../../src/playground/runner/timeline.js";
 
 const steps = [
   { rate: 2, durationMs: 30_000 },
@@ -28,29 +28,5 @@ describe("load schedule timeline", () => {
     const tl = timeline([]);
     assert.equal(tl.durationMs, 0);
     assert.equal(tl.rateAt(0), 0);
-  });
-
-  it("constant arrivals: rate x duration requests per step, evenly spaced", () => {
-    const a = arrivalTimes(steps, "constant");
-    assert.equal(a.length, 2 * 30 + 20 * 60 + 5 * 10);
-    assert.equal(a[1] - a[0], 500);
-    assert.equal(a[60], 30_000);
-    assert.ok(a.every((t, i) => i === 0 || t > a[i - 1]));
-  });
-
-  it("Poisson arrivals stay inside their step and average the step's rate", () => {
-    let seed = 42;
-    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const a = arrivalTimes(
-      [
-        { rate: 50, durationMs: 100_000 },
-        { rate: 0, durationMs: 10_000 },
-      ],
-      "poisson",
-      random,
-    );
-    // 5,000 expected; a Poisson count has standard deviation ~71, so +-5 % is over 3 sigma.
-    assert.ok(Math.abs(a.length - 5000) < 250, `count ${a.length}`);
-    assert.ok(a.every((t) => t >= 0 && t < 100_000));
   });
 });

@@ -52,22 +52,6 @@ export interface Report {
   models: ModelReport[];
 }
 
-/** Percentile by linear interpolation between closest ranks (0 for an empty list). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  if (sorted.length === 1) return sorted[0];
-  const rank = (p / 100) * (sorted.length - 1);
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-}
-
-export function percentiles(values: readonly number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  return { p50: r(percentile(sorted, 50)), p95: r(percentile(sorted, 95)), p99: r(percentile(sorted, 99)) };
-}
-
 /** Collects cycles as they happen and produces the report at the end. */
 export class ReportBuilder {
   private readonly cycles: Cycle[] = [];

@@ -44,33 +44,3 @@ export function timeline(steps: readonly LoadStep[]): Timeline {
     },
   };
 }
-
-/**
- * Arrival times (ms from the start) for a schedule with a constant or Poisson process in each
- * step. `random` is injectable for deterministic tests.
- */
-export function arrivalTimes(
-  steps: readonly LoadStep[],
-  arrival: "constant" | "poisson",
-  random: () => number = Math.random,
-): number[] {
-  const out: number[] = [];
-  let start = 0;
-  for (const s of steps) {
-    const end = start + s.durationMs;
-    if (s.rate > 0) {
-      const gap = 1000 / s.rate;
-      if (arrival === "constant") {
-        for (let t = start; t < end; t += gap) out.push(t);
-      } else {
-        let t = start - gap * Math.log(1 - random());
-        while (t < end) {
-          out.push(t);
-          t += -gap * Math.log(1 - random());
-        }
-      }
-    }
-    start = end;
-  }
-  return out;
-}
