@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderTable, type TableFrame } from "../../src/playground/runner/table.js";
+import { decisionText, renderTable, type TableFrame } from "../../src/playground/runner/table.js";
 
 function frame(over: Partial<TableFrame> = {}): TableFrame {
   return {
@@ -60,7 +60,7 @@ describe("live table rendering", () => {
     );
     assert.match(
       lines[5],
-      /^llama-h100\s+llama\s+40\s+1\s+1\s+1\s+87%\s+12\s+saturation-only mode: no-change$/,
+      /^llama-h100\s+llama\s+40\s+1\s+1\s+1\s+87%\s+12\s+no-change: saturation-only mode: no-change$/,
     );
     assert.equal(lines.length, 6);
     // numeric columns are right-aligned: the KV and QUEUE cells end in the same column as their headers
@@ -72,9 +72,30 @@ describe("live table rendering", () => {
 
   it("cuts the reason so that no line is wider than the width", () => {
     const long = "x".repeat(300);
-    const out = renderTable(frame({ width: 80, rows: frame().rows.map((r) => ({ ...r, reason: long })) }));
-    for (const line of out.trimEnd().split("\n")) assert.ok(line.length <= 80, `${line.length}: ${line}`);
+    const out = renderTable(frame({ width: 100, rows: frame().rows.map((r) => ({ ...r, reason: long })) }));
+    for (const line of out.trimEnd().split("\n")) assert.ok(line.length <= 100, `${line.length}: ${line}`);
     assert.match(out, /x…\n/);
+  });
+
+  it("keeps at least 24 characters of the decision on a narrow terminal", () => {
+    const out = renderTable(frame({ width: 40 }));
+    assert.match(out, /LAST DECISION/);
+    assert.match(out, /scale-up: cheapest vari…\n/);
+  });
+
+  it("drops the engine's mode prefix when it repeats the action", () => {
+    assert.equal(
+      decisionText(
+        "scale-up",
+        "saturation-only mode: scale-up (queue spare low (2.0 < 3.0); cheapest variant)",
+      ),
+      "scale-up: queue spare low (2.0 < 3.0); cheapest variant",
+    );
+    assert.equal(
+      decisionText("no-change", "safety net: metrics unavailable"),
+      "no-change: safety net: metrics unavailable",
+    );
+    assert.equal(decisionText("scale-up", "scale-up by limiter"), "scale-up by limiter");
   });
 
   it("says it is waiting before the first cycle", () => {

@@ -28,10 +28,11 @@ export interface TableFrame {
   cycle: number;
   rows: TableRow[];
   load: LoadLine[];
-  /** Maximum line width; the reason column is cut to fit (default 120). */
+  /** Line width; the decision column is cut to fit, keeping at least 24 characters (default 120). */
   width?: number;
 }
 
+const MIN_REASON = 24;
 const HEADERS = ["VARIANT", "MODEL", "COST", "CURRENT", "READY", "DESIRED", "KV", "QUEUE", "LAST DECISION"];
 
 function seconds(ms: number): string {
@@ -85,7 +86,7 @@ export function renderTable(frame: TableFrame): string {
     String(r.desired),
     `${Math.round(r.kvUsage * 100)}%`,
     String(r.queue),
-    r.action === "no-change" ? r.reason : `${r.action}: ${r.reason}`,
+    decisionText(r.action, r.reason),
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const numeric = new Set([2, 3, 4, 5, 6, 7]);
@@ -94,12 +95,23 @@ export function renderTable(frame: TableFrame): string {
       .slice(0, -1)
       .map((v, i) => (numeric.has(i) ? v.padStart(widths[i]) : v.padEnd(widths[i])))
       .join("  ");
-    return `${fixed}  ${cut(c[c.length - 1], width - fixed.length - 2)}`.trimEnd();
+    // the decision column keeps at least MIN_REASON characters, even past the width
+    return `${fixed}  ${cut(c[c.length - 1], Math.max(MIN_REASON, width - fixed.length - 2))}`.trimEnd();
   };
   lines.push(format(HEADERS));
   if (cells.length === 0) lines.push("(waiting for the first engine cycle)");
   for (const c of cells) lines.push(format(c));
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The decision column: the action, then the reason without the engine's mode prefix when it only
+ * repeats the action (`saturation-only mode: scale-up (X)` → `scale-up: X`).
+ */
+export function decisionText(action: string, reason: string): string {
+  const m = /^[a-z-]+ mode: ([a-z-]+) \((.*)\)$/s.exec(reason);
+  if (m && m[1] === action) return `${action}: ${m[2]}`;
+  return reason.startsWith(action) ? reason : `${action}: ${reason}`;
 }
 
 function formatRate(rate: number): string {
