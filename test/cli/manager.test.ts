@@ -73,10 +73,26 @@ describe("make build && ./bin/manager", () => {
     });
   }
 
-  it("valid flags without --version say plainly that the controller is not in this build (exit 1)", () => {
-    const r = manager("--leader-elect", "--metrics-secure=false");
+  it("valid flags without a reachable cluster exit 1 with one line on stderr", () => {
+    const r = spawnSync("./bin/manager", ["--leader-elect", "--metrics-secure=false"], {
+      encoding: "utf8",
+      env: { ...process.env, KUBECONFIG: "/nonexistent/kubeconfig" },
+    });
     assert.equal(r.status, 1);
-    assert.match(r.stderr, /controller is not part of this build/);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, /^manager: /);
+  });
+
+  it("an unknown WVA_METRICS_SOURCE exits 2 naming the variable", () => {
+    const r = spawnSync("./bin/manager", [], {
+      encoding: "utf8",
+      env: { ...process.env, WVA_METRICS_SOURCE: "carrier-pigeon" },
+    });
+    assert.equal(r.status, 2);
+    assert.match(
+      r.stderr,
+      /^manager: invalid WVA_METRICS_SOURCE "carrier-pigeon": must be one of prometheus, pods/,
+    );
   });
 
   it("a built tree outside git without a stamp reports commit unknown", () => {

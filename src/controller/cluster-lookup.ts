@@ -1,0 +1,27 @@
+import type { Informer, KubeObject } from "./kube/informer.js";
+
+/** Controller owner reference (`ownerReferences[].controller == true`). */
+export function controllerOwner(obj: KubeObject | undefined): { kind: string; name: string } | undefined {
+  const ref = obj?.metadata?.ownerReferences?.find((r) => r.controller);
+  return ref?.kind && ref.name ? { kind: ref.kind, name: ref.name } : undefined;
+}
+
+/**
+ * Pod → ReplicaSet → Deployment lookups answered from the informer caches (no API request on the hot
+ * path). Implements the collector's cluster-lookup seam.
+ */
+export class InformerClusterLookup {
+  constructor(
+    private readonly pods: Informer<KubeObject>,
+    private readonly replicaSets: Informer<KubeObject>,
+  ) {}
+
+  async controllerOf(
+    kind: "Pod" | "ReplicaSet",
+    namespace: string,
+    name: string,
+  ): Promise<{ kind: string; name: string } | undefined> {
+    const inf = kind === "Pod" ? this.pods : this.replicaSets;
+    return controllerOwner(inf.get(namespace, name));
+  }
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Deployment } from "../../src/controller/accelerator.js";
+import { Informer } from "../../src/controller/kube/informer.js";
+import { createDeployment, startEnv, waitFor, type TestEnv } from "../support/controller.js";
+
+describe("informer on the API emulator", () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startEnv({ watchHistorySize: 20 });
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it("lists, watches, resumes after dropped watches and re-lists after failed watches, with index and handlers", async () => {
+    await createDeployment(env.client, "ns1", "inf-a", 1);
+    const inf = new Informer<Deployment>(env.client, {
+      path: "/apis/apps/v1/namespaces/ns1/deployments",
+      initialBackoffMs: 20,
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+    });
+    const seen: string[] = [];
+    inf.addHandlers({
+      add: (d) => seen.push(`add ${d.metadata?.name}`),
+      delete: (d) => seen.push(`delete ${d.metadata?.name}`),
+    });
+    inf.addIndex("app", (d) => [d.spec?.template?.metadata?.labels?.app ?? ""]);
+    inf.start();
+    await inf.waitForSync();
+    assert.equal(inf.get("ns1", "inf-a")?.kind, "Deployment", "list items are stamped with their kind");
+    assert.deepEqual(
+      inf.byIndex("app", "inf-a").map((d) => d.metadata?.name),
+      ["inf-a"],
+    );
+
+    await createDeployment(env.client, "ns1", "inf-b", 1);
+    await waitFor(() => !!inf.get("ns1", "inf-b"), "watch add");
+
+    // dropped watches: the informer resumes from its last resourceVersion without losing events
+    const watchesBefore = env.client.stats.byVerb.get("WATCH") ?? 0;
+    env.cluster.faults.dropWatches();
+    await createDeployment(env.client, "ns1", "inf-c", 1);
+    await waitFor(() => !!inf.get("ns1", "inf-c"), "event after a dropped watch");
+
+    // far more changes than the watch history keeps while the watch is down: 410 Gone → re-list
+    env.cluster.faults.failNext({ verb: "watch", code: 500, times: 3 });
+    env.cluster.faults.dropWatches({ abrupt: true });
+    for (let i = 0; i < 30; i++) {
+      await env.client.mergePatch("/apis/apps/v1/namespaces/ns1/deployments/inf-a", {
+        metadata: { annotations: { n: String(i) } },
+      });
+    }
+    await env.client.delete("/apis/apps/v1/namespaces/ns1/deployments/inf-b");
+    await waitFor(
+      () => !inf.get("ns1", "inf-b") && inf.get("ns1", "inf-a")?.metadata?.annotations?.n === "29",
+      "converged",
+    );
+    assert.ok(seen.includes("delete inf-b"));
+    assert.ok((env.client.stats.byVerb.get("WATCH") ?? 0) > watchesBefore);
+    inf.stop();
+  });
+
+  it("keeps retrying a list that fails and syncs once it succeeds", async () => {
+    env.cluster.faults.failNext({ verb: "list", resource: "replicasets", code: 500, times: 2 });
+    const inf = new Informer(env.client, { path: "/apis/apps/v1/replicasets", initialBackoffMs: 20 });
+    inf.start();
+    await inf.waitForSync();
+    assert.ok(inf.hasSynced());
+    assert.ok(inf.lastError !== undefined, "the failures were seen");
+    inf.stop();
+  });
+});

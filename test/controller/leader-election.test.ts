@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { after, afterEach, before, describe, it } from "node:test";
+import {
+  FAST_LEASE,
+  ScriptedCollector,
+  SYSTEM_NS,
+  createDeployment,
+  createVA,
+  metricsText,
+  startEnv,
+  waitFor,
+  type TestEnv,
+} from "../support/controller.js";
+
+interface Lease {
+  spec?: { holderIdentity?: string; leaseTransitions?: number; leaseDurationSeconds?: number };
+}
+
+describe("leader election", () => {
+  let env: TestEnv;
+  before(async () => {
+    env = await startEnv();
+    await createDeployment(env.client, "ns1", "le-deploy", 1);
+    await createVA(env.client, "ns1", "le-va", "le-deploy", "m-le", {
+      labels: { "inference.optimization/acceleratorName": "H100" },
+    });
+  });
+  afterEach(async () => {
+    await env.stopAll();
+  });
+  after(async () => {
+    await env.close();
+  });
+
+  it("two managers: one leads and alone serves wva_* samples; when it dies the other takes over after the lease expires", async () => {
+    const opts = { metricsSource: new ScriptedCollector(), flags: { leaderElect: true, ...FAST_LEASE } };
+    const one = await env.start({ ...opts, identity: "one" });
+    await one.waitForLeadership();
+    const two = await env.start({ ...opts, identity: "two" });
+    await one.nextCycle();
+    assert.equal(one.isLeader(), true);
+    assert.equal(two.isLeader(), false);
+    const lease = await env.client.get<Lease>(
+      `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NS}/leases/${one.leaseName}`,
+    );
+    assert.equal(lease.spec?.holderIdentity, "one");
+    assert.equal(one.leaseName, "72dd1cf1.llm-d.ai");
+    assert.match(await metricsText(one), /wva_desired_replicas\{variant_name="le-va"/);
+    const followerText = await (await fetch(two.metricsUrl!)).text();
+    assert.doesNotMatch(followerText, /^wva_\w+\{/m, "the follower serves no wva_* samples");
+    assert.match(followerText, /process_cpu_user_seconds_total/, "but it does serve its process metrics");
+
+    // the leader dies without releasing the lease
+    const killedAt = Date.now();
+    await one.stop({ releaseLease: false });
+    await two.waitForLeadership();
+    const tookOverMs = Date.now() - killedAt;
+    const after = await env.client.get<Lease>(
+      `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NS}/leases/${two.leaseName}`,
+    );
+    assert.equal(after.spec?.holderIdentity, "two");
+    assert.equal(after.spec?.leaseTransitions, 1);
+    await two.nextCycle();
+    assert.match(await (await fetch(two.metricsUrl!)).text(), /^wva_desired_replicas\{variant_name="le-va"/m);
+    // informational (timings are not asserted on a shared machine): lease duration 1.2 s
+    console.log(
+      `# takeover after ${tookOverMs} ms (lease duration ${FAST_LEASE.leaderElectionLeaseDuration} ms)`,
+    );
+    await two.stop();
+  });
+
+  it("a manager that stops gracefully releases the lease so the next one takes it at once", async () => {
+    const opts = {
+      metricsSource: new ScriptedCollector(),
+      flags: {
+        leaderElect: true,
+        ...FAST_LEASE,
+        leaderElectionLeaseDuration: 60_000,
+        leaderElectionRenewDeadline: 50_000,
+      },
+    };
+    const a = await env.start({ ...opts, identity: "a" });
+    await a.waitForLeadership();
+    await a.stop();
+    const lease = await env.client.get<Lease>(
+      `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NS}/leases/${a.leaseName}`,
+    );
+    assert.equal(lease.spec?.holderIdentity, "", "released on shutdown");
+    const b = await env.start({ ...opts, identity: "b" });
+    await waitFor(() => b.isLeader(), "b leads well before the 60 s lease would expire", 10_000);
+    await b.stop();
+  });
+});
