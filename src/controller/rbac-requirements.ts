@@ -176,7 +176,21 @@ export const rbacRequirements: readonly RbacRequirement[] = [
     resource: "events",
     verbs: ["create", "patch"],
     scope: "controller-namespace",
-    why: "leader election events",
+    why: "leader election events and events on the global ConfigMaps",
+  },
+  {
+    apiGroup: "",
+    resource: "configmaps",
+    verbs: ["get", "list", "watch"],
+    scope: "controller-namespace",
+    why: "global configuration ConfigMaps, also when another namespace is watched",
+  },
+  {
+    apiGroup: "monitoring.coreos.com",
+    resource: "servicemonitors",
+    verbs: ["get", "list", "watch"],
+    scope: "controller-namespace",
+    why: "the controller's own ServiceMonitor, also when another namespace is watched",
   },
 ];
 
