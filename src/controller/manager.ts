@@ -99,6 +99,8 @@ export interface ManagerHandle {
   ready(): Promise<void>;
   /** Runs one engine cycle now (leader only; otherwise rejects). */
   runCycle(): Promise<CycleReport>;
+  /** Resolves once the reconciler has nothing queued or in progress. */
+  reconcileIdle(): Promise<void>;
   /** Waits for the next completed engine cycle. */
   nextCycle(): Promise<CycleReport>;
   /** Current engine period (follows `GLOBAL_OPT_INTERVAL`). */
@@ -574,6 +576,9 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       return await loop.runOnce();
     },
     nextCycle: () => new Promise<CycleReport>((resolve) => cycleWaiters.push(resolve)),
+    reconcileIdle: async () => {
+      while (!queue.idle) await new Promise((r) => setTimeout(r, 5));
+    },
     engineIntervalMs: () => loop.interval,
     config: () => config.mainConfig,
     saturationFor: (m, ns) => config.saturationFor(m, ns),
