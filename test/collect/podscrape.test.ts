@@ -157,6 +157,21 @@ describe("pod-scraping source", () => {
     }
   });
 
+  it("refreshes within the minimum scrape interval reuse the last scrape", async () => {
+    let t = 5_000_000;
+    const src = new PodScrapingSource({ targets: targets(), clock: () => t });
+    try {
+      await src.refresh([QueryName.kvCacheUsage], { namespace: "ns", modelID: "llama" });
+      await src.refresh([QueryName.queueLength], { namespace: "ns", modelID: "other-model" });
+      assert.equal(src.scrapeCount, 2, "one scrape per pod for both refreshes");
+      t += 1000;
+      await src.refresh([QueryName.kvCacheUsage], { namespace: "ns", modelID: "llama" });
+      assert.equal(src.scrapeCount, 4);
+    } finally {
+      src.close();
+    }
+  });
+
   it("batch queries group by namespace, model_name and pod; all_metrics has every sample", async () => {
     const src = new PodScrapingSource({ targets: targets() });
     try {

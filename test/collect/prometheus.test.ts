@@ -356,10 +356,7 @@ describe("Prometheus source", () => {
   });
 
   it("the connectivity check fails with a clear error after its bounded wait", async () => {
-    const src = new PrometheusSource({
-      config: { baseURL: "http://127.0.0.1:1" },
-      sleep: async () => undefined,
-    });
+    const src = new PrometheusSource({ config: { baseURL: "http://127.0.0.1:1" } });
     try {
       await assert.rejects(
         src.waitUntilReachable(300, 100),

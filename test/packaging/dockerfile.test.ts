@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { root, run } from "./helpers.js";
 
@@ -215,6 +215,27 @@ describe("Dockerfile (static)", () => {
       cpSync(join(src, "dist"), join(app, "dist"), { recursive: true });
       cpSync(join(src, "package.json"), join(app, "package.json"));
       symlinkSync(join(root, "node_modules"), join(app, "node_modules"));
+      // Every package the manager loads at run time is a production dependency (the image has no others).
+      const deps = Object.keys(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).dependencies);
+      const seen = new Set<string>();
+      const bare = new Set<string>();
+      const visit = (file: string) => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const code = readFileSync(file, "utf8");
+        for (const m of code.matchAll(
+          /(?:^|\n)\s*(?:import|export)[^'"]*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|(?:^|\n)import\s*["']([^"']+)["']/g,
+        )) {
+          const spec = m[1] ?? m[2] ?? m[3];
+          if (spec.startsWith(".")) visit(join(dirname(file), spec));
+          else if (!spec.startsWith("node:"))
+            bare.add(spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0]);
+        }
+      };
+      visit(join(app, "dist/src/cli/manager.js"));
+      assert.ok(seen.size > 3, "import graph not followed");
+      for (const b of bare)
+        assert.ok(deps.includes(b), `the manager imports ${b}, which is not a production dependency`);
       const clean = { ...process.env };
       delete clean.WVA_COMMIT;
       const v = run(process.execPath, [join(app, "dist/src/cli/manager.js"), "--version"], {

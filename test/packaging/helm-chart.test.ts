@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
+import { promisify } from "node:util";
+import { startCluster } from "../../src/playground/cluster/index.js";
 import { parse } from "yaml";
 import { rbacRequirements } from "../../src/controller/rbac-requirements.js";
 import {
@@ -10,6 +13,7 @@ import {
   find,
   helmBin,
   helmTemplate,
+  kubectlBin,
   NAMESPACE,
   one,
   packageVersion,
@@ -368,6 +372,44 @@ describe("Helm chart (real helm)", () => {
       assert.equal(t2.status, 0, t2.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("the rendered chart (CRDs, then templates) is accepted by the API emulator through the real kubectl", async (t) => {
+    const helm = helmBin(t);
+    const kubectl = kubectlBin(t);
+    if (!helm || !kubectl) return;
+    // `helm install` itself stores releases with protobuf requests, which the playground emulator does not
+    // speak; the rendered objects go through `kubectl apply` instead: the emulator's API validation,
+    // defaulting and RBAC kinds all see them.
+    const cluster = await startCluster({ namespaces: [NAMESPACE, "llm-inference"] });
+    const exec = promisify(execFile);
+    const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };
+    const dir = mkdtempSync(join(tmpdir(), "wva-apply-"));
+    try {
+      const rendered = join(dir, "chart.yaml");
+      const r = run(helm, [
+        "template",
+        "workload-variant-autoscaler",
+        chartDir,
+        "-n",
+        NAMESPACE,
+        ...hpaArgs(),
+      ]);
+      assert.equal(r.status, 0, r.stderr);
+      writeFileSync(rendered, r.stdout);
+      const crd = await exec(kubectl, ["apply", "-f", join(chartDir, "crds")], { env });
+      assert.match(crd.stdout, /variantautoscalings\.llmd\.ai created/);
+      const out = await exec(kubectl, ["apply", "-f", rendered], { env });
+      assert.match(out.stdout, /deployment\.apps\/workload-variant-autoscaler-controller-manager created/);
+      assert.match(out.stdout, /horizontalpodautoscaler\.autoscaling\/llama-8b-h100-hpa created/);
+      const again = await exec(kubectl, ["apply", "-f", rendered], { env });
+      assert.doesNotMatch(again.stdout, /created|configured/);
+      const del = await exec(kubectl, ["delete", "-f", rendered], { env });
+      assert.match(del.stdout, /deployment\.apps "workload-variant-autoscaler-controller-manager" deleted/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await cluster.stop();
     }
   });
 });

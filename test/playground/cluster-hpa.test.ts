@@ -277,6 +277,75 @@ describe("HPA controller in the emulator", () => {
       provider.set("wva_desired_replicas", { variant_name: "llama", namespace: "default" }, 1);
       await cluster.hpa.syncAll();
       assert.equal(api.get(dt, "default", "llama").spec?.replicas, 1);
+      const rescales = api
+        .list(api.typeFor("v1", "Event"), { namespace: "default", fieldSelector: "reason=SuccessfulRescale" })
+        .items.map((e) => e.message);
+      // events are listed by name (random suffix), so compare as sets
+      assert.deepEqual(rescales.sort(), [
+        "New size: 1; reason: All metrics below target",
+        "New size: 3; reason: external metric above target",
+        "New size: 4; reason: external metric above target",
+      ]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
+
+describe("HPA controller error conditions", () => {
+  it("reports a missing target, an unsupported metric type, and a Value target", async () => {
+    const provider = new StaticMetricsProvider();
+    provider.set("queue", {}, 150);
+    const cluster = await startCluster({ podStartupDelayMs: 10, hpa: { syncPeriodMs: 3_600_000, provider } });
+    try {
+      const api = cluster.store;
+      const ht = api.typeFor("autoscaling/v2", "HorizontalPodAutoscaler");
+      const hpa = (name: string, target: string, metrics: unknown[]) =>
+        api.create(ht, {
+          metadata: { name, namespace: "default" },
+          spec: {
+            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target },
+            maxReplicas: 10,
+            metrics,
+          },
+        });
+      const external = {
+        type: "External",
+        external: { metric: { name: "queue" }, target: { type: "Value", value: "100" } },
+      };
+      hpa("ghost", "no-such-deployment", [external]);
+      hpa("cpu", "web", [
+        {
+          type: "Resource",
+          resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } },
+        },
+      ]);
+      hpa("value", "web", [external]);
+      api.create(api.typeFor("apps/v1", "Deployment"), deployment("web", 2));
+      await waitFor(
+        () => api.get(api.typeFor("apps/v1", "Deployment"), "default", "web").status?.readyReplicas === 2,
+        "2 ready",
+      );
+      await cluster.hpa.syncAll();
+      const conds = (name: string) =>
+        Object.fromEntries(
+          (api.get(ht, "default", name).status?.conditions as Array<{ type: string; reason: string }>).map(
+            (c) => [c.type, c.reason],
+          ),
+        );
+      assert.equal(conds("ghost").AbleToScale, "FailedGetScale");
+      assert.equal(conds("cpu").ScalingActive, "FailedGetExternalMetric");
+      assert.match(
+        String(
+          (api.get(ht, "default", "cpu").status?.conditions as Array<{ type: string; message: string }>).find(
+            (c) => c.type === "ScalingActive",
+          )?.message,
+        ),
+        /metric type Resource is not supported/,
+      );
+      // Value target: 150 / 100 = 1.5 × 2 ready pods = 3
+      assert.equal(conds("value").ScalingActive, "ValidMetricFound");
+      assert.equal(api.get(ht, "default", "value").status?.desiredReplicas, 3);
     } finally {
       await cluster.stop();
     }

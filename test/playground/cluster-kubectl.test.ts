@@ -221,6 +221,19 @@ spec:
       'jsonpath={.status.conditions[?(@.type=="PodScheduled")].message}',
     );
     assert.match(reason, /Insufficient nvidia.com\/gpu/);
+    const events = await ok(
+      "get",
+      "events",
+      "-n",
+      "llm-inference",
+      "--field-selector",
+      "reason=FailedScheduling",
+      "-o",
+      "jsonpath={.items[*].involvedObject.name}",
+    );
+    assert.match(events, new RegExp(name));
+    const describe = await ok("describe", "deployment", "llama", "-n", "llm-inference");
+    assert.match(describe, /ScalingReplicaSet\s+.*Scaled up replica set llama-\w+ from 1 to 5/);
     await waitFor(
       async () =>
         (await ok(

@@ -318,7 +318,156 @@ describe("playground cluster: API semantics", () => {
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 503);
     cluster.faults.clear();
     assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 200);
+    // a delayed share of requests still succeeds; the delay is a lower bound (setTimeout), not a speed check
+    cluster.faults.setRandom({ delayShare: 1, delayMs: 150 });
+    const t0 = Date.now();
+    assert.equal((await call("GET", "/api/v1/namespaces/default/configmaps")).status, 200);
+    assert.ok(Date.now() - t0 >= 140, "the request waited for the injected delay");
+    cluster.faults.clear();
     assert.ok(cluster.faults.injected >= 4);
+  });
+
+  it("a pod created with spec.nodeName skips the scheduler but still gets an IP and becomes Ready", async () => {
+    const api = cluster.store;
+    const pt = api.typeFor("v1", "Pod");
+    api.create(
+      pt,
+      {
+        metadata: { name: "pinned" },
+        spec: { nodeName: "gpu-h100-0", containers: [{ name: "c", image: "i" }] },
+      },
+      "default",
+    );
+    const ready = await waitFor(() => {
+      const p = api.get(pt, "default", "pinned");
+      return (p.status?.conditions as Array<{ type: string; status: string }> | undefined)?.some(
+        (c) => c.type === "Ready" && c.status === "True",
+      )
+        ? p
+        : undefined;
+    }, "pinned pod ready");
+    assert.equal(ready.spec?.nodeName, "gpu-h100-0");
+    assert.match(String(ready.status?.podIP), /^127\.1\./);
+    api.create(
+      pt,
+      {
+        metadata: { name: "lost" },
+        spec: { nodeName: "no-such-node", containers: [{ name: "c", image: "i" }] },
+      },
+      "default",
+    );
+    await waitFor(
+      () => api.get(pt, "default", "lost").status?.conditions !== undefined,
+      "lost pod condition",
+    );
+    assert.equal(api.get(pt, "default", "lost").status?.phase, "Pending");
+  });
+
+  it("cluster.apply() creates and then merges objects from YAML, like kubectl apply", async () => {
+    const { readFileSync } = await import("node:fs");
+    const crd = cluster.apply(readFileSync("config/crd/bases/llmd.ai_variantautoscalings.yaml", "utf8"));
+    assert.equal(crd[0].kind, "CustomResourceDefinition");
+    const [va] = cluster.apply(readFileSync("config/samples/variantautoscaling-minimal.yaml", "utf8"));
+    assert.equal(va.spec?.variantCost, "10.0", "schema default");
+    const [changed] = cluster.apply({
+      apiVersion: "llmd.ai/v1alpha1",
+      kind: "VariantAutoscaling",
+      metadata: { name: "qwen-7b", labels: { tier: "x" } },
+      spec: { variantCost: "3.5" },
+    });
+    assert.equal(changed.spec?.variantCost, "3.5");
+    assert.equal(changed.spec?.modelID, "Qwen/Qwen2.5-7B-Instruct", "merged, not replaced");
+    assert.equal(changed.metadata?.generation, 2);
+    assert.throws(
+      () => cluster.apply({ kind: "ConfigMap", metadata: { name: "x" } }),
+      /needs apiVersion, kind and metadata.name/,
+    );
+  });
+
+  it("invalid CRDs and HPAs are rejected with the field named", () => {
+    const api = cluster.store;
+    const crdType = api.typeFor("apiextensions.k8s.io/v1", "CustomResourceDefinition");
+    const bad = {
+      metadata: { name: "wrong.example.com" },
+      spec: {
+        group: "example.com",
+        scope: "Galaxy",
+        names: { kind: "Thing", plural: "things" },
+        versions: [
+          { name: "v1", served: true, storage: false, schema: { openAPIV3Schema: { type: "object" } } },
+          {
+            name: "v2",
+            served: true,
+            storage: false,
+            schema: { openAPIV3Schema: { type: "object", properties: { a: { type: "nonsense" } } } },
+          },
+        ],
+      },
+    };
+    assert.throws(
+      () => api.create(crdType, bad),
+      (e: unknown) => {
+        assert.ok(e instanceof ApiError && e.code === 422);
+        const fields = (e.details?.causes ?? []).map((c) => c.field);
+        assert.deepEqual(fields.sort(), [
+          "metadata.name",
+          "spec.scope",
+          "spec.versions",
+          "spec.versions[1].schema.openAPIV3Schema",
+        ]);
+        return true;
+      },
+    );
+    assert.throws(
+      () => api.create(crdType, { metadata: { name: "x" }, spec: { scope: "Namespaced" } }),
+      /spec.group: Required value/,
+    );
+    const hpaType = api.typeFor("autoscaling/v2", "HorizontalPodAutoscaler");
+    assert.throws(
+      () =>
+        api.create(hpaType, { metadata: { name: "h" }, spec: { minReplicas: 5, maxReplicas: 2 } }, "default"),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        /spec.scaleTargetRef: Required value/.test(e.message) &&
+        /spec.minReplicas/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        api.create(
+          hpaType,
+          {
+            metadata: { name: "h" },
+            spec: { scaleTargetRef: { kind: "Deployment", name: "x" }, maxReplicas: 0 },
+          },
+          "default",
+        ),
+      /spec.maxReplicas: Invalid value: 0: must be greater than 0/,
+    );
+  });
+
+  it("a failing onPodStarted hook fails the pod with StartError", async () => {
+    const c = await startCluster({
+      podStartupDelayMs: 10,
+      onPodStarted: async () => {
+        throw new Error("model not found");
+      },
+    });
+    try {
+      const pt = c.store.typeFor("v1", "Pod");
+      c.store.create(
+        pt,
+        { metadata: { name: "doomed" }, spec: { containers: [{ name: "c", image: "i" }] } },
+        "default",
+      );
+      const failed = await waitFor(() => {
+        const p = c.store.get(pt, "default", "doomed");
+        return p.status?.phase === "Failed" ? p : undefined;
+      }, "failed pod");
+      assert.equal(failed.status?.reason, "StartError");
+      assert.equal(failed.status?.message, "model not found");
+    } finally {
+      await c.stop();
+    }
   });
 
   it("pods get their own loopback IP and onPodStarted can listen on it; stopped pods are reported", async () => {

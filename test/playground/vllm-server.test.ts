@@ -141,4 +141,18 @@ describe("token counting", () => {
       await e.stop();
     }
   });
+
+  it("wall mode with speed runs engine time faster, with exact iteration boundaries", async () => {
+    const e = new VllmEmulator({ model: "m", speed: 50, engine: { alpha: 10, beta: 0, gamma: 0 } });
+    try {
+      const { done } = e.submit(5, 20);
+      const c = await done;
+      // 21 iterations of 10 engine-ms each, however late the timers fired
+      assert.ok(Math.abs(c.e2e - 210) < 1e-9, `e2e ${c.e2e}`);
+      assert.ok(Math.abs(c.ttft - 20) < 1e-9);
+    } finally {
+      await e.stop();
+    }
+    assert.throws(() => new VllmEmulator({ model: "m", speed: 0 }), /speed must be a number > 0/);
+  });
 });

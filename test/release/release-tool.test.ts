@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { generatedFiles } from "../../scripts/generated-files.js";
 import { groupCommits, parseCommit } from "../../scripts/release/commits.js";
+import { bumpVersions } from "../../scripts/release/files.js";
 import { compareVersions, parseVersion } from "../../scripts/release/semver.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -84,9 +85,9 @@ before(() => {
   sh("git", ["config", "user.name", "Dana Dev"]);
   sh("git", ["config", "tag.gpgSign", "false"]);
   sh("git", ["config", "commit.gpgSign", "false"]);
-  // The fixture starts at the version the repository is at, released.
-  const v = (JSON.parse(read("package.json")) as { version: string }).version;
-  assert.equal(v, "0.1.0", "fixture expects package.json at 0.1.0");
+  // The fixture starts at 0.1.0, released, whatever version the repository itself is at.
+  bumpVersions(repo, parseVersion("v0.1.0")!);
+  assert.equal((JSON.parse(read("package.json")) as { version: string }).version, "0.1.0");
   commit("chore: initial import");
   sh("git", ["tag", "-a", "v0.1.0", "-m", "Release v0.1.0"]);
 });

@@ -37,6 +37,11 @@ export interface PodScrapingSourceOptions {
   /** Sent as `Authorization: Bearer <token>`; a value that already starts with "Bearer " is sent as is. */
   bearerToken?: string;
   cacheTtlMs?: number;
+  /**
+   * A refresh within this time of the previous scrape reuses it instead of scraping again (default 1 s), so
+   * per-model refreshes of many models in one cycle cost one scrape per pod.
+   */
+  minScrapeIntervalMs?: number;
   /** How long scrape history is kept for windowed queries (default 5 min, at least that). */
   historyMs?: number;
   clock?: Clock;
@@ -85,6 +90,7 @@ export class PodScrapingSource implements MetricsSource {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly history = new Map<string, PodHistory>();
+  private lastScrapeAt: number | undefined;
   /** Number of pod scrapes attempted; read by tests and benchmarks. */
   scrapeCount = 0;
   /** Pods that failed in the last refresh, with the reason. */
@@ -128,6 +134,8 @@ export class PodScrapingSource implements MetricsSource {
 
   /** Scrapes all ready targets; returns an error message only when listing the targets failed. */
   private async scrapeAll(): Promise<string | undefined> {
+    const minGap = this.opts.minScrapeIntervalMs ?? 1000;
+    if (this.lastScrapeAt !== undefined && this.clock() - this.lastScrapeAt < minGap) return undefined;
     let targets: ScrapeTarget[];
     try {
       targets = await this.opts.targets.listTargets();
@@ -157,6 +165,7 @@ export class PodScrapingSource implements MetricsSource {
     });
     for (const key of [...this.history.keys()]) if (!seen.has(key)) this.history.delete(key);
     this.lastFailures = failures;
+    this.lastScrapeAt = now;
     return undefined;
   }
 

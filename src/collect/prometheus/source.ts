@@ -180,14 +180,19 @@ export class PrometheusSource implements MetricsSource {
     const start = Date.now();
     let last = "";
     for (;;) {
+      const remaining = timeoutMs - (Date.now() - start);
       try {
-        await this.query("up");
+        // one attempt at a time, each bounded by what is left of the wait
+        await this.attempt(
+          "up",
+          AbortSignal.timeout(Math.max(1, Math.min(remaining, this.opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS))),
+        );
         return;
       } catch (e) {
         last = (e as Error).message;
       }
       if (Date.now() - start + intervalMs > timeoutMs) break;
-      await defaultSleep(intervalMs);
+      await this.sleep(intervalMs);
     }
     throw new Error(
       `Prometheus at ${this.opts.config.baseURL} is not reachable after ${timeoutMs} ms: ${last}`,

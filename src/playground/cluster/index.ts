@@ -2,12 +2,14 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
 import { ClusterApi } from "./api.js";
 import { Authz, defaultIdentities, type IdentityTable } from "./auth.js";
 import { GarbageCollector } from "./controllers/gc.js";
 import { HpaController } from "./controllers/hpa.js";
 import { Kubelet, type PodHooks } from "./controllers/kubelet.js";
 import { WorkloadController } from "./controllers/workload.js";
+import { ApiError } from "./errors.js";
 import { Faults } from "./faults.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { nodeObjects, parseNodeSpec, type NodeGroup } from "./nodes.js";
@@ -66,6 +68,12 @@ export interface RunningCluster {
   hpa: { syncAll(): Promise<void>; setProvider(p: ExternalMetricsProvider | undefined): void };
   /** Free `nvidia.com/gpu` per node name. */
   freeGpus(): Map<string, number>;
+  /**
+   * Creates or updates objects like `kubectl apply --server-side` (a merge, no field managers):
+   * YAML text with one or more documents, an object, or a list of objects. Namespaced objects
+   * without a namespace go to `default`. Returns the stored objects.
+   */
+  apply(input: string | KObject | KObject[]): KObject[];
   /** Adds nodes (SPEC or groups) while running. */
   addNodes(nodes: string | NodeGroup[]): KObject[];
   stop(): Promise<void>;
@@ -160,6 +168,32 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     hpa: { syncAll: () => hpa.syncAll(), setProvider: (p) => hpa.setProvider(p) },
     freeGpus: () => kubelet.freeGpus(),
     addNodes: (spec) => addNodes(spec),
+    apply(input) {
+      const docs =
+        typeof input === "string"
+          ? parseAllDocuments(input)
+              .map((d) => d.toJSON() as KObject | null)
+              .filter((d): d is KObject => d !== null && typeof d === "object")
+          : Array.isArray(input)
+            ? input
+            : [input];
+      return docs.map((doc) => {
+        if (!doc.apiVersion || !doc.kind || !doc.metadata?.name)
+          throw new ApiError(
+            400,
+            "BadRequest",
+            "apply: every object needs apiVersion, kind and metadata.name",
+          );
+        const t = api.typeFor(doc.apiVersion, doc.kind);
+        return api.patch(
+          t,
+          doc.metadata.namespace ?? (t.namespaced ? "default" : undefined),
+          doc.metadata.name,
+          "apply",
+          doc,
+        );
+      });
+    },
     async stop() {
       if (stopped) return;
       stopped = true;

@@ -26,6 +26,14 @@ export interface VllmEmulatorOptions {
    * `virtual`: time moves only through advance(t), for deterministic tests.
    */
   timeMode?: "wall" | "virtual";
+  /**
+   * Wall mode only: how many engine milliseconds pass per real millisecond (default 1). With 10, a scenario
+   * of 150 s of server time runs in 15 s. Iteration boundaries stay exact in engine time however late the
+   * timers fire.
+   */
+  speed?: number;
+  /** Wall mode only: the clock (ms) to follow instead of Date.now (for example a playground's shared clock). */
+  clock?: () => number;
   logger?: Logger;
 }
 
@@ -72,7 +80,9 @@ export class VllmEmulator {
   private server: http.Server | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly wall: boolean;
-  private readonly t0 = Date.now();
+  private readonly t0: number;
+  private readonly speed: number;
+  private readonly wallClock: () => number;
   private readonly log: Logger;
   private address: { host: string; port: number; url: string } | undefined;
 
@@ -80,19 +90,24 @@ export class VllmEmulator {
     if (!opts.model) throw new EngineError("model must not be empty", 400);
     this.model = opts.model;
     this.wall = (opts.timeMode ?? "wall") === "wall";
+    this.speed = opts.speed ?? 1;
+    if (!(this.speed > 0) || !Number.isFinite(this.speed))
+      throw new EngineError(`speed must be a number > 0, got ${opts.speed}`, 400);
+    this.wallClock = opts.clock ?? Date.now;
+    this.t0 = this.wallClock();
     this.metrics = new EmulatorMetrics({
       model: opts.model,
       extraLabels: opts.extraLabels,
       legacyGpuCacheMetric: opts.legacyGpuCacheMetric,
     });
-    this.engine = new VllmEngine(opts.engine, this.wall ? 0 : 0, this.metrics.observer);
+    this.engine = new VllmEngine(opts.engine, 0, this.metrics.observer);
     this.metrics.attach(this.engine);
     this.log = opts.logger ?? silentLogger;
   }
 
   /** Engine time in ms (wall mode: ms since construction). */
   private clock(): number {
-    return this.wall ? Date.now() - this.t0 : this.engine.now();
+    return this.wall ? (this.wallClock() - this.t0) * this.speed : this.engine.now();
   }
 
   /** Virtual mode: moves the engine to time t (ms). In wall mode it catches up with the wall clock. */
@@ -112,7 +127,7 @@ export class VllmEmulator {
         this.timer = undefined;
         this.advance();
       },
-      Math.max(0, next - this.clock()),
+      Math.max(0, (next - this.clock()) / this.speed),
     );
   }
 

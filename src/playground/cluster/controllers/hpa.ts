@@ -11,6 +11,7 @@ import {
   type HpaMemory,
 } from "../hpa.js";
 import type { ExternalMetricsProvider } from "../metrics.js";
+import { recordEvent } from "./events.js";
 import type { ResourceType } from "../resources.js";
 import { clone, getPath, isObject, timestamp, type KObject } from "../util.js";
 
@@ -263,6 +264,14 @@ export class HpaController {
       this.api.updateScale(target, ns, ref.name, { ...scale, spec: { replicas: d.desiredReplicas } });
       recordScale(mem, behavior, current, d.desiredReplicas, now);
       lastScaleTime = timestamp(now);
+      recordEvent(
+        this.api,
+        h,
+        "Normal",
+        "SuccessfulRescale",
+        `New size: ${d.desiredReplicas}; reason: ${d.desiredReplicas > current ? "external metric above target" : "All metrics below target"}`,
+        "horizontal-pod-autoscaler",
+      );
     }
     this.writeStatus(
       h,

@@ -2,6 +2,7 @@ import type { ClusterApi } from "../api.js";
 import type { ResourceType } from "../resources.js";
 import { fromLabelSelectorObject, matchesLabels } from "../selectors.js";
 import { clone, getPath, isObject, timestamp, type KObject } from "../util.js";
+import { recordEvent } from "./events.js";
 import { nsName, splitKey, WorkQueue } from "./queue.js";
 import { isActivePod } from "./workload.js";
 
@@ -189,7 +190,8 @@ export class Kubelet {
     const pod = this.api.peek(this.pt, ns, name);
     if (!pod || !isActivePod(pod)) return;
     const uid = pod.metadata!.uid!;
-    if (!pod.spec?.nodeName) return this.schedule(pod);
+    if (!pod.spec?.nodeName || (!pod.status?.podIP && !this.starting.has(uid) && !this.started.has(uid)))
+      return this.schedule(pod);
     if (pod.status?.phase === "Pending" && !this.starting.has(uid) && !this.started.has(uid)) this.start(pod);
   }
 
@@ -197,7 +199,11 @@ export class Kubelet {
     const need = podGpus(pod);
     const nodes = this.api.peekList(this.nt).filter((n) => nodeReady(n) && !n.spec?.unschedulable);
     const free = this.freeGpus();
-    const fits = nodes.filter((n) => nodeMatches(pod, n) && (free.get(n.metadata!.name!) ?? 0) >= need);
+    // a pod created with spec.nodeName set skips the scheduler, like a pod bound by hand
+    const preset = pod.spec?.nodeName as string | undefined;
+    const fits = preset
+      ? nodes.filter((n) => n.metadata!.name === preset)
+      : nodes.filter((n) => nodeMatches(pod, n) && (free.get(n.metadata!.name!) ?? 0) >= need);
     const conditions = ((pod.status?.conditions as Array<Record<string, unknown>>) ?? []).filter(
       (c) => c.type !== "PodScheduled",
     );
@@ -212,6 +218,7 @@ export class Kubelet {
         (c) => c.type === "PodScheduled",
       );
       if (prev?.status === "False" && prev.message === message) return;
+      recordEvent(this.api, pod, "Warning", "FailedScheduling", message, "default-scheduler");
       this.writeStatus(pod, {
         ...(pod.status ?? {}),
         phase: "Pending",

@@ -3,6 +3,7 @@ import { ApiError } from "../errors.js";
 import type { ResourceType } from "../resources.js";
 import { fromLabelSelectorObject, matchesLabels } from "../selectors.js";
 import { clone, deepEqual, shortHash, timestamp, type KObject } from "../util.js";
+import { recordEvent } from "./events.js";
 import { nsName, splitKey, WorkQueue } from "./queue.js";
 
 /** Pod counts as running work for a ReplicaSet (not finished, not being deleted). */
@@ -143,7 +144,24 @@ export class WorkloadController {
         if (err instanceof ApiError && err.code === 409) return;
         throw err;
       }
+      recordEvent(
+        this.api,
+        d,
+        "Normal",
+        "ScalingReplicaSet",
+        `Scaled up replica set ${current.metadata!.name} from 0 to ${desired}`,
+        "deployment-controller",
+      );
     } else if (current.spec?.replicas !== desired) {
+      const from = current.spec?.replicas as number;
+      recordEvent(
+        this.api,
+        d,
+        "Normal",
+        "ScalingReplicaSet",
+        `Scaled ${desired > from ? "up" : "down"} replica set ${current.metadata!.name} from ${from} to ${desired}`,
+        "deployment-controller",
+      );
       const r = clone(current);
       r.spec!.replicas = desired;
       r.metadata!.annotations = {

@@ -1,0 +1,158 @@
+import { Option, type Command } from "commander";
+import { DurationError, parseDuration } from "../../util/duration.js";
+import { UsageError } from "../usage-error.js";
+import { DEFAULT_KNOBS, defaultScenario, type PlaygroundKnobs } from "../../playground/runner/defaults.js";
+import {
+  loadScenarioFile,
+  NODE_SPEC_PATTERN,
+  ScenarioError,
+  type Scenario,
+} from "../../playground/runner/scenario.js";
+import { runPlayground } from "../../playground/runner/run.js";
+
+interface PlaygroundOptions {
+  scenario?: string;
+  report?: string;
+  duration: string;
+  interval: string;
+  actuation: string;
+  lowRate: string;
+  highRate: string;
+  stepAt: string;
+  highFor: string;
+  startupDelay: string;
+  nodes: string;
+  kubeconfig?: string;
+  table: boolean;
+  check?: boolean;
+}
+
+const fmt = (ms: number) => `${ms / 1000}s`;
+
+function durationFlag(flag: string, text: string, allowZero = false): number {
+  let v: number;
+  try {
+    v = parseDuration(text);
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+  if (v < 0 || (!allowZero && v === 0))
+    throw new UsageError(`${flag}: must be a positive duration, got ${text}`);
+  return v;
+}
+
+function rateFlag(flag: string, text: string): number {
+  const v = Number(text);
+  if (text.trim() === "" || !Number.isFinite(v) || v < 0)
+    throw new UsageError(`${flag}: must be a number of requests per second >= 0, got ${text}`);
+  return v;
+}
+
+/** Builds the trial from the flags: the scenario file (flags given explicitly override it) or the default. */
+export function scenarioFromOptions(opts: PlaygroundOptions, explicit: (name: string) => boolean): Scenario {
+  if (opts.actuation !== "hpa" && opts.actuation !== "direct")
+    throw new UsageError(`--actuation: must be hpa or direct, got ${opts.actuation}`);
+  const actuation = opts.actuation;
+  if (opts.scenario !== undefined) {
+    let s: Scenario;
+    try {
+      s = loadScenarioFile(opts.scenario);
+    } catch (err) {
+      if (err instanceof ScenarioError) throw new UsageError(`scenario ${opts.scenario}: ${err.message}`);
+      throw err;
+    }
+    if (explicit("duration")) s.durationMs = durationFlag("--duration", opts.duration);
+    if (explicit("interval")) s.engineIntervalMs = durationFlag("--interval", opts.interval);
+    if (explicit("actuation")) s.actuation = actuation;
+    return s;
+  }
+  const nodes = opts.nodes.split(",").map((n) => n.trim());
+  for (const n of nodes)
+    if (!NODE_SPEC_PATTERN.test(n))
+      throw new UsageError(
+        `--nodes: ${JSON.stringify(n)} must be COUNTxACCELERATOR:GPUS, for example 2xH100:8`,
+      );
+  const knobs: PlaygroundKnobs = {
+    durationMs: durationFlag("--duration", opts.duration),
+    engineIntervalMs: durationFlag("--interval", opts.interval),
+    actuation,
+    lowRate: rateFlag("--low-rate", opts.lowRate),
+    highRate: rateFlag("--high-rate", opts.highRate),
+    stepAtMs: durationFlag("--step-at", opts.stepAt),
+    highForMs: durationFlag("--high-for", opts.highFor, true),
+    startupDelayMs: durationFlag("--startup-delay", opts.startupDelay, true),
+    nodes,
+  };
+  if (knobs.stepAtMs >= knobs.durationMs)
+    throw new UsageError(`--step-at: must be shorter than --duration (${fmt(knobs.durationMs)})`);
+  try {
+    return defaultScenario(knobs);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new UsageError(`--nodes: ${err.message}`);
+    throw err;
+  }
+}
+
+export function register(program: Command): void {
+  const d = DEFAULT_KNOBS;
+  program
+    .command("playground")
+    .description(
+      "Run WVA end to end on this machine against emulators: a loopback Kubernetes API emulator with GPU " +
+        "nodes, one vLLM emulator per pod, a load generator, and the WVA controller manager in-process. " +
+        "Without --scenario: one model, two variants of different cost, a load step, and a live table. " +
+        "It is an emulator for trying WVA out and for scripted trials, never a production cluster.",
+    )
+    .option(
+      "--scenario <file>",
+      "run a scripted trial from a scenario YAML file (see docs/user-guide/playground.md)",
+    )
+    .option("--report <file>", "write the trial report (JSON) to this file when the run ends")
+    .option(
+      "--duration <duration>",
+      "how long to run before stopping by itself (Ctrl-C stops earlier)",
+      fmt(d.durationMs),
+    )
+    .option("--interval <duration>", "engine interval (GLOBAL_OPT_INTERVAL)", fmt(d.engineIntervalMs))
+    .addOption(
+      new Option(
+        "--actuation <mode>",
+        "hpa: emulated HPA follows wva_desired_replicas; direct: WVA scales itself",
+      )
+        .choices(["hpa", "direct"])
+        .default(d.actuation),
+    )
+    .option("--low-rate <req/s>", "request rate before and after the load step", String(d.lowRate))
+    .option("--high-rate <req/s>", "request rate during the load step", String(d.highRate))
+    .option("--step-at <duration>", "when the load steps up", fmt(d.stepAtMs))
+    .option("--high-for <duration>", "how long the high rate lasts", fmt(d.highForMs))
+    .option(
+      "--startup-delay <duration>",
+      "pod start-up time before Ready (model loading)",
+      fmt(d.startupDelayMs),
+    )
+    .option("--nodes <spec>", "GPU nodes, COUNTxACCELERATOR:GPUS separated by commas", d.nodes.join(","))
+    .option("--kubeconfig <file>", "also write the emulator's kubeconfig here (for kubectl get va)")
+    .option("--check", "validate the scenario (or flags), print it with defaults applied as JSON, and exit")
+    .option("--no-table", "print one line per variant and cycle instead of refreshing the table")
+    .addHelpText(
+      "after",
+      "\nWith --scenario, --duration, --interval and --actuation given on the command line override the file;" +
+        "\nthe other load and node flags apply to the default playground only. Exit status: 0 done, 2 invalid" +
+        "\nscenario or flag (one line naming the field), 1 runtime failure.",
+    )
+    .action(async (opts: PlaygroundOptions, cmd: Command) => {
+      const scenario = scenarioFromOptions(opts, (name) => cmd.getOptionValueSource(name) === "cli");
+      if (opts.check) {
+        process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
+        return;
+      }
+      await runPlayground(scenario, {
+        reportPath: opts.report,
+        kubeconfigPath: opts.kubeconfig,
+        table: opts.table && process.stdout.isTTY === true,
+        out: process.stdout,
+      });
+    });
+}

@@ -1,0 +1,148 @@
+import {
+  ANNOTATION_MAX_REPLICAS,
+  ANNOTATION_MIN_REPLICAS,
+  LABEL_ACCELERATOR_NAME,
+} from "../../api/v1alpha1/constants.js";
+import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
+
+/** Kubernetes objects of a trial: per variant a Deployment and a VA, with `hpa` actuation an HPA too. */
+
+export const CONTAINER_PORT = 8000;
+export const VARIANT_LABEL = "playground.wva.llmd.ai/variant";
+export const GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
+
+export type Manifest = Record<string, unknown> & {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
+};
+
+export function namespaceManifest(name: string): Manifest {
+  return { apiVersion: "v1", kind: "Namespace", metadata: { name } };
+}
+
+/**
+ * The variant's Deployment. Pods request `gpusPerReplica` GPUs on a node of the variant's
+ * accelerator (node selector on the GPU product label, value as the emulated nodes carry it).
+ */
+export function deploymentManifest(
+  m: ModelSpec,
+  v: VariantSpec,
+  gpuProduct: (accelerator: string) => string = (a) => a,
+): Manifest {
+  const labels = { [VARIANT_LABEL]: v.name, app: v.name };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: v.name, namespace: m.namespace, labels },
+    spec: {
+      replicas: v.initialReplicas,
+      selector: { matchLabels: { [VARIANT_LABEL]: v.name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          nodeSelector: { [GPU_PRODUCT_LABEL]: gpuProduct(v.accelerator) },
+          containers: [
+            {
+              name: "vllm",
+              image: "vllm/vllm-openai:emulated",
+              args: ["--model", m.modelID, "--max-num-seqs", String(v.emulator.maxBatch)],
+              ports: [{ name: "http", containerPort: CONTAINER_PORT, protocol: "TCP" }],
+              resources: {
+                requests: { "nvidia.com/gpu": String(v.gpusPerReplica) },
+                limits: { "nvidia.com/gpu": String(v.gpusPerReplica) },
+              },
+              readinessProbe: { httpGet: { path: "/health", port: CONTAINER_PORT } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** The variant's VariantAutoscaling: accelerator label, cost, direct-mode bounds as annotations. */
+export function vaManifest(m: ModelSpec, v: VariantSpec): Manifest {
+  return {
+    apiVersion: "llmd.ai/v1alpha1",
+    kind: "VariantAutoscaling",
+    metadata: {
+      name: v.name,
+      namespace: m.namespace,
+      labels: { [LABEL_ACCELERATOR_NAME]: v.accelerator },
+      annotations: {
+        [ANNOTATION_MIN_REPLICAS]: String(v.minReplicas),
+        [ANNOTATION_MAX_REPLICAS]: String(v.maxReplicas),
+      },
+    },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: v.name },
+      modelID: m.modelID,
+      variantCost: costString(v.cost),
+    },
+  };
+}
+
+/** `variantCost` is a decimal string matching `^\d+(\.\d+)?$`. */
+export function costString(cost: number): string {
+  if (Number.isInteger(cost)) return `${BigInt(cost).toString()}.0`;
+  const s = String(cost);
+  if (!/e/i.test(s)) return s;
+  return cost.toFixed(20).replace(/0+$/, "").replace(/\.$/, ".0");
+}
+
+/** An `autoscaling/v2` HPA following `wva_desired_replicas` of the variant (AverageValue 1). */
+export function hpaManifest(s: Scenario, m: ModelSpec, v: VariantSpec): Manifest {
+  const secs = (ms: number) => Math.round(ms / 1000);
+  const policy = { type: "Pods", value: 10, periodSeconds: Math.max(1, secs(s.hpa.syncPeriodMs)) };
+  return {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name: `${v.name}-hpa`, namespace: m.namespace },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: v.name },
+      minReplicas: Math.max(1, v.minReplicas),
+      maxReplicas: v.maxReplicas,
+      behavior: {
+        scaleUp: {
+          stabilizationWindowSeconds: secs(s.hpa.scaleUpStabilizationWindowMs),
+          selectPolicy: "Max",
+          policies: [policy],
+        },
+        scaleDown: {
+          stabilizationWindowSeconds: secs(s.hpa.stabilizationWindowMs),
+          selectPolicy: "Max",
+          policies: [policy],
+        },
+      },
+      metrics: [
+        {
+          type: "External",
+          external: {
+            metric: {
+              name: "wva_desired_replicas",
+              selector: { matchLabels: { variant_name: v.name, exported_namespace: m.namespace } },
+            },
+            target: { type: "AverageValue", averageValue: "1" },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** All objects of a trial in creation order (namespaces, Deployments, VAs, HPAs). */
+export function trialManifests(s: Scenario, gpuProduct?: (accelerator: string) => string): Manifest[] {
+  const namespaces = [...new Set(s.models.map((m) => m.namespace))].sort();
+  const out: Manifest[] = namespaces.map(namespaceManifest);
+  for (const m of s.models) for (const v of m.variants) out.push(deploymentManifest(m, v, gpuProduct));
+  for (const m of s.models) for (const v of m.variants) out.push(vaManifest(m, v));
+  if (s.actuation === "hpa")
+    for (const m of s.models) for (const v of m.variants) out.push(hpaManifest(s, m, v));
+  return out;
+}

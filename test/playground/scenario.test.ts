@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  normalizeScenario,
+  parseScenario,
+  ScenarioError,
+  fieldPath,
+} from "../../src/playground/runner/scenario.js";
+import { invalidCases, validDoc } from "./scenario-cases.js";
+
+describe("playground scenario validation", () => {
+  it("normalises a valid scenario: durations in ms, defaults applied", () => {
+    const s = normalizeScenario(validDoc());
+    assert.equal(s.name, "t");
+    assert.equal(s.engineIntervalMs, 2000);
+    assert.equal(s.durationMs, 60_000);
+    assert.equal(s.actuation, "hpa");
+    assert.deepEqual(s.hpa, {
+      stabilizationWindowMs: 10_000,
+      scaleUpStabilizationWindowMs: 10_000,
+      tolerance: 0.1,
+      syncPeriodMs: 2000,
+    });
+    assert.deepEqual(s.nodes[0], { spec: "2xH100:8", count: 2, accelerator: "H100", gpusPerNode: 8 });
+    const [a, h] = s.models[0].variants;
+    assert.equal(a.startupDelayMs, 1000);
+    assert.equal(a.emulator.maxBatch, 8);
+    assert.equal(a.emulator.kvBlocks, 2000, "unset emulator parameters take the defaults");
+    assert.deepEqual(
+      {
+        gpus: h.gpusPerReplica,
+        initial: h.initialReplicas,
+        min: h.minReplicas,
+        max: h.maxReplicas,
+        startup: h.startupDelayMs,
+      },
+      { gpus: 1, initial: 1, min: 1, max: 8, startup: 0 },
+    );
+    assert.deepEqual(s.models[0].load.schedule, [
+      { rate: 2, durationMs: 30_000 },
+      { rate: 10, durationMs: 30_000 },
+    ]);
+    assert.equal(s.models[0].load.arrival, "poisson");
+  });
+
+  it("defaults: namespace, actuation, engine interval, duration from the longest schedule", () => {
+    const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    delete d.duration;
+    delete d.actuation;
+    delete d.engineInterval;
+    delete d.hpa;
+    delete d.models[0].namespace;
+    const s = normalizeScenario(d);
+    assert.equal(s.durationMs, 60_000);
+    assert.equal(s.actuation, "hpa");
+    assert.equal(s.engineIntervalMs, 5000);
+    assert.equal(s.models[0].namespace, "default");
+    assert.equal(s.hpa.tolerance, 0.1);
+  });
+
+  for (const c of invalidCases) {
+    it(`rejects ${c.kind}, naming ${c.field}`, () => {
+      const d = validDoc();
+      c.edit(d);
+      assert.throws(
+        () => normalizeScenario(d),
+        (err: unknown) => {
+          assert.ok(err instanceof ScenarioError, String(err));
+          assert.equal(err.field, c.field);
+          assert.match(err.rule, c.rule);
+          return true;
+        },
+      );
+    });
+  }
+
+  it("reports YAML syntax errors with the line", () => {
+    assert.throws(
+      () => parseScenario("name: x\nnodes: [1xH100:8\nmodels: []\n"),
+      /not valid YAML at line \d+/,
+    );
+  });
+
+  it("rejects a document that is not a mapping", () => {
+    assert.throws(() => parseScenario("- a\n- b\n"), /must be a YAML mapping/);
+  });
+
+  it("fieldPath turns JSON pointers into dotted paths with indexes", () => {
+    assert.equal(fieldPath("/models/0/variants/12/cost"), "models[0].variants[12].cost");
+    assert.equal(fieldPath("", "name"), "name");
+  });
+
+  it("every shipped example scenario is valid", () => {
+    const dir = "examples/scenarios";
+    const files = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+    assert.ok(files.length >= 3);
+    for (const f of files) {
+      const s = parseScenario(readFileSync(join(dir, f), "utf8"), dir);
+      assert.ok(s.models.length > 0, f);
+    }
+  });
+});
