@@ -177,6 +177,37 @@ describe("controller manager on the API emulator", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-saturation-scaling-config`);
   });
 
+  it("a namespace-local saturation ConfigMap that exists before the namespace's first VA is honoured from start-up", async () => {
+    await env.client.create("/api/v1/namespaces", { metadata: { name: "local-cfg" } });
+    await env.client.create("/api/v1/namespaces/local-cfg/configmaps", {
+      metadata: { name: "wva-saturation-scaling-config", namespace: "local-cfg" },
+      data: {
+        default:
+          "kvCacheThreshold: 0.5\nqueueLengthThreshold: 2\nkvSpareTrigger: 0.05\nqueueSpareTrigger: 1\n",
+      },
+    });
+    const m = await env.start({ metricsSource: new ScriptedCollector() });
+    await m.ready();
+    // no VA there yet: the namespace is not tracked, the global (shipped default) config applies
+    assert.equal(m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold, 0.8);
+    await createDeployment(env.client, "local-cfg", "lc", 1);
+    await createVA(env.client, "local-cfg", "lc", "lc", "m-local", { labels: H100 });
+    await waitFor(
+      () => m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold === 0.5,
+      "namespace-local config",
+    );
+    assert.equal(
+      m.saturationFor("m-local", "ns1")?.kvCacheThreshold,
+      0.8,
+      "other namespaces keep the global one",
+    );
+    await env.client.delete("/api/v1/namespaces/local-cfg/configmaps/wva-saturation-scaling-config");
+    await waitFor(
+      () => m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold === 0.8,
+      "deleted: back to global",
+    );
+  });
+
   it("isolation: two managers with different instances each touch only their VAs", async () => {
     await createDeployment(env.client, "ns2", "iso-a", 1);
     await createDeployment(env.client, "ns2", "iso-b", 1);
