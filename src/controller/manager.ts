@@ -189,6 +189,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   }
   for (const w of main.warnings) log.warn(w);
   const infra = main.infra;
+  client.setTimeout(infra.restClientTimeoutMs);
   const watchNamespace = infra.watchNamespace;
   const isolation: IsolationConfig = { instance, watchNamespace };
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;

@@ -144,6 +144,33 @@ describe("controller manager on the API emulator", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });
 
+  it("infrastructure settings follow flag > env > main ConfigMap > default", async () => {
+    await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
+      metadata: { name: "wva-variantautoscaling-config", namespace: SYSTEM_NS },
+      data: {
+        LEADER_ELECTION_ID: "from-configmap.llm-d.ai",
+        LEADER_ELECTION_RETRY_PERIOD: "3s",
+        REST_CLIENT_TIMEOUT: "7s",
+      },
+    });
+    const fromCm = await env.start({
+      metricsSource: new ScriptedCollector(),
+      flags: { leaderElect: true, ...FAST_LEASE },
+    });
+    assert.equal(fromCm.leaseName, "from-configmap.llm-d.ai");
+    assert.equal(fromCm.config().infra.restClientTimeoutMs, 7000, "ConfigMap beats the default");
+    assert.equal(fromCm.config().infra.leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
+    await fromCm.stop();
+    const fromEnv = await env.start({
+      metricsSource: new ScriptedCollector(),
+      env: { LEADER_ELECTION_ID: "from-env.llm-d.ai", REST_CLIENT_TIMEOUT: "9s" },
+    });
+    assert.equal(fromEnv.leaseName, "from-env.llm-d.ai", "env beats the ConfigMap");
+    assert.equal(fromEnv.config().infra.restClientTimeoutMs, 9000);
+    await fromEnv.stop();
+    await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
+  });
+
   it("an invalid saturation ConfigMap keeps the last good config and emits a Warning event", async () => {
     await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NS },
