@@ -496,7 +496,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const leadershipWaiters: Array<() => void> = [];
   const startLeading = async () => {
     await synced;
-    if (stopping) return;
+    if (stopping || leading) return;
     leading = true;
     metrics.reset();
     queue = new WorkQueue();
@@ -514,10 +514,18 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const stopLeading = async () => {
     leading = false;
     await loop.stop();
+    const w = workers;
+    workers = undefined;
     queue.shutdown();
-    await workers;
+    await w;
     metrics.reset();
   };
+  // leadership changes run one after the other (a quick lose / re-acquire must not interleave)
+  let transition: Promise<void> = Promise.resolve();
+  const inTurn = (fn: () => Promise<void>): Promise<void> =>
+    (transition = transition.then(fn).catch((err: unknown) => {
+      log.error({ err: errText(err) }, "leadership change failed");
+    }));
   let stopping = false;
   let elector: LeaderElector | undefined;
   if (infra.leaderElect) {
@@ -531,9 +539,9 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       releaseOnCancel: true,
       logger: log,
     });
-    elector.on("started", () => void startLeading());
+    elector.on("started", () => void inTurn(startLeading));
     elector.on("stopped", () => {
-      void stopLeading();
+      void inTurn(stopLeading);
       if (!stopping) {
         log.error({ identity, lease }, "leader election lost");
         options.onLostLeadership?.();
@@ -541,7 +549,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     });
     elector.start();
   } else {
-    void startLeading();
+    void inTurn(startLeading);
   }
   log.info(
     {
@@ -589,8 +597,10 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       if (stopping) return;
       stopping = true;
       if (elector) await elector.stop({ release: opts.releaseLease ?? true });
-      await stopLeading();
+      // informers stop first: a leadership start still waiting for the first sync is released
+      // (and returns, as stopping is set); caches stay readable for the last reconciles
       for (const inf of all) inf.stop();
+      await inTurn(stopLeading);
       source?.close();
       await Promise.all([metricsServer?.close(), probe?.close()]);
       client.close();

@@ -235,6 +235,19 @@ describe("controller manager on the API emulator", () => {
     );
   });
 
+  it("stops cleanly while its caches never synced (lists keep failing) and is not ready meanwhile", async () => {
+    env.cluster.faults.failNext({ verb: "list", resource: "deployments", code: 500, times: Infinity });
+    try {
+      const m = await env.start({ metricsSource: new ScriptedCollector() });
+      assert.equal((await fetch(`${m.probeUrl}/readyz`)).status, 503);
+      assert.equal((await fetch(`${m.probeUrl}/healthz`)).status, 200);
+      assert.equal(m.isLeader(), false, "leadership work waits for synced caches");
+      await m.stop();
+    } finally {
+      env.cluster.faults.clear();
+    }
+  });
+
   it("isolation: two managers with different instances each touch only their VAs", async () => {
     await createDeployment(env.client, "ns2", "iso-a", 1);
     await createDeployment(env.client, "ns2", "iso-b", 1);
