@@ -74,6 +74,8 @@ export interface RunOptions {
 }
 
 const SYSTEM_NAMESPACE = "wva-system";
+/** How long a deleted pod's emulator keeps serving the requests it holds. */
+const TERMINATION_GRACE_MS = 30_000;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -177,6 +179,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
   const loadReports = new Map<string, LoadReport>();
   let t0 = 0;
   let elapsed = 0;
+  let shuttingDown = false;
 
   try {
     say(`playground: starting the API emulator with nodes ${scenario.nodes.map((n) => n.spec).join(", ")}`);
@@ -203,7 +206,16 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       onPodStopped: async (pod: KObject) => {
         const emu = emulators.get(pod.metadata!.uid!);
         emulators.delete(pod.metadata!.uid!);
-        await emu?.stop();
+        if (!emu) return;
+        // Like vLLM within the termination grace period: the pod is out of the router already, the
+        // requests it holds finish before the server stops (unless the whole run is stopping).
+        const deadline = Date.now() + TERMINATION_GRACE_MS;
+        while (!shuttingDown && Date.now() < deadline) {
+          const st = emu.stats();
+          if (st.running + st.waiting === 0) break;
+          await sleep(100, stop.signal);
+        }
+        await emu.stop();
       },
     });
     const store = cluster.store;
@@ -388,6 +400,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     loadAbort.abort();
     await grace.catch(() => undefined);
   } finally {
+    shuttingDown = true;
     if (elapsed === 0 && t0 > 0) elapsed = performance.now() - t0;
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
