@@ -212,7 +212,16 @@ export class EngineLoop {
     return out;
   }
 
-  async runOnce(): Promise<CycleReport> {
+  private last: Promise<unknown> = Promise.resolve();
+
+  /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
+  runOnce(): Promise<CycleReport> {
+    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    this.last = next;
+    return next;
+  }
+
+  private async cycle(): Promise<CycleReport> {
     const startedAt = Date.now();
     this.cycles++;
     const report: CycleReport = {

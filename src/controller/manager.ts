@@ -99,6 +99,8 @@ export interface ManagerHandle {
   ready(): Promise<void>;
   /** Runs one engine cycle now (leader only; otherwise rejects). */
   runCycle(): Promise<CycleReport>;
+  /** Resolves once the reconciler has nothing queued or in progress. */
+  reconcileIdle(): Promise<void>;
   /** Waits for the next completed engine cycle. */
   nextCycle(): Promise<CycleReport>;
   /** Current engine period (follows `GLOBAL_OPT_INTERVAL`). */
@@ -187,6 +189,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   }
   for (const w of main.warnings) log.warn(w);
   const infra = main.infra;
+  client.setTimeout(infra.restClientTimeoutMs);
   const watchNamespace = infra.watchNamespace;
   const isolation: IsolationConfig = { instance, watchNamespace };
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
@@ -493,7 +496,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const leadershipWaiters: Array<() => void> = [];
   const startLeading = async () => {
     await synced;
-    if (stopping) return;
+    if (stopping || leading) return;
     leading = true;
     metrics.reset();
     queue = new WorkQueue();
@@ -511,10 +514,18 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const stopLeading = async () => {
     leading = false;
     await loop.stop();
+    const w = workers;
+    workers = undefined;
     queue.shutdown();
-    await workers;
+    await w;
     metrics.reset();
   };
+  // leadership changes run one after the other (a quick lose / re-acquire must not interleave)
+  let transition: Promise<void> = Promise.resolve();
+  const inTurn = (fn: () => Promise<void>): Promise<void> =>
+    (transition = transition.then(fn).catch((err: unknown) => {
+      log.error({ err: errText(err) }, "leadership change failed");
+    }));
   let stopping = false;
   let elector: LeaderElector | undefined;
   if (infra.leaderElect) {
@@ -528,9 +539,9 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       releaseOnCancel: true,
       logger: log,
     });
-    elector.on("started", () => void startLeading());
+    elector.on("started", () => void inTurn(startLeading));
     elector.on("stopped", () => {
-      void stopLeading();
+      void inTurn(stopLeading);
       if (!stopping) {
         log.error({ identity, lease }, "leader election lost");
         options.onLostLeadership?.();
@@ -538,7 +549,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     });
     elector.start();
   } else {
-    void startLeading();
+    void inTurn(startLeading);
   }
   log.info(
     {
@@ -574,6 +585,9 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       return await loop.runOnce();
     },
     nextCycle: () => new Promise<CycleReport>((resolve) => cycleWaiters.push(resolve)),
+    reconcileIdle: async () => {
+      while (!queue.idle) await new Promise((r) => setTimeout(r, 5));
+    },
     engineIntervalMs: () => loop.interval,
     config: () => config.mainConfig,
     saturationFor: (m, ns) => config.saturationFor(m, ns),
@@ -583,8 +597,10 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       if (stopping) return;
       stopping = true;
       if (elector) await elector.stop({ release: opts.releaseLease ?? true });
-      await stopLeading();
+      // informers stop first: a leadership start still waiting for the first sync is released
+      // (and returns, as stopping is set); caches stay readable for the last reconciles
       for (const inf of all) inf.stop();
+      await inTurn(stopLeading);
       source?.close();
       await Promise.all([metricsServer?.close(), probe?.close()]);
       client.close();

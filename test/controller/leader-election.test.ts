@@ -90,4 +90,26 @@ describe("leader election", () => {
     await waitFor(() => b.isLeader(), "b leads well before the 60 s lease would expire", 10_000);
     await b.stop();
   });
+
+  it("a leader that cannot renew within the renew deadline stops leading, drops its wva_* samples and reports the loss", async () => {
+    let lost = 0;
+    const m = await env.start({
+      metricsSource: new ScriptedCollector(),
+      identity: "fragile",
+      flags: { leaderElect: true, ...FAST_LEASE },
+      onLostLeadership: () => lost++,
+    });
+    await m.waitForLeadership();
+    await m.nextCycle();
+    assert.match(await metricsText(m), /wva_desired_replicas/);
+    env.cluster.faults.failNext({ verb: "update", resource: "leases", code: 500, times: Infinity });
+    env.cluster.faults.failNext({ verb: "get", resource: "leases", code: 500, times: Infinity });
+    try {
+      await waitFor(() => !m.isLeader(), "leadership lost");
+      assert.equal(lost, 1);
+      await waitFor(async () => (await metricsText(m)) === "", "wva_* samples dropped");
+    } finally {
+      env.cluster.faults.clear();
+    }
+  });
 });

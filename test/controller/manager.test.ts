@@ -144,6 +144,33 @@ describe("controller manager on the API emulator", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });
 
+  it("infrastructure settings follow flag > env > main ConfigMap > default", async () => {
+    await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
+      metadata: { name: "wva-variantautoscaling-config", namespace: SYSTEM_NS },
+      data: {
+        LEADER_ELECTION_ID: "from-configmap.llm-d.ai",
+        LEADER_ELECTION_RETRY_PERIOD: "3s",
+        REST_CLIENT_TIMEOUT: "7s",
+      },
+    });
+    const fromCm = await env.start({
+      metricsSource: new ScriptedCollector(),
+      flags: { leaderElect: true, ...FAST_LEASE },
+    });
+    assert.equal(fromCm.leaseName, "from-configmap.llm-d.ai");
+    assert.equal(fromCm.config().infra.restClientTimeoutMs, 7000, "ConfigMap beats the default");
+    assert.equal(fromCm.config().infra.leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
+    await fromCm.stop();
+    const fromEnv = await env.start({
+      metricsSource: new ScriptedCollector(),
+      env: { LEADER_ELECTION_ID: "from-env.llm-d.ai", REST_CLIENT_TIMEOUT: "9s" },
+    });
+    assert.equal(fromEnv.leaseName, "from-env.llm-d.ai", "env beats the ConfigMap");
+    assert.equal(fromEnv.config().infra.restClientTimeoutMs, 9000);
+    await fromEnv.stop();
+    await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
+  });
+
   it("an invalid saturation ConfigMap keeps the last good config and emits a Warning event", async () => {
     await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NS },
@@ -175,6 +202,50 @@ describe("controller manager on the API emulator", () => {
     await waitFor(() => m.saturationFor("any", "ns1")?.kvCacheThreshold === 0.6, "valid update applied");
     await m.stop();
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-saturation-scaling-config`);
+  });
+
+  it("a namespace-local saturation ConfigMap that exists before the namespace's first VA is honoured from start-up", async () => {
+    await env.client.create("/api/v1/namespaces", { metadata: { name: "local-cfg" } });
+    await env.client.create("/api/v1/namespaces/local-cfg/configmaps", {
+      metadata: { name: "wva-saturation-scaling-config", namespace: "local-cfg" },
+      data: {
+        default:
+          "kvCacheThreshold: 0.5\nqueueLengthThreshold: 2\nkvSpareTrigger: 0.05\nqueueSpareTrigger: 1\n",
+      },
+    });
+    const m = await env.start({ metricsSource: new ScriptedCollector() });
+    await m.ready();
+    // no VA there yet: the namespace is not tracked, the global (shipped default) config applies
+    assert.equal(m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold, 0.8);
+    await createDeployment(env.client, "local-cfg", "lc", 1);
+    await createVA(env.client, "local-cfg", "lc", "lc", "m-local", { labels: H100 });
+    await waitFor(
+      () => m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold === 0.5,
+      "namespace-local config",
+    );
+    assert.equal(
+      m.saturationFor("m-local", "ns1")?.kvCacheThreshold,
+      0.8,
+      "other namespaces keep the global one",
+    );
+    await env.client.delete("/api/v1/namespaces/local-cfg/configmaps/wva-saturation-scaling-config");
+    await waitFor(
+      () => m.saturationFor("m-local", "local-cfg")?.kvCacheThreshold === 0.8,
+      "deleted: back to global",
+    );
+  });
+
+  it("stops cleanly while its caches never synced (lists keep failing) and is not ready meanwhile", async () => {
+    env.cluster.faults.failNext({ verb: "list", resource: "deployments", code: 500, times: Infinity });
+    try {
+      const m = await env.start({ metricsSource: new ScriptedCollector() });
+      assert.equal((await fetch(`${m.probeUrl}/readyz`)).status, 503);
+      assert.equal((await fetch(`${m.probeUrl}/healthz`)).status, 200);
+      assert.equal(m.isLeader(), false, "leadership work waits for synced caches");
+      await m.stop();
+    } finally {
+      env.cluster.faults.clear();
+    }
   });
 
   it("isolation: two managers with different instances each touch only their VAs", async () => {

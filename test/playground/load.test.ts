@@ -124,7 +124,7 @@ describe("load runner against the emulator", () => {
   before(async () => {
     emu = new VllmEmulator({
       model: "m",
-      engine: { alpha: 5, beta: 0.01, gamma: 0.0001, maxQueue: 2, maxBatch: 1 },
+      engine: { alpha: 30, beta: 0.01, gamma: 0.0001, maxQueue: 2, maxBatch: 1 },
     });
     url = (await emu.start()).url;
   });

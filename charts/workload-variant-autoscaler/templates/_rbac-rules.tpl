@@ -5,27 +5,15 @@
   resources:
     - variantautoscalings
   verbs:
-    - create
-    - delete
     - get
     - list
-    - patch
-    - update
     - watch
 - apiGroups:
     - llmd.ai
   resources:
     - variantautoscalings/status
   verbs:
-    - get
     - patch
-    - update
-- apiGroups:
-    - llmd.ai
-  resources:
-    - variantautoscalings/finalizers
-  verbs:
-    - update
 - apiGroups:
     - ""
   resources:
@@ -33,30 +21,34 @@
   verbs:
     - get
     - list
-    - update
     - watch
-- apiGroups:
-    - ""
-  resources:
-    - secrets
-  verbs:
-    - get
 - apiGroups:
     - ""
   resources:
     - pods
   verbs:
-    - get
     - list
     - watch
 - apiGroups:
-    - ""
+    - apps
   resources:
-    - services
+    - replicasets
   verbs:
-    - get
     - list
     - watch
+- apiGroups:
+    - apps
+  resources:
+    - deployments
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - apps
+  resources:
+    - deployments/scale
+  verbs:
+    - patch
 - apiGroups:
     - ""
   resources:
@@ -64,56 +56,6 @@
   verbs:
     - create
     - patch
-- apiGroups:
-    - apps
-  resources:
-    - deployments
-  verbs:
-    - get
-    - list
-    - patch
-    - update
-    - watch
-- apiGroups:
-    - apps
-  resources:
-    - deployments/scale
-  verbs:
-    - get
-    - patch
-    - update
-- apiGroups:
-    - apps
-  resources:
-    - replicasets
-  verbs:
-    - get
-    - list
-    - watch
-- apiGroups:
-    - monitoring.coreos.com
-  resources:
-    - servicemonitors
-  verbs:
-    - get
-    - list
-    - watch
-- apiGroups:
-    - inference.networking.x-k8s.io
-  resources:
-    - inferencepools
-  verbs:
-    - get
-    - list
-    - watch
-- apiGroups:
-    - inference.networking.k8s.io
-  resources:
-    - inferencepools
-  verbs:
-    - get
-    - list
-    - watch
 {{- end }}
 {{- define "wva.rules.cluster" -}}
 - apiGroups:
@@ -121,7 +63,6 @@
   resources:
     - namespaces
   verbs:
-    - get
     - list
     - watch
 - apiGroups:
@@ -129,20 +70,7 @@
   resources:
     - nodes
   verbs:
-    - get
     - list
-    - patch
-    - update
-    - watch
-- apiGroups:
-    - ""
-  resources:
-    - nodes/status
-  verbs:
-    - get
-    - list
-    - patch
-    - update
     - watch
 - apiGroups:
     - authentication.k8s.io
@@ -158,6 +86,21 @@
     - create
 {{- end }}
 {{- define "wva.rules.controllerNamespace" -}}
+- apiGroups:
+    - ""
+  resources:
+    - configmaps
+  verbs:
+    - get
+    - list
+    - watch
+- apiGroups:
+    - monitoring.coreos.com
+  resources:
+    - servicemonitors
+  verbs:
+    - list
+    - watch
 - apiGroups:
     - coordination.k8s.io
   resources:

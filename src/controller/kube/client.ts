@@ -53,7 +53,7 @@ export interface KubeClientOptions {
 export class KubeClient {
   readonly stats = new RequestStats();
   private readonly server: URL;
-  private readonly timeoutMs: number;
+  private timeoutMs: number;
   private readonly userAgent: string;
   private readonly watcher: Watch;
   private readonly agent: http.Agent;
@@ -72,6 +72,11 @@ export class KubeClient {
       this.server.protocol === "https:"
         ? new https.Agent({ keepAlive: true, maxSockets: 32 })
         : new http.Agent({ keepAlive: true, maxSockets: 32 });
+  }
+
+  /** Changes the per-request timeout (milliseconds). */
+  setTimeout(ms: number): void {
+    if (ms > 0) this.timeoutMs = ms;
   }
 
   get serverUrl(): string {

@@ -176,8 +176,13 @@ export class Informer<T extends KubeObject> {
       this.notFound = false;
     } catch (err) {
       this.lastError = err;
-      if (err instanceof KubeApiError && err.statusCode === 404) this.notFound = true;
-      this.log.warn({ err: errText(err) }, "list failed; retrying after back-off");
+      if (err instanceof KubeApiError && err.statusCode === 404) {
+        // the resource is not served (its CRD is not installed): say it once, keep checking quietly
+        if (!this.notFound) this.log.info({ path: this.opts.path }, "resource not served; will retry");
+        this.notFound = true;
+      } else {
+        this.log.warn({ err: errText(err) }, "list failed; retrying after back-off");
+      }
       this.retryLater(() => this.listAndWatch());
       return;
     }

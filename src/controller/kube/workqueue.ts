@@ -134,6 +134,11 @@ export class WorkQueue {
     for (const g of this.getters.splice(0)) g(undefined);
   }
 
+  /** True when nothing is queued, waiting for a retry or being processed. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.processing.size === 0 && this.waiting.size === 0;
+  }
+
   get isShuttingDown(): boolean {
     return this.shuttingDown;
   }
