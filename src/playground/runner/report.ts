@@ -12,9 +12,9 @@ export interface VariantCycle {
   current: number;
   ready: number;
   desired: number;
-  /** Mean KV-cache use over the variant's ready pods, 0..1. */
+  /** Mean KV-cache use over the variant's pods with metrics, 0..1, as the engine saw it this cycle. */
   kvUsage: number;
-  /** Waiting requests summed over the variant's pods. */
+  /** Waiting requests summed over the variant's pods with metrics, as the engine saw them. */
   queue: number;
   action: Action;
   reason: string;
