@@ -42,7 +42,8 @@ export function changelogSection(v: ReleaseVersion, s: Sections, date: string, u
 }
 
 /**
- * Inserts the section below `## [Unreleased]` (whose content moves into the section), and adds the
+ * Inserts the section below `## [Unreleased]` (whose content moves into the section; a release candidate
+ * copies it instead), and adds the
  * compare link. Throws when the CHANGELOG already has the version or lacks the Unreleased heading.
  */
 export function updateChangelog(
@@ -59,7 +60,9 @@ export function updateChangelog(
   const section = changelogSection(v, s, date, m[1]);
   const head = text.slice(0, m.index);
   const tail = text.slice(m.index + m[0].length);
-  let out = `${head}## [Unreleased]\n\n${section}\n${tail}`;
+  // A release candidate copies the hand-written notes; they stay under [Unreleased] for the final release.
+  const keep = v.prerelease && m[1].trim() ? `${m[1].trim()}\n\n` : "";
+  let out = `${head}## [Unreleased]\n\n${keep}${section}\n${tail}`;
   const link = previousTag
     ? `[${v.version}]: ${REPO_URL}/compare/${previousTag}...${v.tag}`
     : `[${v.version}]: ${REPO_URL}/releases/tag/${v.tag}`;

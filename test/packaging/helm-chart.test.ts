@@ -350,6 +350,31 @@ describe("Helm chart (real helm)", () => {
     }
   });
 
+  test("NOTES.txt renders the controller's names, scope, actuator and the CRDs-first upgrade note", (t) => {
+    const helm = helmBin(t);
+    if (!helm) return;
+    const r = run(helm, [
+      "install",
+      "wva",
+      chartDir,
+      "--namespace",
+      "wva-system",
+      "--dry-run=client",
+      "--set",
+      "namespaceScoped=true,controllerInstance=team-a,actuator=direct,prometheus.tls.insecureSkipVerify=true",
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const notes = r.stdout.slice(r.stdout.indexOf("NOTES:"));
+    assert.match(notes, /deployment\/wva-workload-variant-autoscaler-controller-manager/);
+    assert.match(
+      notes,
+      /VariantAutoscalings in namespace "wva-system" only, labelled wva\.llmd\.ai\/controller-instance=team-a/,
+    );
+    assert.match(notes, /Actuator: direct \(the controller writes deployments\/scale\)/);
+    assert.match(notes, /certificate NOT verified/);
+    assert.match(notes, /kubectl apply -f charts\/workload-variant-autoscaler\/crds\//);
+  });
+
   test("helm package produces workload-variant-autoscaler-X.Y.Z.tgz with the right versions and the CRD", (t) => {
     const helm = helmBin(t);
     if (!helm) return;

@@ -304,6 +304,11 @@ describe("npm run release (temporary git repository)", () => {
 
   test("a release candidate is marked prerelease; the final release lists everything since the last final tag", () => {
     commit("feat: scale-from-zero (#20)");
+    writeFileSync(
+      join(repo, "CHANGELOG.md"),
+      read("CHANGELOG.md").replace("## [Unreleased]\n", "## [Unreleased]\n\n### Added\n\n- Note for 0.3.\n"),
+    );
+    sh("git", ["commit", "-q", "-am", "chore: changelog note"]);
     const rc = release("prepare", "v0.3.0-rc.1", "--date", "2026-12-01");
     assert.equal(rc.status, 0, rc.stderr);
     assert.match(rc.stdout, /release candidate, prerelease/);
@@ -330,6 +335,8 @@ describe("npm run release (temporary git repository)", () => {
     const section = changelog.slice(changelog.indexOf("## [0.3.0] "), changelog.indexOf("## [0.3.0-rc.1]"));
     assert.match(section, /scale-from-zero/, "final release includes what the candidate had");
     assert.match(section, /candidate feedback/);
+    assert.match(section, /- Note for 0\.3\./);
+    assert.match(changelog, /## \[Unreleased\]\n\n## \[0\.3\.0\] /, "the final release empties [Unreleased]");
     assert.match(read("RELEASE_NOTES.md"), /compare\/v0\.2\.0\.\.\.v0\.3\.0/);
     assert.equal(release("verify", "--tag", "v0.3.0").status, 0);
   });

@@ -8,6 +8,8 @@ import {
   ScenarioError,
   type Scenario,
 } from "../../playground/runner/scenario.js";
+import { inProcessManager } from "../../playground/runner/controller.js";
+import { firstScaleUp } from "../../playground/runner/report.js";
 import { runPlayground } from "../../playground/runner/run.js";
 
 interface PlaygroundOptions {
@@ -25,6 +27,8 @@ interface PlaygroundOptions {
   kubeconfig?: string;
   table: boolean;
   check?: boolean;
+  logFile?: string;
+  seed: string;
 }
 
 const fmt = (ms: number) => `${ms / 1000}s`;
@@ -135,6 +139,8 @@ export function register(program: Command): void {
     .option("--nodes <spec>", "GPU nodes, COUNTxACCELERATOR:GPUS separated by commas", d.nodes.join(","))
     .option("--kubeconfig <file>", "also write the emulator's kubeconfig here (for kubectl get va)")
     .option("--check", "validate the scenario (or flags), print it with defaults applied as JSON, and exit")
+    .option("--log-file <file>", "write the manager's and the emulator's logs (JSON lines) to this file")
+    .option("--seed <n>", "seed of the random arrivals and token sizes", "1")
     .option("--no-table", "print one line per variant and cycle instead of refreshing the table")
     .addHelpText(
       "after",
@@ -148,11 +154,48 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
         return;
       }
-      await runPlayground(scenario, {
-        reportPath: opts.report,
-        kubeconfigPath: opts.kubeconfig,
-        table: opts.table && process.stdout.isTTY === true,
-        out: process.stdout,
-      });
+      const seed = Number(opts.seed);
+      if (!Number.isInteger(seed)) throw new UsageError(`--seed: must be an integer, got ${opts.seed}`);
+      const stopped = new AbortController();
+      const onSignal = () => {
+        if (stopped.signal.aborted) process.exit(130); // a second Ctrl-C does not wait
+        process.stderr.write("\nstopping...\n");
+        stopped.abort();
+      };
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
+      try {
+        const report = await runPlayground(scenario, {
+          reportPath: opts.report,
+          kubeconfigPath: opts.kubeconfig,
+          logFile: opts.logFile,
+          seed,
+          table: opts.table && process.stdout.isTTY === true,
+          out: process.stdout,
+          signal: stopped.signal,
+          handleSignals: false,
+          controller: inProcessManager,
+        });
+        const lines = [
+          "",
+          `${scenario.name}: ${stopped.signal.aborted ? "stopped early" : "done"} after ${report.duration}s, ${report.cycles.length} engine cycles`,
+        ];
+        for (const m of report.models) {
+          lines.push(
+            `  ${m.namespace}/${m.modelID}: requests sent ${m.requests.sent}, completed ${m.requests.completed}, failed ${m.requests.failed}; ` +
+              `TTFT p50/p95/p99 ${m.ttftMs.p50}/${m.ttftMs.p95}/${m.ttftMs.p99} ms; ITL p50/p95/p99 ${m.itlMs.p50}/${m.itlMs.p95}/${m.itlMs.p99} ms`,
+          );
+        }
+        const first = [...firstScaleUp(report)]
+          .filter(([, t]) => t !== undefined)
+          .sort((a, b) => a[1]! - b[1]!);
+        if (first.length > 0)
+          lines.push(`  first scale-up: ${first.map(([v, t]) => `${v} at ${t}s`).join(", ")}`);
+        if (opts.report) lines.push(`  report written to ${opts.report}`);
+        process.stdout.write(`${lines.join("\n")}\n`);
+      } finally {
+        process.removeListener("SIGINT", onSignal);
+        process.removeListener("SIGTERM", onSignal);
+      }
     });
 }

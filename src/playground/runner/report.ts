@@ -38,6 +38,8 @@ export interface ModelReport {
   requests: { sent: number; completed: number; failed: number };
   ttftMs: Percentiles;
   itlMs: Percentiles;
+  /** Failure reasons and their counts, when some requests failed. */
+  errors?: Record<string, number>;
 }
 
 export interface Report {

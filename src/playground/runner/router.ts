@@ -28,7 +28,8 @@ export class ModelRouter {
   private readonly inFlight = new Map<string, number>();
   private rr = 0;
   private readonly counts: RouterStats = { received: 0, completed: 0, failed: 0, inFlight: 0 };
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // a fresh connection per request: reusing an idle keep-alive socket races with the server closing it
+  private readonly agent = new http.Agent({ keepAlive: false, maxSockets: 512 });
   private baseUrl: string | undefined;
 
   constructor(private readonly opts: RouterOptions) {}

@@ -1,5 +1,58 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import type { Scenario } from "./scenario.js";
+import { pino, type Logger } from "pino";
+import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
+import { silentLogger } from "../../util/logger.js";
+import {
+  productLabel,
+  startCluster,
+  ScrapeMetricsProvider,
+  type KObject,
+  type RunningCluster,
+} from "../cluster/index.js";
+import { seededRandom, stepArrivals, traceArrivals, type Arrival } from "../load/patterns.js";
+import { runLoad, type LoadReport } from "../load/runner.js";
+import { VllmEmulator } from "../vllm/server.js";
+import { CONTAINER_PORT, trialManifests, VARIANT_LABEL } from "./manifests.js";
+import { ReportBuilder, type ModelReport, type Report, type VariantCycle } from "./report.js";
+import { ModelRouter } from "./router.js";
+import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
+import { renderTable, type LoadLine, type TableRow } from "./table.js";
+import { timeline, type Timeline } from "./timeline.js";
+
+/** One variant's line of an engine cycle, as the controller reports it. */
+export interface CycleVariant {
+  namespace: string;
+  modelID: string;
+  variant: string;
+  current: number;
+  ready: number;
+  desired: number;
+  kvUsage?: number;
+  queue?: number;
+  action: "scale-up" | "scale-down" | "no-change";
+  reason: string;
+}
+
+export interface ControllerStartOptions {
+  kubeconfigPath: string;
+  actuation: "hpa" | "direct";
+  engineIntervalMs: number;
+  /** Namespace of the controller's ConfigMaps. */
+  systemNamespace: string;
+  logger: Logger;
+  onCycle: (variants: CycleVariant[]) => void;
+}
+
+export interface ControllerHandle {
+  /** Plain-HTTP `/metrics` URL serving `wva_desired_replicas` (read by the emulated HPA). */
+  metricsUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the WVA controller against the emulated cluster (the in-process manager by default). */
+export type ControllerStarter = (o: ControllerStartOptions) => Promise<ControllerHandle>;
 
 export interface RunOptions {
   /** Write the JSON report here at the end. */
@@ -9,11 +62,386 @@ export interface RunOptions {
   /** Refresh a live table (TTY) instead of printing one line per variant and cycle. */
   table: boolean;
   out: Writable;
-  /** Stops the run early (Ctrl-C is handled by runPlayground itself). */
+  /** Stops the run early (SIGINT / SIGTERM too, unless handleSignals is false). */
   signal?: AbortSignal;
+  handleSignals?: boolean;
+  /** Manager and cluster logs (JSON lines) go to this file; default: discarded. */
+  logFile?: string;
+  /** Seed of the load's random arrivals and token sizes (default: 1). */
+  seed?: number;
+  /** The controller to run. */
+  controller: ControllerStarter;
 }
 
-/** Runs a trial on the emulated cluster. */
-export async function runPlayground(_scenario: Scenario, _options: RunOptions): Promise<void> {
-  throw new Error("the playground runner is not wired to the cluster emulator yet");
+const SYSTEM_NAMESPACE = "wva-system";
+/** How long a deleted pod's emulator keeps serving the requests it holds. */
+const TERMINATION_GRACE_MS = 30_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+interface VariantRef {
+  model: ModelSpec;
+  variant: VariantSpec;
+}
+
+/** Arrivals of one model for the trial, cut at the trial's end. */
+export function modelArrivals(
+  m: ModelSpec,
+  durationMs: number,
+  seed: number,
+): { arrivals: Arrival[]; info?: Record<string, unknown> } {
+  const rng = seededRandom(seed);
+  if (m.load.schedule) {
+    const tokens = {
+      input: { kind: "fixed" as const, value: m.load.tokens.input },
+      output: { kind: "fixed" as const, value: m.load.tokens.output },
+    };
+    const arrivals = stepArrivals(
+      m.load.schedule.map((s) => [s.durationMs / 1000, s.rate] as [number, number]),
+      tokens,
+      rng,
+      m.load.arrival === "poisson",
+    ).filter((a) => a.t < durationMs);
+    return { arrivals };
+  }
+  const tr = m.load.trace!;
+  // The emulator rejects requests that can never fit its KV cache: cap prompt + output to the smallest one.
+  const kvTokens = Math.min(...m.variants.map((v) => v.emulator.kvBlocks * v.emulator.blockSize));
+  const maxOutputTokens = Math.max(1, Math.floor(kvTokens / 4));
+  const startMs = tr.startMs / tr.timeScale;
+  const { arrivals, info } = traceArrivals(
+    readFileSync(tr.file, "utf8"),
+    {
+      timeCompression: tr.timeScale,
+      rateScale: tr.rateScale,
+      durationMs: startMs + durationMs,
+      maxOutputTokens,
+      maxInputTokens: Math.max(1, kvTokens - maxOutputTokens - 16),
+    },
+    rng,
+  );
+  return {
+    arrivals: arrivals.filter((a) => a.t >= startMs).map((a) => ({ ...a, t: a.t - startMs })),
+    info: { ...info, trace: tr.file, start: tr.startMs / 1000 },
+  };
+}
+
+/**
+ * Runs a trial: the API emulator with the scenario's GPU nodes, the CRD, Deployments, VAs (and HPAs),
+ * one vLLM emulator per pod, the WVA manager in-process, the load; records every engine cycle.
+ */
+export async function runPlayground(scenario: Scenario, options: RunOptions): Promise<Report> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  if (options.handleSignals !== false) {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
+  if (options.signal) {
+    if (options.signal.aborted) stop.abort();
+    else options.signal.addEventListener("abort", onSignal, { once: true });
+  }
+  const log: Logger = options.logFile
+    ? pino(
+        { level: "info", base: undefined },
+        pino.destination({ dest: options.logFile, mkdir: true, sync: true }),
+      )
+    : silentLogger;
+  const out = options.out;
+  const say = (line: string) => out.write(`${line}\n`);
+
+  const byDeployment = new Map<string, VariantRef>();
+  for (const model of scenario.models)
+    for (const variant of model.variants)
+      byDeployment.set(`${model.namespace}/${variant.name}`, { model, variant });
+  const emulators = new Map<string, VllmEmulator>(); // pod uid → emulator
+  const routers = new Map<string, ModelRouter>(); // ns/modelID → router
+  let cluster: RunningCluster | undefined;
+  let manager: ControllerHandle | undefined;
+  const startedAt = new Date();
+  const builder = new ReportBuilder({
+    scenario: scenario.name,
+    actuation: scenario.actuation,
+    engineIntervalMs: scenario.engineIntervalMs,
+    startedAt,
+  });
+  const loadReports = new Map<string, LoadReport>();
+  let t0 = 0;
+  let elapsed = 0;
+  let shuttingDown = false;
+
+  try {
+    say(`playground: starting the API emulator with nodes ${scenario.nodes.map((n) => n.spec).join(", ")}`);
+    cluster = await startCluster({
+      nodes: scenario.nodes.map((n) => n.spec),
+      namespaces: [SYSTEM_NAMESPACE],
+      kubeconfigPath: options.kubeconfigPath,
+      podStartupDelayMs: 0,
+      // a random 127.x prefix keeps parallel runs on one machine from sharing pod addresses
+      podIPPrefix: `127.${2 + Math.floor(Math.random() * 250)}`,
+      hpa: { syncPeriodMs: scenario.hpa.syncPeriodMs, tolerance: scenario.hpa.tolerance },
+      log: (m) => log.warn({ component: "cluster" }, m),
+      onPodStarted: async (pod: KObject) => {
+        const ns = pod.metadata?.namespace ?? "default";
+        const name = pod.metadata?.labels?.[VARIANT_LABEL];
+        const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
+        if (!ref) return;
+        const emu = new VllmEmulator({ model: ref.model.modelID, engine: ref.variant.emulator, logger: log });
+        const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
+        await emu.start({ host: ip, port: CONTAINER_PORT });
+        emulators.set(pod.metadata!.uid!, emu);
+        await sleep(ref.variant.startupDelayMs, stop.signal); // model loading
+      },
+      onPodStopped: async (pod: KObject) => {
+        const emu = emulators.get(pod.metadata!.uid!);
+        emulators.delete(pod.metadata!.uid!);
+        if (!emu) return;
+        // Like vLLM within the termination grace period: the pod is out of the router already, the
+        // requests it holds finish before the server stops (unless the whole run is stopping).
+        const deadline = Date.now() + TERMINATION_GRACE_MS;
+        while (!shuttingDown && Date.now() < deadline) {
+          const st = emu.stats();
+          if (st.running + st.waiting === 0) break;
+          await sleep(100, stop.signal);
+        }
+        await emu.stop();
+      },
+    });
+    const store = cluster.store;
+    store.create(
+      store.typeFor("apiextensions.k8s.io/v1", "CustomResourceDefinition"),
+      variantAutoscalingCRD() as unknown as KObject,
+    );
+    store.create(store.typeFor("v1", "ConfigMap"), {
+      metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NAMESPACE },
+      data: {
+        default: Object.entries(scenario.saturation)
+          .map(([k, v]) => `${k}: ${v}`)
+          .concat("enableLimiter: false")
+          .join("\n"),
+      },
+    });
+    for (const obj of trialManifests(scenario, productLabel)) {
+      const t = store.typeFor(obj.apiVersion, obj.kind);
+      if (obj.kind === "Namespace" && store.peek(t, undefined, obj.metadata.name)) continue;
+      store.create(t, obj as unknown as KObject);
+    }
+
+    // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
+    say("playground: waiting for the initial pods to become Ready");
+    const depType = store.typeFor("apps/v1", "Deployment");
+    const setupStart = Date.now();
+    const readyWaitEnd =
+      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
+    const notReady = () =>
+      [...byDeployment.values()].filter(({ model, variant }) => {
+        const d = store.peek(depType, model.namespace, variant.name);
+        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+        return ready < variant.initialReplicas;
+      });
+    while (!stop.signal.aborted && notReady().length > 0) {
+      if (Date.now() > readyWaitEnd) {
+        const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
+        throw new Error(
+          `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
+        );
+      }
+      await sleep(100, stop.signal);
+    }
+
+    // Routers: one front door per model over its ready pods.
+    const podType = store.typeFor("v1", "Pod");
+    for (const m of scenario.models) {
+      const names = new Set(m.variants.map((v) => v.name));
+      const router = new ModelRouter({
+        endpoints: () =>
+          store
+            .peekList(podType, m.namespace)
+            .filter(
+              (p) =>
+                names.has(p.metadata?.labels?.[VARIANT_LABEL] ?? "") &&
+                isReady(p) &&
+                !p.metadata?.deletionTimestamp,
+            )
+            .map((p) => `${(p.status as { podIP: string }).podIP}:${CONTAINER_PORT}`),
+      });
+      await router.start();
+      routers.set(`${m.namespace}/${m.modelID}`, router);
+    }
+
+    // The WVA manager, in-process, scraping the pods directly.
+    let cycleNo = 0;
+    const lastRows = new Map<string, TableRow>();
+    const timelines = new Map<string, Timeline>();
+    const arrivalsByModel = new Map<string, Arrival[]>();
+    for (const m of scenario.models) {
+      const key = `${m.namespace}/${m.modelID}`;
+      if (m.load.schedule) timelines.set(key, timeline(m.load.schedule));
+    }
+    const costOf = (ns: string, v: string) => byDeployment.get(`${ns}/${v}`)?.variant.cost;
+    const loadLines = (tMs: number): LoadLine[] =>
+      scenario.models.map((m) => {
+        const key = `${m.namespace}/${m.modelID}`;
+        const s = routers.get(key)!.stats();
+        const tl = timelines.get(key);
+        let rate: number;
+        if (tl) rate = tl.rateAt(tMs);
+        else {
+          const w = 5000;
+          rate =
+            (arrivalsByModel.get(key) ?? []).filter((a) => a.t > tMs - w && a.t <= tMs).length / (w / 1000);
+        }
+        return {
+          model: m.modelID,
+          namespace: m.namespace,
+          rate,
+          sent: s.received,
+          completed: s.completed,
+          failed: s.failed,
+        };
+      });
+    const onCycle = (variants: CycleVariant[]) => {
+      if (t0 === 0 || stop.signal.aborted) return;
+      const tMs = performance.now() - t0;
+      if (tMs > scenario.durationMs) return;
+      cycleNo++;
+      const rows: VariantCycle[] = variants
+        .filter((v) => byDeployment.has(`${v.namespace}/${v.variant}`))
+        .map((v) => ({
+          model: v.modelID,
+          namespace: v.namespace,
+          variant: v.variant,
+          current: v.current,
+          ready: v.ready,
+          desired: v.desired,
+          kvUsage: v.kvUsage ?? 0,
+          queue: v.queue ?? 0,
+          action: v.action,
+          reason: v.reason,
+        }));
+      builder.addCycle(tMs, rows);
+      for (const row of rows)
+        lastRows.set(`${row.namespace}/${row.variant}`, { ...row, cost: costOf(row.namespace, row.variant) });
+      if (options.table) {
+        out.write(
+          `\x1b[H\x1b[2J${renderTable({
+            title: scenario.name,
+            tMs,
+            durationMs: scenario.durationMs,
+            engineIntervalMs: scenario.engineIntervalMs,
+            actuation: scenario.actuation,
+            cycle: cycleNo,
+            rows: [...lastRows.values()],
+            load: loadLines(tMs),
+            width: (out as { columns?: number }).columns ?? 120,
+          })}`,
+        );
+      } else {
+        for (const row of rows)
+          out.write(
+            `t=${(tMs / 1000).toFixed(1)}s ${row.namespace}/${row.variant} current=${row.current} ready=${row.ready} ` +
+              `desired=${row.desired} kv=${Math.round(row.kvUsage * 100)}% queue=${row.queue} ${row.action}: ${row.reason}\n`,
+          );
+      }
+    };
+    say(
+      `playground: starting the WVA manager (${scenario.actuation} actuation, engine every ${scenario.engineIntervalMs / 1000}s)`,
+    );
+    manager = await options.controller({
+      kubeconfigPath: cluster.kubeconfigPath,
+      actuation: scenario.actuation,
+      engineIntervalMs: scenario.engineIntervalMs,
+      systemNamespace: SYSTEM_NAMESPACE,
+      logger: log,
+      onCycle,
+    });
+    if (scenario.actuation === "hpa") {
+      const m = manager;
+      cluster.hpa.setProvider(new ScrapeMetricsProvider(() => m.metricsUrl));
+    }
+
+    // Load.
+    t0 = performance.now();
+    say(`playground: load starts; the trial runs ${scenario.durationMs / 1000}s (Ctrl-C stops it)`);
+    const loadAbort = new AbortController();
+    stop.signal.addEventListener("abort", () => loadAbort.abort(), { once: true });
+    const loads = scenario.models.map(async (m, i) => {
+      const key = `${m.namespace}/${m.modelID}`;
+      const { arrivals, info } = modelArrivals(m, scenario.durationMs, (options.seed ?? 1) + i);
+      arrivalsByModel.set(key, arrivals);
+      const rep = await runLoad({
+        target: routers.get(key)!.url,
+        model: m.modelID,
+        arrivals,
+        pattern: m.load.schedule ? `schedule/${m.load.arrival}` : "trace",
+        signal: loadAbort.signal,
+        info,
+      });
+      loadReports.set(key, rep);
+    });
+    await sleep(scenario.durationMs, stop.signal);
+    elapsed = performance.now() - t0;
+    // Let requests in flight finish for a short grace period, then cut them (they count as failed).
+    const grace = sleep(Math.max(5000, 2 * scenario.engineIntervalMs), stop.signal).then(() =>
+      loadAbort.abort(),
+    );
+    await Promise.all(loads);
+    loadAbort.abort();
+    await grace.catch(() => undefined);
+  } finally {
+    shuttingDown = true;
+    if (elapsed === 0 && t0 > 0) elapsed = performance.now() - t0;
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+    await manager?.stop().catch(() => undefined);
+    for (const r of routers.values()) await r.stop().catch(() => undefined);
+    await cluster?.stop().catch(() => undefined);
+    for (const e of emulators.values()) await e.stop().catch(() => undefined);
+  }
+
+  const models: ModelReport[] = scenario.models.map((m) => {
+    const r = loadReports.get(`${m.namespace}/${m.modelID}`);
+    const p = (x?: { p50: number; p95: number; p99: number }) => ({
+      p50: round(x?.p50),
+      p95: round(x?.p95),
+      p99: round(x?.p99),
+    });
+    return {
+      modelID: m.modelID,
+      namespace: m.namespace,
+      requests: r ? { ...r.requests } : { sent: 0, completed: 0, failed: 0 },
+      ttftMs: p(r?.ttftMs),
+      itlMs: p(r?.itlMs),
+      ...(r && Object.keys(r.errors).length > 0 ? { errors: r.errors } : {}),
+    };
+  });
+  const report = builder.build(models, elapsed);
+  if (options.reportPath) {
+    mkdirSync(dirname(options.reportPath), { recursive: true });
+    writeFileSync(options.reportPath, `${JSON.stringify(report, null, 2)}\n`);
+  }
+  return report;
+}
+
+function round(x: number | undefined): number {
+  return x === undefined ? 0 : Math.round(x * 1000) / 1000;
+}
+
+function isReady(p: KObject): boolean {
+  const conds =
+    (p.status as { conditions?: Array<{ type: string; status: string }> } | undefined)?.conditions ?? [];
+  return (
+    conds.some((c) => c.type === "Ready" && c.status === "True") && !!(p.status as { podIP?: string }).podIP
+  );
 }

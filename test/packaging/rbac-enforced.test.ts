@@ -1,0 +1,128 @@
+// The chart's RBAC, enforced: the manager runs against the playground API emulator with authentication
+// and authorization on, authenticated as the chart's ServiceAccount and allowed exactly what the rendered
+// Roles, ClusterRoles and bindings grant it. It must still resolve targets, write VA status and hold its
+// Lease; the emulator must refuse what the chart does not grant.
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { KubeConfig } from "@kubernetes/client-node";
+import { KubeClient, KubeApiError } from "../../src/controller/kube/client.js";
+import type { AccessRule, IdentityTable } from "../../src/playground/cluster/index.js";
+import {
+  condition,
+  createDeployment,
+  createVA,
+  FAST_LEASE,
+  getVA,
+  startEnv,
+  SYSTEM_NS,
+  waitFor,
+  type TestEnv,
+} from "../support/controller.js";
+import { run, chartDir, RELEASE } from "./helpers.js";
+import { grantsFor, parseManifests } from "./k8s-schema.js";
+import { k8sTools } from "../support/tools.js";
+
+const SA = "workload-variant-autoscaler-controller-manager";
+const SA_USER = `system:serviceaccount:${SYSTEM_NS}:${SA}`;
+const ADMIN_TOKEN = "admin-token-for-rbac-test";
+const SA_TOKEN = "controller-token-for-rbac-test";
+
+function chartIdentities(helm: string, extraArgs: string[] = []): IdentityTable {
+  const r = run(helm, ["template", RELEASE, chartDir, "--namespace", SYSTEM_NS, ...extraArgs]);
+  assert.equal(r.status, 0, r.stderr);
+  const grants = grantsFor(parseManifests(r.stdout), SYSTEM_NS, SA);
+  assert.ok(grants.length > 0);
+  const rules: AccessRule[] = grants.map((g) => ({
+    subjects: [SA_USER],
+    verbs: g.rule.verbs,
+    apiGroups: g.rule.apiGroups,
+    resources: g.rule.resources,
+    namespaces: g.namespace === undefined ? undefined : [g.namespace],
+  }));
+  return {
+    identities: [
+      { token: ADMIN_TOKEN, username: "admin", groups: ["system:masters", "system:authenticated"] },
+      { token: SA_TOKEN, username: SA_USER, groups: ["system:serviceaccounts", "system:authenticated"] },
+    ],
+    rules: [
+      {
+        subjects: ["group:system:masters"],
+        verbs: ["*"],
+        apiGroups: ["*"],
+        resources: ["*"],
+        nonResourceURLs: ["*"],
+      },
+      ...rules,
+    ],
+  };
+}
+
+let helm: string | undefined;
+try {
+  helm = k8sTools().helm;
+} catch {
+  helm = undefined;
+}
+
+describe("chart RBAC enforced by the API emulator", { skip: helm ? false : "helm not available" }, () => {
+  let env: TestEnv;
+  let saKubeconfig: string;
+  let saClient: KubeClient;
+
+  before(async () => {
+    env = await startEnv({ requireAuth: true, token: ADMIN_TOKEN, identities: chartIdentities(helm!) });
+    saKubeconfig = join(env.cluster.kubeconfigPath + ".controller");
+    writeFileSync(
+      saKubeconfig,
+      readFileSync(env.cluster.kubeconfigPath, "utf8").replaceAll(ADMIN_TOKEN, SA_TOKEN),
+    );
+    const kc = new KubeConfig();
+    kc.loadFromFile(saKubeconfig);
+    saClient = new KubeClient(kc);
+  });
+
+  after(async () => {
+    saClient?.close();
+    await env?.close();
+  });
+
+  test("the emulator enforces the grants: the controller may not read Secrets cluster-wide or delete Deployments", async () => {
+    await assert.rejects(
+      saClient.get("/api/v1/secrets"),
+      (e: unknown) => e instanceof KubeApiError && e.statusCode === 403,
+    );
+    await createDeployment(env.client, "ns1", "victim", 0);
+    await assert.rejects(
+      saClient.delete("/apis/apps/v1/namespaces/ns1/deployments/victim"),
+      (e: unknown) => e instanceof KubeApiError && e.statusCode === 403,
+    );
+    // and allows what the chart grants
+    await saClient.get("/apis/apps/v1/namespaces/ns1/deployments");
+  });
+
+  test("with only the chart's permissions the manager holds its Lease, resolves targets and writes VA status", async () => {
+    await env.start({ kubeconfig: saKubeconfig, flags: { leaderElect: true, ...FAST_LEASE } });
+    await createDeployment(env.client, "ns1", "llama-decode", 1);
+    await createVA(env.client, "ns1", "llama", "llama-decode", "meta/llama-3.1-8b", {
+      labels: { "inference.optimization/acceleratorName": "H100" },
+    });
+    await createVA(env.client, "ns2", "orphan", "missing-decode", "meta/llama-3.1-8b");
+    await waitFor(
+      async () => condition(await getVA(env.client, "ns1", "llama"), "TargetResolved")?.status === "True",
+      "TargetResolved=True written by the controller",
+    );
+    await waitFor(
+      async () => condition(await getVA(env.client, "ns2", "orphan"), "TargetResolved")?.status === "False",
+      "TargetResolved=False written by the controller",
+    );
+    const leases = await env.client.get<{ items: { spec?: { holderIdentity?: string } }[] }>(
+      `/apis/coordination.k8s.io/v1/namespaces/${SYSTEM_NS}/leases`,
+    );
+    assert.ok(
+      leases.items.some((l) => l.spec?.holderIdentity),
+      "a leader holds the Lease",
+    );
+  });
+});
