@@ -465,7 +465,8 @@ export class EngineLoop {
     const prev = this.previousDesired(key, v.va, rs.current);
     if (target !== prev) {
       const direction: ScalingDirection = target > prev ? "up" : "down";
-      this.deps.metrics.countScaling(ns, name, direction, scalingReason(d));
+      const reason = target !== d.targetReplicas ? "scale-bounds" : scalingReason(d);
+      this.deps.metrics.countScaling(ns, name, direction, reason);
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
