@@ -116,20 +116,4 @@
   verbs:
     - create
     - patch
-- apiGroups:
-    - ""
-  resources:
-    - configmaps
-  verbs:
-    - get
-    - list
-    - watch
-- apiGroups:
-    - monitoring.coreos.com
-  resources:
-    - servicemonitors
-  verbs:
-    - get
-    - list
-    - watch
 {{- end }}
