@@ -348,14 +348,20 @@ export class EngineLoop {
       gpusPerReplica: gpusPerReplica(v.deployment),
       current: rs.current,
       ready: rs.ready,
-      desired: v.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0,
+      // the last target this process published (the status may lag behind its own write), else the status
+      desired:
+        this.published.get(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
+        v.va.status?.desiredOptimizedAlloc?.numReplicas ??
+        0,
     };
   }
 
+  /** The target published before this cycle: this process's last value, else the VA status, else current. */
   private previousDesired(key: string, va: VA, current: number): number {
+    const published = this.published.get(key);
+    if (published !== undefined) return published;
     const fromStatus = va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-    if (fromStatus > 0) return fromStatus;
-    return this.published.get(key) ?? current;
+    return fromStatus > 0 ? fromStatus : current;
   }
 
   /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
@@ -366,9 +372,9 @@ export class EngineLoop {
       const key = vaKey(ns, name);
       const rs = replicaState(v.deployment);
       const statusReplicas = v.deployment.status?.replicas ?? 0;
-      const prev = v.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-      const desired = prev > 0 ? prev : (this.published.get(key) ?? rs.current);
-      const source = prev > 0 ? "previous desired" : "current replicas";
+      const statusDesired = v.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
+      const desired = this.previousDesired(key, v.va, rs.current);
+      const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
       const accelerator = resolveAccelerator(v.va, v.deployment);
       this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
       this.published.set(key, desired);
@@ -459,7 +465,8 @@ export class EngineLoop {
     const prev = this.previousDesired(key, v.va, rs.current);
     if (target !== prev) {
       const direction: ScalingDirection = target > prev ? "up" : "down";
-      this.deps.metrics.countScaling(ns, name, direction, scalingReason(d));
+      const reason = target !== d.targetReplicas ? "scale-bounds" : scalingReason(d);
+      this.deps.metrics.countScaling(ns, name, direction, reason);
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
