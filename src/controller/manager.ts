@@ -28,7 +28,7 @@ import { EventRecorder } from "./kube/events.js";
 import { errText, Informer, type KubeObject } from "./kube/informer.js";
 import { LeaderElector, leaseName } from "./kube/leader-election.js";
 import { runWorkers, WorkQueue } from "./kube/workqueue.js";
-import { matchesSelector, parseSelector } from "./label-selector.js";
+import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
 import {
   LABEL_CONTROLLER_INSTANCE,
   SERVICE_MONITOR_DELETED_MESSAGE,
@@ -326,11 +326,11 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
   }
 
-  const nodeSelector = parseSelector(main.nodeSelector);
+  const nodeSelector = parseLabelSelector(main.nodeSelector);
   const gpuInventory = (): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const n of nodes.list()) {
-      if (!matchesSelector(n.metadata?.labels ?? {}, nodeSelector)) continue;
+      if (!matchesLabels(nodeSelector, n.metadata?.labels)) continue;
       for (const vendor of GPU_VENDORS) {
         const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
         if (!product) continue;

@@ -6,7 +6,7 @@ import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { generate } from "selfsigned";
+import { createServingCertificate } from "../util/certificates.js";
 import type { Logger } from "../util/logger.js";
 import { silentLogger } from "../util/logger.js";
 import type { KubeClient } from "./kube/client.js";
@@ -173,23 +173,13 @@ export interface MetricsServer extends Listening {
 }
 
 async function selfSignedPair(): Promise<{ cert: string; key: string }> {
-  const pems = await generate([{ name: "commonName", value: "workload-variant-autoscaler" }], {
-    keyType: "ec",
-    curve: "P-256",
-    notAfterDate: new Date(Date.now() + 365 * 24 * 3600_000),
-    algorithm: "sha256",
-    extensions: [
-      {
-        name: "subjectAltName",
-        altNames: [
-          { type: 2, value: "localhost" },
-          { type: 2, value: hostname() },
-          { type: 7, ip: "127.0.0.1" },
-        ],
-      },
-    ],
+  const { certPem, keyPem } = createServingCertificate({
+    commonName: "workload-variant-autoscaler",
+    dnsNames: ["localhost", hostname()],
+    ipAddresses: ["127.0.0.1"],
+    days: 365,
   });
-  return { cert: pems.cert, key: pems.private };
+  return { cert: certPem, key: keyPem };
 }
 
 /**

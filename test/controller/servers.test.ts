@@ -5,13 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
 import { describe, it } from "node:test";
-import { generate } from "selfsigned";
 import { startMetricsServer } from "../../src/controller/servers.js";
+import { createServingCertificate } from "../../src/util/certificates.js";
 import { waitFor } from "../support/controller.js";
 
 async function pair(cn: string): Promise<{ cert: string; key: string }> {
-  const p = await generate([{ name: "commonName", value: cn }], { keyType: "ec", curve: "P-256" });
-  return { cert: p.cert, key: p.private };
+  const p = createServingCertificate({ commonName: cn });
+  return { cert: p.certPem, key: p.keyPem };
 }
 
 function peer(url: string, alpn: string[]): Promise<{ cn: string; alpn: string | false }> {

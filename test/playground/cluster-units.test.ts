@@ -4,7 +4,6 @@ import { jsonPatch, mergePatch, strategicMergePatch } from "../../src/playground
 import {
   parseFieldSelector,
   matchesFields,
-  matchesLabels,
   parseLabelSelector,
 } from "../../src/playground/cluster/selectors.js";
 import { compileSchema } from "../../src/playground/cluster/schema.js";
@@ -112,22 +111,6 @@ describe("playground cluster: patches", () => {
 });
 
 describe("playground cluster: selectors and JSONPath", () => {
-  it("label selectors: equality, inequality, set-based, existence", () => {
-    const labels = { app: "vllm", tier: "gold", gpu: "h100" };
-    const yes = [
-      "app=vllm",
-      "app==vllm,tier!=silver",
-      "tier in (gold,silver)",
-      "tier notin (bronze)",
-      "gpu",
-      "!legacy",
-      "",
-    ];
-    const no = ["app=other", "tier!=gold", "tier in (silver)", "tier notin (gold)", "missing", "!gpu"];
-    for (const s of yes) assert.equal(matchesLabels(parseLabelSelector(s), labels), true, s);
-    for (const s of no) assert.equal(matchesLabels(parseLabelSelector(s), labels), false, s);
-  });
-
   it("a malformed label selector is a 400 naming the selector", () => {
     assert.throws(
       () => parseLabelSelector("app=(x"),

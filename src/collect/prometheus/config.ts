@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
 import http from "node:http";
 import { isIP } from "node:net";
+import type { PrometheusConfig as MainPrometheusConfig } from "../../config/main.js";
 
 /** Connection settings of the Prometheus source (wva-core 4.5). */
 export interface PrometheusConfig {
@@ -133,17 +134,8 @@ export function createAgent(cfg: PrometheusConfig): http.Agent | https.Agent {
   });
 }
 
-/** The shape of the Prometheus settings loaded by the configuration module (src/config). */
-export interface LoadedPrometheusSettings {
-  baseURL: string;
-  tlsInsecureSkipVerify: boolean;
-  caCertPath: string;
-  clientCertPath: string;
-  clientKeyPath: string;
-  serverName: string;
-  bearerToken: string;
-  tokenPath: string;
-}
+/** The Prometheus settings loaded by the configuration module, without where they came from. */
+export type LoadedPrometheusSettings = Omit<MainPrometheusConfig, "source">;
 
 /**
  * Converts settings loaded by the configuration module into this source's config. `allowHttp` follows env
