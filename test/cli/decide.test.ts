@@ -2,23 +2,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import type { DecideOutput } from "../../src/engine/decide.js";
 
-interface Out {
-  models: Array<{
-    modelID: string;
-    namespace: string;
-    analysis: Record<string, number | boolean>;
-    decisions: Array<{
-      variant: string;
-      accelerator: string;
-      currentReplicas: number;
-      targetReplicas: number;
-      action: string;
-      reason: string;
-      wasLimited: boolean;
-    }>;
-  }>;
-}
+type Out = DecideOutput;
 
 const wva = (args: string[], input?: string) =>
   spawnSync(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], { encoding: "utf8", input });

@@ -1,4 +1,5 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
+import type { ObjectMeta as ApiObjectMeta } from "../../api/v1alpha1/types.js";
 
 /** A JSON object as stored by the emulator. */
 export type KObject = Record<string, unknown> & {
@@ -18,20 +19,10 @@ export interface OwnerReference {
   blockOwnerDeletion?: boolean;
 }
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
+/** The API's ObjectMeta with the emulator's extra fields and typed owner references. */
+export interface ObjectMeta extends Omit<ApiObjectMeta, "ownerReferences" | "managedFields"> {
   deletionGracePeriodSeconds?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
-  finalizers?: string[];
   managedFields?: unknown[];
   [key: string]: unknown;
 }

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import type { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
+import type { VariantReport } from "../../controller/engine-loop.js";
 import { silentLogger } from "../../util/logger.js";
 import {
   productLabel,
@@ -21,19 +22,8 @@ import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
 
-/** One variant's line of an engine cycle, as the controller reports it. */
-export interface CycleVariant {
-  namespace: string;
-  modelID: string;
-  variant: string;
-  current: number;
-  ready: number;
-  desired: number;
-  kvUsage?: number;
-  queue?: number;
-  action: "scale-up" | "scale-down" | "no-change";
-  reason: string;
-}
+/** What the playground shows of one variant per engine cycle (the controller's report, trimmed). */
+export type CycleVariant = Omit<VariantReport, "accelerator" | "path">;
 
 export interface ControllerStartOptions {
   kubeconfigPath: string;
