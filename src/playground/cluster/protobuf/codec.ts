@@ -51,7 +51,8 @@ function build(table: MessageTable): { root: protobuf.Root; fields: Map<string, 
         : { id: f.id, type: f.type, ...(f.repeated ? { rule: "repeated" } : {}) };
       info.set(f.name, f);
     }
-    nested[message] = { fields: json };
+    // proto2: a field read from the wire is kept even when it holds its zero value
+    nested[message] = { edition: "proto2", fields: json } as protobuf.IType;
     fields.set(message, info);
   }
   return { root: protobuf.Root.fromJSON({ nested: { k8s: { nested } } }), fields };
