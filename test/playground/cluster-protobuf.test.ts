@@ -159,6 +159,13 @@ describe("protobuf codec", () => {
     );
     assert.equal(unknownKind, 415);
     assert.match(m2, /batch\/v1\/Job .*JSON or YAML/);
+    const [badTime, m3] = status(() =>
+      decodeProtobuf(
+        envelope("v1", "ConfigMap", "ConfigMap", { metadata: { creationTimestamp: { seconds: 1e15 } } }),
+      ),
+    );
+    assert.equal(badTime, 400);
+    assert.match(m3, /ConfigMap\.metadata\.creationTimestamp is not a valid time/);
     assert.equal(decodeProtobuf(Buffer.alloc(0)), undefined);
   });
 

@@ -64,8 +64,11 @@ function lookup(name: string): protobuf.Type {
   return schema.root.lookupType(`k8s.${name}`);
 }
 
-function rfc3339(seconds: number, nanos: number, micro: boolean): string {
-  const iso = new Date(seconds * 1000).toISOString();
+function rfc3339(seconds: number, nanos: number, micro: boolean, where: string): string {
+  const date = new Date(seconds * 1000);
+  if (Number.isNaN(date.getTime()) || nanos < 0 || nanos > 999_999_999)
+    throw badRequest(`the protobuf body could not be decoded: ${where} is not a valid time`);
+  const iso = date.toISOString();
   if (!micro) return iso.replace(/\.\d{3}Z$/, "Z");
   return iso.replace(/\.\d{3}Z$/, `.${String(Math.floor(nanos / 1000)).padStart(6, "0")}Z`);
 }
@@ -89,7 +92,7 @@ function shape(type: string, v: Record<string, unknown>, where: string): unknown
     case "MicroTime": {
       const seconds = Number(v.seconds ?? 0);
       const nanos = Number(v.nanos ?? 0);
-      return seconds === 0 && nanos === 0 ? undefined : rfc3339(seconds, nanos, type === "MicroTime");
+      return seconds === 0 && nanos === 0 ? undefined : rfc3339(seconds, nanos, type === "MicroTime", where);
     }
     case "Quantity":
       return typeof v.string === "string" ? v.string : "0";
