@@ -24,7 +24,7 @@ describe("helm against the emulator (release storage in Secrets)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("helm install --create-namespace, list, upgrade and uninstall the chart", async (t) => {
+  it("helm install --create-namespace, list, upgrade, rollback, history and uninstall the chart", async (t) => {
     let path: string | undefined;
     try {
       path = k8sTools().helm;
@@ -78,6 +78,21 @@ describe("helm against the emulator (release storage in Secrets)", () => {
       "sh.helm.release.v1.wva.v2:deployed",
     ]);
     assert.equal(manager()?.spec.replicas, 1);
+
+    await helm("rollback", "wva", "1", "-n", ns);
+    assert.equal(manager()?.spec.replicas, 2);
+    const history = JSON.parse(await helm("history", "wva", "-n", ns, "-o", "json")) as Array<{
+      revision: number;
+      status: string;
+    }>;
+    assert.deepEqual(
+      history.map((h) => [h.revision, h.status]),
+      [
+        [1, "superseded"],
+        [2, "superseded"],
+        [3, "deployed"],
+      ],
+    );
 
     assert.match(await helm("uninstall", "wva", "-n", ns), /release "wva" uninstalled/);
     assert.deepEqual(releases(), []);
