@@ -166,6 +166,7 @@ describe("protobuf codec", () => {
     );
     assert.equal(badTime, 400);
     assert.match(m3, /ConfigMap\.metadata\.creationTimestamp is not a valid time/);
+    assert.equal(status(() => decodeProtobuf(Buffer.from("k8s\0")))[0], 400);
     assert.equal(decodeProtobuf(Buffer.alloc(0)), undefined);
   });
 

@@ -172,6 +172,8 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> | undefine
   const kind = typeMeta.kind ?? "";
   if (envelope.contentEncoding)
     throw unsupported(`protobuf bodies with content encoding ${String(envelope.contentEncoding)}`);
+  if (!apiVersion || !kind)
+    throw badRequest("the protobuf body could not be decoded: its envelope names no apiVersion and kind");
   const message = kinds[`${apiVersion}/${kind}`];
   if (!message) throw unsupported(`${apiVersion}/${kind} in protobuf`);
   const raw = Buffer.from(typeof envelope.raw === "string" ? envelope.raw : "", "base64");
