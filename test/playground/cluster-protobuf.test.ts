@@ -12,6 +12,7 @@ import {
   encodeMessage,
   protobufMediaType,
 } from "../../src/playground/cluster/protobuf/codec.js";
+import { kinds } from "../../src/playground/cluster/protobuf/schema.js";
 import { generateCertificates } from "../../src/playground/cluster/tls.js";
 import { runCli, subsetMismatches } from "../support/cli.js";
 import { k8sTools, requireTool } from "../support/tools.js";
@@ -137,6 +138,16 @@ describe("protobuf codec", () => {
       extra: { scopes: ["a", "b"] },
       resourceAttributes: { verb: "get" },
     });
+  });
+
+  it("decodes every supported kind's metadata", () => {
+    for (const [key, message] of Object.entries(kinds)) {
+      const [kind] = key.split("/").slice(-1);
+      const apiVersion = key.slice(0, -kind.length - 1);
+      const meta = message === "DeleteOptions" ? {} : { metadata: { name: "x", labels: { a: "b" } } };
+      const obj = decodeProtobuf(envelope(apiVersion, kind, message, meta));
+      assert.deepEqual(obj, { apiVersion, kind, ...meta }, key);
+    }
   });
 
   it("refuses bodies it cannot read: 400 for bad data, 415 for kinds without a schema", () => {
