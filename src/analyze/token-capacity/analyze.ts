@@ -4,7 +4,7 @@
  * The algorithm is described in docs/design/token-capacity-analyzer.md. Pure apart from the capacity
  * store passed in, which it reads and refreshes (no I/O, no clock: `now` is an argument).
  */
-import { CapacityStore, outputBucket, recordKey, type CapacityRecord, type OutputBucket } from "./store.js";
+import { CapacityStore, outputBucket, type CapacityRecord, type OutputBucket } from "./store.js";
 import { effectiveMaxBatchedTokens, type VllmParams } from "./vllm-args.js";
 
 /** Default utilisation above which V2 adds capacity. */
@@ -150,11 +150,24 @@ export interface TokenCapacityAnalysis {
  * Median of the values; with an even count the integer mean of the two middle values; 0 when empty.
  */
 export function medianCapacity(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  if (values.length === 1) return values[0];
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid] : Math.trunc((s[mid - 1] + s[mid]) / 2);
+  return medianInPlace([...values]);
+}
+
+/** medianCapacity of an array it may reorder (insertion sort: replica lists are short). */
+function medianInPlace(s: number[]): number {
+  const n = s.length;
+  if (n === 0) return 0;
+  for (let i = 1; i < n; i++) {
+    const x = s[i];
+    let j = i - 1;
+    while (j >= 0 && s[j] > x) {
+      s[j + 1] = s[j];
+      j--;
+    }
+    s[j + 1] = x;
+  }
+  const mid = n >> 1;
+  return n % 2 === 1 ? s[mid] : Math.trunc((s[mid - 1] + s[mid]) / 2);
 }
 
 /**
@@ -206,40 +219,35 @@ export function analyzeTokenCapacity(
   const queueThreshold = Math.trunc(config.queueLengthThreshold);
 
   const variants = [...input.variants].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const byName = new Map<string, TokenVariant>();
   for (const v of variants) {
-    byName.set(v.name, v);
-    if (v.vllmParams !== undefined) {
-      store.loadFromDeployment(
-        {
-          namespace,
-          modelID,
-          variant: v.name,
-          accelerator: v.accelerator,
-          gpuCount: gpus(v),
-          vllmParams: v.vllmParams,
-        },
-        now,
-      );
-    }
+    if (v.vllmParams === undefined) continue;
+    const gpuCount = gpus(v);
+    store.loadFromDeployment(
+      { namespace, modelID, variant: v.name, accelerator: v.accelerator, gpuCount, vllmParams: v.vllmParams },
+      now,
+    );
   }
 
-  // Replicas per variant, and the model's average request shape.
-  const perVariant = new Map<string, TokenReplica[]>();
+  // Replicas per variant (variants are few: a linear search with a last-hit shortcut beats a Map), and
+  // the model's average request shape.
+  const lists: TokenReplica[][] = variants.map(() => []);
+  let last = -1;
   let inSum = 0;
   let outSum = 0;
   let hitSum = 0;
   let shaped = 0;
   for (const r of input.replicas) {
-    if (!byName.has(r.variant) || !(r.totalKvCapacityTokens > 0)) continue;
-    let list = perVariant.get(r.variant);
-    if (list === undefined) perVariant.set(r.variant, (list = []));
-    list.push(r);
-    const i = positive(r.avgInputTokens);
-    const o = positive(r.avgOutputTokens);
-    if (i > 0 || o > 0) {
-      inSum += i;
-      outSum += o;
+    if (!(r.totalKvCapacityTokens > 0)) continue;
+    let i = last >= 0 && variants[last].name === r.variant ? last : -1;
+    if (i < 0) i = variants.findIndex((v) => v.name === r.variant);
+    if (i < 0) continue;
+    last = i;
+    lists[i].push(r);
+    const inTokens = positive(r.avgInputTokens);
+    const outTokens = positive(r.avgOutputTokens);
+    if (inTokens > 0 || outTokens > 0) {
+      inSum += inTokens;
+      outSum += outTokens;
       hitSum += positive(r.prefixCacheHitRate);
       shaped++;
     }
@@ -249,18 +257,23 @@ export function analyzeTokenCapacity(
       ? { input: inSum / shaped, output: outSum / shaped, hitRate: hitSum / shaped }
       : { input: 0, output: 0, hitRate: 0 };
 
-  const results = new Map<string, TokenVariantAnalysis>();
+  const out = new Array<TokenVariantAnalysis>(variants.length);
   // Variants with replica metrics first: their live records bound the estimates of the others.
-  for (const v of variants) {
-    const reps = perVariant.get(v.name);
-    if (reps === undefined) continue;
+  for (let i = 0; i < variants.length; i++) {
+    const reps = lists[i];
+    if (reps.length === 0) continue;
+    const v = variants[i];
     const params = v.vllmParams ?? store.get(namespace, modelID, v.name)?.vllmParams;
-    const replicas = reps.map((r) =>
-      replicaCapacity(r, v, params, config, queueThreshold, modelID, store, now),
-    );
-    const capacity = medianCapacity(replicas.map((r) => r.effectiveCapacity));
+    const replicas = new Array<ReplicaCapacity>(reps.length);
+    const effective = new Array<number>(reps.length);
     let demand = 0;
-    for (const r of replicas) demand += r.demand;
+    for (let j = 0; j < reps.length; j++) {
+      const rc = replicaCapacity(reps[j], v, params, config, queueThreshold, modelID, store, now);
+      replicas[j] = rc;
+      effective[j] = rc.effectiveCapacity;
+      demand += rc.demand;
+    }
+    const capacity = medianInPlace(effective);
     const first = reps[0];
     store.updateLive(
       {
@@ -276,12 +289,12 @@ export function analyzeTokenCapacity(
       },
       now,
     );
-    results.set(v.name, variantAnalysis(v, replicas, capacity, "replicas", demand));
+    out[i] = variantAnalysis(v, replicas, capacity, "replicas", demand);
   }
-  for (const v of variants) {
-    if (results.has(v.name)) continue;
-    const { capacity, source } = storedCapacity(v, namespace, modelID, config, avg, store);
-    results.set(v.name, variantAnalysis(v, [], capacity, source, 0));
+  for (let i = 0; i < variants.length; i++) {
+    if (lists[i].length > 0) continue;
+    const { capacity, source } = storedCapacity(variants[i], namespace, modelID, config, avg, store);
+    out[i] = variantAnalysis(variants[i], [], capacity, source, 0);
   }
 
   let supply = 0;
@@ -289,10 +302,7 @@ export function analyzeTokenCapacity(
   let demand = 0;
   let missing = 0;
   const missingIn: string[] = [];
-  const out: TokenVariantAnalysis[] = [];
-  for (const v of variants) {
-    const a = results.get(v.name) as TokenVariantAnalysis;
-    out.push(a);
+  for (const a of out) {
     supply += a.totalCapacity;
     anticipated += (a.readyReplicas + a.pendingReplicas) * a.perReplicaCapacity;
     demand += a.demand;
@@ -407,9 +417,15 @@ function variantAnalysis(
     demand,
     totalCapacity: total,
     utilization: total > 0 ? demand / total : 0,
-    saturatedReplicas: replicas.filter((r) => r.saturated).map((r) => r.pod),
+    saturatedReplicas: saturatedPods(replicas),
     replicas,
   };
+}
+
+function saturatedPods(replicas: readonly ReplicaCapacity[]): string[] {
+  const pods: string[] = [];
+  for (const r of replicas) if (r.saturated) pods.push(r.pod);
+  return pods;
 }
 
 /** Capacity of a variant without replica metrics (e.g. at zero replicas), from what the store knows. */
@@ -424,9 +440,7 @@ function storedCapacity(
   const rec = store.get(namespace, modelID, v.name);
   if (rec !== undefined && rec.effectiveCapacity > 0) return estimateStored(rec, config, avg, store);
   const params = v.vllmParams ?? rec?.vllmParams;
-  const other = store.findCompatible(modelID, v.accelerator, gpus(v), params, {
-    exclude: recordKey(namespace, modelID, v.name),
-  });
+  const other = store.findCompatible(modelID, v.accelerator, gpus(v), params);
   if (other !== undefined && other.effectiveCapacity > 0) {
     return { capacity: other.effectiveCapacity, source: "compatible-record" };
   }
@@ -442,7 +456,7 @@ function estimateStored(
   if (rec.learnedFrom === "live") return { capacity: rec.effectiveCapacity, source: "live-record" };
   const live = store.findCompatible(rec.modelID, rec.accelerator, rec.gpuCount, rec.vllmParams, {
     liveOnly: true,
-    exclude: recordKey(rec.namespace, rec.modelID, rec.variant),
+    exclude: rec,
   });
   const liveCapacity = live !== undefined && live.effectiveCapacity > 0 ? live.effectiveCapacity : 0;
   let derived = avg.output > 0 ? estimateK2(rec.vllmParams, avg.input, avg.output) : 0;

@@ -12,11 +12,11 @@ export const K2_WINDOW = 10;
 export const RECORD_STALE_MS = 30 * 60_000;
 /** A record not refreshed for this long is forgotten. */
 export const RECORD_EVICT_MS = 7 * 24 * 3_600_000;
-/** A k2 history key without a new observation for this long is forgotten. */
+/** A k2 history key (model, accelerator, bucket) without a new observation for this long is forgotten. */
 export const HISTORY_EVICT_MS = 24 * 3_600_000;
 /** Default count bounds (far above any real cluster; they only cap memory). */
 export const DEFAULT_MAX_RECORDS = 50_000;
-export const DEFAULT_MAX_HISTORY_KEYS = 50_000;
+export const DEFAULT_MAX_HISTORY_SERIES = 50_000;
 
 export type OutputBucket = "short" | "medium" | "long";
 export const OUTPUT_BUCKETS: readonly OutputBucket[] = ["short", "medium", "long"];
@@ -71,8 +71,10 @@ export interface CapacityStoreData {
 }
 
 export interface CapacityStoreOptions {
+  /** Most capacity records kept. */
   maxRecords?: number;
-  maxHistoryKeys?: number;
+  /** Most k2 histories kept, one per model and accelerator (each with up to three buckets). */
+  maxHistorySeries?: number;
 }
 
 /** Live measurements of one variant. */
@@ -88,42 +90,65 @@ export interface DeploymentCapacity {
   vllmParams: VllmParams;
 }
 
-export function recordKey(namespace: string, modelID: string, variant: string): string {
-  return `${namespace}|${modelID}|${variant}`;
+/** Rolling k2 observations of one model on one accelerator, per output-length bucket. */
+interface K2Series {
+  modelID: string;
+  accelerator: string;
+  buckets: Partial<Record<OutputBucket, { values: number[]; updatedAt: number }>>;
+  /** Latest observation in any bucket. */
+  updatedAt: number;
 }
 
-export function historyKey(modelID: string, accelerator: string, bucket: OutputBucket): string {
-  return `${modelID}|${accelerator}|${bucket}`;
+/** A map of maps: lookups by strings that live across cycles (names from the input) reuse their hashes. */
+type Nested<V> = Map<string, Map<string, V>>;
+
+function nestedGet<V>(m: Nested<V>, a: string, b: string): V | undefined {
+  return m.get(a)?.get(b);
 }
 
-function hardwareKey(modelID: string, accelerator: string, gpuCount: number): string {
-  return `${modelID}|${accelerator}|${gpuCount}`;
+function nestedSet<V>(m: Nested<V>, a: string, b: string, v: V): void {
+  let inner = m.get(a);
+  if (inner === undefined) m.set(a, (inner = new Map()));
+  inner.set(b, v);
+}
+
+function nestedDelete<V>(m: Nested<V>, a: string, b: string): void {
+  const inner = m.get(a);
+  if (inner === undefined) return;
+  inner.delete(b);
+  if (inner.size === 0) m.delete(a);
 }
 
 export class CapacityStore {
-  // Maps keep insertion order; an update re-inserts, so the first entries are the least recently updated.
-  private readonly records = new Map<string, CapacityRecord>();
-  private readonly history = new Map<string, K2HistoryEntry>();
-  /** model|accelerator|gpuCount → record keys, for compatible-record lookups. */
-  private readonly byHardware = new Map<string, Set<string>>();
+  /** namespace → modelID → variant → record. */
+  private readonly records = new Map<string, Nested<CapacityRecord>>();
+  private recordTotal = 0;
+  /** modelID → accelerator → k2 history. */
+  private readonly history: Nested<K2Series> = new Map();
+  private seriesTotal = 0;
+  /** modelID → accelerator → records, for compatible-record lookups. */
+  private readonly byHardware: Nested<Set<CapacityRecord>> = new Map();
   private readonly maxRecords: number;
-  private readonly maxHistoryKeys: number;
+  private readonly maxHistorySeries: number;
 
   constructor(opts: CapacityStoreOptions = {}) {
     this.maxRecords = Math.max(1, opts.maxRecords ?? DEFAULT_MAX_RECORDS);
-    this.maxHistoryKeys = Math.max(1, opts.maxHistoryKeys ?? DEFAULT_MAX_HISTORY_KEYS);
+    this.maxHistorySeries = Math.max(1, opts.maxHistorySeries ?? DEFAULT_MAX_HISTORY_SERIES);
   }
 
   get recordCount(): number {
-    return this.records.size;
+    return this.recordTotal;
   }
 
+  /** Number of `modelID|accelerator|bucket` keys with k2 history. */
   get historyKeyCount(): number {
-    return this.history.size;
+    let n = 0;
+    for (const h of this.allSeries()) n += Object.keys(h.buckets).length;
+    return n;
   }
 
   get(namespace: string, modelID: string, variant: string): CapacityRecord | undefined {
-    return this.records.get(recordKey(namespace, modelID, variant));
+    return this.records.get(namespace)?.get(modelID)?.get(variant);
   }
 
   /** True when there is no record or it was not refreshed within RECORD_STALE_MS. */
@@ -134,11 +159,24 @@ export class CapacityStore {
 
   /** Stores or refreshes a `live` record; vLLM parameters learned earlier are kept. */
   updateLive(live: LiveCapacity, now: number): CapacityRecord {
-    const key = recordKey(live.namespace, live.modelID, live.variant);
-    const prev = this.records.get(key);
-    const rec: CapacityRecord = { ...live, learnedFrom: "live", updatedAt: now };
-    if (prev?.vllmParams !== undefined) rec.vllmParams = prev.vllmParams;
-    this.put(key, rec, prev);
+    const prev = this.get(live.namespace, live.modelID, live.variant);
+    if (prev !== undefined && prev.accelerator === live.accelerator && prev.gpuCount === live.gpuCount) {
+      // Refresh in place: the common case every cycle, without new objects or index changes.
+      prev.numGpuBlocks = live.numGpuBlocks;
+      prev.blockSize = live.blockSize;
+      prev.totalKvCapacityTokens = live.totalKvCapacityTokens;
+      prev.effectiveCapacity = live.effectiveCapacity;
+      prev.learnedFrom = "live";
+      prev.updatedAt = now;
+      return prev;
+    }
+    const rec: CapacityRecord = {
+      ...live,
+      learnedFrom: "live",
+      vllmParams: prev?.vllmParams,
+      updatedAt: now,
+    };
+    this.put(rec, prev);
     return rec;
   }
 
@@ -148,36 +186,33 @@ export class CapacityStore {
    * effectiveMaxBatchedTokens` and, with `--num-gpu-blocks-override`, `totalKv = override × blockSize`.
    */
   loadFromDeployment(d: DeploymentCapacity, now: number): CapacityRecord {
-    const key = recordKey(d.namespace, d.modelID, d.variant);
-    const prev = this.records.get(key);
+    const prev = this.get(d.namespace, d.modelID, d.variant);
     if (prev?.learnedFrom === "live") {
-      if (prev.vllmParams === undefined) prev.vllmParams = d.vllmParams;
+      prev.vllmParams ??= d.vllmParams;
       return prev;
     }
     const p = d.vllmParams;
     const blocks = p.numGpuBlocksOverride;
-    const rec: CapacityRecord = {
-      namespace: d.namespace,
-      modelID: d.modelID,
-      variant: d.variant,
-      accelerator: d.accelerator,
-      gpuCount: d.gpuCount,
-      numGpuBlocks: blocks,
-      blockSize: p.blockSize,
-      totalKvCapacityTokens: blocks > 0 ? blocks * p.blockSize : 0,
-      effectiveCapacity: effectiveMaxBatchedTokens(p),
-      learnedFrom: "deployment",
-      vllmParams: p,
-      updatedAt: now,
-    };
-    this.put(key, rec, prev);
+    const rec = makeRecord(
+      {
+        ...d,
+        numGpuBlocks: blocks,
+        blockSize: p.blockSize,
+        totalKvCapacityTokens: blocks > 0 ? blocks * p.blockSize : 0,
+        effectiveCapacity: effectiveMaxBatchedTokens(p),
+      },
+      "deployment",
+      p,
+      now,
+    );
+    this.put(rec, prev);
     return rec;
   }
 
   /** Adds a record as is (snapshots, tests). */
   restore(rec: CapacityRecord): void {
-    const key = recordKey(rec.namespace, rec.modelID, rec.variant);
-    this.put(key, { ...rec }, this.records.get(key));
+    const copy = makeRecord(rec, rec.learnedFrom, rec.vllmParams, rec.updatedAt);
+    this.put(copy, this.get(rec.namespace, rec.modelID, rec.variant));
   }
 
   /**
@@ -189,16 +224,15 @@ export class CapacityStore {
     accelerator: string,
     gpuCount: number,
     params: VllmParams | undefined,
-    opts: { liveOnly?: boolean; exclude?: string } = {},
+    opts: { liveOnly?: boolean; exclude?: CapacityRecord } = {},
   ): CapacityRecord | undefined {
     if (params === undefined) return undefined;
-    const keys = this.byHardware.get(hardwareKey(modelID, accelerator, gpuCount));
-    if (keys === undefined) return undefined;
+    const candidates = nestedGet(this.byHardware, modelID, accelerator);
+    if (candidates === undefined) return undefined;
     let found: CapacityRecord | undefined;
-    for (const k of keys) {
-      if (k === opts.exclude) continue;
-      const r = this.records.get(k);
-      if (r === undefined || (r.effectiveCapacity <= 0 && r.totalKvCapacityTokens <= 0)) continue;
+    for (const r of candidates) {
+      if (r === opts.exclude || r.gpuCount !== gpuCount) continue;
+      if (r.effectiveCapacity <= 0 && r.totalKvCapacityTokens <= 0) continue;
       if (opts.liveOnly === true && r.learnedFrom !== "live") continue;
       if (!paramsCompatible(params, r.vllmParams)) continue;
       if (r.learnedFrom === "live") return r;
@@ -209,76 +243,163 @@ export class CapacityStore {
 
   /** Adds one k2 observation for `modelID|accelerator|bucket` (rolling window of K2_WINDOW values). */
   addK2(modelID: string, accelerator: string, bucket: OutputBucket, value: number, now: number): void {
-    const key = historyKey(modelID, accelerator, bucket);
-    const prev = this.history.get(key);
-    const values = prev === undefined ? [] : prev.values;
-    values.push(value);
-    if (values.length > K2_WINDOW) values.splice(0, values.length - K2_WINDOW);
-    if (prev !== undefined) this.history.delete(key);
-    this.history.set(key, { modelID, accelerator, bucket, values, updatedAt: now });
-    this.trimHistory();
+    let series = nestedGet(this.history, modelID, accelerator);
+    if (series === undefined) {
+      series = { modelID, accelerator, buckets: {}, updatedAt: now };
+      nestedSet(this.history, modelID, accelerator, series);
+      if (++this.seriesTotal > this.maxHistorySeries) this.trimHistory();
+    }
+    series.updatedAt = now;
+    const w = series.buckets[bucket];
+    if (w === undefined) {
+      series.buckets[bucket] = { values: [value], updatedAt: now };
+      return;
+    }
+    w.values.push(value);
+    if (w.values.length > K2_WINDOW) w.values.shift();
+    w.updatedAt = now;
   }
 
   /** Mean of the stored k2 observations, 0 when there are none. */
   k2Average(modelID: string, accelerator: string, bucket: OutputBucket): number {
-    const e = this.history.get(historyKey(modelID, accelerator, bucket));
-    if (e === undefined || e.values.length === 0) return 0;
+    const w = nestedGet(this.history, modelID, accelerator)?.buckets[bucket];
+    if (w === undefined || w.values.length === 0) return 0;
     let sum = 0;
-    for (const v of e.values) sum += v;
-    return sum / e.values.length;
+    for (const v of w.values) sum += v;
+    return sum / w.values.length;
   }
 
   /** Forgets records older than RECORD_EVICT_MS and history keys older than HISTORY_EVICT_MS. */
   evict(now: number): void {
-    for (const [k, r] of this.records) if (now - r.updatedAt > RECORD_EVICT_MS) this.remove(k);
-    for (const [k, h] of this.history) if (now - h.updatedAt > HISTORY_EVICT_MS) this.history.delete(k);
+    const old: CapacityRecord[] = [];
+    for (const byModel of this.records.values()) {
+      for (const byVariant of byModel.values()) {
+        for (const r of byVariant.values()) if (now - r.updatedAt > RECORD_EVICT_MS) old.push(r);
+      }
+    }
+    for (const r of old) this.remove(r);
+    for (const h of [...this.allSeries()]) {
+      for (const b of OUTPUT_BUCKETS) {
+        const w = h.buckets[b];
+        if (w !== undefined && now - w.updatedAt > HISTORY_EVICT_MS) delete h.buckets[b];
+      }
+      if (Object.keys(h.buckets).length === 0) this.removeSeries(h);
+    }
   }
 
   toJSON(): CapacityStoreData {
-    return {
-      records: [...this.records.values()].map((r) => ({ ...r })),
-      history: [...this.history.values()].map((h) => ({ ...h, values: [...h.values] })),
-    };
+    const history: K2HistoryEntry[] = [];
+    for (const h of this.allSeries()) {
+      for (const bucket of OUTPUT_BUCKETS) {
+        const w = h.buckets[bucket];
+        if (w === undefined) continue;
+        history.push({
+          modelID: h.modelID,
+          accelerator: h.accelerator,
+          bucket,
+          values: [...w.values],
+          updatedAt: w.updatedAt,
+        });
+      }
+    }
+    const records = [...this.allRecords()].map((r) => {
+      const copy = { ...r };
+      if (copy.vllmParams === undefined) delete copy.vllmParams;
+      return copy;
+    });
+    return { records, history };
   }
 
   static fromJSON(data: Partial<CapacityStoreData>, opts: CapacityStoreOptions = {}): CapacityStore {
     const s = new CapacityStore(opts);
     for (const r of data.records ?? []) s.restore(r);
     for (const h of data.history ?? []) {
-      const values = h.values.slice(-K2_WINDOW);
-      s.history.set(historyKey(h.modelID, h.accelerator, h.bucket), { ...h, values });
+      let series = nestedGet(s.history, h.modelID, h.accelerator);
+      if (series === undefined) {
+        series = { modelID: h.modelID, accelerator: h.accelerator, buckets: {}, updatedAt: h.updatedAt };
+        nestedSet(s.history, h.modelID, h.accelerator, series);
+        s.seriesTotal++;
+      }
+      series.buckets[h.bucket] = { values: h.values.slice(-K2_WINDOW), updatedAt: h.updatedAt };
+      series.updatedAt = Math.max(series.updatedAt, h.updatedAt);
     }
-    s.trimHistory();
+    if (s.seriesTotal > s.maxHistorySeries) s.trimHistory();
     return s;
   }
 
-  private put(key: string, rec: CapacityRecord, prev: CapacityRecord | undefined): void {
-    if (prev !== undefined) this.remove(key);
-    this.records.set(key, rec);
-    const hw = hardwareKey(rec.modelID, rec.accelerator, rec.gpuCount);
-    let set = this.byHardware.get(hw);
-    if (set === undefined) this.byHardware.set(hw, (set = new Set()));
-    set.add(key);
-    while (this.records.size > this.maxRecords) {
-      const oldest = this.records.keys().next().value as string;
-      this.remove(oldest);
+  private *allRecords(): Generator<CapacityRecord> {
+    for (const byModel of this.records.values()) {
+      for (const byVariant of byModel.values()) yield* byVariant.values();
     }
   }
 
-  private remove(key: string): void {
-    const r = this.records.get(key);
-    if (r === undefined) return;
-    this.records.delete(key);
-    const hw = hardwareKey(r.modelID, r.accelerator, r.gpuCount);
-    const set = this.byHardware.get(hw);
-    if (set === undefined) return;
-    set.delete(key);
-    if (set.size === 0) this.byHardware.delete(hw);
+  private *allSeries(): Generator<K2Series> {
+    for (const byAccelerator of this.history.values()) yield* byAccelerator.values();
+  }
+
+  private put(rec: CapacityRecord, prev: CapacityRecord | undefined): void {
+    if (prev !== undefined) this.remove(prev);
+    let byModel = this.records.get(rec.namespace);
+    if (byModel === undefined) this.records.set(rec.namespace, (byModel = new Map()));
+    nestedSet(byModel, rec.modelID, rec.variant, rec);
+    this.recordTotal++;
+    let set = nestedGet(this.byHardware, rec.modelID, rec.accelerator);
+    if (set === undefined) nestedSet(this.byHardware, rec.modelID, rec.accelerator, (set = new Set()));
+    set.add(rec);
+    if (this.recordTotal > this.maxRecords) {
+      for (const r of oldest([...this.allRecords()], this.maxRecords)) this.remove(r);
+    }
+  }
+
+  private remove(r: CapacityRecord): void {
+    const byModel = this.records.get(r.namespace);
+    if (byModel?.get(r.modelID)?.get(r.variant) !== r) return;
+    nestedDelete(byModel, r.modelID, r.variant);
+    if (byModel.size === 0) this.records.delete(r.namespace);
+    this.recordTotal--;
+    const set = nestedGet(this.byHardware, r.modelID, r.accelerator);
+    set?.delete(r);
+    if (set?.size === 0) nestedDelete(this.byHardware, r.modelID, r.accelerator);
+  }
+
+  private removeSeries(h: K2Series): void {
+    nestedDelete(this.history, h.modelID, h.accelerator);
+    this.seriesTotal--;
   }
 
   private trimHistory(): void {
-    while (this.history.size > this.maxHistoryKeys) {
-      this.history.delete(this.history.keys().next().value as string);
-    }
+    for (const h of oldest([...this.allSeries()], this.maxHistorySeries)) this.removeSeries(h);
   }
+}
+
+/** Every record has the same fields in the same order (one object shape for the engine's caches). */
+function makeRecord(
+  c: LiveCapacity,
+  learnedFrom: LearnedFrom,
+  vllmParams: VllmParams | undefined,
+  updatedAt: number,
+): CapacityRecord {
+  return {
+    namespace: c.namespace,
+    modelID: c.modelID,
+    variant: c.variant,
+    accelerator: c.accelerator,
+    gpuCount: c.gpuCount,
+    numGpuBlocks: c.numGpuBlocks,
+    blockSize: c.blockSize,
+    totalKvCapacityTokens: c.totalKvCapacityTokens,
+    effectiveCapacity: c.effectiveCapacity,
+    learnedFrom,
+    vllmParams,
+    updatedAt,
+  };
+}
+
+/**
+ * The least recently updated entries to drop so that 90 % of `max` remain (one sort per many inserts).
+ */
+function oldest<V extends { updatedAt: number }>(all: V[], max: number): V[] {
+  const keep = Math.floor(max * 0.9);
+  if (all.length <= keep) return [];
+  return all.sort((a, b) => a.updatedAt - b.updatedAt).slice(0, all.length - keep);
 }
