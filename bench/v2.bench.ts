@@ -9,7 +9,7 @@ import {
   type TokenCapacityConfig,
   type TokenCapacityInput,
 } from "../src/analyze/token-capacity/index.js";
-import { optimizeCostAware } from "../src/optimize/cost-aware/index.js";
+import { optimizeCostAware, toCostAwareModel } from "../src/optimize/cost-aware/index.js";
 import { buildModels } from "./engine.bench.js";
 import { median, type BenchTable } from "./table.js";
 
@@ -56,19 +56,7 @@ function timeCycle(models: TokenCapacityInput[], store: CapacityStore, now: numb
   const t0 = performance.now();
   store.evict(now);
   for (const m of models) {
-    const a = analyzeTokenCapacity(m, CONFIG, store, now);
-    optimizeCostAware({
-      modelID: a.modelID,
-      namespace: a.namespace,
-      requiredCapacity: a.requiredCapacity,
-      spareCapacity: a.spareCapacity,
-      variants: a.variants.map((v) => ({
-        name: v.variant,
-        cost: v.cost,
-        perReplicaCapacity: v.perReplicaCapacity,
-        current: v.currentReplicas,
-      })),
-    });
+    optimizeCostAware(toCostAwareModel(analyzeTokenCapacity(m, CONFIG, store, now)));
   }
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);

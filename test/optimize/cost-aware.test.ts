@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { CapacityStore, analyzeTokenCapacity } from "../../src/analyze/token-capacity/index.js";
 import {
   optimizeCostAware,
   optimizeCostAwareAll,
   tightestBound,
+  toCostAwareModel,
   type CostAwareModel,
   type CostAwareVariant,
 } from "../../src/optimize/cost-aware/index.js";
@@ -163,6 +165,53 @@ describe("cost-aware optimizer: scale-down", () => {
     ]);
     assert.deepEqual([m1.decisions[0].action, m1.decisions[0].targetReplicas], ["scale-up", 2]);
     assert.deepEqual([m2.decisions[0].action, m2.decisions[0].targetReplicas], ["scale-down", 1]);
+  });
+});
+
+describe("cost-aware optimizer on a token-capacity analysis", () => {
+  it("an expensive variant at 1 replica goes to 0 while the cheap one carries the light load", () => {
+    const cfg = {
+      kvCacheThreshold: 0.8,
+      queueLengthThreshold: 5,
+      scaleUpThreshold: 0.85,
+      scaleDownBoundary: 0.7,
+    };
+    const replica = (pod: string, variant: string, tokensInUse: number) => ({
+      pod,
+      variant,
+      queueLength: 0,
+      tokensInUse,
+      totalKvCapacityTokens: 16000,
+    });
+    const analysis = analyzeTokenCapacity(
+      {
+        modelID: "m",
+        namespace: "ns",
+        variants: [
+          { name: "cheap", accelerator: "L40S", cost: 5, gpusPerReplica: 1, current: 2, ready: 2 },
+          { name: "expensive", accelerator: "H100", cost: 20, gpusPerReplica: 1, current: 1, ready: 1 },
+        ],
+        replicas: [
+          replica("c1", "cheap", 1000),
+          replica("c2", "cheap", 1000),
+          replica("e1", "expensive", 500),
+        ],
+      },
+      cfg,
+      new CapacityStore(),
+      0,
+    );
+    // supply 3 × 12800 = 38400, demand 2500: spare = 38400 − 2500 / 0.7 ≈ 34829
+    const r = optimizeCostAware(toCostAwareModel(analysis, { cheap: [{ source: "hpa", maxReplicas: 10 }] }));
+    const by = Object.fromEntries(r.decisions.map((d) => [d.variant, d]));
+    assert.equal(by.expensive.targetReplicas, 0);
+    assert.equal(by.expensive.action, "scale-down");
+    assert.equal(
+      by.cheap.targetReplicas,
+      1,
+      "a second replica fits in the spare capacity; the last one stays",
+    );
+    assert.equal(by.cheap.perReplicaCapacity, 12800);
   });
 });
 

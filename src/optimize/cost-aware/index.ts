@@ -3,6 +3,7 @@
  * tokens) into replica targets, cheapest capacity first when adding and most expensive first when
  * removing, within each variant's replica bounds. Pure; described in docs/design/cost-aware-optimizer.md.
  */
+import type { TokenCapacityAnalysis } from "../../analyze/token-capacity/index.js";
 import type { Action } from "../../engine/types.js";
 
 /** Who sets a variant's replica maximum. */
@@ -162,6 +163,26 @@ export function optimizeCostAware(model: CostAwareModel): CostAwareResult {
     return d;
   });
   return { modelID: model.modelID, namespace: model.namespace, decisions, unmetCapacity: unmet };
+}
+
+/** The optimizer's input for an analysed model; `bounds` maps variant names to their replica bounds. */
+export function toCostAwareModel(
+  analysis: TokenCapacityAnalysis,
+  bounds: Readonly<Record<string, readonly ReplicaBound[]>> = {},
+): CostAwareModel {
+  return {
+    modelID: analysis.modelID,
+    namespace: analysis.namespace,
+    requiredCapacity: analysis.requiredCapacity,
+    spareCapacity: analysis.spareCapacity,
+    variants: analysis.variants.map((v) => ({
+      name: v.variant,
+      cost: v.cost,
+      perReplicaCapacity: v.perReplicaCapacity,
+      current: v.currentReplicas,
+      bounds: bounds[v.variant],
+    })),
+  };
 }
 
 /** Optimizes several models independently. */
