@@ -39,6 +39,16 @@ describe("vLLM argument parser", () => {
     assert.equal(p.maxNumSeqs, 128);
   });
 
+  it("finds the shell string after combined short options and in args", () => {
+    assert.equal(parseVllmArgs(["bash", "-lc", "vllm serve m --max-num-seqs 64"]).maxNumSeqs, 64);
+    assert.equal(
+      parseVllmContainer({ command: ["/bin/bash"], args: ["-c", "exec vllm serve m --block-size 32"] })
+        .blockSize,
+      32,
+    );
+    assert.equal(parseVllmArgs(["bash", "-x", "--max-num-seqs=64"]).maxNumSeqs, 64, "no -c: plain arguments");
+  });
+
   it("groups quoted words in a shell string and honours a leading VLLM_USE_V1 assignment", () => {
     assert.deepEqual(tokenizeShell(`a  "b c" 'd "e"' f''`), ["a", "b c", 'd "e"', "f"]);
     const p = parseVllmArgs(["bash", "-c", "VLLM_USE_V1=0 vllm serve 'my model' --max-model-len 4096"]);
@@ -276,7 +286,7 @@ describe("capacity store", () => {
 
   it("stays bounded with 10,000 variants refreshed over many cycles", () => {
     const s = new CapacityStore({ maxRecords: 8000, maxHistorySeries: 1000 });
-    for (let cycle = 0; cycle < 5; cycle++) {
+    for (let cycle = 0; cycle < 3; cycle++) {
       const now = NOW + cycle * 60_000;
       for (let v = 0; v < 10_000; v++) {
         s.updateLive(

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import {
   CapacityStore,
   DEFAULT_VLLM_PARAMS,
@@ -338,5 +339,47 @@ describe("token-capacity analysis: variants without ready replicas", () => {
     const a = analyze([], [variant("v1", { current: 0, ready: 0 })]);
     assert.equal(capacityOf(a), 0);
     assert.equal(a.variants[0].capacitySource, "none");
+  });
+});
+
+describe("token-capacity analysis: properties", () => {
+  const replicaArb = fc.record({
+    tokensInUse: fc.integer({ min: 0, max: 60000 }),
+    totalKv: fc.integer({ min: 1, max: 60000 }),
+    queue: fc.integer({ min: 0, max: 20 }),
+    avgIn: fc.integer({ min: 0, max: 2000 }),
+    avgOut: fc.integer({ min: 0, max: 2000 }),
+    variant: fc.constantFrom("a", "b"),
+  });
+  const stateArb = fc.record({
+    current: fc.integer({ min: 0, max: 6 }),
+    pending: fc.integer({ min: 0, max: 3 }),
+  });
+
+  it("capacity never exceeds the memory bound, and a model is never both short of and over capacity", () => {
+    fc.assert(
+      fc.property(fc.array(replicaArb, { maxLength: 12 }), stateArb, stateArb, (reps, sa, sb) => {
+        const variants = [
+          variant("a", {
+            current: sa.current,
+            ready: Math.max(0, sa.current - sa.pending),
+            vllmParams: params(),
+          }),
+          variant("b", {
+            current: sb.current,
+            ready: Math.max(0, sb.current - sb.pending),
+            accelerator: "A100",
+          }),
+        ];
+        const a = analyze(
+          reps.map((r) => replica(r.tokensInUse, r.totalKv, r.queue, r.avgIn, r.avgOut, r.variant)),
+          variants,
+        );
+        for (const v of a.variants) for (const r of v.replicas) assert.ok(r.effectiveCapacity <= r.k1);
+        assert.ok(a.requiredCapacity >= 0 && a.spareCapacity >= 0);
+        assert.ok(!(a.requiredCapacity > 0 && a.spareCapacity > 0));
+        assert.ok(a.anticipatedSupply >= a.supply);
+      }),
+    );
   });
 });

@@ -106,13 +106,16 @@ export function tokenizeShell(line: string): string[] {
   return out;
 }
 
+/** `-c` alone or among combined short options (`-lc`, `-ec`). */
+const SHELL_COMMAND_OPTION = /^-[a-z]*c$/;
+
 /**
  * The argument list vLLM sees: when the command runs a shell with `-c`, the tokens of the shell string;
  * otherwise command and args as given.
  */
 export function vllmArgv(argv: readonly string[]): string[] {
   for (let i = 0; i + 2 < argv.length; i++) {
-    if (SHELLS.has(argv[i]) && argv[i + 1] === "-c") return tokenizeShell(argv[i + 2]);
+    if (SHELLS.has(argv[i]) && SHELL_COMMAND_OPTION.test(argv[i + 1])) return tokenizeShell(argv[i + 2]);
   }
   return [...argv];
 }
