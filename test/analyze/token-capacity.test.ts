@@ -138,6 +138,14 @@ describe("token-capacity analysis: per-replica bounds", () => {
     assert.equal(a.demand, 0);
   });
 
+  it("request lengths of a replica without KV capacity still shape the scheduler-queue demand", () => {
+    const a = analyze([replica(5000, 0, 0, 100, 50)], undefined, undefined, {
+      schedulerQueue: { size: 10, bytes: 0 },
+    });
+    assert.equal(a.variants[0].replicaCount, 0);
+    assert.equal(a.schedulerQueueDemand, 10 * 100 + 10 * 50);
+  });
+
   it("takes the median of replica capacities (integer mean of the middle two for an even count)", () => {
     assert.equal(medianCapacity([]), 0);
     assert.equal(medianCapacity([42]), 42);

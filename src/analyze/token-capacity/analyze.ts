@@ -237,12 +237,12 @@ export function analyzeTokenCapacity(
   let hitSum = 0;
   let shaped = 0;
   for (const r of input.replicas) {
-    if (!(r.totalKvCapacityTokens > 0)) continue;
     let i = last >= 0 && variants[last].name === r.variant ? last : -1;
     if (i < 0) i = variants.findIndex((v) => v.name === r.variant);
     if (i < 0) continue;
     last = i;
-    lists[i].push(r);
+    // A replica without KV capacity has no capacity to analyse, but its request lengths still count.
+    if (r.totalKvCapacityTokens > 0) lists[i].push(r);
     const inTokens = positive(r.avgInputTokens);
     const outTokens = positive(r.avgOutputTokens);
     if (inTokens > 0 || outTokens > 0) {
