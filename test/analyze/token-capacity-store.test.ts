@@ -321,9 +321,37 @@ describe("capacity store", () => {
     s.addK2("m", "H100", "medium", 7000, NOW);
     const copy = CapacityStore.fromJSON(
       JSON.parse(JSON.stringify(s.toJSON())) as ReturnType<CapacityStore["toJSON"]>,
+      NOW + 1,
     );
     assert.deepEqual(copy.toJSON(), s.toJSON());
     assert.equal(copy.findCompatible("m", "H100", 1, params())?.variant, "d");
     assert.equal(copy.k2Average("m", "H100", "medium"), 7000);
+  });
+
+  it("loads snapshot entries without a refresh time as fresh", () => {
+    const { updatedAt: _, ...rec } = {
+      ...live({ effectiveCapacity: 9000 }),
+      learnedFrom: "live" as const,
+      updatedAt: 0,
+    };
+    const s = CapacityStore.fromJSON(
+      {
+        records: [rec],
+        history: [
+          {
+            modelID: "m",
+            accelerator: "H100",
+            bucket: "long",
+            values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+          },
+        ],
+      },
+      NOW,
+    );
+    assert.equal(s.get("ns", "m", "v")?.effectiveCapacity, 9000);
+    assert.equal(s.isStale("ns", "m", "v", NOW), false);
+    assert.equal(s.k2Average("m", "H100", "long"), 7.5, "only the last 10 values are kept");
+    s.evict(NOW + HISTORY_EVICT_MS + 1);
+    assert.equal(s.historyKeyCount, 0);
   });
 });

@@ -70,6 +70,12 @@ export interface CapacityStoreData {
   history: K2HistoryEntry[];
 }
 
+/** What a snapshot may carry: CapacityStoreData where `updatedAt` may be left out (it then means "now"). */
+export interface CapacityStoreInput {
+  records?: readonly (Omit<CapacityRecord, "updatedAt"> & { updatedAt?: number })[];
+  history?: readonly (Omit<K2HistoryEntry, "updatedAt"> & { updatedAt?: number })[];
+}
+
 export interface CapacityStoreOptions {
   /** Most capacity records kept. */
   maxRecords?: number;
@@ -310,18 +316,20 @@ export class CapacityStore {
     return { records, history };
   }
 
-  static fromJSON(data: Partial<CapacityStoreData>, opts: CapacityStoreOptions = {}): CapacityStore {
+  /** A store holding `data`; entries without `updatedAt` count as refreshed at `now`. */
+  static fromJSON(data: CapacityStoreInput, now: number, opts: CapacityStoreOptions = {}): CapacityStore {
     const s = new CapacityStore(opts);
-    for (const r of data.records ?? []) s.restore(r);
+    for (const r of data.records ?? []) s.restore({ ...r, updatedAt: r.updatedAt ?? now });
     for (const h of data.history ?? []) {
+      const updatedAt = h.updatedAt ?? now;
       let series = nestedGet(s.history, h.modelID, h.accelerator);
       if (series === undefined) {
-        series = { modelID: h.modelID, accelerator: h.accelerator, buckets: {}, updatedAt: h.updatedAt };
+        series = { modelID: h.modelID, accelerator: h.accelerator, buckets: {}, updatedAt };
         nestedSet(s.history, h.modelID, h.accelerator, series);
         s.seriesTotal++;
       }
-      series.buckets[h.bucket] = { values: h.values.slice(-K2_WINDOW), updatedAt: h.updatedAt };
-      series.updatedAt = Math.max(series.updatedAt, h.updatedAt);
+      series.buckets[h.bucket] = { values: h.values.slice(-K2_WINDOW), updatedAt };
+      series.updatedAt = Math.max(series.updatedAt, updatedAt);
     }
     if (s.seriesTotal > s.maxHistorySeries) s.trimHistory();
     return s;
