@@ -203,6 +203,9 @@ interface ModelAverages {
   hitRate: number;
 }
 
+/** Reused for the replica capacities of one variant at a time (the analysis is synchronous). */
+const scratch: number[] = [];
+
 /**
  * Analyses one model group. The store is refreshed in place: `deployment` records for variants with
  * vLLM parameters, a `live` record for every variant with replica metrics, and k2 history for replicas
@@ -265,7 +268,8 @@ export function analyzeTokenCapacity(
     const v = variants[i];
     const params = v.vllmParams ?? store.get(namespace, modelID, v.name)?.vllmParams;
     const replicas = new Array<ReplicaCapacity>(reps.length);
-    const effective = new Array<number>(reps.length);
+    const effective = scratch;
+    effective.length = reps.length;
     let demand = 0;
     for (let j = 0; j < reps.length; j++) {
       const rc = replicaCapacity(reps[j], v, params, config, queueThreshold, modelID, store, now);

@@ -284,13 +284,22 @@ export class CapacityStore {
       }
     }
     for (const r of old) this.remove(r);
-    for (const h of [...this.allSeries()]) {
-      for (const b of OUTPUT_BUCKETS) {
-        const w = h.buckets[b];
-        if (w !== undefined && now - w.updatedAt > HISTORY_EVICT_MS) delete h.buckets[b];
+    const empty: K2Series[] = [];
+    for (const byAccelerator of this.history.values()) {
+      for (const h of byAccelerator.values()) {
+        // A series updated within the window may still hold an old bucket; one older than the window
+        // holds only old buckets.
+        let left = 0;
+        for (const b of OUTPUT_BUCKETS) {
+          const w = h.buckets[b];
+          if (w === undefined) continue;
+          if (now - w.updatedAt > HISTORY_EVICT_MS) delete h.buckets[b];
+          else left++;
+        }
+        if (left === 0) empty.push(h);
       }
-      if (Object.keys(h.buckets).length === 0) this.removeSeries(h);
     }
+    for (const h of empty) this.removeSeries(h);
   }
 
   toJSON(): CapacityStoreData {
