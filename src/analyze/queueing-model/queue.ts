@@ -1,0 +1,84 @@
+/**
+ * State-dependent M/M/1 queue with finite capacity: a birth-death chain on 0..K requests in the
+ * replica, arrivals at `lambda` in every state below K, departures at the batch completion rate of
+ * min(n, N) requests in state n. Rates are in requests per ms, times in ms.
+ */
+
+export interface QueueSolution {
+  /** Probability of each state 0..K. */
+  probabilities: number[];
+  /** 1 - P(empty). */
+  busyProbability: number;
+  /** Mean number of requests in the replica (waiting or in service). */
+  meanInSystem: number;
+  /** Mean number of requests in service, E[min(n, N)]. */
+  meanInService: number;
+  /** Departure rate, requests per ms (arrivals not lost to a full queue). */
+  throughputPerMs: number;
+  /** Mean response time, ms. */
+  responseMs: number;
+  /** Mean waiting time before service starts, ms (never negative). */
+  waitMs: number;
+  /** Mean time in service, ms. */
+  serviceMs: number;
+}
+
+/**
+ * Solves the chain with capacity `capacity` (= K) and service rates per batch size (`ratesPerMs[n-1]`
+ * for n requests in service). Returns undefined for a negative or non-finite arrival rate and for
+ * capacity < 2 (a replica that cannot hold one request in service plus one arriving has no steady state
+ * this model can describe).
+ */
+export function solveStateDependentQueue(
+  lambdaPerMs: number,
+  ratesPerMs: readonly number[],
+  capacity: number,
+): QueueSolution | undefined {
+  if (!(lambdaPerMs >= 0) || !Number.isFinite(lambdaPerMs) || capacity < 2 || ratesPerMs.length === 0) {
+    return undefined;
+  }
+  const num = ratesPerMs.length;
+  const q = new Array<number>(capacity + 1);
+  q[0] = 1;
+  for (let n = 0; n < capacity; n++) {
+    const mu = ratesPerMs[Math.min(n + 1, num) - 1];
+    let next = (q[n] * lambdaPerMs) / mu;
+    if (!Number.isFinite(next) || next < 0) {
+      // Rescale the states so far to keep the products representable; ratios stay the same.
+      const scale = Number.MAX_VALUE / capacity;
+      for (let i = 0; i <= n; i++) q[i] /= scale;
+      next = (q[n] * lambdaPerMs) / mu;
+    }
+    q[n + 1] = next;
+  }
+  let total = 0;
+  for (const v of q) total += v;
+  const p = q.map((v) => v / total);
+
+  let meanInSystem = 0;
+  let inServiceHead = 0;
+  let headMass = p[0];
+  let meanInService = 0;
+  for (let i = 1; i <= capacity; i++) {
+    meanInSystem += i * p[i];
+    if (i <= num) {
+      inServiceHead += i * p[i];
+      headMass += p[i];
+      if (i === num) meanInService = inServiceHead + num * (1 - headMass);
+    }
+  }
+  if (num > capacity) meanInService = inServiceHead;
+  const throughputPerMs = lambdaPerMs * (1 - p[capacity]);
+  const responseMs = meanInSystem / throughputPerMs;
+  const serviceMs = meanInService / throughputPerMs;
+  return {
+    probabilities: p,
+    busyProbability: 1 - p[0],
+    meanInSystem,
+    meanInService,
+    throughputPerMs,
+    responseMs,
+    waitMs: Math.max(responseMs - serviceMs, 0),
+    serviceMs,
+  };
+}
