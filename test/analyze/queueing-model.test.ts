@@ -144,7 +144,8 @@ describe("state-dependent queue", () => {
     close(c.responseMs, 1.2363253);
     close(c.waitMs, 0.23632526);
     const idle = solveStateDependentQueue(0, rates, 5)!;
-    assert.equal(idle.probabilities[0], 1);
+    assert.equal(idle.emptyProbability, 1);
+    assert.equal(idle.fullProbability, 0);
     assert.equal(idle.throughputPerMs, 0);
     assert.ok(Number.isNaN(idle.responseMs));
     assert.equal(solveStateDependentQueue(-1, rates, 5), undefined);

@@ -5,8 +5,10 @@
  */
 
 export interface QueueSolution {
-  /** Probability of each state 0..K. */
-  probabilities: number[];
+  /** Probability that the replica is empty. */
+  emptyProbability: number;
+  /** Probability that the replica is full (arrivals are refused). */
+  fullProbability: number;
   /** 1 - P(empty). */
   busyProbability: number;
   /** Mean number of requests in the replica (waiting or in service). */
@@ -38,10 +40,10 @@ export function solveStateDependentQueue(
     return undefined;
   }
   const num = ratesPerMs.length;
-  const q = new Array<number>(capacity + 1);
+  const q = new Float64Array(capacity + 1);
   q[0] = 1;
   for (let n = 0; n < capacity; n++) {
-    const mu = ratesPerMs[Math.min(n + 1, num) - 1];
+    const mu = ratesPerMs[(n + 1 < num ? n + 1 : num) - 1];
     let next = (q[n] * lambdaPerMs) / mu;
     if (!Number.isFinite(next) || next < 0) {
       // Rescale the states so far to keep the products representable; ratios stay the same.
@@ -51,29 +53,31 @@ export function solveStateDependentQueue(
     }
     q[n + 1] = next;
   }
+  // Unnormalised sums; divided by the total at the end.
   let total = 0;
-  for (const v of q) total += v;
-  const p = q.map((v) => v / total);
-
-  let meanInSystem = 0;
+  let inSystem = 0;
   let inServiceHead = 0;
-  let headMass = p[0];
-  let meanInService = 0;
-  for (let i = 1; i <= capacity; i++) {
-    meanInSystem += i * p[i];
+  let headMass = 0;
+  for (let i = 0; i <= capacity; i++) {
+    total += q[i];
+    inSystem += i * q[i];
     if (i <= num) {
-      inServiceHead += i * p[i];
-      headMass += p[i];
-      if (i === num) meanInService = inServiceHead + num * (1 - headMass);
+      inServiceHead += i * q[i];
+      headMass += q[i];
     }
   }
-  if (num > capacity) meanInService = inServiceHead;
-  const throughputPerMs = lambdaPerMs * (1 - p[capacity]);
+  const meanInSystem = inSystem / total;
+  // E[min(n, N)]: n in service below N, N in service in every state from N up.
+  const meanInService =
+    num <= capacity ? (inServiceHead + num * (total - headMass)) / total : inServiceHead / total;
+  const fullProbability = q[capacity] / total;
+  const throughputPerMs = lambdaPerMs * (1 - fullProbability);
   const responseMs = meanInSystem / throughputPerMs;
   const serviceMs = meanInService / throughputPerMs;
   return {
-    probabilities: p,
-    busyProbability: 1 - p[0],
+    emptyProbability: q[0] / total,
+    fullProbability,
+    busyProbability: 1 - q[0] / total,
     meanInSystem,
     meanInService,
     throughputPerMs,

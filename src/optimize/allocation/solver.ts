@@ -9,7 +9,13 @@
  * Pure code; see docs/design/model-based-optimizer.md.
  */
 import type { GpuInventory } from "../../engine/types.js";
-import { candidateAllocations, effectivePriority, type Allocation, type ModelDemand } from "./allocation.js";
+import {
+  candidateAllocations,
+  effectivePriority,
+  type Allocation,
+  type Candidates,
+  type ModelDemand,
+} from "./allocation.js";
 
 /** What the limited mode does with models that got no allocation within their targets. */
 export type BestEffortPolicy = "None" | "PriorityExhaustive" | "PriorityRoundRobin" | "RoundRobin";
@@ -218,28 +224,47 @@ function byPriority(entries: Entry[]): Entry[][] {
   return groups;
 }
 
-/** Chooses one allocation per model. Output in input order. */
+/** A model with its candidate allocations (from {@link candidateAllocations}). */
+export interface ModelCandidates extends Candidates {
+  demand: ModelDemand;
+}
+
+/** Sizes every model's candidates, then chooses one allocation per model. Output in input order. */
 export function solveAllocations(
   demands: readonly ModelDemand[],
+  options: SolverOptions = {},
+): ModelAllocation[] {
+  return chooseAllocations(
+    demands.map((demand) => ({ demand, ...candidateAllocations(demand) })),
+    options,
+  );
+}
+
+/**
+ * Chooses one allocation per model among already sized candidates (the solver proper; sizing is the
+ * expensive part and depends only on each model's own inputs). Output in input order. Candidates are
+ * not modified.
+ */
+export function chooseAllocations(
+  models: readonly ModelCandidates[],
   options: SolverOptions = {},
 ): ModelAllocation[] {
   const limited = options.gpuInventory !== undefined;
   const entries: Entry[] = [];
   const infeasible = new Map<Entry, ModelAllocation["infeasible"]>();
-  for (const d of demands) {
-    const c = candidateAllocations(d);
+  for (const { demand: d, allocations, infeasible: inf } of models) {
     const e: Entry = {
       demand: d,
       key: `${d.namespace}/${d.modelID}`,
       priority: effectivePriority(d.priority),
-      allocations: c.allocations,
+      allocations,
       index: 0,
       delta: 0,
       bestEffort: false,
     };
-    e.delta = c.allocations.length > 0 ? regret(e) : Number.MAX_VALUE;
+    e.delta = allocations.length > 0 ? regret(e) : Number.MAX_VALUE;
     entries.push(e);
-    infeasible.set(e, c.infeasible);
+    infeasible.set(e, inf);
   }
   if (!limited) {
     for (const e of entries) e.chosen = e.allocations[0];
