@@ -235,6 +235,20 @@ describe("solver", () => {
     assert.match(none.reason, /no GPUs left for 4 × TA or 2 × TB/);
   });
 
+  it("serves a priority level's best effort before lower levels unless best effort is delayed", () => {
+    const models = () => [model("gold", 1, 240), model("silver", 2, 60)];
+    const run = (delayedBestEffort: boolean) =>
+      solveAllocations(models(), {
+        gpuInventory: { TA: 3, TB: 0 },
+        bestEffort: "PriorityExhaustive",
+        delayedBestEffort,
+      }).map((m) =>
+        m.chosen ? `${m.modelID} ${m.chosen.variant}×${m.chosen.replicas}` : `${m.modelID} none`,
+      );
+    assert.deepEqual(run(false), ["gold A×3", "silver none"]);
+    assert.deepEqual(run(true), ["gold A×2", "silver A×1"]);
+  });
+
   it("gives 1 replica of each variant to two equal models when only one GPU of each exists", () => {
     const five = [1, 2, 3, 4, 5].map((i) => model(`x${i}`, 1, 60));
     for (const delayed of [false, true]) {

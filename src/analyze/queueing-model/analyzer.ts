@@ -127,6 +127,8 @@ export class QueueAnalyzer {
   /** Metrics at `ratePerSec` (req/s); throws for a rate <= 0 or above the admissible maximum. */
   analyze(ratePerSec: number): ReplicaMetrics {
     if (!(ratePerSec > 0)) throw new Error(`invalid request rate ${ratePerSec} req/s: must be > 0`);
+    // Relative slack: a rate derived from the maximum (e.g. converted to req/ms and back) may exceed it
+    // by a rounding error.
     if (ratePerSec > this.rateRange.maxPerSec * (1 + 1e-9)) {
       throw new Error(
         `rate=${ratePerSec} req/s exceeds the max allowed rate=${this.rateRange.maxPerSec} req/s`,
