@@ -170,6 +170,18 @@ describe("state-dependent queue", () => {
     close(e5.meanInSystem, 4.3604784);
   });
 
+  it("stays finite when the state products overflow, and cuts a negligible tail short", () => {
+    const flooded = solveStateDependentQueue(1000, [0.001], 200)!;
+    assert.ok(Number.isFinite(flooded.meanInSystem));
+    close(flooded.meanInSystem, 200);
+    close(flooded.throughputPerMs, 0.001);
+    close(flooded.fullProbability, 1);
+    const idle = solveStateDependentQueue(1e-6, [1, 2, 3], 10_000)!;
+    assert.equal(idle.fullProbability, 0);
+    close(idle.meanInSystem, 1e-6, 1e-9, 0);
+    close(idle.throughputPerMs, 1e-6, 1e-9, 0);
+  });
+
   it("rejects a replica that holds a single request", () => {
     assert.equal(solveStateDependentQueue(0.5, [1], 1), undefined);
     const a = new QueueAnalyzer({

@@ -4,6 +4,11 @@
  * min(n, N) requests in state n. Rates are in requests per ms, times in ms.
  */
 
+/** Early stop of the state sums: ratio of arrival to service rate below which the tail is geometric. */
+const TAIL_RATIO = 0.999;
+/** ... and relative size of a state below which the remaining states are negligible. */
+const TAIL_CUTOFF = 1e-20;
+
 export interface QueueSolution {
   /** Probability that the replica is empty. */
   emptyProbability: number;
@@ -42,35 +47,48 @@ export function solveStateDependentQueue(
   const num = ratesPerMs.length;
   const q = new Float64Array(capacity + 1);
   q[0] = 1;
+  // Unnormalised sums, divided by the total at the end.
+  let total = 1;
+  let inSystem = 0;
+  let inServiceHead = 0;
+  let headMass = 1;
+  let last = capacity;
+  // Largest state value for which the weighted sums over all K + 1 states stay finite.
+  const limit = Number.MAX_VALUE / (capacity + 1) ** 2;
   for (let n = 0; n < capacity; n++) {
     const mu = ratesPerMs[(n + 1 < num ? n + 1 : num) - 1];
     let next = (q[n] * lambdaPerMs) / mu;
-    if (!Number.isFinite(next) || next < 0) {
-      // Rescale the states so far to keep the products representable; ratios stay the same.
-      const scale = Number.MAX_VALUE / capacity;
+    if (!(next <= limit)) {
+      // Rescale the states so far (and the sums) to keep every product and sum representable;
+      // ratios, hence probabilities, stay the same.
+      const scale = q[n];
       for (let i = 0; i <= n; i++) q[i] /= scale;
-      next = (q[n] * lambdaPerMs) / mu;
+      total /= scale;
+      inSystem /= scale;
+      inServiceHead /= scale;
+      headMass /= scale;
+      next = lambdaPerMs / mu;
     }
-    q[n + 1] = next;
-  }
-  // Unnormalised sums; divided by the total at the end.
-  let total = 0;
-  let inSystem = 0;
-  let inServiceHead = 0;
-  let headMass = 0;
-  for (let i = 0; i <= capacity; i++) {
-    total += q[i];
-    inSystem += i * q[i];
+    const i = n + 1;
+    q[i] = next;
+    total += next;
+    inSystem += i * next;
     if (i <= num) {
-      inServiceHead += i * q[i];
-      headMass += q[i];
+      inServiceHead += i * next;
+      headMass += next;
+    }
+    // Service rates never decrease with n, so once lambda < mu the remaining states shrink at least
+    // geometrically; stop when they cannot change any sum (relative bound ~ 1e-20 · K / (1 - ratio)).
+    if (lambdaPerMs < TAIL_RATIO * mu && next < TAIL_CUTOFF * total) {
+      last = i;
+      break;
     }
   }
   const meanInSystem = inSystem / total;
   // E[min(n, N)]: n in service below N, N in service in every state from N up.
   const meanInService =
     num <= capacity ? (inServiceHead + num * (total - headMass)) / total : inServiceHead / total;
-  const fullProbability = q[capacity] / total;
+  const fullProbability = last === capacity ? q[capacity] / total : 0;
   const throughputPerMs = lambdaPerMs * (1 - fullProbability);
   const responseMs = meanInSystem / throughputPerMs;
   const serviceMs = meanInService / throughputPerMs;
