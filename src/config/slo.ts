@@ -25,6 +25,7 @@ import {
   type Node,
   type Static,
 } from "../api/v1alpha1/schema-builder.js";
+import type { SloTargets } from "../analyze/queueing-model/analyzer.js";
 import { isPlainObject, typeName } from "./errors.js";
 
 /** Name of the SLO ConfigMap. */
@@ -67,18 +68,12 @@ const ServiceClassSchema = object({
   ),
 });
 
-/** Explicit TTFT and ITL targets, ms. */
-export interface LatencyTargets {
-  ttftMs: number;
-  itlMs: number;
-}
-
 export interface ModelSloEntry {
   /** Data key. */
   key: string;
   modelID: string;
   namespace: string;
-  targets?: LatencyTargets;
+  targets?: SloTargets;
   sloMultiplier?: number;
   tuningEnabled?: boolean;
 }
@@ -89,7 +84,7 @@ export interface ServiceClass {
   /** 1..100; out-of-range or missing values count as 100. */
   priority: number;
   /** Targets per model ID; a target of 0 is not set. */
-  targets: Map<string, LatencyTargets>;
+  targets: Map<string, SloTargets>;
 }
 
 export interface SloConfig {
@@ -106,7 +101,7 @@ export interface ModelSloSettings {
   sloMultiplier: number;
   tuningEnabled: boolean;
   /** Explicit targets (per-model entry first, then the first service class listing the model). */
-  targets?: LatencyTargets;
+  targets?: SloTargets;
   /** Priority of the service class listing the model; 100 otherwise. */
   priority: number;
 }
@@ -188,7 +183,7 @@ function serviceClass(key: string, doc: Static<typeof ServiceClassSchema>): Serv
   const p = doc.priority;
   const priority =
     p !== undefined && p >= PRIORITY_RANGE.min && p <= PRIORITY_RANGE.max ? p : PRIORITY_RANGE.max;
-  const targets = new Map<string, LatencyTargets>();
+  const targets = new Map<string, SloTargets>();
   for (const t of doc.data) {
     if (!targets.has(t.model))
       targets.set(t.model, { ttftMs: t["slo-ttft"] ?? 0, itlMs: t["slo-tpot"] ?? 0 });

@@ -94,6 +94,11 @@ describe("SLO resolution", () => {
       itlMs: 50,
       source: "explicit",
     });
+    assert.deepEqual(resolveSloTargets({ ...base, explicit: { ttftMs: 0, itlMs: 40 } }), {
+      ttftMs: 0,
+      itlMs: 40,
+      source: "explicit",
+    });
   });
 
   it("infers targets from learned parameters with the multiplier, worst variant wins", () => {

@@ -1,12 +1,13 @@
 /**
  * Resolution of a model's TTFT and ITL targets, in order:
- * 1. explicit targets from the SLO ConfigMap;
+ * 1. explicit targets from the SLO ConfigMap (a target of 0 is not set: that metric is not constrained);
  * 2. inferred from the learned parameters of its variants: k times the idle iteration time plus the
  *    per-token work (component-wise maximum over variants), k = sloMultiplier > 1;
  * 3. from the observed latencies with 50 % headroom, capped;
  * otherwise no targets (the model gets no decision from this optimizer this cycle).
  * Times in ms. Pure code.
  */
+import type { SloTargets } from "./analyzer.js";
 import type { ServiceParams } from "./performance.js";
 
 /** Headroom over observed latencies when nothing better is known. */
@@ -15,7 +16,7 @@ export const MAX_FALLBACK_TTFT_MS = 10_000;
 export const MAX_FALLBACK_ITL_MS = 500;
 
 export interface SloResolutionInput {
-  explicit?: { ttftMs: number; itlMs: number };
+  explicit?: SloTargets;
   sloMultiplier: number;
   /** Learned parameters of the model's variants (entries without positive parameters are ignored). */
   params: ServiceParams[];
@@ -31,7 +32,9 @@ export type ResolvedSlo =
 
 export function resolveSloTargets(input: SloResolutionInput): ResolvedSlo {
   const { explicit, sloMultiplier: k, avgInputTokens: i, avgOutputTokens: o, observed } = input;
-  if (explicit && explicit.ttftMs > 0 && explicit.itlMs > 0) return { ...explicit, source: "explicit" };
+  if (explicit && (explicit.ttftMs > 0 || explicit.itlMs > 0)) {
+    return { ttftMs: explicit.ttftMs, itlMs: explicit.itlMs, source: "explicit" };
+  }
   const usable = input.params.filter((p) => p.alpha > 0 && p.beta > 0 && p.gamma > 0);
   if (usable.length > 0 && k > 1 && i >= 0 && o > 0) {
     let ttftMs = 0;
