@@ -89,9 +89,11 @@ function explain(e: Entry, infeasible: ModelAllocation["infeasible"], limited: b
     `${goal || "the load"} at ${fmt(c.totalRatePerSec)} req/s (per replica ${fmt(c.maxRatePerReplicaPerSec)} req/s)`;
   const alternative = e.allocations.find((a) => a.variant !== c.variant && a.replicas > 0);
   if (alternative && c.cost > 0) {
-    text += `; ${alternative.accelerator} would cost ${fmt(alternative.cost / c.cost, 2)}× ${
-      alternative.cost >= c.cost ? "more" : "as much"
-    }`;
+    const ratio = alternative.cost / c.cost;
+    text +=
+      ratio === 1
+        ? `; ${alternative.accelerator} would cost the same`
+        : `; ${alternative.accelerator} would cost ${fmt(ratio, 2)}× ${ratio > 1 ? "more" : "as much"}`;
   }
   if (limited && !e.bestEffort && e.allocations[0] !== c)
     text += " (preferred choice exceeded the GPU limit)";
