@@ -182,6 +182,33 @@ describe("state-dependent queue", () => {
     close(idle.throughputPerMs, 1e-6, 1e-9, 0);
   });
 
+  it("agrees with a plain state-by-state solution at light, medium and heavy load", () => {
+    const reference = (lambda: number, rates: number[], k: number) => {
+      const q = [1];
+      for (let n = 1; n <= k; n++) q.push((q[n - 1] * lambda) / rates[Math.min(n, rates.length) - 1]);
+      const total = q.reduce((a, b) => a + b, 0);
+      const p = q.map((v) => v / total);
+      const l = p.reduce((a, v, i) => a + i * v, 0);
+      const s = p.reduce((a, v, i) => a + Math.min(i, rates.length) * v, 0);
+      const x = lambda * (1 - p[k]);
+      return { l, s, x, w: Math.max(l / x - s / x, 0) };
+    };
+    const rates = serviceRatesPerMs(
+      { alpha: 6, beta: 0.03, gamma: 0.0002 },
+      { inputTokens: 512, outputTokens: 128 },
+      64,
+    );
+    for (const share of [0.01, 0.3, 0.8, 0.95, 0.9995, 1.2]) {
+      const lambda = share * rates[63];
+      const got = solveStateDependentQueue(lambda, rates, 64 * 11)!;
+      const want = reference(lambda, rates, 64 * 11);
+      close(got.meanInSystem, want.l, 1e-9, 0);
+      close(got.meanInService, want.s, 1e-9, 0);
+      close(got.throughputPerMs, want.x, 1e-9, 0);
+      close(got.waitMs, want.w, 1e-6, 1e-9);
+    }
+  });
+
   it("rejects a replica that holds a single request", () => {
     assert.equal(solveStateDependentQueue(0.5, [1], 1), undefined);
     const a = new QueueAnalyzer({

@@ -4,9 +4,12 @@
  * min(n, N) requests in state n. Rates are in requests per ms, times in ms.
  */
 
-/** Early stop of the state sums: ratio of arrival to service rate below which the tail is geometric. */
+/**
+ * Ratio of arrival to service rate below which the remaining states are summed in closed form or cut
+ * short (further from 1 than this, the geometric formulas lose no meaningful precision).
+ */
 const TAIL_RATIO = 0.999;
-/** ... and relative size of a state below which the remaining states are negligible. */
+/** Relative size of a state below which the remaining states are negligible. */
 const TAIL_CUTOFF = 1e-20;
 
 export interface QueueSolution {
@@ -52,7 +55,8 @@ export function solveStateDependentQueue(
   let inSystem = 0;
   let inServiceHead = 0;
   let headMass = 1;
-  let last = capacity;
+  // Unnormalised probability of the full state; undefined until known.
+  let full: number | undefined;
   // Largest state value for which the weighted sums over all K + 1 states stay finite.
   const limit = Number.MAX_VALUE / (capacity + 1) ** 2;
   for (let n = 0; n < capacity; n++) {
@@ -80,15 +84,31 @@ export function solveStateDependentQueue(
     // Service rates never decrease with n, so once lambda < mu the remaining states shrink at least
     // geometrically; stop when they cannot change any sum (relative bound ~ 1e-20 · K / (1 - ratio)).
     if (lambdaPerMs < TAIL_RATIO * mu && next < TAIL_CUTOFF * total) {
-      last = i;
+      full = 0;
       break;
     }
+    // Beyond N the rate is constant, so the queueing states are geometric with ratio r: sum them in
+    // closed form, q(N + j) = q(N)·r^j for j = 1..m.
+    if (i === num && i < capacity) {
+      const r = lambdaPerMs / mu;
+      if (r < TAIL_RATIO) {
+        const m = capacity - num;
+        const rm = r ** m;
+        const s0 = (r * (1 - rm)) / (1 - r); // Σ r^j
+        const s1 = (r * (1 - (m + 1) * rm + m * rm * r)) / ((1 - r) * (1 - r)); // Σ j·r^j
+        total += next * s0;
+        inSystem += next * (num * s0 + s1);
+        full = next * rm;
+        break;
+      }
+    }
   }
+  full ??= q[capacity];
   const meanInSystem = inSystem / total;
   // E[min(n, N)]: n in service below N, N in service in every state from N up.
   const meanInService =
     num <= capacity ? (inServiceHead + num * (total - headMass)) / total : inServiceHead / total;
-  const fullProbability = last === capacity ? q[capacity] / total : 0;
+  const fullProbability = full / total;
   const throughputPerMs = lambdaPerMs * (1 - fullProbability);
   const responseMs = meanInSystem / throughputPerMs;
   const serviceMs = meanInService / throughputPerMs;
