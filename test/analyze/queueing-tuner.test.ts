@@ -195,6 +195,20 @@ describe("parameter tuner", () => {
     }
   });
 
+  it("keeps the parameters within their bounds", () => {
+    const o = observed(truth, obs(1, 128, 128, 64));
+    const boxed: TunerState = {
+      ...stateAround({ alpha: 6.6, beta: 0.033, gamma: 0.00022 }, tight),
+      min: { alpha: 6.5, beta: 0.0325, gamma: 0.00021 },
+      max: { alpha: 7, beta: 0.04, gamma: 0.0003 },
+    };
+    const step = tunerStep(boxed, o, tight);
+    assert.equal(step.accepted, true);
+    assert.equal(step.state.params.alpha, 6.5);
+    assert.equal(step.state.params.beta, 0.0325);
+    assert.deepEqual(step.state.min, boxed.min);
+  });
+
   it("seeds a state from the first busy pod and skips idle pods", () => {
     const busy = observed(truth, obs(1, 128, 128, 64));
     const out = tuneCycle(undefined, [obs(0, 0, 0, 64), busy]);
