@@ -386,6 +386,7 @@ export class World {
       inFlight: 0,
       samples: [],
     });
+    if (v.pods[v.pods.length - 1].ready) this.dispatchWaiting(v.model, now);
   }
 
   /** Adds the replica time of the current count up to `until` (default: now, capped at the trial's end). */

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadScenarioFile, normalizeScenario } from "../../src/playground/runner/scenario.js";
 import { cheapestMix, type OracleVariant } from "../../src/simulate/oracle.js";
+import { modelArrivals } from "../../src/playground/runner/run.js";
 import { POLICY_NAMES } from "../../src/simulate/policies.js";
+import { World } from "../../src/simulate/world.js";
 import { simulate, UnknownPolicyError } from "../../src/simulate/simulate.js";
 import { validDoc } from "../playground/scenario-cases.js";
 
@@ -116,6 +118,28 @@ describe("wva simulate", () => {
     assert.equal(p.requests.failed, p.requests.sent);
     assert.equal(p.sloAttainment, 0);
     assert.equal(p.cost, 0);
+  });
+
+  it("waiting requests go to a pod as soon as it is Ready, also one that starts Ready", () => {
+    for (const startupDelay of ["0s", "3s"]) {
+      const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+      d.duration = "10s";
+      d.models[0].variants = [
+        { name: "m-a100", accelerator: "A100", cost: 20, initialReplicas: 0, startupDelay },
+      ];
+      d.models[0].load.schedule = [{ rate: 4, duration: "10s" }];
+      const s = normalizeScenario(d);
+      const world = new World(s, [modelArrivals(s.models[0], s.durationMs, 1).arrivals]);
+      const v = world.variants[0];
+      world.setInitial(v, 0);
+      world.every({ periodMs: 2000, run: () => world.scale(v, 1) });
+      world.run(() => undefined);
+      const m = world.models[0];
+      assert.ok(m.sent > 20);
+      assert.equal(m.completed, m.sent, `startupDelay ${startupDelay}: every request is served`);
+      assert.equal(v.scalingActions, 1);
+      assert.ok(m.ttft.percentiles().p99 >= (startupDelay === "0s" ? 1500 : 4500));
+    }
   });
 
   it("an unknown policy is an error listing the valid ones", () => {
