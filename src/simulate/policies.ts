@@ -18,11 +18,6 @@ import type { SimVariant, World } from "./world.js";
  * on timers of the simulated cluster; adding a policy is one entry in POLICIES.
  */
 
-/** `hpa-kv`: target average KV-cache use per replica. */
-export const HPA_KV_TARGET = 0.7;
-/** `hpa-queue`: target waiting requests per replica. */
-export const HPA_QUEUE_TARGET = 5;
-
 export interface PolicyContext {
   scenario: Scenario;
   /** Per model (scenario order): the oracle's plan, with the measured capacity of every variant. */
@@ -43,7 +38,7 @@ function hpaPerVariant(
   world: World,
   scenario: Scenario,
   metric: (v: SimVariant) => number | undefined,
-  target: (v: SimVariant) => number,
+  target: number,
 ): void {
   const hpas = world.variants.map((v) => ({
     v,
@@ -66,7 +61,7 @@ function hpaPerVariant(
           metricProposal:
             total === undefined
               ? undefined
-              : externalAverageValueReplicas(current, total, target(h.v), scenario.hpa.tolerance),
+              : externalAverageValueReplicas(current, total, target, scenario.hpa.tolerance),
           behavior,
           mem: h.mem,
           now,
@@ -93,12 +88,7 @@ const wva: Policy = {
     const decider = new WvaDecider(scenario.saturation);
     const published = new Map<string, number>();
     if (scenario.actuation === "hpa")
-      hpaPerVariant(
-        world,
-        scenario,
-        (v) => published.get(key(v.model.spec.namespace, v.spec.name)),
-        () => 1,
-      );
+      hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
     return (now) => {
       const targets = decider.decide(world, now);
       for (const v of world.variants) {
@@ -120,7 +110,7 @@ const wva: Policy = {
 
 const hpaKv: Policy = {
   name: "hpa-kv",
-  description: `an HPA per variant on average KV-cache use, target ${HPA_KV_TARGET * 100}%`,
+  description: "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
   start(world, { scenario }) {
     initial(world);
     hpaPerVariant(
@@ -130,7 +120,7 @@ const hpaKv: Policy = {
         const r = world.readyTotals(v);
         return r.ready > 0 ? r.kv : undefined;
       },
-      () => HPA_KV_TARGET,
+      scenario.baselines.hpaKvTarget,
     );
     return () => undefined;
   },
@@ -138,7 +128,7 @@ const hpaKv: Policy = {
 
 const hpaQueue: Policy = {
   name: "hpa-queue",
-  description: `an HPA per variant on waiting requests, target ${HPA_QUEUE_TARGET} per replica`,
+  description: "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
   start(world, { scenario }) {
     initial(world);
     hpaPerVariant(
@@ -148,7 +138,7 @@ const hpaQueue: Policy = {
         const r = world.readyTotals(v);
         return r.ready > 0 ? r.queue : undefined;
       },
-      () => HPA_QUEUE_TARGET,
+      scenario.baselines.hpaQueueTarget,
     );
     return () => undefined;
   },

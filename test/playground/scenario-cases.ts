@@ -262,4 +262,10 @@ export const invalidCases: InvalidCase[] = [
     field: "models[0].slo.e2eMs",
     rule: /unknown field/,
   },
+  {
+    kind: "baseline KV target above 1",
+    edit: (d) => (d.baselines = { hpaKvTarget: 70 }),
+    field: "baselines.hpaKvTarget",
+    rule: /<= 1/,
+  },
 ];

@@ -93,6 +93,7 @@ describe("playground scenario validation", () => {
     const s = normalizeScenario(validDoc());
     assert.deepEqual(s.models[0].slo, DEFAULT_SLO);
     assert.equal(s.routerTimeoutMs, 60_000);
+    assert.deepEqual(s.baselines, { hpaKvTarget: 0.7, hpaQueueTarget: 5 });
     const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     d.routerTimeout = "90s";
     d.models[0].slo = { ttftMs: 500, itlMs: 40 };

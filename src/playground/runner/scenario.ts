@@ -130,6 +130,16 @@ export const DEFAULT_SATURATION: SaturationSpec = {
   queueSpareTrigger: 3,
 };
 
+/** Targets of the HPA baselines of `wva simulate`. */
+export interface BaselineSpec {
+  /** `hpa-kv`: average KV-cache use per replica, 0..1. */
+  hpaKvTarget: number;
+  /** `hpa-queue`: waiting requests per replica. */
+  hpaQueueTarget: number;
+}
+
+export const DEFAULT_BASELINES: BaselineSpec = { hpaKvTarget: 0.7, hpaQueueTarget: 5 };
+
 export interface Scenario {
   name: string;
   engineIntervalMs: number;
@@ -141,6 +151,7 @@ export interface Scenario {
   durationMs: number;
   /** How long a request waits in the router for a ready pod before it fails, ms (`wva simulate`). */
   routerTimeoutMs: number;
+  baselines: BaselineSpec;
   models: ModelSpec[];
 }
 
@@ -249,6 +260,12 @@ export const ScenarioDocSchema = object({
     }),
   ),
   routerTimeout: optional(duration),
+  baselines: optional(
+    object({
+      hpaKvTarget: optional(number({ minimum: 0.01, maximum: 1 })),
+      hpaQueueTarget: optional(number({ minimum: 0.1, maximum: 100_000 })),
+    }),
+  ),
   nodes: array(string({ pattern: NODE_SPEC_PATTERN.source, maxLength: 128 }), { minItems: 1, maxItems: 100 }),
   duration: optional(duration),
   models: array(ModelDoc, { minItems: 1, maxItems: 50 }),
@@ -592,6 +609,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     nodes,
     durationMs,
     routerTimeoutMs,
+    baselines: { ...DEFAULT_BASELINES, ...(d.baselines ?? {}) },
     models,
   };
 }
