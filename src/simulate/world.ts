@@ -1,4 +1,5 @@
 import type { Arrival } from "../playground/load/patterns.js";
+import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
 import { EngineError, VllmEngine, type CompletedRequest } from "../playground/vllm/engine.js";
 import { LatencySketch, type Percentiles } from "./quantiles.js";
@@ -10,8 +11,6 @@ import { LatencySketch, type Percentiles } from "./quantiles.js";
  * per-cycle timeline. Policies read it and call `scale`.
  */
 
-/** How long a deleted pod keeps serving the requests it holds (as in the playground). */
-export const TERMINATION_GRACE_MS = 30_000;
 /** The collector's peak window for KV use and queue length. */
 export const PEAK_WINDOW_MS = 60_000;
 
@@ -153,7 +152,7 @@ export class World {
       return m;
     });
     this.variants = this.models.flatMap((m) => m.variants);
-    this.endMs = scenario.durationMs + Math.max(5000, 2 * scenario.engineIntervalMs);
+    this.endMs = scenario.durationMs + endGraceMs(scenario.engineIntervalMs);
   }
 
   /** Registers a periodic action; the first run is one period after the start. Runs in registration order. */
