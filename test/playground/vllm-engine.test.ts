@@ -17,7 +17,7 @@ const CFG: Partial<EngineConfig> = {
 };
 const REQ: RequestSpec = { inputTokens: 100, outputTokens: 50 };
 
-/** The iteration-time law of queueing-model.md 1.2 for n equal requests. */
+/** The engine's iteration time for n equal requests. */
 function tIter(c: Partial<EngineConfig>, n: number, r: RequestSpec): number {
   const i = r.inputTokens;
   const o = r.outputTokens;

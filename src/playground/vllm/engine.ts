@@ -1,6 +1,6 @@
 /**
  * The vLLM emulator's performance model: continuous batching with a maximum batch size, a KV-cache block
- * budget, a FIFO waiting queue and the iteration-time law of the queueing model (milliseconds):
+ * budget, a FIFO waiting queue and this iteration-time law (milliseconds):
  *
  *   T_iter = alpha + Σ_running ( beta·(in+out)/(out+1) + gamma·(in + out/2) )
  *
