@@ -13,6 +13,7 @@ import {
   type JSONSchemaProps,
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
+import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import { LoadSpecError, traceArrivals } from "../load/patterns.js";
 import { DEFAULT_ENGINE_CONFIG, type PerformanceParams } from "../vllm/engine.js";
@@ -37,13 +38,11 @@ export class ScenarioError extends Error {
 /** vLLM emulator speed and size parameters of one variant (iteration time in ms): the engine's own type. */
 export type EmulatorParams = PerformanceParams;
 
-/** Latency targets of one model: a request meets them when both hold. */
-export interface Slo {
-  /** Time to first token, ms. */
-  ttftMs: number;
-  /** Mean inter-token latency of the request, ms. */
-  itlMs: number;
-}
+/**
+ * Latency targets of one model (the decision engine's SLO targets, in ms): a request meets them when its
+ * time to first token and its mean inter-token latency are both within.
+ */
+export type Slo = Pick<SloTargets, "ttftMs" | "itlMs">;
 
 /** Latency targets of a model whose scenario entry has no `slo`. */
 export const DEFAULT_SLO: Slo = { ttftMs: 2000, itlMs: 200 };
