@@ -240,9 +240,14 @@ export class ClusterApi {
     const out: KObject[] = [];
     let last: string | undefined;
     let remaining = 0;
+    // the store lists by namespace, then name: resume after the (namespace, name) of the token
+    const slash = start?.indexOf("/") ?? -1;
+    const after = start === undefined ? undefined : [start.slice(0, slash), start.slice(slash + 1)];
     for (const o of all) {
-      const k = `${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
-      if (start !== undefined && k <= start) continue;
+      const ons = o.metadata?.namespace ?? "";
+      const oname = o.metadata?.name ?? "";
+      const k = `${ons}/${oname}`;
+      if (after && (ons < after[0] || (ons === after[0] && oname <= after[1]))) continue;
       if (!matchesLabels(labels, o.metadata?.labels) || !matchesFields(fields, o)) continue;
       if (opts.limit && out.length >= opts.limit) {
         remaining++;
@@ -602,6 +607,13 @@ export class ClusterApi {
     }
   }
 
+  /** Objects of a type in a namespace whose controller (ownerReference with `controller`) is `uid`. */
+  peekControlled(t: ResourceType, namespace: string, uid: string): KObject[] {
+    return this.objects
+      .owned(this.key(t), uid, namespace)
+      .filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+  }
+
   /** Every stored object (of any type) whose ownerReferences name `uid`. */
   dependentsOf(uid: string): Array<{ type: ResourceType; object: KObject }> {
     const out: Array<{ type: ResourceType; object: KObject }> = [];
@@ -610,8 +622,7 @@ export class ClusterApi {
       const k = this.key(t);
       if (t.virtual || seen.has(k)) continue;
       seen.add(k);
-      for (const o of this.objects.list(k))
-        if (o.metadata?.ownerReferences?.some((r) => r.uid === uid)) out.push({ type: t, object: o });
+      for (const object of this.objects.owned(k, uid)) out.push({ type: t, object });
     }
     return out;
   }
@@ -631,11 +642,7 @@ export class ClusterApi {
 
   /** Whether any object of any type has this uid (owner lookup for garbage collection). */
   uidExists(uid: string): boolean {
-    for (const t of this.types()) {
-      if (t.virtual) continue;
-      for (const o of this.objects.list(this.key(t))) if (o.metadata?.uid === uid) return true;
-    }
-    return false;
+    return this.objects.locate(uid) !== undefined;
   }
 
   // ---- scale subresource -------------------------------------------------------------------

@@ -75,6 +75,10 @@ export class Kubelet {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly started = new Map<string, KObject>(); // pod uid → pod at start
   private readonly starting = new Set<string>();
+  /** GPUs that bound, active pods request, per node (kept up to date from store events). */
+  private readonly usedGpus = new Map<string, number>();
+  /** Active pods not bound to a node yet (`namespace/name`). */
+  private readonly unbound = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -90,13 +94,32 @@ export class Kubelet {
     );
     this.unsubscribe = api.objects.subscribe((e) => {
       if (e.typeKey === "/pods") {
+        this.account(e.previous, -1);
+        if (e.type !== "DELETED") this.account(e.object, 1);
         if (e.type === "DELETED") {
           this.podGone(e.previous ?? e.object);
           this.requeuePending();
         } else this.queue.add(nsName(e.namespace, e.name));
       } else if (e.typeKey === "/nodes") this.requeuePending();
     });
-    for (const p of api.peekList(this.pt)) this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    for (const p of api.peekList(this.pt)) {
+      this.account(p, 1);
+      this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    }
+  }
+
+  /** Adds (`sign` 1) or takes back (-1) a pod's part in the GPU and pending-pod accounting. */
+  private account(pod: KObject | undefined, sign: 1 | -1): void {
+    if (!pod || !isActivePod(pod)) return;
+    const node = pod.spec?.nodeName as string | undefined;
+    if (!node) {
+      const key = nsName(pod.metadata?.namespace, pod.metadata!.name!);
+      if (sign > 0) this.unbound.add(key);
+      else this.unbound.delete(key);
+      return;
+    }
+    const gpus = podGpus(pod);
+    if (gpus !== 0) this.usedGpus.set(node, (this.usedGpus.get(node) ?? 0) + sign * gpus);
   }
 
   async stop(): Promise<void> {
@@ -116,9 +139,7 @@ export class Kubelet {
   }
 
   private requeuePending(): void {
-    for (const p of this.api.peekList(this.pt))
-      if (!p.spec?.nodeName && isActivePod(p))
-        this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    for (const key of this.unbound) this.queue.add(key);
   }
 
   private allocateIP(uid: string): string {
@@ -160,12 +181,7 @@ export class Kubelet {
     const free = new Map<string, number>();
     for (const n of this.api.peekList(this.nt)) {
       const alloc = Number((n.status?.allocatable as Record<string, string> | undefined)?.[GPU] ?? 0);
-      free.set(n.metadata!.name!, alloc);
-    }
-    for (const p of this.api.peekList(this.pt)) {
-      const node = p.spec?.nodeName as string | undefined;
-      if (!node || !isActivePod(p) || !free.has(node)) continue;
-      free.set(node, free.get(node)! - podGpus(p));
+      free.set(n.metadata!.name!, alloc - (this.usedGpus.get(n.metadata!.name!) ?? 0));
     }
     return free;
   }
