@@ -26,7 +26,10 @@ import {
 import { ObjectStore, type EventType, type StoreEvent } from "./store.js";
 import { parse as parseYaml } from "yaml";
 import {
+  checkBody,
+  checkLabel,
   checkName,
+  checkQualifiedName,
   clone,
   deepEqual,
   getPath,
@@ -37,6 +40,7 @@ import {
   setPath,
   timestamp,
   type KObject,
+  type ObjectMeta,
 } from "./util.js";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
@@ -95,6 +99,65 @@ const routeKey = (group: string, version: string, resource: string) => `${group}
 
 const conflictMessage =
   "the object has been modified; please apply your changes to the latest version and try again";
+
+function parseApplyBody(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw badRequest(
+      `apply patch: the body could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** Kubernetes' limit on the total size of an object's annotations (keys and values). */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** Label and annotation rules of ObjectMeta: qualified-name keys, 63-character values, 256 KiB. */
+function metadataCauses(m: ObjectMeta | undefined): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const labels = isObject(m?.labels) ? m.labels : {};
+  for (const [k, v] of Object.entries(labels)) {
+    const keyError = checkQualifiedName(k);
+    if (keyError)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "metadata.labels",
+        message: `Invalid value: ${JSON.stringify(k)}: ${keyError}`,
+      });
+    if (typeof v !== "string" || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.labels`,
+        message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be 63 characters or less and consist of alphanumerics, '-', '_' or '.'`,
+      });
+  }
+  const annotations = isObject(m?.annotations) ? m.annotations : {};
+  let size = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    const keyError = checkQualifiedName(k);
+    if (keyError)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "metadata.annotations",
+        message: `Invalid value: ${JSON.stringify(k)}: ${keyError}`,
+      });
+    if (typeof v !== "string")
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.annotations`,
+        message: `Invalid value: annotation ${k} must be a string`,
+      });
+    size += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  }
+  if (size > MAX_ANNOTATIONS_BYTES)
+    causes.push({
+      reason: "FieldValueTooLong",
+      field: "metadata.annotations",
+      message: `Too long: may not be more than ${MAX_ANNOTATIONS_BYTES} bytes`,
+    });
+  return causes;
+}
 
 /** Strips metadata and status: what decides whether `metadata.generation` moves. */
 function specPart(obj: KObject): Record<string, unknown> {
@@ -301,13 +364,16 @@ export class ClusterApi {
     if (t.validate) causes.push(...t.validate(obj, false).causes);
     if (hooks?.validate) causes.push(...hooks.validate(obj));
     if (this.key(t) === "apiextensions.k8s.io/customresourcedefinitions") causes.push(...validateCrd(obj));
-    for (const [k, v] of Object.entries(obj.metadata?.labels ?? {}))
-      if (typeof v !== "string" || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
+    causes.push(...metadataCauses(obj.metadata));
+    if (t.resource === "namespaces" && t.group === "") {
+      const err = checkLabel(name);
+      if (err)
         causes.push({
           reason: "FieldValueInvalid",
-          field: `metadata.labels`,
-          message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be 63 characters or less and consist of alphanumerics, '-', '_' or '.'`,
+          field: "metadata.name",
+          message: `Invalid value: ${JSON.stringify(name)}: ${err}`,
         });
+    }
     if (causes.length > 0) throw invalid(t.kind, t.group, name, causes);
   }
 
@@ -498,8 +564,9 @@ export class ClusterApi {
     const ns = this.ns(t, namespace);
     const existing = this.objects.peek(this.key(t), ns, name);
     if (type === "apply") {
-      const applied = (typeof body === "string" ? parseYaml(body) : body) as KObject;
+      const applied = (typeof body === "string" ? parseApplyBody(body) : body) as KObject;
       if (!isObject(applied)) throw badRequest("apply patch: the body must be an object");
+      checkBody(applied, "apply patch");
       if (!existing) {
         if (opts.subresource) throw notFound(t.resource, t.group, name);
         return this.create(t, { ...applied, metadata: { ...(applied.metadata ?? {}), name } }, ns, opts);
@@ -712,7 +779,7 @@ export class ClusterApi {
     let patched: unknown;
     if (type === "json") patched = jsonPatch(current, body);
     else if (type === "apply")
-      patched = mergePatch(current, typeof body === "string" ? parseYaml(body) : body);
+      patched = mergePatch(current, typeof body === "string" ? parseApplyBody(body) : body);
     else patched = mergePatch(current, body);
     return this.updateScale(t, namespace, name, patched as KObject, opts);
   }

@@ -138,7 +138,9 @@ export class Authz {
         : {
             username: String(spec.user ?? ""),
             uid: spec.uid as string | undefined,
-            groups: (spec.groups as string[]) ?? [],
+            groups: Array.isArray(spec.groups)
+              ? spec.groups.filter((g): g is string => typeof g === "string")
+              : [],
           };
     const ra = isObject(spec.resourceAttributes)
       ? (spec.resourceAttributes as ResourceAttributes)

@@ -22,7 +22,7 @@ import type { Faults, RequestInfo } from "./faults.js";
 import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
 import type { ResourceType } from "./resources.js";
 import { toTable } from "./table.js";
-import { isObject, type KObject } from "./util.js";
+import { checkBody, isObject, type KObject } from "./util.js";
 
 export interface ServerOptions {
   api: ClusterApi;
@@ -48,12 +48,27 @@ interface ResourcePath {
   watchPrefix: boolean;
 }
 
-/** Parses `/api/v1/...` and `/apis/{g}/{v}/...` resource paths. */
-export function parseResourcePath(pathname: string): ResourcePath | undefined {
-  const parts = pathname
+/** Decodes the segments of a raw (not normalized) URL path; bad encoding and `.`/`..` are a 400. */
+function pathSegments(rawPath: string): string[] {
+  return rawPath
     .split("/")
     .filter((p) => p !== "")
-    .map(decodeURIComponent);
+    .map((p) => {
+      let s: string;
+      try {
+        s = decodeURIComponent(p);
+      } catch {
+        throw badRequest(`the request path has a malformed percent-encoding: "${p}"`);
+      }
+      if (s === "." || s === ".." || s.includes("/"))
+        throw badRequest(`the request path segment "${s}" is not allowed`);
+      return s;
+    });
+}
+
+/** Parses `/api/v1/...` and `/apis/{g}/{v}/...` resource paths (raw, as sent: not normalized). */
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathSegments(pathname);
   let group: string;
   let version: string;
   let rest: string[];
@@ -129,14 +144,23 @@ function parseBody(text: string, contentType: string): unknown {
       `the emulator accepts JSON and YAML request bodies only, not ${contentType.split(";")[0]}: use kubectl apply -f for built-in kinds`,
     );
   if (text.trim() === "") return undefined;
+  let body: unknown;
   try {
-    if (/yaml/.test(contentType)) return parseYaml(text);
-    return JSON.parse(text);
+    body = /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw badRequest(
       `the request body could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+  checkBody(body);
+  return body;
+}
+
+/** `limit`: absent, or a non-negative integer (0 means no limit). */
+function parseLimit(text: string | null): number | undefined {
+  if (text === null || text === "") return undefined;
+  if (!/^\d+$/.test(text)) throw badRequest(`limit: "${text}" must be a non-negative integer`);
+  return Number(text);
 }
 
 function patchTypeOf(contentType: string): PatchType {
@@ -219,7 +243,7 @@ export class ApiServer {
         url.pathname !== "/readyz"
       )
         throw unauthorized();
-      const p = parseResourcePath(url.pathname);
+      const p = parseResourcePath((req.url ?? "/").split("?")[0]);
       if (!p) {
         if (
           this.o.requireAuth &&
@@ -346,7 +370,7 @@ export class ApiServer {
               namespace: ns,
               labelSelector: q.get("labelSelector"),
               fieldSelector: q.get("fieldSelector"),
-              limit: q.get("limit") ? Number(q.get("limit")) : undefined,
+              limit: parseLimit(q.get("limit")),
               continue: q.get("continue") ?? undefined,
             } as never,
             false,
