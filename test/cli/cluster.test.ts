@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
@@ -91,6 +92,36 @@ describe("wva cluster up", () => {
     } finally {
       if (p.exitCode === null) p.kill("SIGKILL");
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 1 with one line when the port is already in use", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const dir = mkdtempSync(join(tmpdir(), "wva-cluster-busy-"));
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "src/cli/wva.ts",
+          "cluster",
+          "up",
+          "--kubeconfig",
+          join(dir, "kc"),
+          "--port",
+          String(port),
+        ],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      rmSync(dir, { recursive: true, force: true });
+      assert.equal(r.status, 1, `exit ${r.status} ${r.signal ?? ""}: ${r.stderr}`);
+      assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      busy.close();
     }
   });
 });

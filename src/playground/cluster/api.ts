@@ -110,6 +110,12 @@ function parseApplyBody(text: string): unknown {
   }
 }
 
+/** A namespace's `spec.finalizers` (the `kubernetes` finalizer of the namespace controller). */
+function namespaceFinalizers(ns: KObject): string[] {
+  const f = ns.spec?.finalizers;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === "string") : [];
+}
+
 /** Kubernetes' limit on the total size of an object's annotations (keys and values). */
 const MAX_ANNOTATIONS_BYTES = 256 * 1024;
 
@@ -331,7 +337,7 @@ export class ClusterApi {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  private checkNamespace(t: ResourceType, namespace: string): void {
+  private checkNamespace(t: ResourceType, namespace: string, name: string): void {
     if (!t.namespaced) return;
     if (!namespace) throw badRequest("the namespace of the object is required");
     const ns = this.objects.peek("/namespaces", "", namespace);
@@ -340,7 +346,7 @@ export class ClusterApi {
       throw new ApiError(
         403,
         "Forbidden",
-        `${t.resource} "${"x"}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        `${t.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
       );
   }
 
@@ -411,7 +417,7 @@ export class ClusterApi {
           message: `Invalid value: ${JSON.stringify(m.name)}: ${nameError}`,
         },
       ]);
-    this.checkNamespace(t, ns);
+    this.checkNamespace(t, ns, m.name);
     if (this.objects.peek(this.key(t), ns, m.name)) throw alreadyExists(t.resource, t.group, m.name);
     const hooks = kindHooks[this.key(t)];
     if ((t.status && t.custom) || hooks?.resetStatusOnCreate) delete obj.status;
@@ -617,6 +623,15 @@ export class ClusterApi {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata!.resourceVersion}`,
       );
     if (opts.dryRun) return this.present(t, existing);
+    if (t.resource === "namespaces" && t.group === "" && namespaceFinalizers(existing).length > 0) {
+      // the namespace controller empties it and removes the `kubernetes` finalizer (terminateNamespace)
+      if (existing.metadata!.deletionTimestamp) return this.present(t, existing);
+      const obj = clone(existing);
+      obj.metadata!.deletionTimestamp = timestamp();
+      obj.metadata!.deletionGracePeriodSeconds = 0;
+      obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
+      return this.present(t, this.objects.put(this.key(t), obj));
+    }
     const policy = opts.propagationPolicy ?? "Background";
     if (policy === "Orphan") this.orphanDependents(existing.metadata!.uid!);
     const finalizers = [...(existing.metadata!.finalizers ?? [])];
@@ -635,7 +650,6 @@ export class ClusterApi {
       obj.metadata!.deletionGracePeriodSeconds ??= 0;
       return this.present(t, this.objects.put(this.key(t), obj));
     }
-    if (t.resource === "namespaces" && t.group === "") this.emptyNamespace(name);
     const removed = this.objects.remove(this.key(t), ns, name)!;
     this.afterRemove(t, removed);
     return this.present(t, removed);
@@ -664,14 +678,40 @@ export class ClusterApi {
     return out;
   }
 
-  private emptyNamespace(namespace: string): void {
+  /**
+   * One pass of the namespace controller over a terminating namespace: deletes the objects left in
+   * it (their own finalizers are honoured), and once none is left drops the `kubernetes` finalizer,
+   * which removes the namespace. Returns true when the namespace is gone.
+   */
+  terminateNamespace(namespace: string): boolean {
+    const nsType = this.typeFor("v1", "Namespace");
+    const ns = this.objects.peek("/namespaces", "", namespace);
+    if (!ns) return true;
+    if (!ns.metadata?.deletionTimestamp) return false;
+    const seen = new Set<string>();
     for (const t of this.types()) {
-      if (!t.namespaced || t.virtual) continue;
-      for (const o of [...this.peekList(t, namespace)]) {
-        const removed = this.objects.remove(this.key(t), namespace, o.metadata!.name!);
-        if (removed) this.afterRemove(t, removed);
+      const k = this.key(t);
+      if (!t.namespaced || t.virtual || seen.has(k)) continue;
+      seen.add(k);
+      for (const o of this.objects.list(k, namespace)) {
+        if (o.metadata?.deletionTimestamp) continue;
+        try {
+          this.delete(t, namespace, o.metadata!.name!);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
       }
     }
+    for (const k of seen) if (this.objects.list(k, namespace).length > 0) return false;
+    const obj = clone(ns);
+    obj.spec = { ...(obj.spec ?? {}), finalizers: namespaceFinalizers(ns).filter((f) => f !== "kubernetes") };
+    if ((obj.metadata!.finalizers ?? []).length === 0 && namespaceFinalizers(obj).length === 0) {
+      const removed = this.objects.remove("/namespaces", "", namespace);
+      if (removed) this.afterRemove(nsType, removed);
+      return true;
+    }
+    this.objects.put("/namespaces", obj);
+    return false;
   }
 
   /** Objects of a type in a namespace whose controller (ownerReference with `controller`) is `uid`. */

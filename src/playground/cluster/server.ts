@@ -20,6 +20,7 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions, serverVersion } f
 import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, unauthorized } from "./errors.js";
 import type { Faults, RequestInfo } from "./faults.js";
 import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
+import type { LogLine, PodLogs } from "./logs.js";
 import type { ResourceType } from "./resources.js";
 import { toTable } from "./table.js";
 import { checkBody, isObject, type KObject } from "./util.js";
@@ -36,6 +37,8 @@ export interface ServerOptions {
   maxWatchSeconds: number;
   tls?: { key: string; cert: string };
   log?: (msg: string) => void;
+  /** The pods' container output, served as the `log` subresource of pods. */
+  logs?: PodLogs;
 }
 
 interface ResourcePath {
@@ -349,6 +352,8 @@ export class ApiServer {
       if (t.kind === "TokenReview") return send(res, 201, this.o.authz.tokenReview(body));
       return send(res, 201, this.o.authz.subjectAccessReview(body, t.kind, user));
     }
+    if (p.subresource === "log" && t.group === "" && t.resource === "pods" && p.name && method === "GET")
+      return this.podLog(req, res, q, p.namespace ?? "", p.name);
     if (p.subresource && p.subresource !== "status" && p.subresource !== "scale")
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     if (p.subresource === "scale" && !t.scale)
@@ -462,6 +467,51 @@ export class ApiServer {
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /** `GET .../pods/{name}/log`: the buffered output, then new lines with `follow=true`. */
+  private podLog(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    ns: string,
+    name: string,
+  ): void {
+    const pt = this.o.api.typeFor("v1", "Pod");
+    const pod = this.o.api.get(pt, ns, name);
+    const containers = ((pod.spec?.containers as Array<{ name?: string }>) ?? []).map((c) => c.name ?? "");
+    const container = q.get("container") ?? (containers.length === 1 ? containers[0] : undefined);
+    if (container === undefined)
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(" ")}]`,
+      );
+    if (!containers.includes(container))
+      throw badRequest(`container ${container} is not valid for pod ${name}`);
+    if (pod.status?.phase === "Pending" || !pod.status?.phase)
+      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    const tail = q.get("tailLines");
+    if (tail !== null && !/^\d+$/.test(tail))
+      throw badRequest(`tailLines: "${tail}" must be a non-negative integer`);
+    const timestamps = q.get("timestamps") === "true";
+    const uid = pod.metadata!.uid!;
+    const format = (l: LogLine) => `${timestamps ? `${l.time} ` : ""}${l.text}\n`;
+    const logs = this.o.logs;
+    res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" });
+    for (const l of logs?.read(uid, tail === null ? undefined : Number(tail)) ?? []) res.write(format(l));
+    if (q.get("follow") !== "true" || !logs) {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    const stop = logs.follow(uid, (l) => {
+      if (l) res.write(format(l));
+      else end();
+    });
+    const end = () => {
+      stop();
+      res.end();
+    };
+    req.on("close", end);
   }
 
   private watch(

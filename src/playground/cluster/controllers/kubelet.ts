@@ -1,4 +1,5 @@
 import type { ClusterApi } from "../api.js";
+import type { PodLogs } from "../logs.js";
 import type { ResourceType } from "../resources.js";
 import { fromLabelSelectorObject, matchesLabels } from "../selectors.js";
 import { clone, getPath, isObject, timestamp, type KObject } from "../util.js";
@@ -10,8 +11,11 @@ export const GPU = "nvidia.com/gpu";
 
 /** Hooks that let the playground run a process per pod (e.g. a vLLM emulator on podIP:port). */
 export interface PodHooks {
-  /** Called when the pod's containers start (phase Running); Ready waits for the promise. */
-  onPodStarted?: (pod: KObject) => Promise<void>;
+  /**
+   * Called when the pod's containers start (phase Running); Ready waits for the promise. Lines given
+   * to `log` are the pod's container output (`kubectl logs`).
+   */
+  onPodStarted?: (pod: KObject, log: (line: string) => void) => Promise<void>;
   /** Called once when a started pod stops (deleted or failed). */
   onPodStopped?: (pod: KObject) => void | Promise<void>;
 }
@@ -21,6 +25,8 @@ export interface KubeletOptions extends PodHooks {
   podStartupDelayMs: number;
   /** First two octets of pod IPs, e.g. `127.1` gives 127.1.0.1, 127.1.0.2, ... */
   podIPPrefix: string;
+  /** Where the pods' container output goes. */
+  logs: PodLogs;
 }
 
 /** GPUs a pod asks for: max(sum of containers, largest init container), limits first then requests. */
@@ -160,6 +166,7 @@ export class Kubelet {
 
   private podGone(pod: KObject): void {
     const uid = pod.metadata!.uid!;
+    this.o.logs.drop(uid);
     const t = this.timers.get(uid);
     if (t) clearTimeout(t);
     this.timers.delete(uid);
@@ -312,7 +319,9 @@ export class Kubelet {
       const t = setTimeout(resolve, this.o.podStartupDelayMs);
       this.timers.set(uid, t);
     });
-    const hook = this.o.onPodStarted ? this.o.onPodStarted(clone(running)) : Promise.resolve();
+    const hook = this.o.onPodStarted
+      ? this.o.onPodStarted(clone(running), (line) => this.o.logs.append(uid, line))
+      : Promise.resolve();
     Promise.all([delay, hook]).then(
       () => {
         this.timers.delete(uid);
