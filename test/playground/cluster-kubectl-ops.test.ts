@@ -135,4 +135,57 @@ describe("playground cluster: everyday kubectl operations", () => {
     assert.equal(none.code, 1);
     assert.match(none.stderr, /pods "nobody" not found/);
   });
+
+  it("kubectl get events -A and the built-in kinds show kubectl's usual columns", async (t) => {
+    if (skipWithoutKubectl(t)) return;
+    const api = cluster.store;
+    api.create(api.typeFor("apps/v1", "Deployment"), {
+      metadata: { name: "web", namespace: "default" },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: "web" } },
+        template: {
+          metadata: { labels: { app: "web" } },
+          spec: { containers: [{ name: "c", image: "nginx" }] },
+        },
+      },
+    });
+    api.create(api.typeFor("v1", "ConfigMap"), {
+      metadata: { name: "cfg", namespace: "default" },
+      data: { a: "1" },
+    });
+    const et = api.typeFor("v1", "Event");
+    await waitFor(() => api.peekList(et, "default").some((e) => e.reason === "ScalingReplicaSet"), "event");
+    const events = (await ok("get", "events", "-A")).trimEnd().split("\n");
+    assert.deepEqual(events[0].split(/\s{2,}/), [
+      "NAMESPACE",
+      "LAST SEEN",
+      "TYPE",
+      "REASON",
+      "OBJECT",
+      "MESSAGE",
+    ]);
+    assert.ok(
+      events.some((l) =>
+        /^default\s+\d+s\s+Normal\s+ScalingReplicaSet\s+deployment\/web\s+Scaled up replica set web-\w+ from 0 to 1$/.test(
+          l,
+        ),
+      ),
+      events.join("\n"),
+    );
+    const header = async (...args: string[]) => (await ok("get", ...args)).split("\n")[0].split(/\s{2,}/);
+    assert.deepEqual(await header("deployments", "-o", "wide"), [
+      "NAME",
+      "READY",
+      "UP-TO-DATE",
+      "AVAILABLE",
+      "AGE",
+      "CONTAINERS",
+      "IMAGES",
+      "SELECTOR",
+    ]);
+    assert.deepEqual(await header("rs"), ["NAME", "DESIRED", "CURRENT", "READY", "AGE"]);
+    assert.deepEqual(await header("nodes"), ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
+    assert.deepEqual(await header("configmaps", "-A"), ["NAMESPACE", "NAME", "DATA", "AGE"]);
+  });
 });
