@@ -188,4 +188,33 @@ describe("playground cluster: everyday kubectl operations", () => {
     assert.deepEqual(await header("nodes"), ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]);
     assert.deepEqual(await header("configmaps", "-A"), ["NAMESPACE", "NAME", "DATA", "AGE"]);
   });
+
+  it("kubectl top pods and nodes show the emulated pods' requests as usage", async (t) => {
+    if (skipWithoutKubectl(t)) return;
+    const api = cluster.store;
+    const pt = api.typeFor("v1", "Pod");
+    api.create(pt, {
+      metadata: { name: "gpu-user", namespace: "default", labels: { app: "top" } },
+      spec: {
+        containers: [
+          {
+            name: "vllm",
+            image: "vllm",
+            resources: { requests: { cpu: "2", memory: "1Gi" }, limits: { "nvidia.com/gpu": "2" } },
+          },
+        ],
+      },
+    });
+    await waitFor(() => api.peek(pt, "default", "gpu-user")?.status?.phase === "Running", "pod running");
+    const pods = (await ok("top", "pods", "-l", "app=top")).trimEnd().split("\n");
+    assert.deepEqual(pods[0].trim().split(/\s{2,}/), ["NAME", "CPU(cores)", "MEMORY(bytes)"]);
+    assert.match(pods[1], /^gpu-user\s+2000m\s+1024Mi$/);
+    const nodes = (await ok("top", "nodes")).trimEnd().split("\n");
+    assert.match(nodes[0], /^NAME\s+CPU\(cores\)\s+CPU\(%\)\s+MEMORY\(bytes\)\s+MEMORY\(%\)/);
+    assert.match(nodes[1], /^gpu-h100-0\s+2000m\s+3%\s+1024Mi\s+0%$/);
+    const raw = JSON.parse(
+      await ok("get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/gpu-user"),
+    ) as { containers: Array<{ usage: Record<string, string> }> };
+    assert.equal(raw.containers[0].usage["nvidia.com/gpu"], "2");
+  });
 });

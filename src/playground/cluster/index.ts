@@ -153,6 +153,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     authz,
     requireAuth: opts.requireAuth ?? false,
     logs,
+    externalMetrics: () => hpa.provider(),
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
     log,
@@ -246,6 +247,8 @@ export type { PodHooks } from "./controllers/kubelet.js";
 export {
   StaticMetricsProvider,
   ScrapeMetricsProvider,
+  PrometheusMetricsProvider,
+  externalMetricsFrom,
   parsePrometheusText,
   type ExternalMetricsProvider,
 } from "./metrics.js";

@@ -17,10 +17,20 @@ import type {
 } from "./api.js";
 import type { Authz, UserInfo } from "./auth.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.js";
-import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, unauthorized } from "./errors.js";
+import {
+  ApiError,
+  badRequest,
+  forbidden,
+  internalError,
+  methodNotAllowed,
+  notFound,
+  unauthorized,
+} from "./errors.js";
 import type { Faults, RequestInfo } from "./faults.js";
 import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
 import type { LogLine, PodLogs } from "./logs.js";
+import { nodeMetrics, podMetrics, type ExternalMetricsProvider } from "./metrics.js";
+import { matchesLabels, parseLabelSelector } from "./selectors.js";
 import type { ResourceType } from "./resources.js";
 import { toTable } from "./table.js";
 import { checkBody, isObject, type KObject } from "./util.js";
@@ -39,6 +49,8 @@ export interface ServerOptions {
   log?: (msg: string) => void;
   /** The pods' container output, served as the `log` subresource of pods. */
   logs?: PodLogs;
+  /** Source of `external.metrics.k8s.io` values (the HPA controller's provider). */
+  externalMetrics?: () => ExternalMetricsProvider | undefined;
 }
 
 interface ResourcePath {
@@ -274,6 +286,8 @@ export class ApiServer {
       const fault = this.o.faults.check(info);
       if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.error) throw fault.error;
+      if (p.group === "external.metrics.k8s.io" && method === "GET")
+        return await this.externalMetric(res, url.searchParams, p);
       const t = this.o.api.resolve(p.group, p.version, p.resource);
       if (!t) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
       if (this.o.requireAuth && user && !this.o.authz.allowed(user, { ...info, verb: info.verb }))
@@ -351,6 +365,10 @@ export class ApiServer {
       const body = await readJson();
       if (t.kind === "TokenReview") return send(res, 201, this.o.authz.tokenReview(body));
       return send(res, 201, this.o.authz.subjectAccessReview(body, t.kind, user));
+    }
+    if (t.metrics) {
+      if (method !== "GET" || watch || p.subresource) throw methodNotAllowed();
+      return this.resourceMetrics(res, q, t, ns, p.name);
     }
     if (p.subresource === "log" && t.group === "" && t.resource === "pods" && p.name && method === "GET")
       return this.podLog(req, res, q, p.namespace ?? "", p.name);
@@ -467,6 +485,77 @@ export class ApiServer {
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /** `metrics.k8s.io`: PodMetrics / NodeMetrics computed from the stored pods and nodes. */
+  private resourceMetrics(
+    res: ServerResponse,
+    q: URLSearchParams,
+    t: ResourceType,
+    ns: string | undefined,
+    name: string | undefined,
+  ): void {
+    const api = this.o.api;
+    const pt = api.typeFor("v1", "Pod");
+    const now = new Date();
+    const labels = parseLabelSelector(q.get("labelSelector"));
+    let items: KObject[];
+    if (t.metrics === "pods") {
+      const pods = name ? [api.get(pt, ns, name)] : api.peekList(pt, ns);
+      items = pods.map((p) => podMetrics(p, now)).filter((m): m is KObject => m !== undefined);
+    } else {
+      const nt = api.typeFor("v1", "Node");
+      const nodes = name ? [api.get(nt, undefined, name)] : api.peekList(nt);
+      const pods = api.peekList(pt);
+      items = nodes.map((n) => nodeMetrics(n, pods, now));
+    }
+    items = items.filter((o) => matchesLabels(labels, o.metadata?.labels));
+    if (name) {
+      if (items.length === 0) throw notFound(t.resource, t.group, name);
+      return send(res, 200, items[0]);
+    }
+    return send(res, 200, { kind: t.listKind, apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items });
+  }
+
+  /** `external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}`: values from the metrics provider. */
+  private async externalMetric(res: ServerResponse, q: URLSearchParams, p: ResourcePath): Promise<void> {
+    if (p.version !== "v1beta1" || !p.namespace || p.name)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    const provider = this.o.externalMetrics?.();
+    if (!provider)
+      throw new ApiError(
+        404,
+        "NotFound",
+        "no external metrics provider is configured (wva cluster up --external-metrics-from URL)",
+      );
+    const selector: Record<string, string> = {};
+    for (const r of parseLabelSelector(q.get("labelSelector"))) {
+      if (r.op !== "=")
+        throw badRequest(`labelSelector: only equality requirements are supported, not "${r.key} ${r.op}"`);
+      selector[r.key] = r.values[0];
+    }
+    let values: number[];
+    try {
+      values = await provider.getExternalMetric(p.namespace, p.resource, selector);
+    } catch (err) {
+      throw new ApiError(
+        404,
+        "NotFound",
+        `unable to fetch metrics from external metrics API: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const timestamp = new Date().toISOString();
+    return send(res, 200, {
+      kind: "ExternalMetricValueList",
+      apiVersion: "external.metrics.k8s.io/v1beta1",
+      metadata: {},
+      items: values.map((v) => ({
+        metricName: p.resource,
+        metricLabels: selector,
+        timestamp,
+        value: Number.isInteger(v) ? String(v) : `${Math.round(v * 1000)}m`,
+      })),
+    });
   }
 
   /** `GET .../pods/{name}/log`: the buffered output, then new lines with `follow=true`. */
