@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, it } from "node:test";
+import { Authz } from "../../src/playground/cluster/auth.js";
 import { startCluster, type RunningCluster } from "../../src/playground/cluster/index.js";
 import { widgetCrd } from "./cluster-fixtures.js";
 
@@ -178,5 +179,15 @@ describe("playground cluster: hostile and malformed requests", () => {
       }),
     );
     assert.equal(fine.status, 201, JSON.stringify(fine.body).slice(0, 300));
+  });
+
+  it("an identity's groups never come from a prototype", () => {
+    const authz = new Authz({ identities: [{ token: "t", username: "alice" }], rules: [] });
+    Object.defineProperty(Object.prototype, "groups", { value: ["system:masters"], configurable: true });
+    try {
+      assert.deepEqual(authz.authenticate("t")?.groups, ["system:authenticated"]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).groups;
+    }
   });
 });
