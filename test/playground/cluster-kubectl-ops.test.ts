@@ -121,6 +121,8 @@ describe("playground cluster: everyday kubectl operations", () => {
     const out = await ok("logs", "talker");
     assert.match(out, /^INFO serving talker on 127\.1\.\d+\.\d+:8000\nINFO second line\n$/);
     assert.equal(await ok("logs", "talker", "--tail", "1"), "INFO second line\n");
+    assert.equal(await ok("logs", "talker", "--since", "1h", "--tail", "1"), "INFO second line\n");
+    assert.match(await ok("logs", "talker", "--timestamps"), /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO serving/);
     const follow = spawn(kubectlPath!, [...kubectlArgs(), "logs", "-f", "--tail", "0", "talker"]);
     let followed = "";
     follow.stdout.on("data", (d: Buffer) => (followed += d.toString()));

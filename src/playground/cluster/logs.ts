@@ -35,10 +35,9 @@ export class PodLogs {
     if (e.lines.length > this.maxLines * 1.5) e.lines.splice(0, e.lines.length - this.maxLines);
   }
 
-  /** The buffered lines, the last `tailLines` of them when given. */
-  read(uid: string, tailLines?: number): LogLine[] {
-    const lines = this.pods.get(uid)?.lines ?? [];
-    return tailLines === undefined ? [...lines] : lines.slice(Math.max(0, lines.length - tailLines));
+  /** The buffered lines, oldest first. */
+  read(uid: string): LogLine[] {
+    return [...(this.pods.get(uid)?.lines ?? [])];
   }
 
   /** Calls `onLine` for each new line, and with `undefined` once the pod is gone; returns a stop function. */

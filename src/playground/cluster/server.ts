@@ -581,12 +581,26 @@ export class ApiServer {
     const tail = q.get("tailLines");
     if (tail !== null && !/^\d+$/.test(tail))
       throw badRequest(`tailLines: "${tail}" must be a non-negative integer`);
+    const sinceSeconds = q.get("sinceSeconds");
+    if (sinceSeconds !== null && !/^\d+$/.test(sinceSeconds))
+      throw badRequest(`sinceSeconds: "${sinceSeconds}" must be a non-negative integer`);
+    const sinceTime = q.get("sinceTime");
+    if (sinceTime !== null && Number.isNaN(Date.parse(sinceTime)))
+      throw badRequest(`sinceTime: "${sinceTime}" must be an RFC 3339 time`);
+    const since =
+      sinceSeconds !== null
+        ? Date.now() - Number(sinceSeconds) * 1000
+        : sinceTime !== null
+          ? Date.parse(sinceTime)
+          : -Infinity;
     const timestamps = q.get("timestamps") === "true";
     const uid = pod.metadata!.uid!;
     const format = (l: LogLine) => `${timestamps ? `${l.time} ` : ""}${l.text}\n`;
     const logs = this.o.logs;
     res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" });
-    for (const l of logs?.read(uid, tail === null ? undefined : Number(tail)) ?? []) res.write(format(l));
+    const lines = (logs?.read(uid) ?? []).filter((l) => Date.parse(l.time) >= since);
+    for (const l of tail === null ? lines : lines.slice(Math.max(0, lines.length - Number(tail))))
+      res.write(format(l));
     if (q.get("follow") !== "true" || !logs) {
       res.end();
       return;
