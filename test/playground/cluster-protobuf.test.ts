@@ -178,6 +178,13 @@ describe("protobuf codec", () => {
     assert.equal(badTime, 400);
     assert.match(m3, /ConfigMap\.metadata\.creationTimestamp is not a valid time/);
     assert.equal(status(() => decodeProtobuf(Buffer.from("k8s\0")))[0], 400);
+    const [pollution, m4] = status(() =>
+      decodeProtobuf(
+        envelope("v1", "ConfigMap", "ConfigMap", { metadata: { name: "c" }, data: { constructor: "x" } }),
+      ),
+    );
+    assert.equal(pollution, 400);
+    assert.match(m4, /the key "constructor" at data is not allowed/);
     assert.equal(decodeProtobuf(Buffer.alloc(0)), undefined);
   });
 

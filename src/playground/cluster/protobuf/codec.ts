@@ -1,5 +1,6 @@
 import protobuf from "protobufjs";
 import { ApiError, badRequest } from "../errors.js";
+import { checkBody } from "../util.js";
 import { kinds, messages, type MessageTable } from "./schema.js";
 
 /** The media type of Kubernetes' protobuf encoding. */
@@ -177,8 +178,9 @@ export function decodeProtobuf(body: Buffer): Record<string, unknown> | undefine
   const message = kinds[`${apiVersion}/${kind}`];
   if (!message) throw unsupported(`${apiVersion}/${kind} in protobuf`);
   const raw = Buffer.from(typeof envelope.raw === "string" ? envelope.raw : "", "base64");
-  const obj = shape(message, decodeMessage(message, raw, kind), kind) as Record<string, unknown>;
-  return { apiVersion, kind, ...obj };
+  const obj = { apiVersion, kind, ...(shape(message, decodeMessage(message, raw, kind), kind) as object) };
+  checkBody(obj);
+  return obj;
 }
 
 /** Encodes a message of the table (used by tests and the OpenAPI v2 document). */
