@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/, stamps commit and build time, and writes the ./bin/wva and ./bin/manager launchers.
+// Compiles src/ to dist/, stamps commit and build time, and writes the ./bin/manager launcher. (./bin/wva is
+// committed: it runs the sources through tsx, so it works in a checkout without a build.)
 // WVA_COMMIT and WVA_BUILD_DATE override the stamp (the container build passes them as build args).
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -32,12 +33,7 @@ writeFileSync(join(dist, "build-info.json"), JSON.stringify({ commit: commit(), 
 
 const bin = join(root, "bin");
 mkdirSync(bin, { recursive: true });
-for (const [name, entry] of [
-  ["wva", "wva.js"],
-  ["manager", "manager.js"],
-]) {
-  const file = join(bin, name);
-  writeFileSync(file, `#!/usr/bin/env node\nimport "../dist/src/cli/${entry}";\n`);
-  chmodSync(file, 0o755);
-}
-console.log(`built dist/ and bin/ (commit ${commit()}, ${buildDate})`);
+const manager = join(bin, "manager");
+writeFileSync(manager, `#!/usr/bin/env node\nimport "../dist/src/cli/manager.js";\n`);
+chmodSync(manager, 0o755);
+console.log(`built dist/ and bin/manager (commit ${commit()}, ${buildDate})`);
