@@ -38,9 +38,34 @@ describe("config/samples", () => {
       "variantautoscaling-minimal.yaml",
       "variantautoscaling-with-accelerator.yaml",
       "hpa-integration.yaml",
+      "namespaces.yaml",
     ]) {
       assert.ok(files.includes(f), `${f} missing`);
     }
+  });
+
+  it("namespaces.yaml creates every namespace the samples use, and kustomize lists it first", () => {
+    const created = docs("namespaces.yaml").map((d) => {
+      assert.equal(d.kind, "Namespace");
+      return (d.metadata as { name: string }).name;
+    });
+    const used = new Set<string>();
+    for (const sub of ["", "integrations"]) {
+      for (const file of readdirSync(join(dir, sub)).filter((f) => f.endsWith(".yaml"))) {
+        if (sub === "" && (file === "namespaces.yaml" || file === "kustomization.yaml")) continue;
+        for (const d of docs(join(sub, file))) {
+          const ns = (d.metadata as { namespace?: string } | undefined)?.namespace;
+          if (ns !== undefined) used.add(ns);
+        }
+      }
+    }
+    assert.ok(used.size > 0);
+    assert.deepEqual(
+      [...used].filter((ns) => ns !== "default" && !created.includes(ns)),
+      [],
+    );
+    const kustomization = docs("kustomization.yaml")[0] as { resources: string[] };
+    assert.equal(kustomization.resources[0], "namespaces.yaml");
   });
 
   it("every VariantAutoscaling sample passes the CRD schema, with no unknown fields", () => {
