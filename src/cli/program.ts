@@ -1,6 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { formatVersion, versionJson } from "../version/version.js";
-import { UsageError } from "./usage-error.js";
+import { UsageError } from "../config/errors.js";
 
 /**
  * Common behaviour of the `wva` and `manager` programs: `--version [--json]`, usage errors on one
@@ -51,13 +51,16 @@ export async function runProgram(program: Command, argv: string[] = process.argv
       process.exitCode = 2;
       return;
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(`${program.name()}: ${oneLine(err.message)}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${program.name()}: ${oneLine(message)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportFailure(program.name(), err);
   }
+}
+
+/**
+ * Prints a failure on one stderr line prefixed with the program name and returns the exit status:
+ * 2 for bad input (UsageError and the configuration errors derived from it), 1 otherwise.
+ */
+export function reportFailure(programName: string, err: unknown): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`${programName}: ${oneLine(message)}\n`);
+  return err instanceof UsageError ? 2 : 1;
 }

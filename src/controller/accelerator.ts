@@ -1,6 +1,6 @@
 import { LABEL_ACCELERATOR_NAME } from "../api/v1alpha1/constants.js";
 import { normalizeAcceleratorName } from "../limit/accelerator.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export { LABEL_ACCELERATOR_NAME, normalizeAcceleratorName };
 export const GPU_VENDORS = ["nvidia.com", "amd.com", "intel.com"] as const;

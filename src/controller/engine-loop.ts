@@ -11,6 +11,7 @@ import {
   type VariantState,
 } from "../engine/types.js";
 import type { Logger } from "../util/logger.js";
+import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
@@ -137,9 +138,12 @@ export class EngineLoop {
   constructor(
     private readonly deps: EngineLoopDeps,
     private intervalMs: number,
-  ) {}
+  ) {
+    checkTimerDelay(intervalMs, "engine interval");
+  }
 
   setInterval(ms: number): void {
+    checkTimerDelay(ms, "engine interval");
     if (ms > 0 && ms !== this.intervalMs) {
       this.intervalMs = ms;
       if (this.running && this.timer) {
@@ -166,20 +170,24 @@ export class EngineLoop {
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.current = this.runOnce().then(
-        () => {
-          this.retryMs = 100;
-          if (this.running) this.schedule(this.intervalMs);
-        },
-        (err: unknown) => {
-          this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off");
-          const delay = this.retryMs;
-          this.retryMs = Math.min(this.retryMs * 2, 4000);
-          if (this.running) this.schedule(delay);
-        },
-      );
-    }, ms);
+    this.timer = boundedTimeout(
+      () => {
+        this.current = this.runOnce().then(
+          () => {
+            this.retryMs = 100;
+            if (this.running) this.schedule(this.intervalMs);
+          },
+          (err: unknown) => {
+            this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off");
+            const delay = this.retryMs;
+            this.retryMs = Math.min(this.retryMs * 2, 4000);
+            if (this.running) this.schedule(delay);
+          },
+        );
+      },
+      ms,
+      "engine interval",
+    );
   }
 
   /** Forgets per-VA bookkeeping (VA or target deleted). */

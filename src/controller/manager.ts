@@ -4,38 +4,31 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { ActuationMetrics } from "../actuate/metrics.js";
 import { ReplicaMetricsCollector } from "../collect/collector.js";
 import { PodScrapingSource } from "../collect/podscrape/source.js";
-import { resolvePrometheusConfig } from "../collect/prometheus/config.js";
+import { fromLoadedSettings } from "../collect/prometheus/config.js";
 import { PrometheusSource } from "../collect/prometheus/source.js";
 import type { MetricsSource } from "../collect/types.js";
-import {
-  DEFAULT_SYSTEM_NAMESPACE,
-  MAIN_CONFIG_MAP,
-  SATURATION_CONFIG_MAP,
-  loadMainConfig,
-  type MainConfig,
-} from "../config/main.js";
-import { MANAGER_FLAGS, parseManagerArgs, type ManagerFlags } from "../config/manager-flags.js";
+import { loadMainConfig, readSetting, type MainConfig } from "../config/main.js";
+import { parseManagerArgs } from "../config/manager-flags.js";
 import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
+import { DEFAULT_SETTINGS, type FlagSettings, type MetricsSourceName } from "../config/settings.js";
 import type { SaturationConfig } from "../engine/types.js";
+import { GpuInventory, type GpuNode } from "../limit/inventory.js";
+import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
 import { createLogger, type Logger } from "../util/logger.js";
-import { GPU_VENDORS, normalizeAcceleratorName, type Deployment } from "./accelerator.js";
+import { GPU_VENDORS, type Deployment } from "./accelerator.js";
 import { InformerClusterLookup } from "./cluster-lookup.js";
 import { InformerScrapeTargets, SourceCollector, type PodScrapeOptions } from "./collection.js";
-import { ConfigWatch, type ConfigMapObject } from "./config-watch.js";
+import { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
+import { Informers } from "./informers.js";
 import { isNotFound, KubeClient, loadKubeConfig } from "./kube/client.js";
 import { EventRecorder } from "./kube/events.js";
-import { errText, Informer, type KubeObject } from "./kube/informer.js";
-import { LeaderElector, leaseName } from "./kube/leader-election.js";
+import { errText, type Informer } from "./kube/informer.js";
+import { leaseName } from "./kube/leader-election.js";
+import type { ConfigMap, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { runWorkers, WorkQueue } from "./kube/workqueue.js";
-import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
-import {
-  LABEL_CONTROLLER_INSTANCE,
-  SERVICE_MONITOR_DELETED_MESSAGE,
-  serviceMonitorAction,
-  vaPredicate,
-  type IsolationConfig,
-} from "./predicates.js";
+import { Leadership, type LeaderWork } from "./leadership.js";
+import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
 import { VAReconciler } from "./reconciler.js";
 import {
   KubeMetricsAuthorizer,
@@ -44,9 +37,14 @@ import {
   type MetricsServer,
 } from "./servers.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
-
-/** Default Lease name (`LEADER_ELECTION_ID`). */
-export const DEFAULT_LEADER_ELECTION_ID = "72dd1cf1.llm-d.ai";
+import {
+  enqueueVa,
+  watchConfigMaps,
+  watchForReconciler,
+  watchNamespaceExclusion,
+  watchServiceMonitor,
+  type VaTriggers,
+} from "./watches.js";
 
 export interface StartManagerOptions {
   /** Path of a kubeconfig file, or a loaded KubeConfig; default: KUBECONFIG / in-cluster. */
@@ -54,11 +52,11 @@ export interface StartManagerOptions {
   /** Command-line arguments in upstream's syntax (`--leader-elect`, `--metrics-bind-address=:8443`, …). */
   args?: readonly string[];
   /** Typed flag values; they count as given on the command line (they win over env and ConfigMap). */
-  flags?: Partial<ManagerFlags>;
+  flags?: Partial<FlagSettings>;
   /** Environment (default `process.env`). */
   env?: Record<string, string | undefined>;
   /** Where metrics come from: Prometheus (default), scraping the serving pods directly, or a custom collector. */
-  metricsSource?: "prometheus" | "pods" | GroupCollector;
+  metricsSource?: MetricsSourceName | GroupCollector;
   /** Pod scraping settings (with `metricsSource: "pods"`). */
   podScrape?: PodScrapeOptions;
   /** Leader election identity (default `<hostname>_<random>`). */
@@ -105,7 +103,8 @@ export interface ManagerHandle {
   nextCycle(): Promise<CycleReport>;
   /** Current engine period (follows `GLOBAL_OPT_INTERVAL`). */
   engineIntervalMs(): number;
-  flags: ManagerFlags;
+  /** The flag settings in effect (from flags, environment, ConfigMap or defaults). */
+  flags: FlagSettings;
   config(): MainConfig;
   /** Saturation / scale-to-zero config in effect for a model (hot-reloaded). */
   saturationFor(modelID: string, namespace: string): SaturationConfig | undefined;
@@ -117,15 +116,6 @@ export interface ManagerHandle {
   caches: { vas: Informer<VA>; deployments: Informer<Deployment> };
 }
 
-function explicitFlagValues(
-  flags: ManagerFlags,
-  explicit: ReadonlySet<keyof ManagerFlags>,
-): Record<string, string | boolean | number> {
-  const out: Record<string, string | boolean | number> = {};
-  for (const def of MANAGER_FLAGS) if (explicit.has(def.key)) out[def.name] = flags[def.key];
-  return out;
-}
-
 async function readConfigMap(
   client: KubeClient,
   namespace: string,
@@ -135,7 +125,7 @@ async function readConfigMap(
   // retrying GET: 100 ms × 2^n, 5 attempts, 10 % jitter; NotFound is not retried
   for (let attempt = 0; ; attempt++) {
     try {
-      const cm = await client.get<ConfigMapObject>(
+      const cm = await client.get<ConfigMap>(
         `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
       );
       return cm.data ?? {};
@@ -153,131 +143,214 @@ async function readConfigMap(
   }
 }
 
+/** Start-up configuration: flag > env > main ConfigMap > default. */
+async function loadStartupConfig(
+  client: KubeClient,
+  given: Partial<FlagSettings>,
+  env: Record<string, string | undefined>,
+  sourceKind: MetricsSourceName | "custom",
+  log: Logger,
+): Promise<{ main: MainConfig; mainData?: Record<string, string> }> {
+  const namespace = readSetting("systemNamespace", { env });
+  const mainData = await readConfigMap(client, namespace, readSetting("mainConfigMapName", { env }), log);
+  // the Prometheus URL is required only when Prometheus is the metrics source
+  const main = loadMainConfig(
+    { flags: given, env, configMap: mainData },
+    { requirePrometheus: sourceKind === "prometheus" },
+  );
+  for (const w of main.warnings) log.warn(w);
+  return { main, mainData };
+}
+
+/** Informers of the main, saturation and scale-to-zero ConfigMaps in the namespaces they are read from. */
+function configMapInformers(informers: Informers, main: MainConfig): Array<Informer<ConfigMap>> {
+  const system = main.systemNamespace;
+  const out = [informers.configMap(main.mainConfigMapName, system)];
+  const scopes = main.watchNamespace ? [...new Set([system, main.watchNamespace])] : [undefined];
+  for (const scope of scopes) {
+    for (const name of [main.saturationConfigMapName, SCALE_TO_ZERO_CONFIG_MAP])
+      out.push(informers.configMap(name, scope));
+  }
+  return out;
+}
+
+/** GPUs per accelerator of the selected nodes, read from their vendor labels and allocatable counts. */
+function gpuInventory(nodes: Informer<Node>, nodeSelector: string): () => Record<string, number> {
+  const selector = parseLabelSelector(nodeSelector);
+  return () => {
+    const gpuNodes: GpuNode[] = [];
+    for (const n of nodes.list()) {
+      if (!matchesLabels(selector, n.metadata?.labels)) continue;
+      const gpus: Record<string, number> = {};
+      for (const vendor of GPU_VENDORS) {
+        const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
+        const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
+        if (product) gpus[product] = (gpus[product] ?? 0) + count;
+      }
+      gpuNodes.push({ name: n.metadata?.name ?? "", gpus });
+    }
+    const inventory = GpuInventory.fromNodes(gpuNodes);
+    return Object.fromEntries(inventory.types().map((t) => [t, inventory.limit(t)]));
+  };
+}
+
+interface CollectorParts {
+  options: StartManagerOptions;
+  main: MainConfig;
+  pods: Informer<Pod>;
+  replicaSets: Informer<ReplicaSet>;
+  /** Deployments (`namespace/name`) of the active variants, for pod scraping. */
+  activeDeployments: () => Set<string>;
+  log: Logger;
+}
+
+/** The metrics collector: a custom one, pod scraping, or Prometheus (waited for at start-up). */
+async function createCollector(
+  p: CollectorParts,
+): Promise<{ collector: GroupCollector; source?: MetricsSource }> {
+  const { options, main, log } = p;
+  if (typeof options.metricsSource === "object") return { collector: options.metricsSource };
+  const lookup = new InformerClusterLookup(p.pods, p.replicaSets);
+  let source: MetricsSource;
+  if ((options.metricsSource ?? main.metricsSource) === "pods") {
+    source = new PodScrapingSource({
+      targets: new InformerScrapeTargets(p.pods, p.replicaSets, p.activeDeployments, options.podScrape),
+      clock: options.podScrape?.clock,
+      timeoutMs: options.podScrape?.timeoutMs,
+      logger: log,
+      bearerToken: main.eppMetricReaderBearerToken || undefined,
+    });
+  } else {
+    const config = fromLoadedSettings(main.prometheus!, main.prometheusAllowHttp);
+    const prom = new PrometheusSource({ config, logger: log, ...options.prometheus });
+    const timeout = options.prometheusStartupTimeoutMs ?? 5 * 60_000;
+    if (timeout > 0) await prom.waitUntilReachable(timeout);
+    source = prom;
+  }
+  const collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
+  return { collector, source };
+}
+
+/** The reconcile queue and its workers, running while this manager leads. */
+class ReconcileQueue {
+  private queue = new WorkQueue();
+  private workers?: Promise<void>;
+  private active = false;
+
+  constructor(
+    private readonly reconciler: VAReconciler,
+    private readonly count: number,
+  ) {}
+
+  /** Queues a VA key; ignored while not leading. */
+  add(key: string): void {
+    if (this.active) this.queue.add(key);
+  }
+
+  start(): void {
+    this.active = true;
+    this.queue = new WorkQueue();
+    this.workers = runWorkers(
+      this.queue,
+      this.count,
+      (k) => this.reconciler.reconcile(k),
+      (k, e) => this.reconciler.onError(k, e),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.active = false;
+    const w = this.workers;
+    this.workers = undefined;
+    this.queue.shutdown();
+    await w;
+  }
+
+  get idle(): boolean {
+    return this.queue.idle;
+  }
+}
+
+/** The probe server and the metrics server (closed again when the second cannot start). */
+async function startServers(
+  main: MainConfig,
+  client: KubeClient,
+  metrics: ActuationMetrics,
+  isReady: () => boolean,
+  log: Logger,
+): Promise<{ probe?: Awaited<ReturnType<typeof startProbeServer>>; metricsServer?: MetricsServer }> {
+  const probe = await startProbeServer(main.healthProbeBindAddress, isReady);
+  try {
+    const metricsServer = await startMetricsServer({
+      bindAddress: main.metricsBindAddress,
+      secure: main.metricsSecure,
+      certPath: main.metricsCertPath,
+      certName: main.metricsCertName,
+      keyName: main.metricsCertKey,
+      enableHttp2: main.enableHttp2,
+      authorizer: new KubeMetricsAuthorizer(client),
+      render: async () => ({ contentType: metrics.registry.contentType, body: await metrics.metrics() }),
+      logger: log,
+    });
+    return { probe, metricsServer };
+  } catch (err) {
+    await probe?.close();
+    throw err;
+  }
+}
+
 /**
  * Starts the WVA controller manager in this process against a cluster: informers, probes, the metrics
  * server, leader election and, on the leader, the engine loop and the VA reconciler.
  */
 export async function startManager(options: StartManagerOptions = {}): Promise<ManagerHandle> {
   const env = options.env ?? process.env;
-  const parsed = parseManagerArgs(options.args ?? []);
-  const flags: ManagerFlags = { ...parsed.flags, ...(options.flags ?? {}) };
-  const explicit = new Set<keyof ManagerFlags>([
-    ...parsed.explicit,
-    ...(Object.keys(options.flags ?? {}) as Array<keyof ManagerFlags>),
-  ]);
-  const log = options.logger ?? createLogger({ v: flags.v, name: "manager" });
-  const kc = loadKubeConfig(options.kubeconfig);
-  const client = new KubeClient(kc, { timeoutMs: flags.restClientTimeout });
-
-  const systemNamespace = env.POD_NAMESPACE || DEFAULT_SYSTEM_NAMESPACE;
-  const mainName = env.CONFIG_MAP_NAME || MAIN_CONFIG_MAP;
-  const saturationName = env.SATURATION_CONFIG_MAP_NAME || SATURATION_CONFIG_MAP;
-  const instance = env.CONTROLLER_INSTANCE ?? "";
+  const given: Partial<FlagSettings> = { ...parseManagerArgs(options.args ?? []).given, ...options.flags };
+  const log = options.logger ?? createLogger({ v: given.v ?? DEFAULT_SETTINGS.v, name: "manager" });
   const sourceKind =
-    typeof options.metricsSource === "object" ? "custom" : (options.metricsSource ?? "prometheus");
-
-  // start-up configuration: flag > env > main ConfigMap > default
-  const mainData = await readConfigMap(client, systemNamespace, mainName, log);
-  const sources = { flags: explicitFlagValues(flags, explicit), env, configMap: mainData };
-  let main: MainConfig;
-  try {
-    main = loadMainConfig(sources);
-  } catch (err) {
-    // the Prometheus URL is required only when Prometheus is the metrics source
-    if (sourceKind === "prometheus" || !/PROMETHEUS_BASE_URL/.test(errText(err))) throw err;
-    main = loadMainConfig({ ...sources, env: { ...env, PROMETHEUS_BASE_URL: "https://unused.invalid" } });
-  }
-  for (const w of main.warnings) log.warn(w);
-  const infra = main.infra;
-  client.setTimeout(infra.restClientTimeoutMs);
-  const watchNamespace = infra.watchNamespace;
-  const isolation: IsolationConfig = { instance, watchNamespace };
+    typeof options.metricsSource === "object"
+      ? "custom"
+      : (options.metricsSource ?? readSetting("metricsSource", { env }));
+  const timeoutMs = given.restClientTimeoutMs ?? DEFAULT_SETTINGS.restClientTimeoutMs;
+  const client = new KubeClient(loadKubeConfig(options.kubeconfig), { timeoutMs });
+  const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
+  client.setTimeout(main.restClientTimeoutMs);
+  const instance = main.controllerInstance;
+  const isolation: IsolationConfig = { instance, watchNamespace: main.watchNamespace };
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
-  const lease = leaseName(infra.leaderElectionID || DEFAULT_LEADER_ELECTION_ID, instance);
+  const lease = leaseName(main.leaderElectionID, instance);
   const events = new EventRecorder(client, "workload-variant-autoscaler", {
     logger: log,
     instance: identity,
   });
   const metrics = new ActuationMetrics(instance);
-  const resyncMs = options.resyncMs ?? 10 * 60_000;
 
-  // informers
-  const nsPath = (group: string, resource: string, ns?: string) =>
-    `${group}${ns ? `/namespaces/${encodeURIComponent(ns)}` : ""}/${resource}`;
-  const scoped = watchNamespace || undefined;
-  const mk = <T extends KubeObject>(
-    path: string,
-    name: string,
-    extra: { labelSelector?: string; fieldSelector?: string; apiVersion?: string; kind?: string } = {},
-  ) => new Informer<T>(client, { path, name, resyncMs, logger: log, ...extra });
-  const vas = mk<VA>(nsPath("/apis/llmd.ai/v1alpha1", "variantautoscalings", scoped), "variantautoscalings", {
-    labelSelector: instance ? `${LABEL_CONTROLLER_INSTANCE}=${instance}` : undefined,
-    apiVersion: "llmd.ai/v1alpha1",
-    kind: "VariantAutoscaling",
+  const informers = new Informers({
+    client,
+    systemNamespace: main.systemNamespace,
+    watchNamespace: main.watchNamespace,
+    instance,
+    resyncMs: options.resyncMs ?? 10 * 60_000,
+    log,
   });
-  const deployments = mk<Deployment>(nsPath("/apis/apps/v1", "deployments", scoped), "deployments", {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-  });
-  const pods = mk<KubeObject>(nsPath("/api/v1", "pods", scoped), "pods", { apiVersion: "v1", kind: "Pod" });
-  const replicaSets = mk<KubeObject>(nsPath("/apis/apps/v1", "replicasets", scoped), "replicasets", {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-  });
-  const namespaces = watchNamespace
-    ? undefined
-    : mk<KubeObject>("/api/v1/namespaces", "namespaces", { apiVersion: "v1", kind: "Namespace" });
-  const nodes = mk<KubeObject & { status?: { allocatable?: Record<string, string> } }>(
-    "/api/v1/nodes",
-    "nodes",
-    {
-      apiVersion: "v1",
-      kind: "Node",
-    },
-  );
-  const serviceMonitors = mk<KubeObject>(
-    nsPath("/apis/monitoring.coreos.com/v1", "servicemonitors", systemNamespace),
-    "servicemonitors",
-    { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor" },
-  );
-  const cmNames = [mainName, saturationName, SCALE_TO_ZERO_CONFIG_MAP];
-  const cmScopes = watchNamespace ? [...new Set([systemNamespace, watchNamespace])] : [undefined];
-  const configMaps: Array<Informer<ConfigMapObject>> = [];
-  for (const scope of cmScopes) {
-    for (const name of cmNames) {
-      if (name === mainName && scope !== undefined && scope !== systemNamespace) continue;
-      const ns = name === mainName ? systemNamespace : scope;
-      configMaps.push(
-        mk<ConfigMapObject>(nsPath("/api/v1", "configmaps", ns), `configmaps/${name}`, {
-          fieldSelector: `metadata.name=${name}`,
-          apiVersion: "v1",
-          kind: "ConfigMap",
-        }),
-      );
-    }
-  }
-
-  vas.addIndex("target", (va) =>
-    va.spec?.scaleTargetRef?.name ? [`${va.metadata?.namespace}/${va.spec.scaleTargetRef.name}`] : [],
-  );
+  const vas = informers.create("vas");
+  const deployments = informers.create("deployments");
+  const pods = informers.create("pods");
+  const replicaSets = informers.create("replicaSets");
+  const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
+  const nodes = informers.create("nodes");
+  const configMaps = configMapInformers(informers, main);
   vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
-  const nsLookup = namespaces ? (name: string) => namespaces.get(undefined, name) : undefined;
-
-  const decisions = new Map<string, CachedDecision>();
-  let queue = new WorkQueue();
-  let leading = false;
-  const enqueue = (key: string) => {
-    if (leading) queue.add(key);
-  };
+  const nsLookup: NamespaceLookup | undefined = namespaces && ((name) => namespaces.get(undefined, name));
 
   const config = new ConfigWatch(
     main,
     {
-      systemNamespace,
-      watchNamespace,
-      mainName,
-      saturationName,
-      scaleToZeroEnv: env.WVA_SCALE_TO_ZERO,
+      systemNamespace: main.systemNamespace,
+      watchNamespace: main.watchNamespace,
+      mainName: main.mainConfigMapName,
+      saturationName: main.saturationConfigMapName,
+      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
       namespaces: nsLookup,
       tracked: (ns) => vas.byIndex("namespace", ns).length > 0,
       events,
@@ -286,63 +359,34 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     },
     mainData,
   );
-  for (const inf of configMaps) {
-    inf.addHandlers({
-      add: (cm) => config.onUpsert(cm),
-      update: (o, n) => {
-        if (o.metadata?.resourceVersion !== n.metadata?.resourceVersion) config.onUpsert(n);
-      },
-      delete: (cm) => config.onDelete(cm),
-    });
-  }
+  watchConfigMaps(configMaps, config);
 
-  // metrics source and collector
-  let collector: GroupCollector;
-  let source: MetricsSource | undefined;
-  const lookup = new InformerClusterLookup(pods, replicaSets);
-  if (typeof options.metricsSource === "object") {
-    collector = options.metricsSource;
-  } else if (sourceKind === "pods") {
-    const active = () =>
+  const decisions = new Map<string, CachedDecision>();
+  const reconciler = new VAReconciler({
+    client,
+    vas,
+    deployments,
+    decisions,
+    metrics,
+    events,
+    isolation,
+    namespaces: nsLookup,
+    log,
+  });
+  const queue = new ReconcileQueue(reconciler, options.workers ?? 4);
+  const { collector, source } = await createCollector({
+    options,
+    main,
+    pods,
+    replicaSets,
+    activeDeployments: () =>
       new Set(
         loop
           .activeVariants()
           .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      );
-    source = new PodScrapingSource({
-      targets: new InformerScrapeTargets(pods, replicaSets, active, options.podScrape),
-      clock: options.podScrape?.clock,
-      timeoutMs: options.podScrape?.timeoutMs,
-      logger: log,
-      bearerToken: main.eppMetricReaderBearerToken || undefined,
-    });
-    collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
-  } else {
-    const promCfg = resolvePrometheusConfig(env, mainData);
-    const prom = new PrometheusSource({ config: promCfg, logger: log, ...options.prometheus });
-    source = prom;
-    const timeout = options.prometheusStartupTimeoutMs ?? 5 * 60_000;
-    if (timeout > 0) await prom.waitUntilReachable(timeout);
-    collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
-  }
-
-  const nodeSelector = parseLabelSelector(main.nodeSelector);
-  const gpuInventory = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const n of nodes.list()) {
-      if (!matchesLabels(nodeSelector, n.metadata?.labels)) continue;
-      for (const vendor of GPU_VENDORS) {
-        const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
-        if (!product) continue;
-        const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
-        if (count <= 0) continue;
-        const type = normalizeAcceleratorName(product);
-        out[type] = (out[type] ?? 0) + count;
-      }
-    }
-    return out;
-  };
-
+      ),
+    log,
+  });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];
   const loop: EngineLoop = new EngineLoop(
     {
@@ -353,15 +397,15 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
         saturationFor: (m, ns) => config.saturationFor(m, ns),
         limiterEnabled: () => config.limiterEnabled(),
         scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
-        gpuInventory,
+        gpuInventory: gpuInventory(nodes, main.nodeSelector),
         transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
       },
       metrics,
       decisions,
-      enqueue,
+      enqueue: (key) => queue.add(key),
       isolation,
       namespaces: nsLookup,
-      actuator: flags.actuator,
+      actuator: main.actuator,
       setScale: async (ns, name, replicas) => {
         await client.mergePatch(
           `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
@@ -378,233 +422,156 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     main.globalOptIntervalMs,
   );
 
-  const reconciler = new VAReconciler({
-    client,
-    vas,
-    deployments,
-    decisions,
-    metrics,
-    events,
+  const triggers: VaTriggers = {
     isolation,
     namespaces: nsLookup,
-    log,
-  });
-  const forgetVa = (va: VA) => {
-    const ns = va.metadata?.namespace ?? "";
-    const name = va.metadata?.name ?? "";
-    reconciler.forget(ns, name);
-    loop.forget(vaKey(ns, name));
+    enqueue: (key) => queue.add(key),
+    forget: (va) => {
+      const ns = va.metadata?.namespace ?? "";
+      const name = va.metadata?.name ?? "";
+      reconciler.forget(ns, name);
+      loop.forget(vaKey(ns, name));
+    },
   };
+  watchForReconciler(vas, deployments, triggers);
+  if (namespaces) watchNamespaceExclusion(namespaces, vas, triggers);
+  watchServiceMonitor(informers.create("serviceMonitors"), main.systemNamespace, events);
 
-  // watches → reconcile triggers
-  const vaEnqueue = (va: VA) => {
-    if (vaPredicate(va, isolation, nsLookup)) enqueue(vaKey(va.metadata!.namespace!, va.metadata!.name!));
-  };
-  vas.addHandlers({
-    add: vaEnqueue,
-    update: (o, n) => {
-      if (
-        o.metadata?.generation !== n.metadata?.generation ||
-        JSON.stringify(o.metadata?.labels ?? {}) !== JSON.stringify(n.metadata?.labels ?? {}) ||
-        (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp)
-      ) {
-        if (n.metadata?.deletionTimestamp) forgetVa(n);
-        else vaEnqueue(n);
-      }
-    },
-    delete: forgetVa,
-  });
-  const deploymentVAs = (d: Deployment) =>
-    vas.byIndex("target", `${d.metadata?.namespace}/${d.metadata?.name}`);
-  deployments.addHandlers({
-    add: (d) => deploymentVAs(d).forEach(vaEnqueue),
-    update: (o, n) => {
-      if (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp)
-        deploymentVAs(n).forEach(vaEnqueue);
-    },
-    delete: (d) => deploymentVAs(d).forEach(vaEnqueue),
-  });
-  const onServiceMonitor = (sm: KubeObject) => {
-    if (serviceMonitorAction(sm, systemNamespace).warn) {
-      void events.record(sm, "Warning", "ServiceMonitorDeleted", SERVICE_MONITOR_DELETED_MESSAGE);
-    }
-  };
-  // a namespace whose exclusion annotation changes: re-evaluate its VAs at once
-  namespaces?.addHandlers({
-    update: (o, n) => {
-      const key = "wva.llmd.ai/exclude";
-      if (o.metadata?.annotations?.[key] === n.metadata?.annotations?.[key]) return;
-      for (const va of vas.byIndex("namespace", n.metadata?.name ?? "")) {
-        if (vaPredicate(va, isolation, nsLookup)) vaEnqueue(va);
-        else forgetVa(va);
-      }
-    },
-  });
-  serviceMonitors.addHandlers({
-    update: (o, n) => {
-      if (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp) onServiceMonitor(n);
-    },
-    delete: (sm) =>
-      onServiceMonitor({
-        ...sm,
-        metadata: {
-          ...sm.metadata,
-          deletionTimestamp: sm.metadata?.deletionTimestamp ?? new Date().toISOString(),
-        },
-      }),
-  });
-
-  const core: Array<Informer<never>> = [
-    vas,
-    deployments,
-    pods,
-    replicaSets,
-    ...configMaps,
-    ...(namespaces ? [namespaces] : []),
-  ] as never;
-  const all: Array<Informer<never>> = [...core, nodes, serviceMonitors] as never;
-  for (const inf of all) inf.start();
-  const synced = Promise.all(core.map((i) => i.waitForSync()));
+  informers.start();
+  const synced = informers.synced();
   let isReady = false;
-  void synced.then(() => {
-    isReady = true;
+  void synced.then(() => (isReady = true));
+  const servers = await startServers(main, client, metrics, () => isReady, log).catch((err: unknown) => {
+    informers.stop();
+    throw err;
   });
 
-  // servers
-  const probe = await startProbeServer(infra.healthProbeBindAddress, () => isReady);
-  let metricsServer: MetricsServer | undefined;
-  try {
-    metricsServer = await startMetricsServer({
-      bindAddress: infra.metricsBindAddress,
-      secure: infra.metricsSecure,
-      certPath: infra.metricsCertPath,
-      certName: infra.metricsCertName,
-      keyName: infra.metricsCertKey,
-      enableHttp2: infra.enableHTTP2,
-      authorizer: new KubeMetricsAuthorizer(client),
-      render: async () => ({ contentType: metrics.registry.contentType, body: await metrics.metrics() }),
-      logger: log,
-    });
-  } catch (err) {
-    await probe?.close();
-    for (const inf of all) inf.stop();
-    throw err;
-  }
-
-  // leadership
-  let workers: Promise<void> | undefined;
-  const leadershipWaiters: Array<() => void> = [];
-  const startLeading = async () => {
-    await synced;
-    if (stopping || leading) return;
-    leading = true;
-    metrics.reset();
-    queue = new WorkQueue();
-    workers = runWorkers(
-      queue,
-      options.workers ?? 4,
-      (k) => reconciler.reconcile(k),
-      (k, e) => reconciler.onError(k, e),
-    );
-    for (const va of vas.list()) vaEnqueue(va);
-    loop.start();
-    log.info({ identity, lease }, "started leading");
-    for (const w of leadershipWaiters.splice(0)) w();
+  const work: LeaderWork = {
+    start: () => {
+      metrics.reset();
+      queue.start();
+      for (const va of vas.list()) enqueueVa(va, triggers);
+      loop.start();
+    },
+    stop: async () => {
+      await loop.stop();
+      await queue.stop();
+      metrics.reset();
+    },
   };
-  const stopLeading = async () => {
-    leading = false;
-    await loop.stop();
-    const w = workers;
-    workers = undefined;
-    queue.shutdown();
-    await w;
-    metrics.reset();
-  };
-  // leadership changes run one after the other (a quick lose / re-acquire must not interleave)
-  let transition: Promise<void> = Promise.resolve();
-  const inTurn = (fn: () => Promise<void>): Promise<void> =>
-    (transition = transition.then(fn).catch((err: unknown) => {
-      log.error({ err: errText(err) }, "leadership change failed");
-    }));
-  let stopping = false;
-  let elector: LeaderElector | undefined;
-  if (infra.leaderElect) {
-    elector = new LeaderElector(client, {
-      namespace: systemNamespace,
-      name: lease,
-      identity,
-      leaseDurationMs: infra.leaderElectionLeaseDurationMs,
-      renewDeadlineMs: infra.leaderElectionRenewDeadlineMs,
-      retryPeriodMs: infra.leaderElectionRetryPeriodMs,
-      releaseOnCancel: true,
-      logger: log,
-    });
-    elector.on("started", () => void inTurn(startLeading));
-    elector.on("stopped", () => {
-      void inTurn(stopLeading);
-      if (!stopping) {
-        log.error({ identity, lease }, "leader election lost");
-        options.onLostLeadership?.();
-      }
-    });
-    elector.start();
-  } else {
-    void inTurn(startLeading);
-  }
+  const leadership = new Leadership({
+    client,
+    elect: main.leaderElect,
+    namespace: main.systemNamespace,
+    lease,
+    identity,
+    leaseDurationMs: main.leaderElectionLeaseDurationMs,
+    renewDeadlineMs: main.leaderElectionRenewDeadlineMs,
+    retryPeriodMs: main.leaderElectionRetryPeriodMs,
+    synced,
+    work,
+    log,
+    onLost: options.onLostLeadership,
+  });
+  leadership.start();
   log.info(
     {
       identity,
       lease,
-      leaderElect: infra.leaderElect,
-      metrics: metricsServer?.url,
-      probes: probe?.url,
+      leaderElect: main.leaderElect,
+      metrics: servers.metricsServer?.url,
+      probes: servers.probe?.url,
       source: sourceKind,
-      actuator: flags.actuator,
+      actuator: main.actuator,
       intervalMs: main.globalOptIntervalMs,
     },
     "manager started",
   );
+  return managerHandle({
+    main,
+    identity,
+    lease,
+    metrics,
+    vas,
+    deployments,
+    leadership,
+    loop,
+    queue,
+    config,
+    client,
+    informers,
+    source,
+    servers,
+    synced,
+    cycleWaiters,
+    log,
+  });
+}
 
+interface HandleParts {
+  main: MainConfig;
+  identity: string;
+  lease: string;
+  metrics: ActuationMetrics;
+  vas: Informer<VA>;
+  deployments: Informer<Deployment>;
+  leadership: Leadership;
+  loop: EngineLoop;
+  queue: ReconcileQueue;
+  config: ConfigWatch;
+  client: KubeClient;
+  informers: Informers;
+  source?: MetricsSource;
+  servers: { probe?: { url: string; close(): Promise<void> }; metricsServer?: MetricsServer };
+  synced: Promise<void>;
+  cycleWaiters: Array<(r: CycleReport) => void>;
+  log: Logger;
+}
+
+function flagSettings(main: MainConfig): FlagSettings {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_SETTINGS)) if (key in main) out[key] = main[key as keyof MainConfig];
+  return out as FlagSettings;
+}
+
+function managerHandle(p: HandleParts): ManagerHandle {
+  const { metricsServer, probe } = p.servers;
+  let stopping = false;
   return {
     metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
     probeUrl: probe?.url,
     metricsCertPem: metricsServer?.certPem,
-    identity,
-    leaseName: lease,
-    flags,
-    metrics,
-    caches: { vas, deployments },
-    isLeader: () => leading,
-    waitForLeadership: () =>
-      leading ? Promise.resolve() : new Promise<void>((resolve) => leadershipWaiters.push(resolve)),
-    ready: async () => {
-      await synced;
-    },
+    identity: p.identity,
+    leaseName: p.lease,
+    flags: flagSettings(p.main),
+    metrics: p.metrics,
+    caches: { vas: p.vas, deployments: p.deployments },
+    isLeader: () => p.leadership.isLeader,
+    waitForLeadership: () => p.leadership.waitForLeadership(),
+    ready: () => p.synced,
     runCycle: async () => {
-      if (!leading) throw new Error("not the leader");
-      return await loop.runOnce();
+      if (!p.leadership.isLeader) throw new Error("not the leader");
+      return await p.loop.runOnce();
     },
-    nextCycle: () => new Promise<CycleReport>((resolve) => cycleWaiters.push(resolve)),
+    nextCycle: () => new Promise<CycleReport>((resolve) => p.cycleWaiters.push(resolve)),
     reconcileIdle: async () => {
-      while (!queue.idle) await new Promise((r) => setTimeout(r, 5));
+      while (!p.queue.idle) await new Promise((r) => setTimeout(r, 5));
     },
-    engineIntervalMs: () => loop.interval,
-    config: () => config.mainConfig,
-    saturationFor: (m, ns) => config.saturationFor(m, ns),
-    scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
-    apiRequests: () => client.stats.snapshot(),
+    engineIntervalMs: () => p.loop.interval,
+    config: () => p.config.mainConfig,
+    saturationFor: (m, ns) => p.config.saturationFor(m, ns),
+    scaleToZeroFor: (m, ns) => p.config.scaleToZeroFor(m, ns),
+    apiRequests: () => p.client.stats.snapshot(),
     stop: async (opts = {}) => {
       if (stopping) return;
       stopping = true;
-      if (elector) await elector.stop({ release: opts.releaseLease ?? true });
-      // informers stop first: a leadership start still waiting for the first sync is released
-      // (and returns, as stopping is set); caches stay readable for the last reconciles
-      for (const inf of all) inf.stop();
-      await inTurn(stopLeading);
-      source?.close();
+      // informers stop before the leader work: a leadership start still waiting for the first sync is
+      // released; caches stay readable for the last reconciles
+      await p.leadership.stop(opts.releaseLease ?? true, () => p.informers.stop());
+      p.source?.close();
       await Promise.all([metricsServer?.close(), probe?.close()]);
-      client.close();
-      log.info("manager stopped");
+      p.client.close();
+      p.log.info("manager stopped");
     },
   };
 }

@@ -1,5 +1,5 @@
 import { LABEL_CONTROLLER_INSTANCE } from "../api/v1alpha1/constants.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export { LABEL_CONTROLLER_INSTANCE };
 export const ANNOTATION_NAMESPACE_EXCLUDE = "wva.llmd.ai/exclude";

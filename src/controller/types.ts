@@ -1,7 +1,7 @@
 import { GROUP, PLURAL, VERSION } from "../api/v1alpha1/constants.js";
 import type { Deployment } from "./accelerator.js";
 import type { Condition } from "./kube/status.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export type { Deployment };
 

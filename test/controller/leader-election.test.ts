@@ -64,7 +64,7 @@ describe("leader election", () => {
     assert.match(await (await fetch(two.metricsUrl!)).text(), /^wva_desired_replicas\{variant_name="le-va"/m);
     // informational (timings are not asserted on a shared machine): lease duration 1.2 s
     console.log(
-      `# takeover after ${tookOverMs} ms (lease duration ${FAST_LEASE.leaderElectionLeaseDuration} ms)`,
+      `# takeover after ${tookOverMs} ms (lease duration ${FAST_LEASE.leaderElectionLeaseDurationMs} ms)`,
     );
     await two.stop();
   });
@@ -75,8 +75,8 @@ describe("leader election", () => {
       flags: {
         leaderElect: true,
         ...FAST_LEASE,
-        leaderElectionLeaseDuration: 60_000,
-        leaderElectionRenewDeadline: 50_000,
+        leaderElectionLeaseDurationMs: 60_000,
+        leaderElectionRenewDeadlineMs: 50_000,
       },
     };
     const a = await env.start({ ...opts, identity: "a" });

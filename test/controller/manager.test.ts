@@ -139,7 +139,7 @@ describe("controller manager on the API emulator", () => {
     );
     assert.match(ev.message, /Metrics bind address/);
     assert.match(ev.message, /Mutable parameter updates were still applied/);
-    assert.equal(m.config().prometheus.baseURL, "http://127.0.0.1:9");
+    assert.equal(m.config().prometheus?.baseURL, "http://127.0.0.1:9");
     await m.stop();
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });
@@ -158,15 +158,15 @@ describe("controller manager on the API emulator", () => {
       flags: { leaderElect: true, ...FAST_LEASE },
     });
     assert.equal(fromCm.leaseName, "from-configmap.llm-d.ai");
-    assert.equal(fromCm.config().infra.restClientTimeoutMs, 7000, "ConfigMap beats the default");
-    assert.equal(fromCm.config().infra.leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
+    assert.equal(fromCm.config().restClientTimeoutMs, 7000, "ConfigMap beats the default");
+    assert.equal(fromCm.config().leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
     await fromCm.stop();
     const fromEnv = await env.start({
       metricsSource: new ScriptedCollector(),
       env: { LEADER_ELECTION_ID: "from-env.llm-d.ai", REST_CLIENT_TIMEOUT: "9s" },
     });
     assert.equal(fromEnv.leaseName, "from-env.llm-d.ai", "env beats the ConfigMap");
-    assert.equal(fromEnv.config().infra.restClientTimeoutMs, 9000);
+    assert.equal(fromEnv.config().restClientTimeoutMs, 9000);
     await fromEnv.stop();
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });

@@ -27,9 +27,9 @@ export interface TestEnv {
 
 /** Fast leader election for tests (ms). */
 export const FAST_LEASE = {
-  leaderElectionLeaseDuration: 1200,
-  leaderElectionRenewDeadline: 900,
-  leaderElectionRetryPeriod: 200,
+  leaderElectionLeaseDurationMs: 1200,
+  leaderElectionRenewDeadlineMs: 900,
+  leaderElectionRetryPeriodMs: 200,
 };
 
 export async function startEnv(opts: ClusterOptions = {}): Promise<TestEnv> {
