@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { ConfigFieldError } from "../../src/config/errors.js";
+import { withSettingsDocTable } from "../../src/config/settings-doc.js";
+import { SETTING_DEFS } from "../../src/config/settings.js";
+import { MAX_TIMER_DELAY_MS } from "../../src/util/timer.js";
 import {
   applyRuntimeUpdate,
   detectImmutableChanges,
@@ -106,7 +110,10 @@ describe("main ConfigMap and environment", () => {
     assert.equal(c.leaderElectionLeaseDurationMs, 90_000);
     assert.equal(c.v, 4);
     assert.equal(c.warnings.length, 2);
-    assert.match(c.warnings.join("\n"), /LEADER_ELECTION_LEASE_DURATION: invalid duration "soon" in the environment/);
+    assert.match(
+      c.warnings.join("\n"),
+      /LEADER_ELECTION_LEASE_DURATION: invalid duration "soon" in the environment/,
+    );
     assert.equal(loadMainConfig({ flags: { v: 5 }, env: { ...URL_ENV, V: "3" } }).v, 5);
   });
 
@@ -304,6 +311,22 @@ describe("immutable keys changed at runtime", () => {
       const w = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: text });
       assert.equal(w.config.globalOptIntervalMs, 60_000, text);
       assert.match(w.warnings.join("\n"), /GLOBAL_OPT_INTERVAL: must be a duration from 100ms to 24h0m0s/);
+    }
+  });
+});
+
+describe("settings documentation", () => {
+  it("the table in docs/user-guide/configuration.md matches the settings table (npm run manifests)", () => {
+    const page = readFileSync("docs/user-guide/configuration.md", "utf8");
+    assert.equal(withSettingsDocTable(page), page, "stale settings table: run npm run manifests");
+    for (const d of SETTING_DEFS) {
+      if (d.key) assert.ok(page.includes(`\`${d.key}\``), `${d.key} missing from the docs`);
+    }
+  });
+
+  it("every duration range stays below Node's timer limit", () => {
+    for (const d of SETTING_DEFS) {
+      if (d.kind === "duration") assert.ok(d.min > 0 && d.max <= MAX_TIMER_DELAY_MS, d.prop);
     }
   });
 });
