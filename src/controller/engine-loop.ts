@@ -13,6 +13,16 @@ import {
 import type { Logger } from "../util/logger.js";
 import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
+import {
+  invalidConfiguration,
+  metricsAvailable,
+  metricsConfigMissing,
+  metricsQueryFailed,
+  metricsUnavailable,
+  optimized,
+  optimizedAfterRelease,
+  safetyHold,
+} from "./conditions.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
 import { targetDeployment } from "./reconciler.js";
@@ -112,6 +122,19 @@ export function scalingReason(d: Decision): string {
     else reason = s.name;
   }
   return reason;
+}
+
+/** A model group a saturation config applies to. */
+interface ConfiguredGroup {
+  group: ModelGroup;
+  saturation: SaturationConfig;
+}
+
+/** A model group with usable metrics and its engine input. */
+interface CollectedGroup {
+  group: ModelGroup;
+  replicas: ReplicaMetric[];
+  input: ModelInput;
 }
 
 function groupKey(modelID: string, namespace: string): string {
@@ -229,6 +252,7 @@ export class EngineLoop {
     return next;
   }
 
+  /** One cycle: group the active VAs by model, collect their metrics, decide, apply. */
   private async cycle(): Promise<CycleReport> {
     const startedAt = Date.now();
     this.cycles++;
@@ -242,6 +266,33 @@ export class EngineLoop {
     };
     const active = this.activeVariants();
     report.activeVariants = active.length;
+    const configured = this.configuredGroups(this.group(active), report);
+    const collected = await this.collect(configured, report);
+    const limiter = this.deps.config.limiterEnabled();
+    const result = decideCycle(
+      {
+        models: collected.map((c) => c.input),
+        enableLimiter: limiter,
+        gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
+      },
+      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+    );
+    this.transition = result.state;
+    report.models = result.models;
+    await this.applyAll(result.models, collected, report);
+    report.durationMs = Date.now() - startedAt;
+    report.variants.sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) ||
+        a.modelID.localeCompare(b.modelID) ||
+        a.variant.localeCompare(b.variant),
+    );
+    this.deps.onCycle?.(report);
+    return report;
+  }
+
+  /** Groups the active variants by model and namespace. */
+  private group(active: readonly GroupVariant[]): Map<string, ModelGroup> {
     const groups = new Map<string, ModelGroup>();
     for (const v of active) {
       const ns = v.va.metadata!.namespace!;
@@ -250,18 +301,32 @@ export class EngineLoop {
       if (!g) groups.set(k, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
       g.variants.push(v);
     }
-    const inputs: ModelInput[] = [];
-    const byGroup = new Map<string, { group: ModelGroup; replicas: ReplicaMetric[] }>();
-    const cfg = this.deps.config;
-    const configured = new Map<string, { group: ModelGroup; saturation: SaturationConfig }>();
+    return groups;
+  }
+
+  /** The groups a saturation config applies to; the others hold their targets. */
+  private configuredGroups(
+    groups: Map<string, ModelGroup>,
+    report: CycleReport,
+  ): Map<string, ConfiguredGroup> {
+    const configured = new Map<string, ConfiguredGroup>();
     for (const [k, group] of groups) {
-      const saturation = cfg.saturationFor(group.modelID, group.namespace);
-      if (!saturation) {
+      const saturation = this.deps.config.saturationFor(group.modelID, group.namespace);
+      if (saturation) configured.set(k, { group, saturation });
+      else
         this.hold(group, report, "no-config", "no saturation config (`default` entry) applies to this model");
-        continue;
-      }
-      configured.set(k, { group, saturation });
     }
+    return configured;
+  }
+
+  /**
+   * Collects the metrics of every configured group (and its request count when scale-to-zero is on).
+   * Groups without usable metrics hold their targets and are left out of the result.
+   */
+  private async collect(
+    configured: Map<string, ConfiguredGroup>,
+    report: CycleReport,
+  ): Promise<CollectedGroup[]> {
     let collected: Map<string, GroupCollection>;
     try {
       collected =
@@ -271,6 +336,7 @@ export class EngineLoop {
     } catch (err) {
       collected = new Map([...configured.keys()].map((k) => [k, { ok: false, error: errText(err) }]));
     }
+    const out: CollectedGroup[] = [];
     await Promise.all(
       [...configured.entries()].map(async ([k, { group, saturation }]) => {
         const got = collected.get(k) ?? { ok: false, error: "no collection result" };
@@ -285,46 +351,43 @@ export class EngineLoop {
           this.hold(group, report, "safety-net", `${got.error} (${n} cycle(s) in a row)`);
           return;
         }
-        const replicas = got.replicas;
         this.failures.delete(k);
-        if (replicas.length === 0) {
+        if (got.replicas.length === 0) {
           this.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
           return;
         }
-        const stz = cfg.scaleToZeroFor(group.modelID, group.namespace);
-        let scaleToZero: ModelInput["scaleToZero"];
-        if (stz.enabled) {
-          const rc = await this.deps.collector.requestCount(group, stz.retentionMs).catch((e: unknown) => ({
-            count: null,
-            error: errText(e),
-          }));
-          scaleToZero = {
-            enabled: true,
-            requestCount: rc.count,
-            retentionMs: stz.retentionMs,
-            error: rc.error,
-          };
-        }
-        inputs.push({
+        const input: ModelInput = {
           modelID: group.modelID,
           namespace: group.namespace,
           variants: group.variants.map((v) => this.variantState(v)),
-          replicas,
+          replicas: got.replicas,
           config: saturation,
-          scaleToZero,
-        });
-        byGroup.set(k, { group, replicas });
+          scaleToZero: await this.scaleToZeroInput(group),
+        };
+        out.push({ group, replicas: got.replicas, input });
       }),
     );
-    const limiter = cfg.limiterEnabled();
-    const result = decideCycle(
-      { models: inputs, enableLimiter: limiter, gpuInventory: limiter ? cfg.gpuInventory() : undefined },
-      { now: startedAt, transitionTimeoutMs: cfg.transitionTimeoutMs(), state: this.transition },
-    );
-    this.transition = result.state;
-    report.models = result.models;
+    return out;
+  }
+
+  private async scaleToZeroInput(group: ModelGroup): Promise<ModelInput["scaleToZero"]> {
+    const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
+    if (!stz.enabled) return undefined;
+    const rc = await this.deps.collector
+      .requestCount(group, stz.retentionMs)
+      .catch((e: unknown) => ({ count: null, error: errText(e) }));
+    return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+  }
+
+  /** Applies the decisions of every model to its variants. */
+  private async applyAll(
+    models: readonly ModelDecisions[],
+    collected: readonly CollectedGroup[],
+    report: CycleReport,
+  ): Promise<void> {
+    const byGroup = new Map(collected.map((c) => [groupKey(c.group.modelID, c.group.namespace), c]));
     await Promise.all(
-      result.models.map(async (m) => {
+      models.map(async (m) => {
         const entry = byGroup.get(groupKey(m.modelID, m.namespace));
         if (!entry) return;
         const byName = new Map(entry.group.variants.map((v) => [v.va.metadata!.name!, v]));
@@ -334,15 +397,6 @@ export class EngineLoop {
         }
       }),
     );
-    report.durationMs = Date.now() - startedAt;
-    report.variants.sort(
-      (a, b) =>
-        a.namespace.localeCompare(b.namespace) ||
-        a.modelID.localeCompare(b.modelID) ||
-        a.variant.localeCompare(b.variant),
-    );
-    this.deps.onCycle?.(report);
-    return report;
   }
 
   private variantState(v: GroupVariant): VariantState {
@@ -388,27 +442,12 @@ export class EngineLoop {
       this.published.set(key, desired);
       const metrics =
         path === "safety-net"
-          ? { status: "False" as const, reason: "PrometheusError", message: `Metrics query failed: ${why}` }
-          : {
-              status: "False" as const,
-              reason: "MetricsUnavailable",
-              message:
-                path === "no-config"
-                  ? `Saturation config missing: ${why}`
-                  : "No saturation metrics available - pods may not be ready or metrics not yet scraped",
-            };
+          ? metricsQueryFailed(why)
+          : path === "no-config"
+            ? metricsConfigMissing(why)
+            : metricsUnavailable();
       const optimization =
-        path === "no-config"
-          ? {
-              status: "False" as const,
-              reason: "InvalidConfiguration",
-              message: `${why}; holding ${desired} replicas (${source})`,
-            }
-          : {
-              status: "True" as const,
-              reason: "SaturationSafetyOverride",
-              message: `Safety net: holding ${desired} replicas (${source}); never scaling down on missing data`,
-            };
+        path === "no-config" ? invalidConfiguration(why, desired, source) : safetyHold(desired, source);
       this.deps.decisions.set(key, {
         accelerator,
         targetReplicas: desired,
@@ -481,31 +520,13 @@ export class EngineLoop {
     this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
     const reason = d.reason + actuation;
     const optimization = model.transitionReleased
-      ? {
-          status: "True" as const,
-          reason: "TransitionReleased",
-          message: `Transition lock released after the bound: ${model.transitionReasons.join(", ")} did not converge (an external bound such as HPA maxReplicas may block it); ${reason} (target: ${target} replicas)`,
-        }
-      : {
-          status: "True" as const,
-          reason: "SaturationOnlyMode",
-          message: `${reason} (target: ${target} replicas)`,
-        };
+      ? optimizedAfterRelease(model.transitionReasons, reason, target)
+      : optimized(reason, target);
     this.deps.decisions.set(key, {
       accelerator: d.acceleratorName,
       targetReplicas: target,
       keepAlloc: false,
-      metrics: d.metricsAvailable
-        ? {
-            status: "True",
-            reason: "MetricsAvailable",
-            message: "Saturation metrics data is available for scaling decisions",
-          }
-        : {
-            status: "False",
-            reason: "MetricsUnavailable",
-            message: "No saturation metrics available - pods may not be ready or metrics not yet scraped",
-          },
+      metrics: d.metricsAvailable ? metricsAvailable() : metricsUnavailable(),
       optimization,
       applied,
       reason,

@@ -2,40 +2,33 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ActuationMetrics } from "../actuate/metrics.js";
-import { ReplicaMetricsCollector } from "../collect/collector.js";
-import { PodScrapingSource } from "../collect/podscrape/source.js";
-import { fromLoadedSettings } from "../collect/prometheus/config.js";
-import { PrometheusSource } from "../collect/prometheus/source.js";
-import type { MetricsSource } from "../collect/types.js";
-import { loadMainConfig, readSetting, type MainConfig } from "../config/main.js";
+import { readSetting, type MainConfig } from "../config/main.js";
 import { parseManagerArgs } from "../config/manager-flags.js";
-import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
 import { DEFAULT_SETTINGS, type FlagSettings, type MetricsSourceName } from "../config/settings.js";
 import type { SaturationConfig } from "../engine/types.js";
-import { GpuInventory, type GpuNode } from "../limit/inventory.js";
-import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
 import { createLogger, type Logger } from "../util/logger.js";
-import { GPU_VENDORS, type Deployment } from "./accelerator.js";
-import { InformerClusterLookup } from "./cluster-lookup.js";
-import { InformerScrapeTargets, SourceCollector, type PodScrapeOptions } from "./collection.js";
+import type { Deployment } from "./accelerator.js";
+import type { PodScrapeOptions } from "./collection.js";
 import { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
-import { isNotFound, KubeClient, loadKubeConfig } from "./kube/client.js";
+import { KubeClient, loadKubeConfig } from "./kube/client.js";
 import { EventRecorder } from "./kube/events.js";
-import { errText, type Informer } from "./kube/informer.js";
+import type { Informer } from "./kube/informer.js";
 import { leaseName } from "./kube/leader-election.js";
-import type { ConfigMap, Node, Pod, ReplicaSet } from "./kube/objects.js";
-import { runWorkers, WorkQueue } from "./kube/workqueue.js";
+import type { ConfigMap, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { Leadership, type LeaderWork } from "./leadership.js";
 import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
 import { VAReconciler } from "./reconciler.js";
 import {
-  KubeMetricsAuthorizer,
-  startMetricsServer,
-  startProbeServer,
-  type MetricsServer,
-} from "./servers.js";
+  configMapInformers,
+  createCollector,
+  gpuInventory,
+  loadStartupConfig,
+  ReconcileQueue,
+  startServers,
+} from "./setup.js";
+import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
 import {
   enqueueVa,
@@ -116,194 +109,23 @@ export interface ManagerHandle {
   caches: { vas: Informer<VA>; deployments: Informer<Deployment> };
 }
 
-async function readConfigMap(
-  client: KubeClient,
-  namespace: string,
-  name: string,
-  log: Logger,
-): Promise<Record<string, string> | undefined> {
-  // retrying GET: 100 ms × 2^n, 5 attempts, 10 % jitter; NotFound is not retried
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const cm = await client.get<ConfigMap>(
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
-      );
-      return cm.data ?? {};
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      if (attempt >= 4) {
-        log.warn(
-          { configMap: `${namespace}/${name}`, err: errText(err) },
-          "reading ConfigMap failed; ignored",
-        );
-        return undefined;
-      }
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * (0.9 + Math.random() * 0.2)));
-    }
-  }
-}
-
-/** Start-up configuration: flag > env > main ConfigMap > default. */
-async function loadStartupConfig(
-  client: KubeClient,
-  given: Partial<FlagSettings>,
-  env: Record<string, string | undefined>,
-  sourceKind: MetricsSourceName | "custom",
-  log: Logger,
-): Promise<{ main: MainConfig; mainData?: Record<string, string> }> {
-  const namespace = readSetting("systemNamespace", { env });
-  const mainData = await readConfigMap(client, namespace, readSetting("mainConfigMapName", { env }), log);
-  // the Prometheus URL is required only when Prometheus is the metrics source
-  const main = loadMainConfig(
-    { flags: given, env, configMap: mainData },
-    { requirePrometheus: sourceKind === "prometheus" },
-  );
-  for (const w of main.warnings) log.warn(w);
-  return { main, mainData };
-}
-
-/** Informers of the main, saturation and scale-to-zero ConfigMaps in the namespaces they are read from. */
-function configMapInformers(informers: Informers, main: MainConfig): Array<Informer<ConfigMap>> {
-  const system = main.systemNamespace;
-  const out = [informers.configMap(main.mainConfigMapName, system)];
-  const scopes = main.watchNamespace ? [...new Set([system, main.watchNamespace])] : [undefined];
-  for (const scope of scopes) {
-    for (const name of [main.saturationConfigMapName, SCALE_TO_ZERO_CONFIG_MAP])
-      out.push(informers.configMap(name, scope));
-  }
-  return out;
-}
-
-/** GPUs per accelerator of the selected nodes, read from their vendor labels and allocatable counts. */
-function gpuInventory(nodes: Informer<Node>, nodeSelector: string): () => Record<string, number> {
-  const selector = parseLabelSelector(nodeSelector);
-  return () => {
-    const gpuNodes: GpuNode[] = [];
-    for (const n of nodes.list()) {
-      if (!matchesLabels(selector, n.metadata?.labels)) continue;
-      const gpus: Record<string, number> = {};
-      for (const vendor of GPU_VENDORS) {
-        const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
-        const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
-        if (product) gpus[product] = (gpus[product] ?? 0) + count;
-      }
-      gpuNodes.push({ name: n.metadata?.name ?? "", gpus });
-    }
-    const inventory = GpuInventory.fromNodes(gpuNodes);
-    return Object.fromEntries(inventory.types().map((t) => [t, inventory.limit(t)]));
-  };
-}
-
-interface CollectorParts {
+/** What every setup unit of the manager shares. */
+interface ManagerContext {
   options: StartManagerOptions;
   main: MainConfig;
-  pods: Informer<Pod>;
-  replicaSets: Informer<ReplicaSet>;
-  /** Deployments (`namespace/name`) of the active variants, for pod scraping. */
-  activeDeployments: () => Set<string>;
+  mainData?: Record<string, string>;
+  sourceKind: MetricsSourceName | "custom";
+  client: KubeClient;
   log: Logger;
+  identity: string;
+  lease: string;
+  isolation: IsolationConfig;
+  events: EventRecorder;
+  metrics: ActuationMetrics;
 }
 
-/** The metrics collector: a custom one, pod scraping, or Prometheus (waited for at start-up). */
-async function createCollector(
-  p: CollectorParts,
-): Promise<{ collector: GroupCollector; source?: MetricsSource }> {
-  const { options, main, log } = p;
-  if (typeof options.metricsSource === "object") return { collector: options.metricsSource };
-  const lookup = new InformerClusterLookup(p.pods, p.replicaSets);
-  let source: MetricsSource;
-  if ((options.metricsSource ?? main.metricsSource) === "pods") {
-    source = new PodScrapingSource({
-      targets: new InformerScrapeTargets(p.pods, p.replicaSets, p.activeDeployments, options.podScrape),
-      clock: options.podScrape?.clock,
-      timeoutMs: options.podScrape?.timeoutMs,
-      logger: log,
-      bearerToken: main.eppMetricReaderBearerToken || undefined,
-    });
-  } else {
-    const config = fromLoadedSettings(main.prometheus!, main.prometheusAllowHttp);
-    const prom = new PrometheusSource({ config, logger: log, ...options.prometheus });
-    const timeout = options.prometheusStartupTimeoutMs ?? 5 * 60_000;
-    if (timeout > 0) await prom.waitUntilReachable(timeout);
-    source = prom;
-  }
-  const collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
-  return { collector, source };
-}
-
-/** The reconcile queue and its workers, running while this manager leads. */
-class ReconcileQueue {
-  private queue = new WorkQueue();
-  private workers?: Promise<void>;
-  private active = false;
-
-  constructor(
-    private readonly reconciler: VAReconciler,
-    private readonly count: number,
-  ) {}
-
-  /** Queues a VA key; ignored while not leading. */
-  add(key: string): void {
-    if (this.active) this.queue.add(key);
-  }
-
-  start(): void {
-    this.active = true;
-    this.queue = new WorkQueue();
-    this.workers = runWorkers(
-      this.queue,
-      this.count,
-      (k) => this.reconciler.reconcile(k),
-      (k, e) => this.reconciler.onError(k, e),
-    );
-  }
-
-  async stop(): Promise<void> {
-    this.active = false;
-    const w = this.workers;
-    this.workers = undefined;
-    this.queue.shutdown();
-    await w;
-  }
-
-  get idle(): boolean {
-    return this.queue.idle;
-  }
-}
-
-/** The probe server and the metrics server (closed again when the second cannot start). */
-async function startServers(
-  main: MainConfig,
-  client: KubeClient,
-  metrics: ActuationMetrics,
-  isReady: () => boolean,
-  log: Logger,
-): Promise<{ probe?: Awaited<ReturnType<typeof startProbeServer>>; metricsServer?: MetricsServer }> {
-  const probe = await startProbeServer(main.healthProbeBindAddress, isReady);
-  try {
-    const metricsServer = await startMetricsServer({
-      bindAddress: main.metricsBindAddress,
-      secure: main.metricsSecure,
-      certPath: main.metricsCertPath,
-      certName: main.metricsCertName,
-      keyName: main.metricsCertKey,
-      enableHttp2: main.enableHttp2,
-      authorizer: new KubeMetricsAuthorizer(client),
-      render: async () => ({ contentType: metrics.registry.contentType, body: await metrics.metrics() }),
-      logger: log,
-    });
-    return { probe, metricsServer };
-  } catch (err) {
-    await probe?.close();
-    throw err;
-  }
-}
-
-/**
- * Starts the WVA controller manager in this process against a cluster: informers, probes, the metrics
- * server, leader election and, on the leader, the engine loop and the VA reconciler.
- */
-export async function startManager(options: StartManagerOptions = {}): Promise<ManagerHandle> {
+/** Flags, logger, API client, start-up configuration and identity. */
+async function createContext(options: StartManagerOptions): Promise<ManagerContext> {
   const env = options.env ?? process.env;
   const given: Partial<FlagSettings> = { ...parseManagerArgs(options.args ?? []).given, ...options.flags };
   const log = options.logger ?? createLogger({ v: given.v ?? DEFAULT_SETTINGS.v, name: "manager" });
@@ -315,34 +137,64 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const client = new KubeClient(loadKubeConfig(options.kubeconfig), { timeoutMs });
   const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
   client.setTimeout(main.restClientTimeoutMs);
-  const instance = main.controllerInstance;
-  const isolation: IsolationConfig = { instance, watchNamespace: main.watchNamespace };
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
-  const lease = leaseName(main.leaderElectionID, instance);
-  const events = new EventRecorder(client, "workload-variant-autoscaler", {
-    logger: log,
-    instance: identity,
-  });
-  const metrics = new ActuationMetrics(instance);
-
-  const informers = new Informers({
+  return {
+    options,
+    main,
+    mainData,
+    sourceKind,
     client,
+    log,
+    identity,
+    lease: leaseName(main.leaderElectionID, main.controllerInstance),
+    isolation: { instance: main.controllerInstance, watchNamespace: main.watchNamespace },
+    events: new EventRecorder(client, "workload-variant-autoscaler", { logger: log, instance: identity }),
+    metrics: new ActuationMetrics(main.controllerInstance),
+  };
+}
+
+/** The informer caches of the manager. */
+interface Caches {
+  informers: Informers;
+  vas: Informer<VA>;
+  deployments: Informer<Deployment>;
+  pods: Informer<Pod>;
+  replicaSets: Informer<ReplicaSet>;
+  namespaces?: Informer<Namespace>;
+  nodes: Informer<Node>;
+  configMaps: Array<Informer<ConfigMap>>;
+  nsLookup?: NamespaceLookup;
+}
+
+function createCaches(ctx: ManagerContext): Caches {
+  const { main } = ctx;
+  const informers = new Informers({
+    client: ctx.client,
     systemNamespace: main.systemNamespace,
     watchNamespace: main.watchNamespace,
-    instance,
-    resyncMs: options.resyncMs ?? 10 * 60_000,
-    log,
+    instance: main.controllerInstance,
+    resyncMs: ctx.options.resyncMs ?? 10 * 60_000,
+    log: ctx.log,
   });
   const vas = informers.create("vas");
-  const deployments = informers.create("deployments");
-  const pods = informers.create("pods");
-  const replicaSets = informers.create("replicaSets");
-  const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
-  const nodes = informers.create("nodes");
-  const configMaps = configMapInformers(informers, main);
   vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
-  const nsLookup: NamespaceLookup | undefined = namespaces && ((name) => namespaces.get(undefined, name));
+  const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
+  return {
+    informers,
+    vas,
+    deployments: informers.create("deployments"),
+    pods: informers.create("pods"),
+    replicaSets: informers.create("replicaSets"),
+    namespaces,
+    nodes: informers.create("nodes"),
+    configMaps: configMapInformers(informers, main),
+    nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
+  };
+}
 
+/** The hot-reloaded configuration, fed by the ConfigMap informers. */
+function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
+  const { main } = ctx;
   const config = new ConfigWatch(
     main,
     {
@@ -351,34 +203,126 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       mainName: main.mainConfigMapName,
       saturationName: main.saturationConfigMapName,
       scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: nsLookup,
-      tracked: (ns) => vas.byIndex("namespace", ns).length > 0,
-      events,
-      log,
-      onMainConfig: (c) => loop.setInterval(c.globalOptIntervalMs),
+      namespaces: c.nsLookup,
+      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+      events: ctx.events,
+      log: ctx.log,
+      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
     },
-    mainData,
+    ctx.mainData,
   );
-  watchConfigMaps(configMaps, config);
+  watchConfigMaps(c.configMaps, config);
+  return config;
+}
 
+/** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
+function createEngineLoop(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: {
+    collector: GroupCollector;
+    config: ConfigWatch;
+    decisions: Map<string, CachedDecision>;
+    queue: ReconcileQueue;
+    onCycle: (r: CycleReport) => void;
+  },
+): EngineLoop {
+  const { config } = parts;
+  return new EngineLoop(
+    {
+      vas: c.vas,
+      deployments: c.deployments,
+      collector: parts.collector,
+      config: {
+        saturationFor: (m, ns) => config.saturationFor(m, ns),
+        limiterEnabled: () => config.limiterEnabled(),
+        scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
+        gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
+        transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
+      },
+      metrics: ctx.metrics,
+      decisions: parts.decisions,
+      enqueue: (key) => parts.queue.add(key),
+      isolation: ctx.isolation,
+      namespaces: c.nsLookup,
+      actuator: ctx.main.actuator,
+      setScale: async (ns, name, replicas) => {
+        await ctx.client.mergePatch(
+          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
+          { spec: { replicas } },
+        );
+      },
+      events: ctx.events,
+      log: ctx.log,
+      onCycle: parts.onCycle,
+    },
+    ctx.main.globalOptIntervalMs,
+  );
+}
+
+/** Leadership: on the leader, the reconcile queue (with every VA queued) and the engine loop run. */
+function createLeadership(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: { loop: EngineLoop; queue: ReconcileQueue; triggers: VaTriggers; synced: Promise<void> },
+): Leadership {
+  const { main, metrics } = ctx;
+  const work: LeaderWork = {
+    start: () => {
+      metrics.reset();
+      parts.queue.start();
+      for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
+      parts.loop.start();
+    },
+    stop: async () => {
+      await parts.loop.stop();
+      await parts.queue.stop();
+      metrics.reset();
+    },
+  };
+  return new Leadership({
+    client: ctx.client,
+    elect: main.leaderElect,
+    namespace: main.systemNamespace,
+    lease: ctx.lease,
+    identity: ctx.identity,
+    leaseDurationMs: main.leaderElectionLeaseDurationMs,
+    renewDeadlineMs: main.leaderElectionRenewDeadlineMs,
+    retryPeriodMs: main.leaderElectionRetryPeriodMs,
+    synced: parts.synced,
+    work,
+    log: ctx.log,
+    onLost: ctx.options.onLostLeadership,
+  });
+}
+
+/**
+ * Starts the WVA controller manager in this process against a cluster: informers, probes, the metrics
+ * server, leader election and, on the leader, the engine loop and the VA reconciler.
+ */
+export async function startManager(options: StartManagerOptions = {}): Promise<ManagerHandle> {
+  const ctx = await createContext(options);
+  const { main, log } = ctx;
+  const c = createCaches(ctx);
+  const config = setupConfigWatch(ctx, c, (ms) => loop.setInterval(ms));
   const decisions = new Map<string, CachedDecision>();
   const reconciler = new VAReconciler({
-    client,
-    vas,
-    deployments,
+    client: ctx.client,
+    vas: c.vas,
+    deployments: c.deployments,
     decisions,
-    metrics,
-    events,
-    isolation,
-    namespaces: nsLookup,
+    metrics: ctx.metrics,
+    events: ctx.events,
+    isolation: ctx.isolation,
+    namespaces: c.nsLookup,
     log,
   });
   const queue = new ReconcileQueue(reconciler, options.workers ?? 4);
   const { collector, source } = await createCollector({
     options,
     main,
-    pods,
-    replicaSets,
+    pods: c.pods,
+    replicaSets: c.replicaSets,
     activeDeployments: () =>
       new Set(
         loop
@@ -388,43 +332,15 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     log,
   });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];
-  const loop: EngineLoop = new EngineLoop(
-    {
-      vas,
-      deployments,
-      collector,
-      config: {
-        saturationFor: (m, ns) => config.saturationFor(m, ns),
-        limiterEnabled: () => config.limiterEnabled(),
-        scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
-        gpuInventory: gpuInventory(nodes, main.nodeSelector),
-        transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
-      },
-      metrics,
-      decisions,
-      enqueue: (key) => queue.add(key),
-      isolation,
-      namespaces: nsLookup,
-      actuator: main.actuator,
-      setScale: async (ns, name, replicas) => {
-        await client.mergePatch(
-          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
-          { spec: { replicas } },
-        );
-      },
-      events,
-      log,
-      onCycle: (r) => {
-        options.onCycle?.(r);
-        for (const w of cycleWaiters.splice(0)) w(r);
-      },
-    },
-    main.globalOptIntervalMs,
-  );
+  const onCycle = (r: CycleReport) => {
+    options.onCycle?.(r);
+    for (const w of cycleWaiters.splice(0)) w(r);
+  };
+  const loop = createEngineLoop(ctx, c, { collector, config, decisions, queue, onCycle });
 
   const triggers: VaTriggers = {
-    isolation,
-    namespaces: nsLookup,
+    isolation: ctx.isolation,
+    namespaces: c.nsLookup,
     enqueue: (key) => queue.add(key),
     forget: (va) => {
       const ns = va.metadata?.namespace ?? "";
@@ -433,145 +349,45 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       loop.forget(vaKey(ns, name));
     },
   };
-  watchForReconciler(vas, deployments, triggers);
-  if (namespaces) watchNamespaceExclusion(namespaces, vas, triggers);
-  watchServiceMonitor(informers.create("serviceMonitors"), main.systemNamespace, events);
+  watchForReconciler(c.vas, c.deployments, triggers);
+  if (c.namespaces) watchNamespaceExclusion(c.namespaces, c.vas, triggers);
+  watchServiceMonitor(c.informers.create("serviceMonitors"), main.systemNamespace, ctx.events);
 
-  informers.start();
-  const synced = informers.synced();
+  c.informers.start();
+  const synced = c.informers.synced();
   let isReady = false;
   void synced.then(() => (isReady = true));
-  const servers = await startServers(main, client, metrics, () => isReady, log).catch((err: unknown) => {
-    informers.stop();
-    throw err;
-  });
-
-  const work: LeaderWork = {
-    start: () => {
-      metrics.reset();
-      queue.start();
-      for (const va of vas.list()) enqueueVa(va, triggers);
-      loop.start();
+  const servers = await startServers(main, ctx.client, ctx.metrics, () => isReady, log).catch(
+    (err: unknown) => {
+      c.informers.stop();
+      throw err;
     },
-    stop: async () => {
-      await loop.stop();
-      await queue.stop();
-      metrics.reset();
-    },
-  };
-  const leadership = new Leadership({
-    client,
-    elect: main.leaderElect,
-    namespace: main.systemNamespace,
-    lease,
-    identity,
-    leaseDurationMs: main.leaderElectionLeaseDurationMs,
-    renewDeadlineMs: main.leaderElectionRenewDeadlineMs,
-    retryPeriodMs: main.leaderElectionRetryPeriodMs,
-    synced,
-    work,
-    log,
-    onLost: options.onLostLeadership,
-  });
+  );
+  const leadership = createLeadership(ctx, c, { loop, queue, triggers, synced });
   leadership.start();
   log.info(
     {
-      identity,
-      lease,
+      identity: ctx.identity,
+      lease: ctx.lease,
       leaderElect: main.leaderElect,
       metrics: servers.metricsServer?.url,
       probes: servers.probe?.url,
-      source: sourceKind,
+      source: ctx.sourceKind,
       actuator: main.actuator,
       intervalMs: main.globalOptIntervalMs,
     },
     "manager started",
   );
   return managerHandle({
-    main,
-    identity,
-    lease,
-    metrics,
-    vas,
-    deployments,
+    ...ctx,
+    ...c,
     leadership,
     loop,
     queue,
     config,
-    client,
-    informers,
     source,
     servers,
     synced,
     cycleWaiters,
-    log,
   });
-}
-
-interface HandleParts {
-  main: MainConfig;
-  identity: string;
-  lease: string;
-  metrics: ActuationMetrics;
-  vas: Informer<VA>;
-  deployments: Informer<Deployment>;
-  leadership: Leadership;
-  loop: EngineLoop;
-  queue: ReconcileQueue;
-  config: ConfigWatch;
-  client: KubeClient;
-  informers: Informers;
-  source?: MetricsSource;
-  servers: { probe?: { url: string; close(): Promise<void> }; metricsServer?: MetricsServer };
-  synced: Promise<void>;
-  cycleWaiters: Array<(r: CycleReport) => void>;
-  log: Logger;
-}
-
-function flagSettings(main: MainConfig): FlagSettings {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(DEFAULT_SETTINGS)) if (key in main) out[key] = main[key as keyof MainConfig];
-  return out as FlagSettings;
-}
-
-function managerHandle(p: HandleParts): ManagerHandle {
-  const { metricsServer, probe } = p.servers;
-  let stopping = false;
-  return {
-    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
-    probeUrl: probe?.url,
-    metricsCertPem: metricsServer?.certPem,
-    identity: p.identity,
-    leaseName: p.lease,
-    flags: flagSettings(p.main),
-    metrics: p.metrics,
-    caches: { vas: p.vas, deployments: p.deployments },
-    isLeader: () => p.leadership.isLeader,
-    waitForLeadership: () => p.leadership.waitForLeadership(),
-    ready: () => p.synced,
-    runCycle: async () => {
-      if (!p.leadership.isLeader) throw new Error("not the leader");
-      return await p.loop.runOnce();
-    },
-    nextCycle: () => new Promise<CycleReport>((resolve) => p.cycleWaiters.push(resolve)),
-    reconcileIdle: async () => {
-      while (!p.queue.idle) await new Promise((r) => setTimeout(r, 5));
-    },
-    engineIntervalMs: () => p.loop.interval,
-    config: () => p.config.mainConfig,
-    saturationFor: (m, ns) => p.config.saturationFor(m, ns),
-    scaleToZeroFor: (m, ns) => p.config.scaleToZeroFor(m, ns),
-    apiRequests: () => p.client.stats.snapshot(),
-    stop: async (opts = {}) => {
-      if (stopping) return;
-      stopping = true;
-      // informers stop before the leader work: a leadership start still waiting for the first sync is
-      // released; caches stay readable for the last reconciles
-      await p.leadership.stop(opts.releaseLease ?? true, () => p.informers.stop());
-      p.source?.close();
-      await Promise.all([metricsServer?.close(), probe?.close()]);
-      p.client.close();
-      p.log.info("manager stopped");
-    },
-  };
 }
