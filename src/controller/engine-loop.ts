@@ -1,9 +1,7 @@
-import { actuateDirect, scaleBounds } from "../actuate/direct.js";
-import type { ActuationMetrics, ScalingDirection } from "../actuate/metrics.js";
-import { decideCycle, STEP_ENFORCER, type ModelInput } from "../engine/pipeline.js";
+import type { ActuationMetrics } from "../actuate/metrics.js";
+import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
-  type Decision,
   type ModelDecisions,
   type ReplicaMetric,
   type SaturationConfig,
@@ -13,18 +11,9 @@ import {
 import type { Logger } from "../util/logger.js";
 import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
-import {
-  invalidConfiguration,
-  metricsAvailable,
-  metricsConfigMissing,
-  metricsQueryFailed,
-  metricsUnavailable,
-  optimized,
-  optimizedAfterRelease,
-  safetyHold,
-} from "./conditions.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
@@ -112,18 +101,6 @@ export interface EngineLoopDeps {
   onCycle?: (report: CycleReport) => void;
 }
 
-/** Reason label of `wva_replica_scaling_total` for a decision (bounded set). */
-export function scalingReason(d: Decision): string {
-  let reason = "saturation";
-  for (let i = 1; i < d.steps.length; i++) {
-    const s = d.steps[i];
-    if (s.target === d.steps[i - 1].target) continue;
-    if (s.name === STEP_ENFORCER) reason = s.target === 0 ? "scale-to-zero" : "minimum-replicas";
-    else reason = s.name;
-  }
-  return reason;
-}
-
 /** A model group a saturation config applies to. */
 interface ConfiguredGroup {
   group: ModelGroup;
@@ -153,8 +130,7 @@ export class EngineLoop {
   private running = false;
   private current?: Promise<unknown>;
   private failures = new Map<string, number>();
-  /** Last published desired per VA key (for counting real changes). */
-  private readonly published = new Map<string, number>();
+  private readonly publisher: DecisionPublisher;
   private retryMs = 100;
   cycles = 0;
 
@@ -163,6 +139,7 @@ export class EngineLoop {
     private intervalMs: number,
   ) {
     checkTimerDelay(intervalMs, "engine interval");
+    this.publisher = new DecisionPublisher(deps);
   }
 
   setInterval(ms: number): void {
@@ -215,7 +192,7 @@ export class EngineLoop {
 
   /** Forgets per-VA bookkeeping (VA or target deleted). */
   forget(key: string): void {
-    this.published.delete(key);
+    this.publisher.forget(key);
   }
 
   /** Active VAs (5.6 step 2): from the caches, this instance's, not excluded, target present, replicas > 0. */
@@ -231,7 +208,7 @@ export class EngineLoop {
         if (this.deps.metrics.hasSeries(ns, name)) {
           this.deps.metrics.removeVariant(ns, name);
           this.deps.decisions.delete(vaKey(ns, name));
-          this.published.delete(vaKey(ns, name));
+          this.publisher.forget(vaKey(ns, name));
         }
         continue;
       }
@@ -314,7 +291,12 @@ export class EngineLoop {
       const saturation = this.deps.config.saturationFor(group.modelID, group.namespace);
       if (saturation) configured.set(k, { group, saturation });
       else
-        this.hold(group, report, "no-config", "no saturation config (`default` entry) applies to this model");
+        this.publisher.hold(
+          group,
+          report,
+          "no-config",
+          "no saturation config (`default` entry) applies to this model",
+        );
     }
     return configured;
   }
@@ -348,12 +330,12 @@ export class EngineLoop {
             { group: k, err: got.error, failures: n },
             "metrics collection failed; safety net",
           );
-          this.hold(group, report, "safety-net", `${got.error} (${n} cycle(s) in a row)`);
+          this.publisher.hold(group, report, "safety-net", `${got.error} (${n} cycle(s) in a row)`);
           return;
         }
         this.failures.delete(k);
         if (got.replicas.length === 0) {
-          this.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
+          this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
           return;
         }
         const input: ModelInput = {
@@ -393,7 +375,7 @@ export class EngineLoop {
         const byName = new Map(entry.group.variants.map((v) => [v.va.metadata!.name!, v]));
         for (const d of m.decisions) {
           const v = byName.get(d.variantName);
-          if (v) await this.apply(v, d, m, entry.replicas, report);
+          if (v) await this.publisher.apply(v, d, m, entry.replicas, report);
         }
       }),
     );
@@ -412,140 +394,9 @@ export class EngineLoop {
       ready: rs.ready,
       // the last target this process published (the status may lag behind its own write), else the status
       desired:
-        this.published.get(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
+        this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
     };
-  }
-
-  /** The target published before this cycle: this process's last value, else the VA status, else current. */
-  private previousDesired(key: string, va: VA, current: number): number {
-    const published = this.published.get(key);
-    if (published !== undefined) return published;
-    const fromStatus = va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-    return fromStatus > 0 ? fromStatus : current;
-  }
-
-  /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
-  private hold(group: ModelGroup, report: CycleReport, path: VariantReport["path"], why: string): void {
-    for (const v of group.variants) {
-      const ns = v.va.metadata!.namespace!;
-      const name = v.va.metadata!.name!;
-      const key = vaKey(ns, name);
-      const rs = replicaState(v.deployment);
-      const statusReplicas = v.deployment.status?.replicas ?? 0;
-      const statusDesired = v.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-      const desired = this.previousDesired(key, v.va, rs.current);
-      const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
-      const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
-      this.published.set(key, desired);
-      const metrics =
-        path === "safety-net"
-          ? metricsQueryFailed(why)
-          : path === "no-config"
-            ? metricsConfigMissing(why)
-            : metricsUnavailable();
-      const optimization =
-        path === "no-config" ? invalidConfiguration(why, desired, source) : safetyHold(desired, source);
-      this.deps.decisions.set(key, {
-        accelerator,
-        targetReplicas: desired,
-        keepAlloc: true,
-        metrics,
-        optimization,
-        applied: true,
-        reason: `${path}: ${why}`,
-      });
-      this.deps.enqueue(key);
-      report.variants.push({
-        namespace: ns,
-        modelID: group.modelID,
-        variant: name,
-        accelerator,
-        current: rs.current,
-        ready: rs.ready,
-        desired,
-        action: desired > rs.current ? "scale-up" : desired < rs.current ? "scale-down" : "no-change",
-        reason: `${path}: ${why}`,
-        path,
-      });
-    }
-  }
-
-  private async apply(
-    v: GroupVariant,
-    d: Decision,
-    model: ModelDecisions,
-    replicas: ReplicaMetric[],
-    report: CycleReport,
-  ): Promise<void> {
-    const ns = v.va.metadata!.namespace!;
-    const name = v.va.metadata!.name!;
-    const key = vaKey(ns, name);
-    const rs = replicaState(v.deployment);
-    let target = d.targetReplicas;
-    let applied = true;
-    let actuation = "";
-    if (this.deps.actuator === "direct") {
-      const bounds = scaleBounds(v.va.metadata?.annotations);
-      if (bounds.errors.length > 0) {
-        void this.deps.events?.record(v.va, "Warning", "InvalidScaleBounds", bounds.errors.join("; "));
-      }
-      try {
-        const r = await actuateDirect(
-          { setDeploymentScale: this.deps.setScale },
-          ns,
-          v.deployment.metadata!.name!,
-          rs.spec,
-          target,
-          bounds,
-        );
-        if (r.replicas !== target) actuation = ` (bounded to ${r.replicas} by annotations)`;
-        target = r.replicas;
-      } catch (err) {
-        applied = false;
-        actuation = ` (scale write failed: ${errText(err)})`;
-        this.deps.log.warn({ va: key, err: errText(err) }, "direct actuation failed");
-      }
-    }
-    const prev = this.previousDesired(key, v.va, rs.current);
-    if (target !== prev) {
-      const direction: ScalingDirection = target > prev ? "up" : "down";
-      const reason = target !== d.targetReplicas ? "scale-bounds" : scalingReason(d);
-      this.deps.metrics.countScaling(ns, name, direction, reason);
-    }
-    this.published.set(key, target);
-    const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
-    const reason = d.reason + actuation;
-    const optimization = model.transitionReleased
-      ? optimizedAfterRelease(model.transitionReasons, reason, target)
-      : optimized(reason, target);
-    this.deps.decisions.set(key, {
-      accelerator: d.acceleratorName,
-      targetReplicas: target,
-      keepAlloc: false,
-      metrics: d.metricsAvailable ? metricsAvailable() : metricsUnavailable(),
-      optimization,
-      applied,
-      reason,
-    });
-    this.deps.enqueue(key);
-    const own = replicas.filter((r) => r.variant === name);
-    report.variants.push({
-      namespace: ns,
-      modelID: model.modelID,
-      variant: name,
-      accelerator: d.acceleratorName,
-      current: rs.current,
-      ready: rs.ready,
-      desired: target,
-      kvUsage: own.length > 0 ? own.reduce((s, r) => s + r.kvCacheUsage, 0) / own.length : undefined,
-      queue: own.length > 0 ? own.reduce((s, r) => s + r.queueLength, 0) : undefined,
-      action: target > rs.current ? "scale-up" : target < rs.current ? "scale-down" : "no-change",
-      reason,
-      path: "engine",
-    });
   }
 }
