@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   FAST_LEASE,
   ScriptedCollector,
@@ -10,24 +10,15 @@ import {
   eventsWithReason,
   getVA,
   metricsText,
-  startEnv,
+  acceleratorLabel,
+  useTestEnv,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
-const H100 = { "inference.optimization/acceleratorName": "H100" };
+const H100 = acceleratorLabel("H100");
 
 describe("controller manager on the API emulator", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv();
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv();
 
   it("U11: a VA whose Deployment is missing gets TargetNotFound, then TargetFound and gauges once it is created", async () => {
     const collector = new ScriptedCollector();
