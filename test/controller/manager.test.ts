@@ -162,6 +162,24 @@ describe("controller manager on the API emulator", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });
 
+  it("out-of-range durations from the main ConfigMap or the environment stop the start, naming the key", async () => {
+    // a lease duration of 0s used to reach the elector as is; 600h overflowed the engine timer
+    await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
+      metadata: { name: "wva-variantautoscaling-config", namespace: SYSTEM_NS },
+      data: { LEADER_ELECTION_LEASE_DURATION: "0s" },
+    });
+    await assert.rejects(
+      env.start({ metricsSource: new ScriptedCollector(), flags: { leaderElect: true } }),
+      /LEADER_ELECTION_LEASE_DURATION \(the main ConfigMap\): must be a duration from 100ms to 1h0m0s, got 0s/,
+    );
+    await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
+    await assert.rejects(
+      env.start({ metricsSource: new ScriptedCollector(), env: { GLOBAL_OPT_INTERVAL: "600h" } }),
+      /GLOBAL_OPT_INTERVAL \(the environment\): must be a duration from 100ms to 24h0m0s, got 600h0m0s/,
+    );
+    assert.equal(env.managers.length, 0, "no manager started");
+  });
+
   it("an invalid saturation ConfigMap keeps the last good config and emits a Warning event", async () => {
     await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NS },
