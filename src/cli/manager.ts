@@ -2,7 +2,7 @@
 // The controller manager entry point (`./bin/manager`). Flags: src/config/manager-flags.ts.
 import { managerHelp, parseManagerArgs } from "../config/manager-flags.js";
 import type { ManagerHandle } from "../controller/manager.js";
-import { printVersionIfAsked, reportFailure } from "./program.js";
+import { printVersionIfAsked, reportFailure } from "./exit.js";
 
 /** How long a SIGTERM'd manager may take to stop (Helm's termination grace period is 10 s). */
 const SHUTDOWN_TIMEOUT_MS = 8_000;

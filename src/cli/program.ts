@@ -1,6 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { formatVersion, versionJson } from "../version/version.js";
-import { UsageError } from "../config/errors.js";
+import { oneLine, printVersionIfAsked, reportFailure } from "./exit.js";
 
 /**
  * Common behaviour of the `wva` and `manager` programs: `--version [--json]`, usage errors on one
@@ -19,19 +18,7 @@ export function newProgram(name: string, description: string): Command {
   return program;
 }
 
-function oneLine(message: string): string {
-  return message
-    .replace(/\s*\n\s*/g, " ")
-    .replace(/\s+$/, "")
-    .trim();
-}
-
-/** Handles `--version` on a program; returns true when it printed the version. */
-export function printVersionIfAsked(opts: { version?: boolean; json?: boolean }): boolean {
-  if (!opts.version) return false;
-  process.stdout.write(`${opts.json ? versionJson() : formatVersion()}\n`);
-  return true;
-}
+export { printVersionIfAsked };
 
 /** Runs a program and maps every failure to an exit status: usage errors 2, other errors 1. */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
@@ -53,14 +40,4 @@ export async function runProgram(program: Command, argv: string[] = process.argv
     }
     process.exitCode = reportFailure(program.name(), err);
   }
-}
-
-/**
- * Prints a failure on one stderr line prefixed with the program name and returns the exit status:
- * 2 for bad input (UsageError and the configuration errors derived from it), 1 otherwise.
- */
-export function reportFailure(programName: string, err: unknown): number {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`${programName}: ${oneLine(message)}\n`);
-  return err instanceof UsageError ? 2 : 1;
 }
