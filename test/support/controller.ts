@@ -12,6 +12,7 @@ import {
   type ClusterOptions,
   type RunningCluster,
 } from "../../src/playground/cluster/index.js";
+import { defaultIdentities, type IdentityTable } from "../../src/playground/cluster/auth.js";
 import { silentLogger } from "../../src/util/logger.js";
 
 export const SYSTEM_NS = "wva-system";
@@ -297,4 +298,10 @@ export const acceleratorLabel = (accelerator: string): Record<string, string> =>
 export function seriesValue(text: string, metric: string, variant: string): number {
   const line = new RegExp(`^${metric}\\{variant_name="${variant}"[^}]*\\} (\\S+)$`, "m").exec(text);
   return Number(line?.[1]);
+}
+
+/** The cluster's default identity table (the admin token may do everything) with more callers and rules. */
+export function withIdentities(adminToken: string, extra: IdentityTable): IdentityTable {
+  const base = defaultIdentities(adminToken);
+  return { identities: [...base.identities, ...extra.identities], rules: [...base.rules, ...extra.rules] };
 }
