@@ -113,7 +113,7 @@ export function gpusPerReplica(deploy: Deployment | undefined): number {
   return total > 0 ? total : 1;
 }
 
-/** Replica state of a Deployment (5.2). */
+/** Replica state of a Deployment. */
 export function replicaState(deploy: Deployment): { current: number; ready: number; spec: number } {
   const spec = deploy.spec?.replicas ?? 1;
   const statusReplicas = deploy.status?.replicas ?? 0;

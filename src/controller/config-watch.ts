@@ -40,9 +40,9 @@ export const REASON_INVALID_SATURATION_CONFIG = "InvalidSaturationConfig";
 export const REASON_IMMUTABLE_CONFIG_CHANGE_REJECTED = "ImmutableConfigChangeRejected";
 
 /**
- * Hot-reloaded configuration (8.1–8.4). The global ConfigMaps live in the controller namespace;
- * saturation and scale-to-zero ConfigMaps may also be namespace-local (honoured per 7.2, including those
- * that existed before the controller started). A saturation ConfigMap with any invalid entry is
+ * Hot-reloaded configuration (docs/design/configuration-precedence.md). The global ConfigMaps live in
+ * the controller namespace; saturation and scale-to-zero ConfigMaps may also be namespace-local
+ * (including those that existed before the controller started). A saturation ConfigMap with any invalid entry is
  * rejected as a whole: the last good configuration stays and a Warning event names the problems.
  * Without any saturation ConfigMap the shipped defaults apply.
  */

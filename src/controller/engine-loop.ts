@@ -119,7 +119,7 @@ function groupKey(modelID: string, namespace: string): string {
 }
 
 /**
- * The saturation engine loop (5.6): each cycle lists the active VAs from the informer caches, groups
+ * The saturation engine loop: each cycle lists the active VAs from the informer caches, groups
  * them by model and namespace, collects metrics, runs the pure engine, publishes gauges, acts
  * directly when configured and hands decisions to the reconciler. A group whose collection fails takes
  * the safety net: targets hold at the previous desired value (else current replicas), never lower.
@@ -195,7 +195,7 @@ export class EngineLoop {
     this.publisher.forget(key);
   }
 
-  /** Active VAs (5.6 step 2): from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
   activeVariants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {

@@ -142,7 +142,7 @@ describe("actuation", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-saturation-scaling-config`);
   });
 
-  it("U13: deleting the controller's ServiceMonitor emits a Warning event ServiceMonitorDeleted; other ServiceMonitors do nothing", async () => {
+  it("deleting the controller's ServiceMonitor emits a Warning event ServiceMonitorDeleted; other ServiceMonitors do nothing", async () => {
     await env.client.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",

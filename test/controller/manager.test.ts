@@ -20,7 +20,7 @@ const H100 = acceleratorLabel("H100");
 describe("controller manager on the API emulator", () => {
   const env = useTestEnv();
 
-  it("U11: a VA whose Deployment is missing gets TargetNotFound, then TargetFound and gauges once it is created", async () => {
+  it("a VA whose Deployment is missing gets TargetNotFound, then TargetFound and gauges once it is created", async () => {
     const collector = new ScriptedCollector();
     const m = await env.start({ metricsSource: collector });
     await createVA(env.client, "ns1", "late-va", "late-deploy", "m-late", { labels: H100 });
