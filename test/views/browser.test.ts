@@ -181,6 +181,15 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
       report.cycles.some((c) => c.models![0].rate > 0),
       "some requests were sent",
     );
+    const ttft = charts.find((c) => c.id === "playground/llama-3-8b:ttft")!;
+    assert.deepEqual(
+      ttft.raw[2],
+      report.cycles.map((c) => c.models![0].ttftMs?.p95 ?? null),
+    );
+    assert.ok(
+      ttft.raw[2].some((v) => v !== null && v > 0),
+      "TTFT measured in some cycle",
+    );
     assert.deepEqual(errors, []);
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: join(shots, "playground-dashboard.png") });

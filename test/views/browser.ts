@@ -19,7 +19,7 @@ export interface Browser {
 
 /** Chromium headless with a fresh profile; skips outside CI (fails in CI) when it is missing. */
 export async function launchChromium(t: TestContext): Promise<Browser | undefined> {
-  const exe = requireTool(t, "chromium", findChromium(), "sudo scripts/install-test-deps.sh");
+  const exe = requireTool(t, "chromium", findChromium(), "sudo bash scripts/install-test-deps.sh");
   if (!exe) return undefined;
   const profile = mkdtempSync(join(tmpdir(), "wva-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
