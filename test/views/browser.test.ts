@@ -155,8 +155,8 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
     let report: Report;
     try {
       report = await run;
+      dashboard.end(report);
     } finally {
-      dashboard.end((await run.catch(() => undefined)) as Report);
       await dashboard.close();
     }
     await page.waitForSelector("body[data-ended=true]");
