@@ -3,8 +3,9 @@
  * objects with a `policy` name) and takes every other field when it has the expected type, leaving it
  * out otherwise. From each policy's `timeline` it reads, per entry, `t` (seconds; or `tMs` in ms) and
  * `variants[]` with `variant` (or `name`), optional `model` and `namespace`, and the replica counts
- * `current` (or `replicas`), `ready` and `desired` (both default to `current`). Entries without a time
- * are skipped.
+ * `current` (or `replicas`), `ready` and `desired` (both default to `current`), and `load[]` with
+ * `model`, optional `namespace`, the arrival rate `rps` (or `rate`, requests per second) and `ttftMs.p95`.
+ * Entries without a time are skipped.
  */
 
 /** Thrown when a file is not a report the views can draw; the message names the field. */
@@ -24,6 +25,14 @@ export interface TimelineVariant {
   desired: number;
 }
 
+/** Requests of one model over the interval before a timeline entry. */
+export interface TimelineLoad {
+  /** `namespace/model` (or just `model`). */
+  key: string;
+  rate: number | null;
+  ttftP95: number | null;
+}
+
 export interface PolicyView {
   policy: string;
   cost: number | null;
@@ -34,7 +43,7 @@ export interface PolicyView {
   itlMs: { p50?: number; p95?: number; p99?: number } | null;
   scalingActions: number | null;
   reversals: number | null;
-  timeline: Array<{ t: number; variants: TimelineVariant[] }>;
+  timeline: Array<{ t: number; variants: TimelineVariant[]; load: TimelineLoad[] }>;
 }
 
 export interface SimulationView {
@@ -107,7 +116,16 @@ function readTimeline(x: unknown): PolicyView["timeline"] {
         desired: num(v.desired) ?? current,
       });
     }
-    out.push({ t, variants });
+    const load: TimelineLoad[] = [];
+    for (const l of Array.isArray(e.load) ? e.load : []) {
+      if (!isObj(l) || typeof l.model !== "string") continue;
+      load.push({
+        key: typeof l.namespace === "string" ? `${l.namespace}/${l.model}` : l.model,
+        rate: num(l.rps) ?? num(l.rate),
+        ttftP95: isObj(l.ttftMs) ? num(l.ttftMs.p95) : null,
+      });
+    }
+    out.push({ t, variants, load });
   }
   return out.sort((a, b) => a.t - b.t);
 }

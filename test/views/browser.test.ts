@@ -101,11 +101,21 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
     assert.equal(rows.length, 3);
     assert.match(rows[0], /wva\s+120\.00\s+1\.20\s+97\.0 %/);
     assert.equal(await page.locator(".side-by-side figure").count(), 2);
-    const charts = await chartsOf(page);
+    const all = await chartsOf(page);
     assert.deepEqual(
-      charts.map((c) => c.id),
-      ["policy:wva", "policy:static-max", "policy:oracle"],
+      all.map((c) => c.id),
+      ["load:rate", "load:ttft", "policy:wva", "policy:static-max", "policy:oracle"],
     );
+    assert.deepEqual(all[0].raw, [
+      [0, 30, 60, 90, 120],
+      [0, 10, 20, 30, 40],
+    ]);
+    assert.deepEqual(all[1].labels, ["wva", "static-max"]);
+    assert.deepEqual(all[1].raw.slice(1), [
+      [400, 401, 402, 403, 404],
+      [100, 101, 102, 103, 104],
+    ]);
+    const charts = all.slice(2);
     assert.deepEqual(charts[0].raw[0], [0, 30, 60, 90, 120]);
     assert.deepEqual(charts[0].raw[1], [1, 1, 2, 3, 2]);
     assert.deepEqual(charts[2].raw[0], [0, 60, 120]);
@@ -113,11 +123,7 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
     assert.deepEqual(charts[2].labels, ["ns/a100", "ns/h100", "a100", "desired (total)"]);
     assert.deepEqual(charts[2].raw[3], [1, 3, 2]);
     const ranges = await page.evaluate("window.wvaCharts.map((c) => [c.u.scales.x.min, c.u.scales.x.max])");
-    assert.deepEqual(ranges, [
-      [0, 120],
-      [0, 120],
-      [0, 120],
-    ]);
+    assert.deepEqual(ranges, Array(5).fill([0, 120]));
     assert.deepEqual(errors, []);
     await page.screenshot({ path: join(shots, "simulation-report.png") });
     await page.close();

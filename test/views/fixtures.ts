@@ -75,9 +75,18 @@ export function sampleReport(): Report {
 
 /** A `wva simulate` report with three policies; the oracle's timeline uses the alternative fields. */
 export function sampleSimulation(): Record<string, unknown> {
-  const timeline = (ups: number[]) =>
+  const timeline = (ups: number[], ttftP95: number) =>
     ups.map((n, i) => ({
       t: i * 30,
+      load: [
+        {
+          model: "m",
+          namespace: "ns",
+          rps: 10 * i,
+          ttftMs: { p50: ttftP95 / 2, p95: ttftP95 + i, p99: 2 * ttftP95 },
+          itlMs: { p50: 8, p95: 12, p99: 20 },
+        },
+      ],
       variants: [
         {
           model: "m",
@@ -103,7 +112,7 @@ export function sampleSimulation(): Record<string, unknown> {
         itlMs: { p50: 8, p95: 14, p99: 30 },
         scalingActions: 4,
         reversals: 1,
-        timeline: timeline([1, 1, 2, 3, 2]),
+        timeline: timeline([1, 1, 2, 3, 2], 400),
       },
       {
         policy: "static-max",
@@ -113,7 +122,7 @@ export function sampleSimulation(): Record<string, unknown> {
         sloAttainment: 1,
         scalingActions: 0,
         reversals: 0,
-        timeline: timeline([4, 4, 4, 4, 4]),
+        timeline: timeline([4, 4, 4, 4, 4], 100),
       },
       {
         policy: "oracle",

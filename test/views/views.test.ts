@@ -42,7 +42,9 @@ describe("simulation report reader", () => {
     assert.deepEqual(v.policies[2].timeline[1], {
       t: 60,
       variants: [{ key: "a100", current: 3, ready: 3, desired: 3 }],
+      load: [],
     });
+    assert.deepEqual(v.policies[0].timeline[2].load, [{ key: "ns/m", rate: 20, ttftP95: 402 }]);
     assert.equal(v.policies[1].ttftMs, null);
     assert.equal(v.policies[2].requests, null);
   });

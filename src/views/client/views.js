@@ -432,7 +432,7 @@
   function showSimulation(sim) {
     document.getElementById("title").textContent = `WVA simulation: ${sim.scenario}`;
     document.getElementById("subtitle").textContent =
-      `${sim.policies.length} policies compared on the same trace`;
+      `${sim.policies.length} policies compared on the same arrivals`;
     const table = el("table", { class: "policies" }, [
       el("thead", {}, [
         el(
@@ -503,6 +503,50 @@
     const xRange = ts.length > 0 ? [Math.min(...ts), Math.max(...ts)] : undefined;
     const grid = el("div", { class: "grid policies-grid" });
     main.appendChild(grid);
+    // load and latency of every policy on one chart each: the arrivals are the same for all policies
+    const loadKeys = [];
+    for (const p of sim.policies)
+      for (const s of p.timeline) for (const l of s.load) if (!loadKeys.includes(l.key)) loadKeys.push(l.key);
+    const withLoad = sim.policies.filter((p) => p.timeline.some((s) => s.load.length > 0));
+    const loadOf = (s, k, f) => {
+      const l = s.load.find((x) => x.key === k);
+      return l ? l[f] : null;
+    };
+    if (withLoad.length > 0) {
+      const first = withLoad[0];
+      chart(grid, {
+        id: "load:rate",
+        title: "Arrival rate (the same for every policy)",
+        yLabel: "requests / s",
+        series: loadKeys.map((k, i) => ({ label: k, color: color(i) })),
+      }).set(
+        [
+          first.timeline.map((s) => s.t),
+          ...loadKeys.map((k) => first.timeline.map((s) => loadOf(s, k, "rate"))),
+        ],
+        [],
+        xRange,
+      );
+      // one line per policy and model; the policies share a time axis but not necessarily their cycle times
+      const times = [...new Set(withLoad.flatMap((p) => p.timeline.map((s) => s.t)))].sort((a, b) => a - b);
+      const series = [];
+      const cols = [];
+      for (const p of withLoad)
+        for (const k of loadKeys) {
+          const at = new Map(p.timeline.map((s) => [s.t, loadOf(s, k, "ttftP95")]));
+          series.push({
+            label: loadKeys.length > 1 ? `${p.policy} ${k}` : p.policy,
+            color: color(series.length),
+          });
+          cols.push(times.map((t) => (at.has(t) ? at.get(t) : null)));
+        }
+      chart(grid, {
+        id: "load:ttft",
+        title: "TTFT p95 per policy (requests completed in each cycle)",
+        yLabel: "TTFT p95 (ms)",
+        series,
+      }).set([times, ...cols], [], xRange);
+    }
     for (const p of sim.policies) {
       const c = chart(grid, {
         id: `policy:${p.policy}`,
