@@ -5,7 +5,7 @@ import { renderPage } from "./page.js";
 
 /**
  * The playground's live dashboard: an HTTP server on loopback serving the page at `/` and the trial as
- * Server-Sent Events at `/events`: `header` when the load starts, `cycle` after each engine cycle and
+ * Server-Sent Events at `/events`: `header` when the run starts, `cycle` after each engine cycle and
  * `end` with the report when the trial ends. A client that connects late gets everything so far first.
  */
 export interface Dashboard {

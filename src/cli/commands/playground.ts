@@ -174,7 +174,11 @@ export function register(program: Command): void {
       const port = opts.dashboard === undefined ? undefined : dashboardPort(opts.dashboard);
       let dashboard: Dashboard | undefined;
       if (port !== undefined) {
-        dashboard = await startDashboard({ port });
+        try {
+          dashboard = await startDashboard({ port });
+        } catch (err) {
+          throw new UsageError(`--dashboard: cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`);
+        }
         process.stdout.write(`playground: live dashboard at ${dashboard.url}\n`);
       }
       const stopped = new AbortController();

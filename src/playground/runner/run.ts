@@ -70,7 +70,7 @@ export interface RunOptions {
   seed?: number;
   /** The controller to run. */
   controller: ControllerStarter;
-  /** Told when the load starts and after each engine cycle (the live dashboard listens here). */
+  /** Told when the run starts and after each engine cycle of the trial (the live dashboard listens here). */
   observer?: {
     /** Shown under the live table. */
     url?: string;
@@ -183,6 +183,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     startedAt,
     setup: trialSetup(scenario),
   });
+  options.observer?.start(builder.header());
   const loadReports = new Map<string, LoadReport>();
   let t0 = 0;
   let elapsed = 0;
@@ -408,7 +409,6 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
 
     // Load.
     t0 = performance.now();
-    options.observer?.start(builder.header());
     say(`playground: load starts; the trial runs ${scenario.durationMs / 1000}s (Ctrl-C stops it)`);
     const loadAbort = new AbortController();
     stop.signal.addEventListener("abort", () => loadAbort.abort(), { once: true });

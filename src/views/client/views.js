@@ -168,14 +168,19 @@
     return out;
   }
 
+  function clear() {
+    for (const c of charts.splice(0)) c.u.destroy();
+    main.replaceChildren();
+  }
+
   function trialView(header) {
     const view = { sections: [] };
-    main.replaceChildren();
+    clear();
     const sat = header && header.setup ? header.setup.saturation : undefined;
     view.render = (cycles) => {
       const models = modelsOf(header, cycles);
       if (view.sections.length !== models.length) {
-        main.replaceChildren();
+        clear();
         view.sections = models.map((m) => trialSection(m, sat));
       }
       models.forEach((m, i) => view.sections[i].update(m, cycles));
@@ -379,7 +384,7 @@
       cycles = [];
       view = trialView(header);
       view.render(cycles);
-      setStatus("Live: waiting for the first engine cycle…", "live");
+      setStatus("Live: the playground is starting; waiting for the first engine cycle of the trial…", "live");
     });
     es.addEventListener("cycle", (e) => {
       const c = JSON.parse(e.data);
