@@ -59,7 +59,15 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
       replicas.raw[1],
       report.cycles.map((c) => c.variants.find((v) => v.variant === "a100")!.current),
     );
-    assert.deepEqual(replicas.raw.at(-1), [2, 2, 3, 3, 3]); // desired total
+    assert.deepEqual(replicas.labels, [
+      "a100 current",
+      "h100 current",
+      "a100 desired",
+      "h100 desired",
+      "ready (total)",
+    ]);
+    assert.deepEqual(replicas.raw[3], [1, 1, 2, 2, 2]); // a100 desired
+    assert.deepEqual(replicas.raw[5], [2, 2, 2, 3, 3]); // ready total
     assert.deepEqual(
       replicas.marks.map((m) => m.t),
       [6],

@@ -33,8 +33,9 @@
   // ---- charts -------------------------------------------------------------------------------------
 
   /**
-   * A line chart in `parent`. series: [{label, color, dash?, stack?, step?, width?}];
-   * raw: [x[], y1[], ...]. Series with stack: true are drawn as stacked areas (in order).
+   * A line chart in `parent`. series: [{label, color, dash?, stack?, area?, step?, width?}];
+   * raw: [x[], y1[], ...]. Series with the same `stack` name are drawn stacked (running sums, in order);
+   * with `area` each fills down to the one below it.
    * marks: [{t, color}] draws a vertical line at each t (decisions).
    */
   function chart(parent, spec) {
@@ -54,7 +55,6 @@
       const r = entry.raw[si] ? entry.raw[si][idx] : v;
       return r === null || r === undefined ? "–" : String(Math.round(r * 100) / 100);
     };
-    const firstStacked = spec.series.findIndex((s) => s.stack);
     const opts = {
       width: Math.max(280, box.clientWidth - 8),
       height: 220,
@@ -68,11 +68,11 @@
       ],
       legend: { live: true },
       // each stacked area fills down to the one below it, not to zero
-      bands: spec.series
-        .map((s, i) => ({ s, i }))
-        .filter(({ s }) => s.stack)
-        .slice(1)
-        .map(({ i }, k, rest) => ({ series: [i + 1, (k === 0 ? firstStacked : rest[k - 1].i) + 1] })),
+      bands: spec.series.flatMap((s, i) => {
+        if (!s.area) return [];
+        const below = spec.series.slice(0, i).findLastIndex((b) => b.area && b.stack === s.stack);
+        return below < 0 ? [] : [{ series: [i + 1, below + 1] }];
+      }),
       cursor: { drag: { x: false, y: false } },
       series: [{ label: "t (s)" }].concat(
         spec.series.map((s) => ({
@@ -80,7 +80,7 @@
           stroke: s.color,
           width: s.width || 2,
           dash: s.dash,
-          fill: s.stack ? `${s.color}66` : undefined,
+          fill: s.area ? `${s.color}66` : undefined,
           paths: s.step ? uPlot.paths.stepped({ align: 1 }) : undefined,
           points: { show: false },
           value: stackedValue,
@@ -113,14 +113,16 @@
       entry.raw = raw;
       entry.marks = marks || [];
       box.setAttribute("data-points", String(raw[0].length));
-      // stacked series are drawn as running sums, top of the stack first so each area shows
+      // stacked series are drawn as running sums per stack
       const drawn = raw.map((col) => col.slice());
-      let acc = null;
+      const acc = new Map();
       spec.series.forEach((s, i) => {
         if (!s.stack) return;
         const col = raw[i + 1];
-        acc = acc ? acc.map((a, j) => a + (col[j] || 0)) : col.map((v) => v || 0);
-        drawn[i + 1] = acc.slice();
+        const below = acc.get(s.stack);
+        const sum = below ? below.map((a, j) => a + (col[j] || 0)) : col.map((v) => v || 0);
+        acc.set(s.stack, sum);
+        drawn[i + 1] = sum;
       });
       u.setData(drawn);
       if (xRange) u.setScale("x", { min: xRange[0], max: xRange[1] });
@@ -196,14 +198,27 @@
     const vs = m.variants;
     const replicas = chart(grid, {
       id: `${m.key}:replicas`,
-      title: "Replicas per variant (stacked current; total ready and desired); dashed marks: decisions",
+      title:
+        "Replicas per variant, stacked: current (areas), desired (dashed), ready (total); dashed marks: decisions",
       yLabel: "replicas",
       series: vs
-        .map((v, i) => ({ label: `${v.variant} current`, color: color(i), stack: true, step: true }))
-        .concat([
-          { label: "ready (total)", color: "#222", width: 1.5, step: true },
-          { label: "desired (total)", color: LIMIT_COLOR, dash: [6, 4], step: true },
-        ]),
+        .map((v, i) => ({
+          label: `${v.variant} current`,
+          color: color(i),
+          stack: "current",
+          area: true,
+          step: true,
+        }))
+        .concat(
+          vs.map((v, i) => ({
+            label: `${v.variant} desired`,
+            color: color(i),
+            stack: "desired",
+            dash: [6, 4],
+            step: true,
+          })),
+        )
+        .concat([{ label: "ready (total)", color: "#222", width: 1.5, step: true }]),
     });
     const cost = chart(grid, {
       id: `${m.key}:cost`,
@@ -290,7 +305,10 @@
           t: d.t,
           color: color(vs.findIndex((v) => v.variant === d.variant)),
         }));
-        replicas.set([t, ...vs.map((v) => field("current", v)), sum("ready"), sum("desired")], marks);
+        replicas.set(
+          [t, ...vs.map((v) => field("current", v)), ...vs.map((v) => field("desired", v)), sum("ready")],
+          marks,
+        );
         cost.set(
           [
             t,
@@ -558,7 +576,7 @@
         title: `${p.policy}: replicas per variant (stacked current; total desired)`,
         yLabel: "replicas",
         series: variants
-          .map((k, i) => ({ label: k, color: color(i), stack: true, step: true }))
+          .map((k, i) => ({ label: k, color: color(i), stack: "current", area: true, step: true }))
           .concat([{ label: "desired (total)", color: LIMIT_COLOR, dash: [6, 4], step: true }]),
       });
       const pick = (s, k, f) => {
