@@ -51,8 +51,11 @@
       marks: [],
     };
     charts.push(entry);
-    const stackedValue = (u, v, si, idx) => {
-      const r = entry.raw[si] ? entry.raw[si][idx] : v;
+    // the legend shows the raw values under the pointer, or the latest ones without it
+    const legendValue = (u, v, si, idx) => {
+      const col = entry.raw[si];
+      const i = idx === null || idx === undefined ? (col ? col.length - 1 : -1) : idx;
+      const r = col ? col[i] : v;
       return r === null || r === undefined ? "–" : String(Math.round(r * 100) / 100);
     };
     const opts = {
@@ -74,7 +77,7 @@
         return below < 0 ? [] : [{ series: [i + 1, below + 1] }];
       }),
       cursor: { drag: { x: false, y: false } },
-      series: [{ label: "t (s)" }].concat(
+      series: [{ label: "t (s)", value: legendValue }].concat(
         spec.series.map((s) => ({
           label: s.label,
           stroke: s.color,
@@ -83,7 +86,7 @@
           fill: s.area ? `${s.color}66` : undefined,
           paths: s.step ? uPlot.paths.stepped({ align: 1 }) : undefined,
           points: { show: false },
-          value: stackedValue,
+          value: legendValue,
           spanGaps: false,
         })),
       ),
