@@ -318,7 +318,12 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
           rate: Math.round(((received - w.received) / dt) * 1000) / 1000,
           completed: w.ttft.length,
           failed: w.failed,
-          ...(w.ttft.length > 0 ? { ttftMs: p(percentiles(w.ttft)), itlMs: p(percentiles(w.itl)) } : {}),
+          ...(w.ttft.length > 0
+            ? {
+                ttftMs: roundedPercentiles(percentiles(w.ttft)),
+                itlMs: roundedPercentiles(percentiles(w.itl)),
+              }
+            : {}),
         };
         windows.set(key, { received, ttft: [], itl: [], failed: 0 });
         return mc;
@@ -460,8 +465,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       modelID: m.modelID,
       namespace: m.namespace,
       requests: r ? { ...r.requests } : { sent: 0, completed: 0, failed: 0 },
-      ttftMs: p(r?.ttftMs),
-      itlMs: p(r?.itlMs),
+      ttftMs: roundedPercentiles(r?.ttftMs),
+      itlMs: roundedPercentiles(r?.itlMs),
       ...(r && Object.keys(r.errors).length > 0 ? { errors: r.errors } : {}),
     };
   });
@@ -473,7 +478,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
   return report;
 }
 
-const p = (x?: { p50: number; p95: number; p99: number }) => ({
+/** Percentiles rounded to the microsecond. */
+const roundedPercentiles = (x?: { p50: number; p95: number; p99: number }) => ({
   p50: round(x?.p50),
   p95: round(x?.p95),
   p99: round(x?.p99),
