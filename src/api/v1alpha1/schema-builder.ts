@@ -94,6 +94,12 @@ export function integer(
   return node({ type: "integer", ...opts });
 }
 
+export function number(
+  opts: Common & { minimum?: number; maximum?: number; default?: number } = {},
+): Node<number> {
+  return node({ type: "number", ...opts });
+}
+
 export function boolean(opts: Common & { default?: boolean } = {}): Node<boolean> {
   return node({ type: "boolean", ...opts });
 }
