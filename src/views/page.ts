@@ -6,7 +6,7 @@ import { simulationView, type SimulationView } from "./simulation.js";
 /**
  * The HTML pages of the views: one self-contained file each, with uPlot, the page's script and its
  * data inlined (no network needed). The browser script is `client/views.js`; the design of the pages
- * is in docs/design/0004-views.md.
+ * is in docs/design/views.md.
  */
 
 const require = createRequire(import.meta.url);
