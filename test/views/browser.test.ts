@@ -81,7 +81,8 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
     const ttft = byId.get("ns/m:ttft")!;
     assert.deepEqual(ttft.labels, ["p50", "p95", "p99", "SLO"]);
     assert.deepEqual(ttft.raw[2], [300, 301, 302, 303, 304]);
-    assert.deepEqual(byId.get("ns/m:itl")!.labels, ["p50", "p95", "p99"]); // no ITL objective
+    assert.deepEqual(ttft.raw[4], [500, 500, 500, 500, 500]);
+    assert.deepEqual(byId.get("ns/m:itl")!.raw[4], [50, 50, 50, 50, 50]);
     const log = await page.locator('table[data-log="ns/m"] tbody tr').allInnerTexts();
     assert.equal(log.length, 1);
     assert.match(log[0], /6\.0\s+a100\s+1 → 2\s+KV cache saturated/);

@@ -1,6 +1,6 @@
 import { ReportBuilder, type Report, type VariantCycle } from "../../src/playground/runner/report.js";
 
-/** A small playground report: two variants, a scale-up of the cheap one at 4 s, an SLO on TTFT. */
+/** A small playground report: two variants, a scale-up of the cheap one at 4 s, an SLO. */
 export function sampleReport(): Report {
   const b = new ReportBuilder({
     scenario: "sample",
@@ -13,7 +13,7 @@ export function sampleReport(): Report {
         { model: "m", namespace: "ns", variant: "a100", accelerator: "A100", cost: 20 },
         { model: "m", namespace: "ns", variant: "h100", accelerator: "H100", cost: 40 },
       ],
-      slo: [{ model: "m", namespace: "ns", ttftMs: 500 }],
+      slo: [{ model: "m", namespace: "ns", ttftMs: 500, itlMs: 50 }],
     },
   });
   const v = (

@@ -5,6 +5,7 @@ import { register as emulate } from "./emulate.js";
 import { register as load } from "./load.js";
 import { register as playground } from "./playground.js";
 import { register as report } from "./report.js";
+import { register as simulate } from "./simulate.js";
 
 /** Each subcommand module registers itself on the `wva` program here, one line per module. */
 export const commandModules: Array<(program: Command) => void> = [
@@ -14,4 +15,5 @@ export const commandModules: Array<(program: Command) => void> = [
   cluster,
   playground,
   report,
+  simulate,
 ];

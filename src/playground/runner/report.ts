@@ -1,3 +1,5 @@
+import type { Slo } from "./scenario.js";
+
 /**
  * The trial report (JSON): per engine cycle and variant the replica counts, mean KV use, queue
  * length and the decision with its reason; per model request totals and latency percentiles.
@@ -45,8 +47,8 @@ export interface Cycle {
 export interface TrialSetup {
   saturation: { kvCacheThreshold: number; queueLengthThreshold: number };
   variants: Array<{ model: string; namespace: string; variant: string; accelerator: string; cost: number }>;
-  /** Latency objectives of the models that set one, ms. */
-  slo: Array<{ model: string; namespace: string; ttftMs?: number; itlMs?: number }>;
+  /** Latency objectives of the models (the scenario's `slo`, or its default). */
+  slo: Array<{ model: string; namespace: string } & Slo>;
 }
 
 export interface Percentiles {
