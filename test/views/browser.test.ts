@@ -8,6 +8,8 @@ import { defaultScenario } from "../../src/playground/runner/defaults.js";
 import { inProcessManager } from "../../src/playground/runner/controller.js";
 import type { Report } from "../../src/playground/runner/report.js";
 import { runPlayground } from "../../src/playground/runner/run.js";
+import { loadScenarioFile } from "../../src/playground/runner/scenario.js";
+import { simulate } from "../../src/simulate/simulate.js";
 import { startDashboard } from "../../src/views/dashboard.js";
 import { renderReportPage, renderSimulationPage } from "../../src/views/page.js";
 import { chartsOf, collectErrors, launchChromium, type Browser } from "./browser.js";
@@ -134,7 +136,38 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
     const ranges = await page.evaluate("window.wvaCharts.map((c) => [c.u.scales.x.min, c.u.scales.x.max])");
     assert.deepEqual(ranges, Array(5).fill([0, 120]));
     assert.deepEqual(errors, []);
-    await page.screenshot({ path: join(shots, "simulation-report.png") });
+    await page.close();
+  });
+
+  it("draws a report of wva simulate as the simulator writes it", async (t) => {
+    if (!browser) return t.skip("no chromium");
+    const report = simulate(loadScenarioFile("examples/scenarios/spike.yaml"), { seed: 1 });
+    const { page, errors } = await open(browser, renderSimulationPage(report), "simulate");
+    const charts = await chartsOf(page);
+    assert.deepEqual(
+      charts.map((c) => c.id),
+      ["load:rate", "load:ttft", ...report.policies.map((p) => `policy:${p.policy}`)],
+    );
+    for (const [i, p] of report.policies.entries()) {
+      const c = charts[i + 2];
+      assert.deepEqual(
+        c.raw[0],
+        p.timeline.map((e) => e.t),
+      );
+      const first = p.timeline[0].variants[0];
+      assert.equal(c.labels[0], `${first.namespace}/${first.variant}`);
+      assert.deepEqual(
+        c.raw[1],
+        p.timeline.map((e) => e.variants.find((v) => v.variant === first.variant)!.current),
+      );
+    }
+    const rows = await page.locator("table.policies tbody tr").allInnerTexts();
+    assert.deepEqual(
+      rows.map((r) => r.split("\t")[0]),
+      report.policies.map((p) => p.policy),
+    );
+    assert.deepEqual(errors, []);
+    await page.screenshot({ path: join(shots, "simulation-report.png"), fullPage: true });
     await page.close();
   });
 
