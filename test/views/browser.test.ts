@@ -12,7 +12,14 @@ import { loadScenarioFile } from "../../src/playground/runner/scenario.js";
 import { simulate } from "../../src/simulate/simulate.js";
 import { startDashboard } from "../../src/views/dashboard.js";
 import { renderReportPage, renderSimulationPage } from "../../src/views/page.js";
-import { chartsOf, collectErrors, launchChromium, type Browser } from "./browser.js";
+import {
+  chartsOf,
+  collectErrors,
+  findChromium,
+  launchChromium,
+  needBrowser,
+  type Browser,
+} from "./browser.js";
 import { sampleReport, sampleSimulation } from "./fixtures.js";
 import { Writable } from "node:stream";
 
@@ -39,8 +46,9 @@ const overflows = (page: Page) =>
 
 describe("views in Chromium", { timeout: 90_000 }, () => {
   let browser: Browser | undefined;
-  before(async (t) => {
-    browser = await launchChromium(t as never);
+  before(async () => {
+    const exe = findChromium();
+    if (exe) browser = await launchChromium(exe);
   });
   after(async () => {
     await browser?.close();
@@ -48,9 +56,10 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
   });
 
   it("draws a playground report with its data points, thresholds, SLO and decisions", async (t) => {
-    if (!browser) return t.skip("no chromium");
+    const b = needBrowser(t, browser);
+    if (!b) return;
     const report = sampleReport();
-    const { page, errors } = await open(browser, renderReportPage(report), "report");
+    const { page, errors } = await open(b, renderReportPage(report), "report");
     const charts = await chartsOf(page);
     const byId = new Map(charts.map((c) => [c.id, c]));
     const times = report.cycles.map((c) => c.t);
@@ -106,8 +115,9 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
   });
 
   it("draws a simulation report: cost and SLO side by side, one panel per policy on one time axis", async (t) => {
-    if (!browser) return t.skip("no chromium");
-    const { page, errors } = await open(browser, renderSimulationPage(sampleSimulation()), "simulation");
+    const b = needBrowser(t, browser);
+    if (!b) return;
+    const { page, errors } = await open(b, renderSimulationPage(sampleSimulation()), "simulation");
     const rows = await page.locator("table.policies tbody tr").allInnerTexts();
     assert.equal(rows.length, 3);
     assert.match(rows[0], /wva\s+120\.00\s+1\.20\s+97\.0 %/);
@@ -140,9 +150,10 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
   });
 
   it("draws a report of wva simulate as the simulator writes it", async (t) => {
-    if (!browser) return t.skip("no chromium");
+    const b = needBrowser(t, browser);
+    if (!b) return;
     const report = simulate(loadScenarioFile("examples/scenarios/spike.yaml"), { seed: 1 });
-    const { page, errors } = await open(browser, renderSimulationPage(report), "simulate");
+    const { page, errors } = await open(b, renderSimulationPage(report), "simulate");
     const charts = await chartsOf(page);
     assert.deepEqual(
       charts.map((c) => c.id),
@@ -172,9 +183,10 @@ describe("views in Chromium", { timeout: 90_000 }, () => {
   });
 
   it("follows a live playground trial and keeps its final state when the playground stops", async (t) => {
-    if (!browser) return t.skip("no chromium");
+    const b = needBrowser(t, browser);
+    if (!b) return;
     const dashboard = await startDashboard();
-    const page = await browser.context.newPage();
+    const page = await b.context.newPage();
     const errors = collectErrors(page);
     await page.goto(dashboard.url);
     await page.waitForSelector("body[data-ready=true]");

@@ -7,9 +7,9 @@ import { requireTool } from "../support/tools.js";
 
 /** Debian's Chromium (installed by scripts/install-test-deps.sh), or CHROMIUM_BIN. */
 export function findChromium(): string | undefined {
-  for (const p of [process.env.CHROMIUM_BIN, "/usr/bin/chromium", "/usr/bin/chromium-browser"])
-    if (p && existsSync(p)) return p;
-  return undefined;
+  const env = process.env.CHROMIUM_BIN;
+  if (env) return existsSync(env) ? env : undefined;
+  return ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 }
 
 export interface Browser {
@@ -17,10 +17,15 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** Chromium headless with a fresh profile; skips outside CI (fails in CI) when it is missing. */
-export async function launchChromium(t: TestContext): Promise<Browser | undefined> {
-  const exe = requireTool(t, "chromium", findChromium(), "sudo bash scripts/install-test-deps.sh");
-  if (!exe) return undefined;
+/** The started browser, or undefined after skipping the test (outside CI) or throwing (in CI). */
+export function needBrowser(t: TestContext, browser: Browser | undefined): Browser | undefined {
+  return requireTool(t, "chromium", browser ? "found" : undefined, "sudo bash scripts/install-test-deps.sh")
+    ? browser
+    : undefined;
+}
+
+/** Chromium headless with a fresh profile. */
+export async function launchChromium(exe: string): Promise<Browser> {
   const profile = mkdtempSync(join(tmpdir(), "wva-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: exe,
