@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/, stamps commit and build time, and writes the ./bin/manager launcher. (./bin/wva is
-// committed: it runs the sources through tsx, so it works in a checkout without a build.)
+// Compiles src/ to dist/ (copying the views' browser script), stamps commit and build time, and writes the
+// ./bin/manager launcher. (./bin/wva is committed: it runs the sources through tsx, so a checkout needs no build.)
 // WVA_COMMIT and WVA_BUILD_DATE override the stamp (the container build passes them as build args).
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -14,6 +14,8 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
   cwd: root,
   stdio: "inherit",
 });
+// the views' browser script is plain JavaScript, read at run time next to the compiled views
+cpSync(join(root, "src/views/client"), join(dist, "src/views/client"), { recursive: true });
 
 function commit() {
   if (process.env.WVA_COMMIT) return process.env.WVA_COMMIT;
