@@ -136,7 +136,8 @@ describe("documentation shell blocks", () => {
   });
 });
 
-describe("runnable documentation blocks, in a fresh copy of the repository", () => {
+// Two pages at a time: much of a page's time is wall-clock waiting (a 25 s trial, 10 s load runs).
+describe("runnable documentation blocks, in a fresh copy of the repository", { concurrency: 2 }, () => {
   let base: string;
   before(() => {
     k8sTools(); // helm and kubectl in .tools/bin, as `npm run tools` leaves them
