@@ -4,7 +4,7 @@ import { decideCycle, type EngineOptions, type ModelInput } from "./pipeline.js"
 import type { Snapshot } from "./snapshot.js";
 import type { ModelDecisions, ReplicaMetric, VariantState } from "./types.js";
 
-/** Output of `wva decide` (DECISIONS section 4). */
+/** Output of `wva decide`, as docs/user-guide/wva-decide.md shows it. */
 export interface DecideOutput {
   models: Array<{
     modelID: string;
@@ -83,7 +83,7 @@ export function decideSnapshotDetailed(snapshot: Snapshot, opts: EngineOptions):
 }
 
 /**
- * `wva decide`: the engine on a snapshot, in the DECISIONS section 4 output format. Models are sorted by
+ * `wva decide`: the engine on a snapshot, in the output format of docs/user-guide/wva-decide.md. Models are sorted by
  * namespace then modelID, decisions by variant name. A snapshot carries no transition history, so the
  * transition lock is never released here.
  */

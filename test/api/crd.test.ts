@@ -33,7 +33,7 @@ const version = crd.spec.versions[0];
 const schema = version.schema.openAPIV3Schema;
 
 describe("VariantAutoscaling CRD", () => {
-  it("has the identity of wva-core 2.1", () => {
+  it("is the namespaced llmd.ai/v1alpha1 VariantAutoscaling (short name va) with a status subresource", () => {
     assert.equal(crd.apiVersion, "apiextensions.k8s.io/v1");
     assert.equal(crd.metadata.name, "variantautoscalings.llmd.ai");
     assert.equal(crd.spec.group, "llmd.ai");
@@ -52,7 +52,7 @@ describe("VariantAutoscaling CRD", () => {
     assert.deepEqual(version.subresources, { status: {} });
   });
 
-  it("has the printer columns of wva-core 2.2 in order", () => {
+  it("has the printer columns in order", () => {
     assert.deepEqual(
       version.additionalPrinterColumns.map((c) => [c.name, c.type, c.jsonPath]),
       [
@@ -94,7 +94,7 @@ describe("VariantAutoscaling CRD", () => {
     assert.deepEqual(schema.properties?.metadata, { type: "object" });
   });
 
-  it("spec fields and validation follow wva-core 2.3", () => {
+  it("spec fields and their validation", () => {
     const spec = schema.properties!.spec;
     assert.deepEqual(schema.required, ["spec"]);
     assert.deepEqual(spec.required, ["modelID", "scaleTargetRef"]);
@@ -109,7 +109,7 @@ describe("VariantAutoscaling CRD", () => {
     assert.equal(cost.default, "10.0");
   });
 
-  it("status fields follow wva-core 2.4 (conditions are a list-map keyed by type)", () => {
+  it("status fields (conditions are a list-map keyed by type)", () => {
     const status = schema.properties!.status;
     assert.equal(status.required, undefined);
     const alloc = status.properties!.desiredOptimizedAlloc;
@@ -135,7 +135,7 @@ describe("VariantAutoscaling CRD", () => {
     assert.deepEqual(cond.properties!.status.enum, ["True", "False", "Unknown"]);
   });
 
-  it("exports the label, annotation, condition type and reason constants of wva-core 2.3 and 2.5", () => {
+  it("exports the label, annotation, condition type and reason constants", () => {
     assert.equal(LABEL_ACCELERATOR_NAME, "inference.optimization/acceleratorName");
     assert.equal(LABEL_CONTROLLER_INSTANCE, "wva.llmd.ai/controller-instance");
     assert.equal(ANNOTATION_MIN_REPLICAS, "wva.llmd.ai/min-replicas");

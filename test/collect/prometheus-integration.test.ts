@@ -180,7 +180,7 @@ describe("metrics collection against a real Prometheus", () => {
     }
   });
 
-  it('U6: a namespace with ", \\ and ,x="y injects nothing into the PromQL', async (t) => {
+  it('a namespace with ", \\ and ,x="y injects nothing into the PromQL', async (t) => {
     if (skipped) {
       requireTool(t, "prometheus", undefined, "apt-get install -y prometheus");
       return;

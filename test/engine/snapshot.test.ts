@@ -23,7 +23,7 @@ function rejects(doc: unknown, field: string, rule: RegExp): void {
   );
 }
 
-describe("wva decide snapshot validation (DECISIONS section 4)", () => {
+describe("wva decide snapshot validation", () => {
   it("fills defaults: shipped thresholds, cost 10, 1 GPU, ready = current, desired 0, accelerator unknown", () => {
     const s = validateSnapshot({ variants: [variant({ replicas: undefined })] });
     assert.equal(s.saturation.kvCacheThreshold, 0.8);
@@ -213,7 +213,7 @@ describe("wva decide snapshot validation (DECISIONS section 4)", () => {
     );
   });
 
-  it("the example of DECISIONS section 4 produces its documented analysis and decision", () => {
+  it("the example of the wva decide guide produces its documented analysis and decision", () => {
     const out = decide(
       validateSnapshot({
         variants: [

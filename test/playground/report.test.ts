@@ -27,7 +27,7 @@ const row = (
 });
 
 describe("playground report", () => {
-  it("builds the DECISIONS format: cycles with t in seconds and sorted variants, models with totals", () => {
+  it("builds the report: cycles with t in seconds and sorted variants, models with totals", () => {
     const b = new ReportBuilder({
       scenario: "spike",
       actuation: "hpa",

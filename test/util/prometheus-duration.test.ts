@@ -3,8 +3,8 @@ import { describe, it } from "node:test";
 import { formatPrometheusDuration } from "../../src/util/prometheus-duration.js";
 import { parseDuration } from "../../src/util/duration.js";
 
-describe("Prometheus duration formatting (wva-core 10.11)", () => {
-  it("U1: whole days, hours, minutes, seconds; below one second → 1s", () => {
+describe("Prometheus duration formatting", () => {
+  it("whole days, hours, minutes, seconds; below one second → 1s", () => {
     const cases: Array<[string, string]> = [
       ["24h", "1d"],
       ["48h", "2d"],
@@ -24,7 +24,7 @@ describe("Prometheus duration formatting (wva-core 10.11)", () => {
       assert.equal(formatPrometheusDuration(parseDuration(input)), want, input);
   });
 
-  it("U1: fractions of a second are truncated; negatives → 1s", () => {
+  it("fractions of a second are truncated; negatives → 1s", () => {
     assert.equal(formatPrometheusDuration(90_500), "90s");
     assert.equal(formatPrometheusDuration(-5), "1s");
   });
