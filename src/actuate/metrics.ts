@@ -1,6 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
 
-/** Names of the metrics WVA publishes (DECISIONS section 4, wva-core 6.1). */
+/** Names of the metrics WVA publishes (listed in docs/user-guide/controller.md). */
 export const METRIC_DESIRED_REPLICAS = "wva_desired_replicas";
 export const METRIC_CURRENT_REPLICAS = "wva_current_replicas";
 export const METRIC_DESIRED_RATIO = "wva_desired_ratio";

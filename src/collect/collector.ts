@@ -70,7 +70,7 @@ export interface CollectorOptions {
 type Results = Map<string, MetricResult>;
 
 /**
- * Builds per-replica metrics for model groups (wva-core 4.6): refreshes the KV, queue, cache-config and token
+ * Builds per-replica metrics for model groups (docs/design/metric-freshness.md): refreshes the KV, queue, cache-config and token
  * queries, maps each pod through ReplicaSet and Deployment to its VariantAutoscaling, and adds accelerator
  * and cost. A failed KV or queue query fails the group (the engine then takes its safety-net path); the
  * other queries are optional.

@@ -36,7 +36,7 @@ export function instanceMatches(obj: KubeObject, instance: string): boolean {
 }
 
 /**
- * The VA filter (U10), used for events and by the engine alike: the VA must belong to this instance,
+ * The VA filter, used for events and by the engine alike: the VA must belong to this instance,
  * and its namespace must not be excluded, except that in single-namespace mode the watched namespace
  * is never excluded. `config` undefined behaves as multi-namespace mode without an instance.
  */
@@ -75,7 +75,7 @@ export function namespaceConfigAllowed(
 export const SERVICE_MONITOR_SUFFIX = "-metrics-monitor";
 
 /**
- * ServiceMonitor event handling (U13): a ServiceMonitor of this controller (in the controller
+ * ServiceMonitor event handling: a ServiceMonitor of this controller (in the controller
  * namespace, name ending in `-metrics-monitor`) that is being deleted gets a Warning event
  * `ServiceMonitorDeleted`; nothing is ever enqueued.
  */

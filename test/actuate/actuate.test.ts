@@ -10,7 +10,7 @@ import {
 } from "../../src/controller/accelerator.js";
 
 describe("gauges", () => {
-  it("U8: desired ratio for (current, desired) = (2,5), (0,3), (4,4), (6,2)", () => {
+  it("desired ratio for (current, desired) = (2,5), (0,3), (4,4), (6,2)", () => {
     assert.equal(desiredRatio(2, 5), 2.5);
     assert.equal(desiredRatio(0, 3), 3);
     assert.equal(desiredRatio(4, 4), 1);

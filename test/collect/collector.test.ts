@@ -188,7 +188,7 @@ describe("replica metrics collector", () => {
     );
   });
 
-  it("U7: group keys are modelID|namespace", () => {
+  it("group keys are modelID|namespace", () => {
     assert.equal(groupKey("llama-8b", "default"), "llama-8b|default");
   });
 });

@@ -10,11 +10,11 @@ import {
 } from "../../src/collect/queries.js";
 
 describe("PromQL escaping", () => {
-  it('U6: prod",malicious="attack is escaped to one literal value', () => {
+  it('prod",malicious="attack is escaped to one literal value', () => {
     assert.equal(escapePromQLValue('prod",malicious="attack'), 'prod\\",malicious=\\"attack');
   });
 
-  it("U6: backslashes are doubled before quotes are escaped", () => {
+  it("backslashes are doubled before quotes are escaped", () => {
     assert.equal(escapePromQLValue("a\\b"), "a\\\\b");
     // a trailing backslash must not escape the closing quote of the matcher
     assert.equal(escapePromQLValue("ns\\"), "ns\\\\");
@@ -24,7 +24,7 @@ describe("PromQL escaping", () => {
     assert.equal(escapePromQLValue(""), "");
   });
 
-  it("U6: an escaped value parses back to the original as a PromQL string literal", () => {
+  it("an escaped value parses back to the original as a PromQL string literal", () => {
     for (const raw of ['prod",malicious="attack', "a\\b", 'ns"\\,x="y', "\\\\", '"']) {
       const literal = `"${escapePromQLValue(raw)}"`;
       // PromQL double-quoted strings use Go escapes, a subset of JSON's for these characters

@@ -30,7 +30,7 @@ const vector = (samples: Array<[Record<string, string>, string]>) =>
   });
 
 describe("result parsing", () => {
-  it("U2: NaN and +Inf and -Inf sample values parse as 0", () => {
+  it("NaN and +Inf and -Inf sample values parse as 0", () => {
     const vals = parseQueryResponse(
       vector([
         [{ pod: "a" }, "NaN"],
@@ -47,7 +47,7 @@ describe("result parsing", () => {
     assert.deepEqual(vals[3].labels, { pod: "d" });
   });
 
-  it("U3: scalar 42 gives one value without labels", () => {
+  it("scalar 42 gives one value without labels", () => {
     const vals = parseQueryResponse(
       JSON.stringify({ status: "success", data: { resultType: "scalar", result: [1700000000, "42"] } }),
     );
@@ -108,7 +108,7 @@ describe("result cache and freshness", () => {
     assert.throws(() => new ResultCache(0), /ttl must be > 0/);
   });
 
-  it("U5: staleness of results", () => {
+  it("staleness of results", () => {
     const now = 100_000;
     const r = (ts: number[]) => ({
       queryName: "q",
@@ -336,7 +336,7 @@ describe("Prometheus source", () => {
     }
   });
 
-  it("U4: results are cached for 30 s per query and parameters", async () => {
+  it("results are cached for 30 s per query and parameters", async () => {
     const api = await scriptedApi(() => [200, vector([[{ pod: "p" }, "1"]])]);
     let t = Date.now();
     const src = new PrometheusSource({ config: { baseURL: api.url }, clock: () => t });
