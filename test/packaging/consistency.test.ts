@@ -126,7 +126,7 @@ describe("HPA and KEDA samples", () => {
       ).map((d) => d.toJS() as Any),
     );
 
-  test("the samples' HPA and ScaledObject validate against the Kubernetes and KEDA schemas", async (t) => {
+  test("the samples' namespaces, HPA and ScaledObject validate against the Kubernetes and KEDA schemas", async (t) => {
     const kubectl = kubectlBin(t);
     if (!kubectl) return;
     const r = run(kubectl, ["kustomize", "config/samples"]);
@@ -138,7 +138,13 @@ describe("HPA and KEDA samples", () => {
           readFileSync(join(root, "config/samples/integrations/keda-scaledobject.yaml"), "utf8"),
         ),
       );
-    assert.deepEqual(objs.map((o) => o.kind).sort(), ["HorizontalPodAutoscaler", "ScaledObject"]);
+    assert.deepEqual(objs.map((o) => o.kind).sort(), [
+      "HorizontalPodAutoscaler",
+      "Namespace",
+      "Namespace",
+      "Namespace",
+      "ScaledObject",
+    ]);
     await validateAll(objs);
   });
 
