@@ -8,7 +8,7 @@ import {
   SaturationConfigStore,
   validateSaturationConfig,
 } from "../../src/config/saturation.js";
-import type { SaturationConfig } from "../../src/engine/types.js";
+import type { SaturationConfig } from "../../src/types/decision.js";
 import { C0 } from "../support/engine-fixtures.js";
 
 const cfg = (over: Partial<SaturationConfig>): SaturationConfig => ({ ...C0, ...over });

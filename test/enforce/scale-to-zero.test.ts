@@ -5,12 +5,9 @@ import {
   resolveScaleToZero,
   retentionPeriodMs,
 } from "../../src/config/scale-to-zero.js";
-import {
-  modelRequestCountQuery,
-  requestCountFrom,
-  scaleToZeroInput,
-} from "../../src/enforce/request-count.js";
+import { buildQuery, PER_MODEL_TEMPLATES, QueryName } from "../../src/collect/queries.js";
 import { enforceScaleToZero } from "../../src/enforce/scale-to-zero.js";
+import { formatPrometheusDuration } from "../../src/util/prometheus-duration.js";
 
 const targets = (t: Record<string, number>, cost: Record<string, number> = {}) =>
   Object.entries(t).map(([variant, target]) => ({ variant, target, cost: cost[variant] }));
@@ -18,7 +15,7 @@ const asMap = (r: ReturnType<typeof enforceScaleToZero>) =>
   Object.fromEntries(r.targets.map((t) => [t.variant, t.target]));
 const TEN_MIN = 10 * 60_000;
 
-describe("scale-to-zero enforcer (wva-core 10.4)", () => {
+describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
   it("E1: enabled and no requests in the retention window ⇒ every target 0", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
       enabled: true,
@@ -38,15 +35,15 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
   });
 
   it("E3: enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
-    const input = scaleToZeroInput(
-      { enabled: true, retentionMs: TEN_MIN },
-      { values: [], error: "prometheus unavailable" },
-    );
-    assert.equal(input.requestCount, null);
-    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), input);
+    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
+      enabled: true,
+      requestCount: null,
+      retentionMs: TEN_MIN,
+      error: "prometheus unavailable",
+    });
     assert.deepEqual(asMap(r), { a: 2, b: 1 });
     assert.equal(r.applied, false);
-    assert.match(r.reason, /request count is unknown \(request count query failed: prometheus unavailable\)/);
+    assert.match(r.reason, /request count is unknown \(prometheus unavailable\)/);
   });
 
   it("E4: disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
@@ -139,49 +136,21 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
   });
 });
 
-describe("request-count query (wva-core 10.5)", () => {
-  it("Q1: a scalar 100.5 is the count", () => {
-    assert.deepEqual(requestCountFrom({ values: [{ value: 100.5 }] }), { count: 100.5 });
-  });
-
-  it("Q2: an empty vector is an error containing 'no values' with count 0", () => {
-    const r = requestCountFrom({ values: [] });
-    assert.equal(r.count, 0);
-    assert.match(r.error!, /no values/);
-  });
-
-  it("Q3: a Prometheus error is an error containing 'query' with count 0", () => {
-    const r = requestCountFrom({ values: [], error: "connection refused" });
-    assert.equal(r.count, 0);
-    assert.match(r.error!, /query/);
-  });
+describe("request-count query of the scale-to-zero enforcer", () => {
+  const template = PER_MODEL_TEMPLATES.find((t) => t.name === QueryName.modelRequestCount)!;
+  const query = (namespace: string, modelID: string, retentionMs: number) =>
+    buildQuery(template, { namespace, modelID, retentionPeriod: formatPrometheusDuration(retentionMs) });
 
   it("Q4: the PromQL uses the formatted retention, the model and the namespace", () => {
-    const q = modelRequestCountQuery("test-ns", "test-model", 15 * 60_000);
-    assert.equal(
-      q,
-      'sum(increase(vllm:request_success_total{namespace="test-ns",model_name="test-model"}[15m]))',
-    );
+    const q = query("test-ns", "test-model", 15 * 60_000);
+    assert.ok(q.startsWith("sum(increase(vllm:request_success_total{"), q);
     assert.ok(
       q.includes("[15m]") && q.includes('model_name="test-model"') && q.includes('namespace="test-ns"'),
     );
   });
 
   it("Q4: parameter values are escaped", () => {
-    const q = modelRequestCountQuery('prod",x="y', "m", 60_000);
+    const q = query('prod",x="y', "m", 60_000);
     assert.ok(q.includes('namespace="prod\\",x=\\"y"'));
-  });
-
-  it("a disabled model is never queried; an enabled one without a result is unknown", () => {
-    assert.deepEqual(scaleToZeroInput({ enabled: false, retentionMs: 1 }), {
-      enabled: false,
-      requestCount: null,
-      retentionMs: 1,
-    });
-    assert.equal(scaleToZeroInput({ enabled: true, retentionMs: 1 }).requestCount, null);
-    assert.equal(
-      scaleToZeroInput({ enabled: true, retentionMs: 1 }, { values: [{ value: 0 }] }).requestCount,
-      0,
-    );
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { groupByModel, groupKey } from "../../src/engine/grouping.js";
+import { groupByModel } from "../../src/engine/grouping.js";
+import { groupKey } from "../../src/types/decision.js";
 
 describe("model grouping (wva-core 10.11)", () => {
   it("U7: variants of one model in one namespace form one group", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideCycle, decideModel, type ModelInput } from "../../src/engine/pipeline.js";
-import type { VariantState } from "../../src/engine/types.js";
+import type { VariantState } from "../../src/types/decision.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
 
 const model = (

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { normalizeAcceleratorName } from "../../src/limit/accelerator.js";
 import { GpuAllocator, GpuInventory, type GpuNode } from "../../src/limit/inventory.js";
 
-describe("GPU inventory and allocator (wva-core 10.7)", () => {
+describe("GPU inventory and allocator (docs/design/gpu-limiter.md)", () => {
   it("I1: one node with 8 H100", () => {
     const inv = GpuInventory.fromNodes([{ name: "node-1", gpus: { H100: 8 } }]);
     assert.equal(inv.limit("H100"), 8);
@@ -12,7 +12,6 @@ describe("GPU inventory and allocator (wva-core 10.7)", () => {
 
   it("I2: one node with two types", () => {
     const inv = GpuInventory.fromNodes([{ name: "node-1", gpus: { H100: 4, A100: 4 } }]);
-    assert.equal(inv.totalLimit(), 8);
     assert.equal(inv.limit("H100"), 4);
     assert.equal(inv.limit("A100"), 4);
   });
@@ -31,21 +30,21 @@ describe("GPU inventory and allocator (wva-core 10.7)", () => {
       { name: "b", gpus: { A100: 8 } },
       { name: "c", gpus: { L40S: 4 } },
     ]);
-    assert.equal(inv.totalLimit(), 20);
-    assert.deepEqual(inv.types(), ["A100", "H100", "L40S"]);
+    assert.deepEqual(
+      ["A100", "H100", "L40S"].map((t) => inv.limit(t)),
+      [8, 8, 4],
+    );
   });
 
   it("I5: empty cluster", () => {
     const inv = GpuInventory.fromNodes([]);
-    assert.equal(inv.totalLimit(), 0);
-    assert.equal(inv.totalAvailable(), 0);
+    assert.equal(inv.limit("H100"), 0);
+    assert.equal(inv.available("H100"), 0);
   });
 
   it("I6: limits minus used per type and in total", () => {
     const inv = new GpuInventory({ H100: 16, A100: 8 }, { H100: 4, A100: 2 });
-    assert.equal(inv.totalLimit(), 24);
-    assert.equal(inv.totalUsed(), 6);
-    assert.equal(inv.totalAvailable(), 18);
+    assert.equal(inv.usedBy("H100"), 4);
     assert.equal(inv.available("H100"), 12);
     assert.equal(inv.available("A100"), 6);
   });
@@ -53,7 +52,6 @@ describe("GPU inventory and allocator (wva-core 10.7)", () => {
   it("I7: availability never goes negative", () => {
     const inv = new GpuInventory({ H100: 8 }, { H100: 12 });
     assert.equal(inv.available("H100"), 0);
-    assert.equal(inv.totalAvailable(), 0);
   });
 
   it("I8: allocating does not change the inventory", () => {
@@ -85,7 +83,6 @@ describe("GPU inventory and allocator (wva-core 10.7)", () => {
     assert.equal(alloc.allocate("H100", 20), 12);
     assert.equal(alloc.remaining("H100"), 0);
     assert.equal(alloc.remaining("A100"), 2);
-    assert.equal(alloc.totalRemaining(), 2);
   });
 
   it("I11: a request without accelerator name is an error", () => {
@@ -117,31 +114,14 @@ describe("GPU inventory and allocator (wva-core 10.7)", () => {
     for (const [full, short] of cases) assert.equal(normalizeAcceleratorName(full), short, full);
   });
 
-  it("I15: discovery by full product name yields limits by short name", async () => {
-    const inv = new GpuInventory();
-    await inv.refreshLimits({
-      discoverNodes: (): GpuNode[] => [
-        { name: "n1", gpus: { "NVIDIA-A100-PCIE-80GB": 4 } },
-        { name: "n2", gpus: { "NVIDIA-H100-SXM5-80GB": 8 } },
-      ],
-    });
+  it("I15: nodes listed by full product name yield limits by short name", () => {
+    const nodes: GpuNode[] = [
+      { name: "n1", gpus: { "NVIDIA-A100-PCIE-80GB": 4 } },
+      { name: "n2", gpus: { "NVIDIA-H100-SXM5-80GB": 8 } },
+    ];
+    const inv = GpuInventory.fromNodes(nodes);
     assert.equal(inv.limit("A100"), 4);
     assert.equal(inv.limit("H100"), 8);
-    assert.equal(inv.totalLimit(), 12);
     assert.equal(inv.limit("NVIDIA-A100-PCIE-80GB"), 0);
-  });
-
-  it("I16: refreshing everything without usage discovery fails", async () => {
-    const inv = new GpuInventory();
-    await assert.rejects(inv.refreshAll({ discoverNodes: () => [] }), /usage discovery not configured/);
-  });
-
-  it("refreshAll with usage discovery normalises used GPUs too", async () => {
-    const inv = new GpuInventory();
-    await inv.refreshAll({
-      discoverNodes: () => [{ name: "n", gpus: { "NVIDIA-H100-SXM5-80GB": 8 } }],
-      discoverUsage: () => ({ "NVIDIA-H100-SXM5-80GB": 3 }),
-    });
-    assert.equal(inv.available("H100"), 5);
   });
 });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyzeSaturation } from "../../src/analyze/saturation.js";
-import type { ModelAnalysis, ReplicaMetric, VariantState } from "../../src/engine/types.js";
-import { calculateTargets, modelKey } from "../../src/optimize/targets.js";
+import type { ModelAnalysis, ReplicaMetric, VariantState } from "../../src/types/decision.js";
+import { calculateTargets } from "../../src/optimize/targets.js";
+import { groupKey } from "../../src/types/decision.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
 
 /** An analysis with the given signals over `replicas` metric pods per variant. */
@@ -122,11 +123,11 @@ describe("bounded transition lock (DECISIONS section 3: upstream holds a blocked
     const s = blocked();
     const a = analysis(s, { up: true });
     const r1 = calculateTargets(a, s, { now: NOW });
-    assert.equal(r1.state.firstSeen[modelKey("m", "ns")], NOW);
+    assert.equal(r1.state.firstSeen[groupKey("m", "ns")], NOW);
     const r2 = calculateTargets(a, s, { now: NOW + 9 * 60_000, state: r1.state });
     assert.equal(r2.inTransition, true);
     assert.equal(r2.transitionReleased, false);
-    assert.equal(r2.state.firstSeen[modelKey("m", "ns")], NOW);
+    assert.equal(r2.state.firstSeen[groupKey("m", "ns")], NOW);
     assert.deepEqual(targetsOf(r2), { v1: 5, v2: 1 });
   });
 
