@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import type { DecideOutput } from "../../src/engine/decide.js";
+import type { DecideOutput } from "../../src/cli/decide/decide.js";
 
 type Out = DecideOutput;
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decide } from "../../src/engine/decide.js";
-import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../src/engine/snapshot.js";
+import { decide } from "../../../src/cli/decide/decide.js";
+import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../../src/cli/decide/snapshot.js";
 
 const variant = (over: Record<string, unknown> = {}) => ({
   name: "v1",
@@ -23,7 +23,7 @@ function rejects(doc: unknown, field: string, rule: RegExp): void {
   );
 }
 
-describe("wva decide snapshot validation (DECISIONS section 4)", () => {
+describe("wva decide snapshot validation", () => {
   it("fills defaults: shipped thresholds, cost 10, 1 GPU, ready = current, desired 0, accelerator unknown", () => {
     const s = validateSnapshot({ variants: [variant({ replicas: undefined })] });
     assert.equal(s.saturation.kvCacheThreshold, 0.8);
@@ -213,7 +213,7 @@ describe("wva decide snapshot validation (DECISIONS section 4)", () => {
     );
   });
 
-  it("the example of DECISIONS section 4 produces its documented analysis and decision", () => {
+  it("the documented example snapshot produces its documented analysis and decision", () => {
     const out = decide(
       validateSnapshot({
         variants: [
