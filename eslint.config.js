@@ -1,6 +1,51 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// Import boundaries (docs/architecture.md). Decision code is pure: no I/O, no Kubernetes, no HTTP, and
+// nothing from the layers that do I/O. The vocabulary at the bottom imports nothing; each stage imports
+// only the vocabulary (and pure helpers in src/util), never another stage; the pipeline composes them.
+const IO_MODULES = [
+  "fs",
+  "fs/promises",
+  "http",
+  "https",
+  "http2",
+  "net",
+  "tls",
+  "dgram",
+  "dns",
+  "child_process",
+  "worker_threads",
+  "cluster",
+].flatMap((m) => [m, `node:${m}`]);
+const NO_IO = {
+  paths: [
+    ...IO_MODULES.map((name) => ({ name, message: "decision code is pure: no I/O" })),
+    { name: "@kubernetes/client-node", message: "decision code is pure: no Kubernetes" },
+  ],
+  patterns: [
+    {
+      regex: "(^|/)(collect|controller|playground|cli|actuate|config|api)(/|$)",
+      message: "decision code is pure: it does not import the layers that do I/O or read configuration",
+    },
+  ],
+};
+const STAGES = ["analyze", "optimize", "limit", "enforce"];
+
+/** Decision code in `dir` may not import the I/O layers nor the given sibling directories. */
+function decisionRule(forbidden, message) {
+  return [
+    "error",
+    {
+      paths: NO_IO.paths,
+      patterns: [
+        ...NO_IO.patterns,
+        ...(forbidden.length > 0 ? [{ regex: `(^|/)(${forbidden.join("|")})/`, message }] : []),
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "coverage/**", ".tools/**", "bin/**", "charts/**/templates/**"] },
   js.configs.recommended,
@@ -22,6 +67,42 @@ export default tseslint.config(
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+  // stages: the vocabulary only, never another stage nor the pipeline
+  ...STAGES.map((stage) => ({
+    files: [`src/${stage}/**/*.ts`],
+    rules: {
+      "no-restricted-imports": decisionRule(
+        [...STAGES.filter((s) => s !== stage), "engine"],
+        "a stage imports only the vocabulary (src/types/decision.ts), never another stage or the pipeline",
+      ),
+    },
+  })),
+  // the pipeline composes the stages; it does no I/O either
+  { files: ["src/engine/**/*.ts"], rules: { "no-restricted-imports": decisionRule([], "") } },
+  // the vocabulary at the bottom imports nothing
+  {
+    files: ["src/types/decision.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: ".*", message: "the decision vocabulary imports nothing" }] },
+      ],
+    },
+  },
+  // the controller never depends on the playground
+  {
+    files: ["src/controller/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "(^|/)playground(/|$)", message: "the controller never imports the playground" },
+          ],
+        },
+      ],
     },
   },
 );
