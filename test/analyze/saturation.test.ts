@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyzeSaturation } from "../../src/analyze/saturation.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const opts = { modelID: "m", namespace: "ns", now: NOW };
 const close = (a: number, b: number, msg?: string) =>
@@ -96,13 +97,7 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
   });
 
   it("A11: all thresholds 0 saturate every replica: no scale-up, not safe", () => {
-    const zero = {
-      ...C0,
-      kvCacheThreshold: 0,
-      queueLengthThreshold: 0,
-      kvSpareTrigger: 0,
-      queueSpareTrigger: 0,
-    };
+    const zero = { ...ZERO_SATURATION_CONFIG };
     const a = analyzeSaturation(
       reps("v1", [
         [0.1, 0],

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { decideCycle, decideModel, type ModelInput } from "../../src/engine/pipeline.js";
 import type { VariantState } from "../../src/types/decision.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const model = (
   variants: VariantState[],
@@ -52,13 +53,7 @@ describe("decision conversion (wva-core 10.3)", () => {
   });
 
   it("D2: a cycle without any metrics completes and keeps every variant", () => {
-    const zero = {
-      ...C0,
-      kvCacheThreshold: 0,
-      queueLengthThreshold: 0,
-      kvSpareTrigger: 0,
-      queueSpareTrigger: 0,
-    };
+    const zero = { ...ZERO_SATURATION_CONFIG };
     const variants = ["va-1", "va-2", "va-3"].map((n) => state(n, { accelerator: "A100", current: 1 }));
     const r = decideCycle(
       { models: [model(variants, [], { config: zero })], enableLimiter: false },
