@@ -16,7 +16,7 @@ const asMap = (r: ReturnType<typeof enforceScaleToZero>) =>
 const TEN_MIN = 10 * 60_000;
 
 describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
-  it("E1: enabled and no requests in the retention window ⇒ every target 0", () => {
+  it("enabled and no requests in the retention window ⇒ every target 0", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
       enabled: true,
       requestCount: 0,
@@ -28,13 +28,13 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.equal(r.reason, "No requests in retention period in the last 10m, scaling to zero");
   });
 
-  it("E2: enabled with requests ⇒ unchanged", () => {
+  it("enabled with requests ⇒ unchanged", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), { enabled: true, requestCount: 10 });
     assert.deepEqual(asMap(r), { a: 2, b: 1 });
     assert.equal(r.applied, false);
   });
 
-  it("E3: enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
+  it("enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
       enabled: true,
       requestCount: null,
@@ -46,7 +46,7 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.match(r.reason, /request count is unknown \(prometheus unavailable\)/);
   });
 
-  it("E4: disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
+  it("disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
     const r = enforceScaleToZero(targets({ a: 0, b: 0 }, { a: 2, b: 1 }), {
       enabled: false,
       requestCount: null,
@@ -56,13 +56,13 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.equal(r.policy, "minimum-replica");
   });
 
-  it("E5: disabled and some replicas left ⇒ unchanged", () => {
+  it("disabled and some replicas left ⇒ unchanged", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 0 }), { enabled: false, requestCount: null });
     assert.deepEqual(asMap(r), { a: 2, b: 0 });
     assert.equal(r.applied, false);
   });
 
-  it("E7: equal cost ⇒ the alphabetically first variant gets the minimum replica", () => {
+  it("equal cost ⇒ the alphabetically first variant gets the minimum replica", () => {
     const r = enforceScaleToZero(
       targets({ "variant-z": 0, "variant-a": 0 }, { "variant-z": 1, "variant-a": 1 }),
       {
@@ -78,7 +78,7 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.deepEqual(asMap(r), { a: 1, b: 0 });
   });
 
-  it("E9: a per-model entry without enable_scale_to_zero inherits default's true", () => {
+  it("a per-model entry without enable_scale_to_zero inherits default's true", () => {
     const map = parseScaleToZeroConfigMap({
       default: "enable_scale_to_zero: true\nretention_period: 15m\n",
       llama: "model_id: meta/llama\nnamespace: prod\nretention_period: 5m\n",
@@ -87,14 +87,14 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.deepEqual(resolveScaleToZero(map, "other"), { enabled: true, retentionMs: 15 * 60_000 });
   });
 
-  it("E10: no entries and env WVA_SCALE_TO_ZERO=TRUE ⇒ enabled (case-insensitive)", () => {
+  it("no entries and env WVA_SCALE_TO_ZERO=TRUE ⇒ enabled (case-insensitive)", () => {
     const map = parseScaleToZeroConfigMap({});
     assert.equal(resolveScaleToZero(map, "m", "TRUE").enabled, true);
     assert.equal(resolveScaleToZero(map, "m", "yes").enabled, false);
     assert.equal(resolveScaleToZero(map, "m").enabled, false);
   });
 
-  it("E10: an explicit false in the model entry wins over default and env", () => {
+  it("an explicit false in the model entry wins over default and env", () => {
     const map = parseScaleToZeroConfigMap({
       default: "enable_scale_to_zero: true",
       x: "model_id: m\nenable_scale_to_zero: false",
@@ -102,7 +102,7 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
     assert.equal(resolveScaleToZero(map, "m", "true").enabled, false);
   });
 
-  it("E11: invalid retention values fall back to default's, then to 10m", () => {
+  it("invalid retention values fall back to default's, then to 10m", () => {
     const w: string[] = [];
     const a = parseScaleToZeroConfigMap({
       default: "retention_period: 15m",
@@ -141,7 +141,7 @@ describe("request-count query of the scale-to-zero enforcer", () => {
   const query = (namespace: string, modelID: string, retentionMs: number) =>
     buildQuery(template, { namespace, modelID, retentionPeriod: formatPrometheusDuration(retentionMs) });
 
-  it("Q4: the PromQL uses the formatted retention, the model and the namespace", () => {
+  it("the PromQL uses the formatted retention, the model and the namespace", () => {
     const q = query("test-ns", "test-model", 15 * 60_000);
     assert.ok(q.startsWith("sum(increase(vllm:request_success_total{"), q);
     assert.ok(
@@ -149,7 +149,7 @@ describe("request-count query of the scale-to-zero enforcer", () => {
     );
   });
 
-  it("Q4: parameter values are escaped", () => {
+  it("parameter values are escaped", () => {
     const q = query('prod",x="y', "m", 60_000);
     assert.ok(q.includes('namespace="prod\\",x=\\"y"'));
   });
