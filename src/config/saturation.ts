@@ -132,7 +132,7 @@ export function validateSaturationConfig(cfg: SaturationConfig, path = ""): void
   if (!(ANALYZER_NAMES as readonly string[]).includes(cfg.analyzerName)) {
     throw new ConfigFieldError(
       at("analyzerName"),
-      `must be "" (V1) or "saturation" (V2) or "default" (V1), got "${cfg.analyzerName}"`,
+      `must be "" (V1) or "saturation" (V2) ("default" = ""), got "${cfg.analyzerName}"`,
     );
   }
   if (cfg.analyzerName === "saturation") {
