@@ -63,21 +63,18 @@ export function saturationFieldsOf(entry: SaturationOverrideEntry): SaturationFi
 }
 
 /**
- * Reads the saturation keys of one entry, checking types against the entry schema. With `strict`,
- * unknown keys are errors; otherwise they are returned in `unknown`. `allowIds` accepts `model_id` /
- * `namespace`. Throws ConfigFieldError naming the field (prefixed with `path`).
+ * Reads one ConfigMap entry against its schema (`allowIds`: an override entry with `model_id` /
+ * `namespace`). Unknown keys are returned in `unknown`; a wrong type throws ConfigFieldError naming the
+ * field as `<key>.<field>`.
  */
-export function readSaturationFields(
+function readSaturationEntry(
   obj: unknown,
-  path: string,
-  opts: { strict: boolean; allowIds: boolean },
+  key: string,
+  allowIds: boolean,
 ): { fields: SaturationFields; modelID?: string; namespace?: string; unknown: string[] } {
-  const check = (opts.allowIds ? checkOverride : checkEntry)[opts.strict ? "strict" : "lenient"](obj);
+  const check = (allowIds ? checkOverride : checkEntry)(obj);
   const v = check.violations[0];
-  if (v !== undefined) {
-    const field = v.field === ROOT ? path : path === "" ? v.field : `${path}.${v.field}`;
-    throw new ConfigFieldError(field, v.rule);
-  }
+  if (v !== undefined) throw new ConfigFieldError(v.field === ROOT ? key : `${key}.${v.field}`, v.rule);
   const entry = check.value;
   return {
     fields: saturationFieldsOf(entry),
@@ -88,12 +85,11 @@ export function readSaturationFields(
 }
 
 const ROOT = "(entry)";
-const validators = <T>(node: Parameters<typeof documentValidator<T>>[0]) => ({
-  strict: documentValidator(node, { root: ROOT }),
-  lenient: documentValidator(node, { root: ROOT, unknownFields: "report" }),
+const checkEntry = documentValidator<SaturationOverrideEntry>(SaturationEntrySchema, {
+  root: ROOT,
+  unknownFields: "report",
 });
-const checkEntry = validators<SaturationOverrideEntry>(SaturationEntrySchema);
-const checkOverride = validators(SaturationOverrideSchema);
+const checkOverride = documentValidator(SaturationOverrideSchema, { root: ROOT, unknownFields: "report" });
 
 /** Fills V2 thresholds left at 0 with 0.85 / 0.70 (V1 entries are returned unchanged). */
 export function applySaturationDefaults(cfg: SaturationConfig): SaturationConfig {
@@ -187,7 +183,7 @@ export interface SaturationConfigMap {
 export function parseSaturationConfigMap(data: Record<string, string> | undefined): SaturationConfigMap {
   const out: SaturationConfigMap = { overrides: [], errors: [], warnings: [] };
   const keys = Object.keys(data ?? {}).sort();
-  const raw = new Map<string, ReturnType<typeof readSaturationFields>>();
+  const raw = new Map<string, ReturnType<typeof readSaturationEntry>>();
   for (const key of keys) {
     try {
       let doc: unknown;
@@ -196,7 +192,7 @@ export function parseSaturationConfigMap(data: Record<string, string> | undefine
       } catch (err) {
         throw new Error(`${key}: invalid YAML: ${errText(err)}`);
       }
-      const r = readSaturationFields(doc, key, { strict: false, allowIds: key !== DEFAULT_ENTRY });
+      const r = readSaturationEntry(doc, key, key !== DEFAULT_ENTRY);
       for (const u of r.unknown) out.warnings.push(`${key}: unknown field ${u} ignored`);
       raw.set(key, r);
     } catch (err) {

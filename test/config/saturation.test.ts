@@ -119,6 +119,29 @@ describe("saturation config validation", () => {
   });
 });
 
+describe("saturation ConfigMap entries checked against their schema", () => {
+  it("every unknown key is a warning; unknown YAML tags and non-finite numbers are entry errors", () => {
+    const m = parseSaturationConfigMap({
+      default: "kvCacheThreshold: 0.8\nfoo: 1\nbar: 2\n",
+      tagged: "model_id: x\nkvCacheThreshold: !high 0.9\n",
+      nan: "model_id: y\nkvCacheThreshold: .nan\n",
+    });
+    assert.deepEqual(m.warnings, [
+      "default: unknown field foo ignored",
+      "default: unknown field bar ignored",
+    ]);
+    assert.match(
+      m.errors.find((e) => e.key === "tagged")!.message,
+      /^tagged: invalid YAML: Unresolved tag: !high$/,
+    );
+    assert.equal(
+      m.errors.find((e) => e.key === "nan")!.message,
+      "nan.kvCacheThreshold: must be a finite number",
+    );
+    assert.deepEqual(m.overrides, []);
+  });
+});
+
 describe("per-model saturation overrides (upstream v0.5.1 parses and ignores them)", () => {
   const data = {
     default: "kvCacheThreshold: 0.8\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n",
