@@ -32,16 +32,13 @@ const NO_IO = {
 };
 const STAGES = ["analyze", "optimize", "limit", "enforce"];
 
-/** Decision code in `dir` may not import the I/O layers nor the given sibling directories. */
-function decisionRule(forbidden, message) {
+/** Decision code may not import the I/O layers nor the given sibling directories (`regex` overrides). */
+function decisionRule(forbidden, message, regex = `(^|/)(${forbidden.join("|")})/`) {
   return [
     "error",
     {
       paths: NO_IO.paths,
-      patterns: [
-        ...NO_IO.patterns,
-        ...(forbidden.length > 0 ? [{ regex: `(^|/)(${forbidden.join("|")})/`, message }] : []),
-      ],
+      patterns: [...NO_IO.patterns, ...(forbidden.length > 0 ? [{ regex, message }] : [])],
     },
   ];
 }
@@ -79,6 +76,18 @@ export default tseslint.config(
       ),
     },
   })),
+  // One exception: the model-based optimizer sizes allocations with the queueing model that lives with
+  // its analyzer (src/analyze/queueing-model/); nothing else of another stage.
+  {
+    files: ["src/optimize/allocation/**/*.ts"],
+    rules: {
+      "no-restricted-imports": decisionRule(
+        ["analyze", "limit", "enforce", "engine"],
+        "a stage imports only the vocabulary (src/types/decision.ts), never another stage or the pipeline",
+        "(^|/)(limit|enforce|engine)/|(^|/)analyze/(?!queueing-model/)",
+      ),
+    },
+  },
   // the pipeline composes the stages; it does no I/O either
   { files: ["src/engine/**/*.ts"], rules: { "no-restricted-imports": decisionRule([], "") } },
   // the vocabulary at the bottom imports nothing

@@ -1,0 +1,270 @@
+/**
+ * Online tuner of the performance-model parameters (alpha, beta, gamma) of one variant: an Extended
+ * Kalman Filter whose observations are the TTFT and ITL a busy pod reports. Pure code; the state is
+ * plain data so that the controller can persist it. See docs/design/model-based-optimizer.md.
+ *
+ * Units: times in ms, request rates in requests per second.
+ */
+import { QueueAnalyzer } from "./analyzer.js";
+import { add, column, diag, identity, inverse2, multiply, transpose, type Matrix } from "./matrix.js";
+import type { ServiceParams } from "./performance.js";
+
+/** What one busy pod reported over the metrics window. */
+export interface TunerObservation {
+  arrivalRatePerSec: number;
+  avgInputTokens: number;
+  avgOutputTokens: number;
+  /** vLLM `--max-num-seqs` of the pod. */
+  maxBatchSize: number;
+  /** Average time to first token, ms. */
+  ttftMs: number;
+  /** Average inter-token latency, ms. */
+  itlMs: number;
+}
+
+/** Learned parameters of a variant with their uncertainty; JSON-serialisable. */
+export interface TunerState {
+  params: ServiceParams;
+  /** 3×3 covariance of (alpha, beta, gamma), rows. */
+  covariance: number[][];
+  /** Bounds the filter keeps the parameters in. */
+  min: ServiceParams;
+  max: ServiceParams;
+  /** Normalised innovation squared of the last accepted step. */
+  nis?: number;
+}
+
+export interface TunerConfig {
+  /** Process noise: relative standard deviation of each parameter per step. */
+  percentChange: number;
+  /**
+   * Relative standard deviation of a fresh state (initial covariance). A fresh state is a crude guess,
+   * so the default is wide (100 %): a tight one would make the innovation test reject every correction.
+   */
+  initialSpread: number;
+  /** Relative error of an observation at the confidence of `tPercentile`. */
+  errorLevel: number;
+  tPercentile: number;
+  /** Divides the observation noise. */
+  gammaFactor: number;
+  /** Steps with a normalised innovation squared at or above this are rejected. */
+  maxNis: number;
+  /** A fresh state is bounded to [lowerBound·x0, upperBound·x0]. */
+  lowerBound: number;
+  upperBound: number;
+  /** Initial guess: alpha = baseFactor · ITL. */
+  baseFactor: number;
+}
+
+export const DEFAULT_TUNER_CONFIG: TunerConfig = {
+  percentChange: 0.05,
+  initialSpread: 1,
+  errorLevel: 0.05,
+  tPercentile: 1.96,
+  gammaFactor: 1,
+  // 97.5 % point of the chi-square distribution with 2 degrees of freedom.
+  maxNis: 7.378,
+  lowerBound: 0.01,
+  upperBound: 100,
+  baseFactor: 0.9,
+};
+
+/** Parameters used when no guess can be made from the observations. */
+export const DEFAULT_PARAMS: ServiceParams = { alpha: 5, beta: 0.05, gamma: 0.00005 };
+/** Observations assumed for the noise when the pod's are unusable. */
+const DEFAULT_OBSERVATIONS: [number, number] = [50, 5];
+/** Relative step of the numerical derivative. */
+const JACOBIAN_STEP = 0.01;
+
+type Vec3 = [number, number, number];
+const toVec = (p: ServiceParams): Vec3 => [p.alpha, p.beta, p.gamma];
+const toParams = (v: readonly number[]): ServiceParams => ({ alpha: v[0], beta: v[1], gamma: v[2] });
+
+/** True when every field is a finite number > 0. */
+export function isValidObservation(o: TunerObservation): boolean {
+  return [o.arrivalRatePerSec, o.avgInputTokens, o.avgOutputTokens, o.maxBatchSize, o.ttftMs, o.itlMs].every(
+    (v) => Number.isFinite(v) && v > 0,
+  );
+}
+
+/**
+ * Closed-form guess from one observation, assuming light load (one iteration ≈ alpha):
+ * alpha = baseFactor·ITL; beta + gamma = (TTFT - alpha) / in; gamma from the rest of the ITL.
+ * Undefined when any parameter would not be positive.
+ */
+export function guessParams(
+  o: TunerObservation,
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): ServiceParams | undefined {
+  const alpha = config.baseFactor * o.itlMs;
+  const perToken = (o.ttftMs - alpha) / o.avgInputTokens;
+  const memTokens = o.avgInputTokens + (o.avgOutputTokens + 1) / 2 - 1;
+  if (!(perToken >= 0) || !(memTokens > 0)) return undefined;
+  const gamma = (o.itlMs - alpha - perToken) / memTokens;
+  const beta = perToken - gamma;
+  if (!(alpha > 0 && beta > 0 && gamma > 0)) return undefined;
+  return { alpha, beta, gamma };
+}
+
+/**
+ * What the model predicts a pod reports: [wait + prefill, ITL] in ms, from a queue with
+ * the pod's batch size and a queue of 10 requests per batch slot. Undefined when the model has no
+ * solution for these parameters and load.
+ */
+export function predictObservation(p: ServiceParams, o: TunerObservation): [number, number] | undefined {
+  try {
+    const a = new QueueAnalyzer({
+      maxBatchSize: o.maxBatchSize,
+      maxQueueSize: 10 * o.maxBatchSize,
+      params: p,
+      request: { inputTokens: o.avgInputTokens, outputTokens: o.avgOutputTokens },
+    });
+    const m = a.analyze(o.arrivalRatePerSec);
+    const out: [number, number] = [m.waitMs + m.prefillMs, m.itlMs];
+    return out.every(Number.isFinite) ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Observation noise: each observation's standard deviation is errorLevel/tPercentile of its value. */
+export function observationNoise(
+  o: TunerObservation | undefined,
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): Matrix {
+  const f = (config.errorLevel / config.tPercentile) ** 2 / config.gammaFactor;
+  const e = o && o.ttftMs > 0 && o.itlMs > 0 ? [o.ttftMs, o.itlMs] : DEFAULT_OBSERVATIONS;
+  return diag(e.map((v) => f * v * v));
+}
+
+/** Diagonal covariance with relative standard deviation `spread` around `p`. */
+export function relativeCovariance(p: ServiceParams, spread: number): number[][] {
+  return diag(toVec(p).map((v) => (spread * v) ** 2));
+}
+
+/**
+ * A fresh state: guessed from the first valid observation (bounds around the guess), else the
+ * defaults (bounds around the defaults).
+ */
+export function initialTunerState(
+  first: TunerObservation | undefined,
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): TunerState {
+  const params = (first && isValidObservation(first) && guessParams(first, config)) || DEFAULT_PARAMS;
+  return stateAround(params, config);
+}
+
+/** A state at `params` with the config's initial spread and bounds around `params`. */
+export function stateAround(params: ServiceParams, config: TunerConfig = DEFAULT_TUNER_CONFIG): TunerState {
+  const scale = (k: number): ServiceParams => toParams(toVec(params).map((v) => v * k));
+  return {
+    params: { ...params },
+    covariance: relativeCovariance(params, config.initialSpread),
+    min: scale(config.lowerBound),
+    max: scale(config.upperBound),
+  };
+}
+
+function clamp(v: readonly number[], s: TunerState): Vec3 {
+  const lo = toVec(s.min);
+  const hi = toVec(s.max);
+  return [0, 1, 2].map((i) => Math.min(hi[i], Math.max(lo[i], v[i]))) as Vec3;
+}
+
+/** Central-difference Jacobian of `h` at `x` (rows = outputs). Undefined when `h` fails anywhere. */
+export function numericalJacobian(
+  h: (x: readonly number[]) => readonly number[] | undefined,
+  x: readonly number[],
+): Matrix | undefined {
+  const cols: number[][] = [];
+  for (let j = 0; j < x.length; j++) {
+    const eps = x[j] === 0 ? JACOBIAN_STEP : JACOBIAN_STEP * Math.abs(x[j]);
+    const up = [...x];
+    const down = [...x];
+    up[j] += eps;
+    down[j] -= eps;
+    const hu = h(up);
+    const hd = h(down);
+    if (!hu || !hd) return undefined;
+    cols.push(hu.map((v, i) => (v - hd[i]) / (2 * eps)));
+  }
+  return transpose(cols);
+}
+
+export interface TunerStep {
+  /** The state after the step: the updated one when accepted, the unchanged input when rejected. */
+  state: TunerState;
+  accepted: boolean;
+  /** Normalised innovation squared of the step (undefined when the model could not predict). */
+  nis?: number;
+  /** Why the step was rejected. */
+  reason?: string;
+}
+
+/**
+ * One filter step on one observation. The parameters are assumed constant between steps (identity
+ * transition plus process noise). A step is rejected, leaving the state exactly as it was, when the
+ * model cannot predict the observation, a parameter would not be positive, or the innovation is
+ * implausible (NIS >= maxNis).
+ */
+export function tunerStep(
+  state: TunerState,
+  obs: TunerObservation,
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): TunerStep {
+  const reject = (reason: string, nis?: number): TunerStep => ({ state, accepted: false, nis, reason });
+  if (!isValidObservation(obs)) return reject("observation has a missing or non-positive field");
+  const h = (x: readonly number[]) => predictObservation(toParams(x), obs);
+  // Predict: parameters unchanged, uncertainty grows by the process noise around the current values.
+  const x = clamp(toVec(state.params), state);
+  const P = add(state.covariance, relativeCovariance(toParams(x), config.percentChange));
+  const hx = h(x);
+  const H = numericalJacobian(h, x);
+  if (!hx || !H) return reject("the model cannot predict this observation with the current parameters");
+  const y = column([obs.ttftMs - hx[0], obs.itlMs - hx[1]]);
+  const Ht = transpose(H);
+  const S = add(multiply(multiply(H, P), Ht), observationNoise(obs, config));
+  const Sinv = inverse2(S);
+  if (!Sinv) return reject("singular innovation covariance");
+  const K = multiply(multiply(P, Ht), Sinv);
+  const next = clamp(
+    add(column(x), multiply(K, y)).map((r) => r[0]),
+    state,
+  );
+  const nis = multiply(multiply(transpose(y), Sinv), y)[0][0];
+  if (!(next[0] > 0 && next[1] > 0 && next[2] > 0)) return reject("a parameter would not be positive", nis);
+  if (!(nis < config.maxNis)) {
+    return reject(`innovation too large (NIS ${nis.toFixed(3)} >= ${config.maxNis})`, nis);
+  }
+  const covariance = multiply(add(identity(3), multiply(K, H), -1), P);
+  return {
+    state: { params: toParams(next), covariance, min: { ...state.min }, max: { ...state.max }, nis },
+    accepted: true,
+    nis,
+  };
+}
+
+export interface TunerCycle {
+  state: TunerState;
+  steps: TunerStep[];
+}
+
+/**
+ * One cycle of a variant: a step per busy pod (valid observation), in order, each from the state the
+ * previous accepted step left. Without a stored state, the first valid observation seeds one.
+ */
+export function tuneCycle(
+  stored: TunerState | undefined,
+  observations: readonly TunerObservation[],
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): TunerCycle {
+  const busy = observations.filter(isValidObservation);
+  let state = stored ?? initialTunerState(busy[0], config);
+  const steps: TunerStep[] = [];
+  for (const o of busy) {
+    const step = tunerStep(state, o, config);
+    steps.push(step);
+    state = step.state;
+  }
+  return { state, steps };
+}
