@@ -31,16 +31,38 @@ const NO_IO = {
   ],
 };
 const STAGES = ["analyze", "optimize", "limit", "enforce"];
+const STAGE_MESSAGE =
+  "a stage imports only the vocabulary (src/types/decision.ts), never another stage's code nor the pipeline";
 
-/** Decision code may not import the I/O layers nor the given sibling directories (`regex` overrides). */
-function decisionRule(forbidden, message, regex = `(^|/)(${forbidden.join("|")})/`) {
+/**
+ * The import rule of the decision code in one stage (or the pipeline): no I/O layers, no pipeline, and of
+ * the other stages (`others`, a regex alternative) at most their types — the output type of an analyzer
+ * is the input of its optimizer; code never crosses.
+ */
+function decisionRule(others) {
   return [
     "error",
     {
       paths: NO_IO.paths,
-      patterns: [...NO_IO.patterns, ...(forbidden.length > 0 ? [{ regex, message }] : [])],
+      patterns: [
+        ...NO_IO.patterns,
+        ...(others === undefined
+          ? []
+          : [
+              { regex: "(^|/)engine/", message: STAGE_MESSAGE },
+              { regex: `(^|/)(${others})`, message: STAGE_MESSAGE, allowTypeImports: true },
+            ]),
+      ],
     },
   ];
+}
+
+/** The rule as configuration entries (the TypeScript-aware rule replaces the base one). */
+function restrict(files, rule) {
+  return {
+    files,
+    rules: { "no-restricted-imports": "off", "@typescript-eslint/no-restricted-imports": rule },
+  };
 }
 
 export default tseslint.config(
@@ -66,30 +88,15 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  // stages: the vocabulary only, never another stage nor the pipeline
-  ...STAGES.map((stage) => ({
-    files: [`src/${stage}/**/*.ts`],
-    rules: {
-      "no-restricted-imports": decisionRule(
-        [...STAGES.filter((s) => s !== stage), "engine"],
-        "a stage imports only the vocabulary (src/types/decision.ts), never another stage or the pipeline",
-      ),
-    },
-  })),
+  // stages: the vocabulary only, never another stage's code nor the pipeline
+  ...STAGES.map((stage) =>
+    restrict([`src/${stage}/**/*.ts`], decisionRule(`(${STAGES.filter((s) => s !== stage).join("|")})/`)),
+  ),
   // One exception: the model-based optimizer sizes allocations with the queueing model that lives with
   // its analyzer (src/analyze/queueing-model/); nothing else of another stage.
-  {
-    files: ["src/optimize/allocation/**/*.ts"],
-    rules: {
-      "no-restricted-imports": decisionRule(
-        ["analyze", "limit", "enforce", "engine"],
-        "a stage imports only the vocabulary (src/types/decision.ts), never another stage or the pipeline",
-        "(^|/)(limit|enforce|engine)/|(^|/)analyze/(?!queueing-model/)",
-      ),
-    },
-  },
+  restrict(["src/optimize/allocation/**/*.ts"], decisionRule("(limit|enforce)/|analyze/(?!queueing-model/)")),
   // the pipeline composes the stages; it does no I/O either
-  { files: ["src/engine/**/*.ts"], rules: { "no-restricted-imports": decisionRule([], "") } },
+  restrict(["src/engine/**/*.ts"], decisionRule(undefined)),
   // the vocabulary at the bottom imports nothing
   {
     files: ["src/types/decision.ts"],

@@ -65,7 +65,12 @@ export interface RunOptions {
 
 const SYSTEM_NAMESPACE = "wva-system";
 /** How long a deleted pod's emulator keeps serving the requests it holds. */
-const TERMINATION_GRACE_MS = 30_000;
+export const TERMINATION_GRACE_MS = 30_000;
+
+/** After the trial's end, requests in flight get this long to finish before they count as failed. */
+export function endGraceMs(engineIntervalMs: number): number {
+  return Math.max(5000, 2 * engineIntervalMs);
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -383,9 +388,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     await sleep(scenario.durationMs, stop.signal);
     elapsed = performance.now() - t0;
     // Let requests in flight finish for a short grace period, then cut them (they count as failed).
-    const grace = sleep(Math.max(5000, 2 * scenario.engineIntervalMs), stop.signal).then(() =>
-      loadAbort.abort(),
-    );
+    const grace = sleep(endGraceMs(scenario.engineIntervalMs), stop.signal).then(() => loadAbort.abort());
     await Promise.all(loads);
     loadAbort.abort();
     await grace.catch(() => undefined);
