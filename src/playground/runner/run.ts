@@ -187,7 +187,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       podIPPrefix: `127.${2 + Math.floor(Math.random() * 250)}`,
       hpa: { syncPeriodMs: scenario.hpa.syncPeriodMs, tolerance: scenario.hpa.tolerance },
       log: (m) => log.warn({ component: "cluster" }, m),
-      onPodStarted: async (pod: KObject) => {
+      onPodStarted: async (pod: KObject, podLog: (line: string) => void) => {
         const ns = pod.metadata?.namespace ?? "default";
         const name = pod.metadata?.labels?.[VARIANT_LABEL];
         const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
@@ -195,6 +195,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         const emu = new VllmEmulator({ model: ref.model.modelID, engine: ref.variant.emulator, logger: log });
         const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
         await emu.start({ host: ip, port: CONTAINER_PORT });
+        podLog(`INFO vLLM emulator serving model ${ref.model.modelID} on http://${ip}:${CONTAINER_PORT}`);
         emulators.set(pod.metadata!.uid!, emu);
         await sleep(ref.variant.startupDelayMs, stop.signal); // model loading
       },
