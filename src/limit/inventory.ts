@@ -55,6 +55,11 @@ export class GpuInventory {
     return this.used.get(type) ?? 0;
   }
 
+  /** Accelerator types with a limit, sorted. */
+  types(): string[] {
+    return [...this.limits.keys()].sort();
+  }
+
   /** max(0, limit − used) for one type. */
   available(type: string): number {
     return Math.max(0, this.limit(type) - this.usedBy(type));

@@ -30,8 +30,9 @@ describe("GPU inventory and allocator (docs/design/gpu-limiter.md)", () => {
       { name: "b", gpus: { A100: 8 } },
       { name: "c", gpus: { L40S: 4 } },
     ]);
+    assert.deepEqual(inv.types(), ["A100", "H100", "L40S"]);
     assert.deepEqual(
-      ["A100", "H100", "L40S"].map((t) => inv.limit(t)),
+      inv.types().map((t) => inv.limit(t)),
       [8, 8, 4],
     );
   });
