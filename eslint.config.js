@@ -121,4 +121,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // the views' browser script (uPlot is inlined before it)
+    files: ["src/views/client/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        devicePixelRatio: "readonly",
+        EventSource: "readonly",
+        ResizeObserver: "readonly",
+        uPlot: "readonly",
+      },
+    },
+  },
 );
