@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyzeSaturation } from "../../src/analyze/saturation.js";
-import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { DEFAULT_THRESHOLDS, NOW, reps, state } from "../support/engine-fixtures.js";
 import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const opts = { modelID: "m", namespace: "ns", now: NOW };
@@ -15,7 +15,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.75, 2],
         [0.76, 2],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     assert.equal(a.nonSaturatedReplicas, 2);
@@ -32,7 +32,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.5, 1],
         [0.5, 1],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     close(a.avgSpareKv, 0.3);
@@ -49,7 +49,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.7, 2],
         [0.75, 2],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     close(a.avgSpareKv, 0.075);
@@ -59,14 +59,14 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
   });
 
   it("a single non-saturated replica is never safe to scale down", () => {
-    const a = analyzeSaturation(reps("v1", [[0.5, 2]]), C0, opts);
+    const a = analyzeSaturation(reps("v1", [[0.5, 2]]), DEFAULT_THRESHOLDS, opts);
     assert.equal(a.nonSaturatedReplicas, 1);
     assert.equal(a.scaleDownSafe, false);
     assert.match(a.scaleDownReason, /fewer than 2 non-saturated replicas/);
   });
 
   it("no replicas gives an empty analysis", () => {
-    const a = analyzeSaturation([], C0, opts);
+    const a = analyzeSaturation([], DEFAULT_THRESHOLDS, opts);
     assert.equal(a.totalReplicas, 0);
     assert.equal(a.scaleUp, false);
     assert.equal(a.scaleDownSafe, false);
@@ -80,7 +80,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         { pod: "pod-2", variant: "v1", kvCacheUsage: 0.5, queueLength: 6 },
         { pod: "pod-3", variant: "v1", kvCacheUsage: 0.6, queueLength: 2 },
       ],
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     const v = a.variants[0];
@@ -115,7 +115,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
   });
 
   it("analyzedAt is the `now` given by the caller (pure code takes time as input instead of reading the clock)", () => {
-    const a = analyzeSaturation(reps("v1", [[0.5, 1]]), C0, { ...opts, now: NOW + 42 });
+    const a = analyzeSaturation(reps("v1", [[0.5, 1]]), DEFAULT_THRESHOLDS, { ...opts, now: NOW + 42 });
     assert.equal(a.analyzedAt, NOW + 42);
   });
 
@@ -125,7 +125,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.1, 3],
         [0.1, 3],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     assert.equal(q.scaleUpReason, "queue spare Saturation low (2.0 < 3.0)");
@@ -134,7 +134,7 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.75, 3],
         [0.75, 3],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     assert.match(both.scaleUpReason, /^both KV spare \(0\.050 < 0\.100\) and queue spare \(2\.0 < 3\.0\)/);
@@ -147,14 +147,14 @@ describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
         [0.1, 0],
         [0.1, 0],
       ]),
-      C0,
+      DEFAULT_THRESHOLDS,
       opts,
     );
     assert.equal(a.scaleDownSafe, true);
   });
 
   it("takes accelerator and cost from the variant states and sorts variants by name", () => {
-    const a = analyzeSaturation([...reps("b", [[0.1, 0]]), ...reps("a", [[0.2, 0]])], C0, {
+    const a = analyzeSaturation([...reps("b", [[0.1, 0]]), ...reps("a", [[0.2, 0]])], DEFAULT_THRESHOLDS, {
       ...opts,
       variants: [state("a", { accelerator: "A100", cost: 5 }), state("b")],
     });

@@ -9,15 +9,15 @@ import {
   validateSaturationConfig,
 } from "../../src/config/saturation.js";
 import type { SaturationConfig } from "../../src/types/decision.js";
-import { C0 } from "../support/engine-fixtures.js";
+import { DEFAULT_THRESHOLDS } from "../support/engine-fixtures.js";
 
-const cfg = (over: Partial<SaturationConfig>): SaturationConfig => ({ ...C0, ...over });
+const cfg = (over: Partial<SaturationConfig>): SaturationConfig => ({ ...DEFAULT_THRESHOLDS, ...over });
 const v1 = (kv: number, q: number, kvs: number, qs: number) =>
   cfg({ kvCacheThreshold: kv, queueLengthThreshold: q, kvSpareTrigger: kvs, queueSpareTrigger: qs });
 
 describe("saturation config validation", () => {
   it("valid configs", () => {
-    for (const c of [C0, v1(0.75, 10, 0.15, 5), v1(0, 0, 0, 0), v1(1.0, 1000, 1.0, 1000)]) {
+    for (const c of [DEFAULT_THRESHOLDS, v1(0.75, 10, 0.15, 5), v1(0, 0, 0, 0), v1(1.0, 1000, 1.0, 1000)]) {
       assert.doesNotThrow(() => validateSaturationConfig(c));
     }
   });
@@ -73,7 +73,7 @@ describe("saturation config validation", () => {
     );
     assert.equal(explicit.scaleUpThreshold, 0.9);
     assert.equal(explicit.scaleDownBoundary, 0.6);
-    const onV1 = applySaturationDefaults(C0);
+    const onV1 = applySaturationDefaults(DEFAULT_THRESHOLDS);
     assert.equal(onV1.scaleUpThreshold, 0);
     assert.equal(onV1.scaleDownBoundary, 0);
   });
@@ -90,7 +90,7 @@ describe("saturation config validation", () => {
     assert.match(bad.errors[0].message, /^default\.kvCacheThreshold: must be between 0 and 1/);
   });
 
-  it("A11 (ConfigMap form): `default: {}` means all thresholds 0, as upstream", () => {
+  it("ConfigMap form: `default: {}` means all thresholds 0, as upstream", () => {
     const m = parseSaturationConfigMap({ default: "{}" });
     assert.deepEqual(
       [

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideCycle, decideModel, type ModelInput } from "../../src/engine/pipeline.js";
 import type { VariantState } from "../../src/types/decision.js";
-import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { DEFAULT_THRESHOLDS, NOW, reps, state } from "../support/engine-fixtures.js";
 import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const model = (
@@ -14,7 +14,7 @@ const model = (
   namespace: "ns",
   variants,
   replicas,
-  config: C0,
+  config: DEFAULT_THRESHOLDS,
   ...over,
 });
 const idle = (v: string, n: number) =>

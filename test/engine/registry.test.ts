@@ -4,7 +4,7 @@ import { validateSaturationConfig } from "../../src/config/saturation.js";
 import { decideModel } from "../../src/engine/pipeline.js";
 import { engineFor, hasEngine } from "../../src/engine/registry.js";
 import { ANALYZER_NAMES } from "../../src/types/decision.js";
-import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { DEFAULT_THRESHOLDS, NOW, reps, state } from "../support/engine-fixtures.js";
 
 describe("engine registry by analyzerName", () => {
   it('"" and "default" select the same V1 engine and decide alike', () => {
@@ -18,7 +18,7 @@ describe("engine registry by analyzerName", () => {
         [0.75, 2],
         [0.76, 2],
       ]),
-      config: { ...C0, analyzerName },
+      config: { ...DEFAULT_THRESHOLDS, analyzerName },
     });
     const v1 = decideModel(input(""), { now: NOW }).result;
     const named = decideModel(input("default"), { now: NOW }).result;
@@ -31,7 +31,7 @@ describe("engine registry by analyzerName", () => {
     assert.equal(hasEngine("saturation"), false, "V2 is not built into this version");
     assert.throws(() => engineFor("v3"), /analyzerName: unknown analyzer "v3"/);
     assert.throws(
-      () => validateSaturationConfig({ ...C0, analyzerName: "v3" }, "default"),
+      () => validateSaturationConfig({ ...DEFAULT_THRESHOLDS, analyzerName: "v3" }, "default"),
       /default\.analyzerName: must be ""/,
     );
   });

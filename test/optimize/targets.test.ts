@@ -4,7 +4,7 @@ import { analyzeSaturation } from "../../src/analyze/saturation.js";
 import type { ModelAnalysis, ReplicaMetric, VariantState } from "../../src/types/decision.js";
 import { calculateTargets } from "../../src/optimize/targets.js";
 import { groupKey } from "../../src/types/decision.js";
-import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { DEFAULT_THRESHOLDS, NOW, reps, state } from "../support/engine-fixtures.js";
 
 /** An analysis with the given signals over `replicas` metric pods per variant. */
 function analysis(
@@ -18,7 +18,12 @@ function analysis(
       Array.from({ length: counts?.[s.name] ?? s.current }, () => [0.5, 1] as [number, number]),
     ),
   );
-  const a = analyzeSaturation(metrics, C0, { modelID: "m", namespace: "ns", now: NOW, variants: states });
+  const a = analyzeSaturation(metrics, DEFAULT_THRESHOLDS, {
+    modelID: "m",
+    namespace: "ns",
+    now: NOW,
+    variants: states,
+  });
   return { ...a, scaleUp: signals.up ?? false, scaleDownSafe: signals.down ?? false };
 }
 
@@ -100,7 +105,7 @@ describe("V1 target calculation (docs/design/target-calculation.md)", () => {
 
   it("an empty analysis keeps the current replicas", () => {
     const s = [state("a", { current: 3 }), state("b", { current: 1 })];
-    const empty = analyzeSaturation([], C0, { modelID: "m", namespace: "ns", now: NOW });
+    const empty = analyzeSaturation([], DEFAULT_THRESHOLDS, { modelID: "m", namespace: "ns", now: NOW });
     const r = calculateTargets(empty, s, { now: NOW });
     assert.deepEqual(targetsOf(r), { a: 3, b: 1 });
     assert.equal(r.inTransition, false);

@@ -1,8 +1,8 @@
 import type { ReplicaMetric, SaturationConfig, VariantState } from "../../src/types/decision.js";
 import { DEFAULT_SATURATION_CONFIG } from "../../src/types/decision.js";
 
-/** C0: the shipped default thresholds. */
-export const C0: SaturationConfig = { ...DEFAULT_SATURATION_CONFIG };
+/** The shipped default thresholds (a copy: a test cannot change the shipped object). */
+export const DEFAULT_THRESHOLDS: SaturationConfig = { ...DEFAULT_SATURATION_CONFIG };
 
 /** Replica metrics of one variant written as [kv, queue] pairs; pods are `<variant>-<i>`. */
 export function reps(variant: string, pairs: Array<[number, number]>): ReplicaMetric[] {
