@@ -8,7 +8,7 @@ export const METRIC_REPLICA_SCALING_TOTAL = "wva_replica_scaling_total";
 
 export type ScalingDirection = "up" | "down";
 
-/** `desired / current`; when current is 0 the ratio is `desired` (6.1). */
+/** `desired / current`; when current is 0 the ratio is `desired`. */
 export function desiredRatio(current: number, desired: number): number {
   return current === 0 ? desired : desired / current;
 }
