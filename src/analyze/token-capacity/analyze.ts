@@ -7,10 +7,9 @@
 import { CapacityStore, outputBucket, type CapacityRecord, type OutputBucket } from "./store.js";
 import { effectiveMaxBatchedTokens, type VllmParams } from "./vllm-args.js";
 
-/** Default utilisation above which V2 adds capacity. */
-export const DEFAULT_SCALE_UP_THRESHOLD = 0.85;
-/** Default utilisation below which V2 removes capacity. */
-export const DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
+import { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD } from "../../types/decision.js";
+
+export { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD };
 /** Bytes per token when the scheduler queue reports its size in bytes. */
 export const BYTES_PER_TOKEN = 4;
 
