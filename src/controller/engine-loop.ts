@@ -1,4 +1,6 @@
+import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
@@ -17,6 +19,7 @@ import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
+import { deploymentVllmParams } from "./vllm-params.js";
 
 /** One variant of a model group, as handed to the metrics collector. */
 export interface GroupVariant {
@@ -41,6 +44,11 @@ export interface GroupCollector {
   collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
   requestCount(group: ModelGroup, retentionMs: number): Promise<{ count: number | null; error?: string }>;
+  /**
+   * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
+   * only for models on the token-capacity analyzer).
+   */
+  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -126,6 +134,12 @@ function groupKey(modelID: string, namespace: string): string {
  */
 export class EngineLoop {
   private transition: TransitionState = emptyTransitionState();
+  /**
+   * What the token-capacity analyzer learned (capacity records, k2 history). It lives as long as the
+   * process; the first cycle rebuilds the Deployment records from the vLLM arguments of every active
+   * variant, and the store bounds its own size.
+   */
+  private readonly capacityStore = new CapacityStore();
   private timer?: NodeJS.Timeout;
   private running = false;
   private current?: Promise<unknown>;
@@ -252,7 +266,12 @@ export class EngineLoop {
         enableLimiter: limiter,
         gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
       },
-      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+      {
+        now: startedAt,
+        transitionTimeoutMs: this.deps.config.transitionTimeoutMs(),
+        state: this.transition,
+        capacityStore: this.capacityStore,
+      },
     );
     this.transition = result.state;
     report.models = result.models;
@@ -346,6 +365,10 @@ export class EngineLoop {
           config: saturation,
           scaleToZero: await this.scaleToZeroInput(group),
         };
+        if (saturation.analyzerName === "saturation") {
+          input.vllmParams = vllmParamsOf(group);
+          input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
+        }
         out.push({ group, replicas: got.replicas, input });
       }),
     );
@@ -397,6 +420,23 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
+      bounds: replicaBounds(v.va),
     };
   }
+}
+
+/** The VA's `wva.llmd.ai/max-replicas` annotation as a bound of the decision. */
+function replicaBounds(va: VA): VariantState["bounds"] {
+  const max = scaleBounds(va.metadata?.annotations).max;
+  return max === undefined ? undefined : [{ source: "annotation", maxReplicas: max }];
+}
+
+/** vLLM parameters of the group's Deployments, by VA name. */
+function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+  const out: Record<string, VllmParams> = {};
+  for (const v of group.variants) {
+    const p = deploymentVllmParams(v.deployment);
+    if (p !== undefined) out[v.va.metadata!.name!] = p;
+  }
+  return out;
 }
