@@ -48,27 +48,8 @@ export function analyzeTokens(input: AnalyzeInput, ctx: TokenCapacityContext): M
     ready: v.ready,
     vllmParams: Object.hasOwn(params, v.name) ? params[v.name] : undefined,
   }));
-  const peak = new Map<string, { kv: number; queue: number }>();
-  const replicas: TokenReplica[] = input.replicas.map((r) => {
-    const p = peak.get(r.variant);
-    if (p === undefined) peak.set(r.variant, { kv: r.kvCacheUsage, queue: r.queueLength });
-    else {
-      if (r.kvCacheUsage > p.kv) p.kv = r.kvCacheUsage;
-      if (r.queueLength > p.queue) p.queue = r.queueLength;
-    }
-    return {
-      pod: r.pod,
-      variant: r.variant,
-      queueLength: r.queueLength,
-      tokensInUse: r.tokensInUse ?? 0,
-      totalKvCapacityTokens: r.totalKvCapacityTokens ?? 0,
-      numGpuBlocks: r.numGpuBlocks,
-      blockSize: r.blockSize,
-      avgInputTokens: r.avgInputTokens,
-      avgOutputTokens: r.avgOutputTokens,
-      prefixCacheHitRate: r.prefixCacheHitRate,
-    };
-  });
+  // ReplicaMetric carries the token fields the analyzer reads: no copy per replica
+  const replicas: readonly TokenReplica[] = input.replicas;
   const a = analyzeTokenCapacity(
     {
       modelID: input.modelID,
@@ -82,6 +63,15 @@ export function analyzeTokens(input: AnalyzeInput, ctx: TokenCapacityContext): M
     input.now,
   );
 
+  const peak = new Map<string, { kv: number; queue: number }>();
+  for (const r of input.replicas) {
+    const p = peak.get(r.variant);
+    if (p === undefined) peak.set(r.variant, { kv: r.kvCacheUsage, queue: r.queueLength });
+    else {
+      if (r.kvCacheUsage > p.kv) p.kv = r.kvCacheUsage;
+      if (r.queueLength > p.queue) p.queue = r.queueLength;
+    }
+  }
   let total = 0;
   let saturated = 0;
   const out: VariantAnalysis[] = a.variants.map((v) => {
