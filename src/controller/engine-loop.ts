@@ -5,6 +5,7 @@ import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
   type ModelDecisions,
+  type ReplicaBound,
   type ReplicaMetric,
   type SaturationConfig,
   type TransitionState,
@@ -15,6 +16,7 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
@@ -94,6 +96,8 @@ export interface CycleReport {
 export interface EngineLoopDeps {
   vas: Informer<VA>;
   deployments: Informer<Deployment>;
+  /** HPAs the controller can see: an HPA's `maxReplicas` bounds the decision for its Deployment. */
+  hpas?: Informer<HorizontalPodAutoscaler>;
   collector: GroupCollector;
   config: EngineConfig;
   metrics: ActuationMetrics;
@@ -420,15 +424,28 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
-      bounds: replicaBounds(v.va),
+      bounds: this.replicaBounds(v),
     };
   }
-}
 
-/** The VA's `wva.llmd.ai/max-replicas` annotation as a bound of the decision. */
-function replicaBounds(va: VA): VariantState["bounds"] {
-  const max = scaleBounds(va.metadata?.annotations).max;
-  return max === undefined ? undefined : [{ source: "annotation", maxReplicas: max }];
+  /**
+   * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
+   * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
+   */
+  private replicaBounds(v: GroupVariant): VariantState["bounds"] {
+    const bounds: ReplicaBound[] = [];
+    const max = scaleBounds(v.va.metadata?.annotations).max;
+    if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });
+    const ns = v.deployment.metadata?.namespace;
+    const name = v.deployment.metadata?.name;
+    for (const h of this.deps.hpas?.list() ?? []) {
+      const ref = h.spec?.scaleTargetRef;
+      const hpaMax = h.spec?.maxReplicas;
+      if (h.metadata?.namespace !== ns || ref?.kind !== "Deployment" || ref.name !== name) continue;
+      if (typeof hpaMax === "number" && hpaMax >= 0) bounds.push({ source: "hpa", maxReplicas: hpaMax });
+    }
+    return bounds.length > 0 ? bounds : undefined;
+  }
 }
 
 /** vLLM parameters of the group's Deployments, by VA name. */

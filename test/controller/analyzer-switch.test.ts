@@ -91,4 +91,59 @@ describe("analyzerName in the saturation ConfigMap", () => {
     await m.stop();
     await env.client.delete(CM);
   });
+
+  it("an HPA at its maxReplicas on the cheapest variant: the next cheapest grows and the reason names the HPA", async () => {
+    await env.client.create("/api/v1/namespaces", { metadata: { name: "hb" } });
+    const collector = new ScriptedCollector();
+    collector.set("hb-cheap", 0.6);
+    collector.set("hb-mid", 0.6);
+    await createDeployment(env.client, "hb", "hb-cheap", 2);
+    await createDeployment(env.client, "hb", "hb-mid", 1);
+    await createVA(env.client, "hb", "hb-cheap", "hb-cheap", "m-hb", {
+      cost: "5",
+      labels: acceleratorLabel("A100"),
+    });
+    await createVA(env.client, "hb", "hb-mid", "hb-mid", "m-hb", {
+      cost: "8",
+      labels: acceleratorLabel("H100"),
+    });
+    await env.client.create("/apis/autoscaling/v2/namespaces/hb/horizontalpodautoscalers", {
+      metadata: { name: "hb-cheap", namespace: "hb" },
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "hb-cheap" },
+        minReplicas: 1,
+        maxReplicas: 2,
+        metrics: [
+          {
+            type: "External",
+            external: {
+              metric: {
+                name: "wva_desired_replicas",
+                selector: { matchLabels: { variant_name: "hb-cheap" } },
+              },
+              target: { type: "AverageValue", averageValue: "1" },
+            },
+          },
+        ],
+      },
+    });
+    const m = await env.start({ metricsSource: collector });
+    await m.ready();
+    await m.nextCycle(); // steady, and the HPA informer has listed
+    collector.set("hb-cheap", 0.95);
+    collector.set("hb-mid", 0.95);
+    let r = await m.nextCycle();
+    await waitFor(async () => {
+      if (r.variants.some((v) => v.variant === "hb-mid" && v.desired === 2)) return true;
+      r = await m.nextCycle();
+      return false;
+    }, "the scale-up");
+    const cheap = r.variants.find((v) => v.variant === "hb-cheap")!;
+    assert.match(cheap.reason, /at maximum \(HPA maxReplicas 2\)/);
+    const mid = r.variants.find((v) => v.variant === "hb-mid")!;
+    assert.equal(cheap.desired, 2);
+    assert.equal(mid.desired, 2, mid.reason);
+    assert.match(mid.reason, /hb-cheap at maximum \(HPA maxReplicas 2\)/);
+    await m.stop();
+  });
 });
