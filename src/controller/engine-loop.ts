@@ -213,7 +213,10 @@ export class EngineLoop {
     this.publisher.forget(key);
   }
 
-  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /**
+   * Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0 — or at zero
+   * replicas on the token-capacity analyzer, which keeps sizing a variant at zero from its stored capacity.
+   */
   activeVariants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
@@ -232,10 +235,16 @@ export class EngineLoop {
       }
       const deployment = targetDeployment(va, this.deps.deployments);
       if (!deployment) continue;
-      if (deployment.spec?.replicas === 0) continue;
+      if (deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(va)) continue;
       out.push({ va, deployment });
     }
     return out;
+  }
+
+  /** The model of the VA is on the token-capacity analyzer, which decides for variants at zero too. */
+  private sizesZeroReplicas(va: VA): boolean {
+    const cfg = this.deps.config.saturationFor(va.spec.modelID, va.metadata?.namespace ?? "");
+    return cfg?.analyzerName === "saturation";
   }
 
   private last: Promise<unknown> = Promise.resolve();

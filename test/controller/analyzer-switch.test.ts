@@ -79,6 +79,15 @@ describe("analyzerName in the saturation ConfigMap", () => {
     assert.match(text, /wva_variant_info\{variant_name="dear",namespace="sw",analyzer="saturation"\} 1/);
     assert.doesNotMatch(text, /analyzer="default"/, "the switch replaces the info series");
 
+    // a variant at zero stays part of the model on V2: sized from its stored capacity, not skipped
+    await env.client.mergePatch("/apis/apps/v1/namespaces/sw/deployments/dear/scale", {
+      spec: { replicas: 0 },
+    });
+    await waitFor(async () => {
+      const r = await m.nextCycle();
+      return r.variants.some((v) => v.variant === "dear" && v.current === 0);
+    }, "the variant at zero is still decided for");
+
     // an unknown analyzer is rejected and the previous config kept
     await env.client.mergePatch(CM, { data: { default: `${V1}analyzerName: v3\n` } });
     await waitFor(
