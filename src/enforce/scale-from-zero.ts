@@ -1,0 +1,46 @@
+import { compareNames } from "../analyze/saturation.js";
+import { DEFAULT_VARIANT_COST } from "../engine/types.js";
+import type { GpuInventory } from "../limit/inventory.js";
+
+/** One variant of a model at zero replicas that could be woken. */
+export interface WakeCandidate {
+  variant: string;
+  accelerator: string;
+  cost?: number;
+  gpusPerReplica?: number;
+}
+
+export interface WakeChoice {
+  variant: string;
+  reason: string;
+}
+
+/**
+ * Which variant of a model at zero wakes for its first queued request: the cheapest whose accelerator has
+ * GPUs free for one replica in the inventory (ties: smallest name). Without an inventory (no GPU nodes
+ * known) the cheapest wakes; when no accelerator has room the cheapest wakes too, since its pod waits for
+ * a GPU instead of the request failing. Returns undefined only for an empty list.
+ */
+export function chooseWakeVariant(
+  candidates: readonly WakeCandidate[],
+  inventory?: GpuInventory,
+): WakeChoice | undefined {
+  const sorted = [...candidates].sort(
+    (a, b) =>
+      (a.cost ?? DEFAULT_VARIANT_COST) - (b.cost ?? DEFAULT_VARIANT_COST) ||
+      compareNames(a.variant, b.variant),
+  );
+  if (sorted.length === 0) return undefined;
+  if (inventory === undefined || inventory.totalLimit() === 0)
+    return { variant: sorted[0].variant, reason: "cheapest variant (no GPU inventory known)" };
+  const fits = sorted.find((c) => inventory.available(c.accelerator) >= Math.max(1, c.gpusPerReplica ?? 1));
+  if (fits !== undefined)
+    return {
+      variant: fits.variant,
+      reason:
+        fits === sorted[0]
+          ? `cheapest variant with free ${fits.accelerator} GPUs`
+          : `cheapest variant with free GPUs (${fits.accelerator}); cheaper variants have no free GPUs`,
+    };
+  return { variant: sorted[0].variant, reason: "no accelerator has free GPUs; cheapest variant" };
+}
