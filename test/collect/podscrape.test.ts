@@ -225,3 +225,39 @@ describe("pod-scraping source", () => {
     src.close();
   });
 });
+
+describe("pod-scraping request count", () => {
+  it("counts the increase within the retention window only", async () => {
+    let served = 0;
+    const server = http.createServer((_req, res) => {
+      res.end(`vllm:request_success_total{model_name="m",finished_reason="stop"} ${served}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    let t = 1_000_000;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([{ pod: "p", namespace: "ns", url }]),
+      clock: () => t,
+      minScrapeIntervalMs: 0,
+    });
+    const count = async (retentionPeriod: string) =>
+      (
+        await src.refresh([QueryName.modelRequestCount], { namespace: "ns", modelID: "m", retentionPeriod })
+      ).get(QueryName.modelRequestCount)?.values[0]?.value;
+    try {
+      served = 4;
+      assert.equal(await count("30s"), 4, "a pod younger than the window counts all its requests");
+      t += 20_000;
+      assert.equal(await count("30s"), 4);
+      t += 20_000; // the first scrape (4 served) is now 40 s old
+      assert.equal(await count("30s"), 0, "no request within the last 30 s");
+      served = 6;
+      t += 5_000;
+      assert.equal(await count("30s"), 2);
+      assert.equal(await count("10m"), 6, "the whole history lies within 10 minutes");
+    } finally {
+      src.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});

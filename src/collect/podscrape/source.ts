@@ -4,6 +4,7 @@ import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
 import { httpRequest, mapLimit } from "../http.js";
 import { QueryName, batchQueryName, VllmMetric } from "../queries.js";
 import type { Clock, MetricResult, MetricsSource, MetricValue, QueryParams } from "../types.js";
+import { parsePrometheusDuration } from "../../util/prometheus-duration.js";
 import { parseExposition, type ExpositionSample } from "./exposition.js";
 
 /** A pod to scrape. */
@@ -267,14 +268,19 @@ export class PodScrapingSource implements MetricsSource {
       }
       case QueryName.modelRequestCount: {
         need(["namespace", "modelID", "retentionPeriod"]);
+        // increase over the retention window: from the last scrape at or before its start; a pod whose
+        // history starts within the window counts every request it has served (never fewer than happened)
+        const windowMs = parsePrometheusDuration(String(params.retentionPeriod)) ?? Infinity;
         let total = 0;
         let any = false;
         for (const h of this.history.values()) {
-          const first = sumOf(h.scrapes[0].samples, VllmMetric.requestSuccessTotal, match);
           const last = sumOf(h.scrapes[h.scrapes.length - 1].samples, VllmMetric.requestSuccessTotal, match);
           if (last === undefined) continue;
           any = true;
-          total += h.scrapes.length > 1 ? Math.max(0, last - (first ?? 0)) : last;
+          let base: Scrape | undefined;
+          for (const sc of h.scrapes) if (now - sc.t >= windowMs) base = sc;
+          const first = base ? sumOf(base.samples, VllmMetric.requestSuccessTotal, match) : undefined;
+          total += Math.max(0, last - (first ?? 0));
         }
         return any ? [{ value: finite(total), timestamp: now, labels: {} }] : [];
       }
