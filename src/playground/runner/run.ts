@@ -15,7 +15,16 @@ import {
 import { seededRandom, stepArrivals, traceArrivals, type Arrival } from "../load/patterns.js";
 import { runLoad, type LoadReport } from "../load/runner.js";
 import { VllmEmulator } from "../vllm/server.js";
-import { CONTAINER_PORT, trialManifests, VARIANT_LABEL } from "./manifests.js";
+import { SCALE_TO_ZERO_CONFIG_MAP } from "../../config/scale-to-zero.js";
+import { formatDuration } from "../../util/duration.js";
+import {
+  CONTAINER_PORT,
+  EPP_LABEL,
+  EPP_METRICS_PORT,
+  poolName,
+  trialManifests,
+  VARIANT_LABEL,
+} from "./manifests.js";
 import { ReportBuilder, type ModelReport, type Report, type VariantCycle } from "./report.js";
 import { ModelRouter } from "./router.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
@@ -61,6 +70,8 @@ export interface RunOptions {
   seed?: number;
   /** The controller to run. */
   controller: ControllerStarter;
+  /** Called once the cluster, the endpoint pickers and the manager run, before the load starts. */
+  onStarted?: (trial: { cluster: RunningCluster; routers: ReadonlyMap<string, ModelRouter> }) => void;
 }
 
 const SYSTEM_NAMESPACE = "wva-system";
@@ -162,6 +173,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       byDeployment.set(`${model.namespace}/${variant.name}`, { model, variant });
   const emulators = new Map<string, VllmEmulator>(); // pod uid → emulator
   const routers = new Map<string, ModelRouter>(); // ns/modelID → router
+  const byPool = new Map<string, ModelRouter>(); // ns/pool → router
   let cluster: RunningCluster | undefined;
   let manager: ControllerHandle | undefined;
   const startedAt = new Date();
@@ -189,6 +201,13 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       log: (m) => log.warn({ component: "cluster" }, m),
       onPodStarted: async (pod: KObject, podLog: (line: string) => void) => {
         const ns = pod.metadata?.namespace ?? "default";
+        const epp = byPool.get(`${ns}/${pod.metadata?.labels?.[EPP_LABEL]}`);
+        if (epp) {
+          const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
+          const url = await epp.startMetrics(ip, EPP_METRICS_PORT);
+          podLog(`INFO endpoint picker (flow control on) serving metrics on ${url}`);
+          return;
+        }
         const name = pod.metadata?.labels?.[VARIANT_LABEL];
         const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
         if (!ref) return;
@@ -200,6 +219,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         await sleep(ref.variant.startupDelayMs, stop.signal); // model loading
       },
       onPodStopped: async (pod: KObject) => {
+        const ns = pod.metadata?.namespace ?? "default";
+        await byPool.get(`${ns}/${pod.metadata?.labels?.[EPP_LABEL]}`)?.stopMetrics();
         const emu = emulators.get(pod.metadata!.uid!);
         emulators.delete(pod.metadata!.uid!);
         if (!emu) return;
@@ -228,39 +249,13 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
           .join("\n"),
       },
     });
-    for (const obj of trialManifests(scenario, productLabel)) {
-      const t = store.typeFor(obj.apiVersion, obj.kind);
-      if (obj.kind === "Namespace" && store.peek(t, undefined, obj.metadata.name)) continue;
-      store.create(t, obj as unknown as KObject);
-    }
-
-    // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
-    say("playground: waiting for the initial pods to become Ready");
-    const depType = store.typeFor("apps/v1", "Deployment");
-    const setupStart = Date.now();
-    const readyWaitEnd =
-      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
-    const notReady = () =>
-      [...byDeployment.values()].filter(({ model, variant }) => {
-        const d = store.peek(depType, model.namespace, variant.name);
-        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-        return ready < variant.initialReplicas;
-      });
-    while (!stop.signal.aborted && notReady().length > 0) {
-      if (Date.now() > readyWaitEnd) {
-        const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
-        throw new Error(
-          `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
-        );
-      }
-      await sleep(100, stop.signal);
-    }
-
-    // Routers: one front door per model over its ready pods.
+    // Endpoint pickers: one front door per model over its ready pods, with a flow-control queue.
     const podType = store.typeFor("v1", "Pod");
     for (const m of scenario.models) {
       const names = new Set(m.variants.map((v) => v.name));
       const router = new ModelRouter({
+        model: m.modelID,
+        queueTimeoutMs: scenario.routerTimeoutMs,
         endpoints: () =>
           store
             .peekList(podType, m.namespace)
@@ -274,6 +269,58 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       });
       await router.start();
       routers.set(`${m.namespace}/${m.modelID}`, router);
+      byPool.set(`${m.namespace}/${poolName(m)}`, router);
+    }
+    const stz = scenario.models.filter((m) => m.scaleToZero);
+    if (stz.length > 0)
+      store.create(store.typeFor("v1", "ConfigMap"), {
+        metadata: { name: SCALE_TO_ZERO_CONFIG_MAP, namespace: SYSTEM_NAMESPACE },
+        data: Object.fromEntries(
+          stz.map((m, i) => [
+            `model-${i}`,
+            [
+              `model_id: ${JSON.stringify(m.modelID)}`,
+              `namespace: ${m.namespace}`,
+              "enable_scale_to_zero: true",
+              `retention_period: ${formatDuration(m.scaleToZero!.retentionMs)}`,
+            ].join("\n"),
+          ]),
+        ),
+      });
+    for (const obj of trialManifests(scenario, productLabel)) {
+      const t = store.typeFor(obj.apiVersion, obj.kind);
+      if (obj.kind === "Namespace" && store.peek(t, undefined, obj.metadata.name)) continue;
+      store.create(t, obj as unknown as KObject);
+    }
+
+    // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
+    say("playground: waiting for the initial pods to become Ready");
+    const depType = store.typeFor("apps/v1", "Deployment");
+    const setupStart = Date.now();
+    const readyWaitEnd =
+      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
+    const waitFor = [
+      ...[...byDeployment.values()].map(({ model, variant }) => ({
+        namespace: model.namespace,
+        name: variant.name,
+        replicas: variant.initialReplicas,
+      })),
+      ...scenario.models.map((m) => ({ namespace: m.namespace, name: `${poolName(m)}-epp`, replicas: 1 })),
+    ];
+    const notReady = () =>
+      waitFor.filter(({ namespace, name, replicas }) => {
+        const d = store.peek(depType, namespace, name);
+        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+        return ready < replicas;
+      });
+    while (!stop.signal.aborted && notReady().length > 0) {
+      if (Date.now() > readyWaitEnd) {
+        const names = notReady().map(({ namespace, name }) => `${namespace}/${name}`);
+        throw new Error(
+          `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
+        );
+      }
+      await sleep(100, stop.signal);
     }
 
     // The WVA manager, in-process, scraping the pods directly.
@@ -367,6 +414,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       cluster.hpa.setProvider(new ScrapeMetricsProvider(() => m.metricsUrl));
     }
 
+    options.onStarted?.({ cluster, routers });
+
     // Load.
     t0 = performance.now();
     say(`playground: load starts; the trial runs ${scenario.durationMs / 1000}s (Ctrl-C stops it)`);
@@ -406,6 +455,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
 
   const models: ModelReport[] = scenario.models.map((m) => {
     const r = loadReports.get(`${m.namespace}/${m.modelID}`);
+    const cold = routers.get(`${m.namespace}/${m.modelID}`)?.coldStartReport();
     const p = (x?: { p50: number; p95: number; p99: number }) => ({
       p50: round(x?.p50),
       p95: round(x?.p95),
@@ -417,6 +467,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       requests: r ? { ...r.requests } : { sent: 0, completed: 0, failed: 0 },
       ttftMs: p(r?.ttftMs),
       itlMs: p(r?.itlMs),
+      coldStart: { requests: cold?.requests ?? 0, completed: cold?.completed ?? 0, ttftMs: p(cold?.ttftMs) },
       ...(r && Object.keys(r.errors).length > 0 ? { errors: r.errors } : {}),
     };
   });

@@ -14,6 +14,7 @@ import {
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
 import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
+import { DEFAULT_RETENTION_MS } from "../../config/scale-to-zero.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import { LoadSpecError, traceArrivals } from "../load/patterns.js";
 import { DEFAULT_ENGINE_CONFIG, type PerformanceParams } from "../vllm/engine.js";
@@ -88,12 +89,19 @@ export interface ModelLoad {
   trace?: TraceLoad;
 }
 
+/** Scale-to-zero of one model: with no successful request for `retentionMs`, every variant goes to 0. */
+export interface ScaleToZeroSpec {
+  retentionMs: number;
+}
+
 export interface ModelSpec {
   modelID: string;
   namespace: string;
   variants: VariantSpec[];
   load: ModelLoad;
   slo: Slo;
+  /** Scale-to-zero on for this model (woken from zero by its first queued request); absent = off. */
+  scaleToZero?: ScaleToZeroSpec;
 }
 
 export interface NodeGroupSpec {
@@ -170,6 +178,7 @@ export const DURATION_LIMITS = {
   duration: 7 * 24 * HOUR,
   routerTimeout: HOUR,
   startupDelay: HOUR,
+  retention: 24 * HOUR,
   scheduleStep: 7 * 24 * HOUR,
   traceStart: 30 * 24 * HOUR,
 } as const;
@@ -229,6 +238,7 @@ const ModelDoc = object({
   namespace: optional(string({ pattern: NAME_PATTERN, maxLength: 63 })),
   variants: array(VariantDoc, { minItems: 1, maxItems: 20 }),
   load: LoadDoc,
+  scaleToZero: optional(object({ retention: optional(duration) })),
   slo: optional(
     object({
       ttftMs: number({ minimum: 1, maximum: HOUR }),
@@ -479,6 +489,13 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     if (seenModels.has(key)) throw new ScenarioError(`${at}.modelID`, `duplicate model ${key}`);
     seenModels.add(key);
 
+    let scaleToZero: ScaleToZeroSpec | undefined;
+    if (m.scaleToZero) {
+      const field = `${at}.scaleToZero.retention`;
+      const retentionMs = ms(m.scaleToZero.retention, field, DEFAULT_RETENTION_MS, L.retention);
+      if (retentionMs < 1000) throw new ScenarioError(field, "must be at least 1s");
+      scaleToZero = { retentionMs };
+    }
     const variants: VariantSpec[] = m.variants.map((v, vi) => {
       const vat = `${at}.variants[${vi}]`;
       const vkey = `${namespace}/${v.name}`;
@@ -500,7 +517,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
         );
       }
       const initialReplicas = v.initialReplicas ?? 1;
-      const minReplicas = v.minReplicas ?? 1;
+      const minReplicas = v.minReplicas ?? (scaleToZero ? 0 : 1);
       const maxReplicas = v.maxReplicas ?? Math.max(8, initialReplicas);
       if (minReplicas > maxReplicas)
         throw new ScenarioError(`${vat}.minReplicas`, `must not exceed maxReplicas (${maxReplicas})`);
@@ -551,7 +568,14 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
       };
       traces.push({ trace: load.trace, field: `${at}.load.trace.file` });
     }
-    return { modelID: m.modelID, namespace, variants, load, slo: m.slo ?? { ...DEFAULT_SLO } };
+    return {
+      modelID: m.modelID,
+      namespace,
+      variants,
+      load,
+      slo: m.slo ?? { ...DEFAULT_SLO },
+      ...(scaleToZero ? { scaleToZero } : {}),
+    };
   });
 
   // GPU budget: the initial replicas must fit on the nodes of their accelerator.
