@@ -1,6 +1,22 @@
 import { compareNames } from "../analyze/saturation.js";
-import { DEFAULT_VARIANT_COST } from "../engine/types.js";
+import { DEFAULT_VARIANT_COST, type ScaleToZeroInput } from "../engine/types.js";
 import type { GpuInventory } from "../limit/inventory.js";
+
+/** How often the scale-from-zero loop looks for queued requests of models at zero replicas, ms. */
+export const SCALE_FROM_ZERO_INTERVAL_MS = 100;
+
+/**
+ * The scale-to-zero input of a model woken from zero less than one retention period ago: its request
+ * count counts as unknown, so the enforcer keeps the targets. A freshly started pod has served nothing
+ * yet (or its counter has a single sample), and scaling it straight back to zero would drop the queued
+ * requests it was woken for.
+ */
+export function afterWake(stz: ScaleToZeroInput, wokenAt: number | undefined, now: number): ScaleToZeroInput {
+  if (!stz.enabled || wokenAt === undefined || stz.retentionMs === undefined) return stz;
+  const age = now - wokenAt;
+  if (age < 0 || age >= stz.retentionMs) return stz;
+  return { ...stz, requestCount: null, error: `woken from zero ${Math.round(age / 1000)}s ago` };
+}
 
 /** One variant of a model at zero replicas that could be woken. */
 export interface WakeCandidate {

@@ -11,6 +11,7 @@ import {
   type SaturationConfig,
   type TransitionState,
 } from "../engine/types.js";
+import { afterWake } from "../enforce/scale-from-zero.js";
 import type { SaturationSpec } from "../playground/runner/scenario.js";
 import type { SimModel, World } from "./world.js";
 
@@ -19,9 +20,21 @@ export class WvaDecider {
   /** Last published target per variant (`namespace/name`). */
   private readonly published = new Map<string, number>();
   private readonly config: SaturationConfig;
+  /** When each model (`namespace/modelID`) was last woken from zero. */
+  private readonly wokenAt = new Map<string, number>();
 
-  constructor(saturation: SaturationSpec) {
+  /** `scaleToZero`: follow the scenario's per-model scale-to-zero (false: every model keeps one replica). */
+  constructor(
+    saturation: SaturationSpec,
+    private readonly scaleToZero = true,
+  ) {
     this.config = { ...DEFAULT_SATURATION_CONFIG, ...saturation, enableLimiter: false };
+  }
+
+  /** Records a wake-up from zero: the variant's published target is 1, as the controller publishes it. */
+  woke(m: SimModel, variant: string, now: number): void {
+    this.published.set(key(m.spec.namespace, variant), 1);
+    this.wokenAt.set(key(m.spec.namespace, m.spec.modelID), now);
   }
 
   /**
@@ -32,7 +45,7 @@ export class WvaDecider {
     const targets = new Map<string, number>();
     const inputs: ModelInput[] = [];
     for (const m of world.models) {
-      const input = this.modelInput(world, m);
+      const input = this.modelInput(world, m, now);
       if (input.replicas.length > 0) inputs.push(input);
       else for (const v of input.variants) targets.set(key(v.namespace, v.name), v.desired || v.current);
     }
@@ -47,8 +60,9 @@ export class WvaDecider {
     return targets;
   }
 
-  private modelInput(world: World, m: SimModel): ModelInput {
+  private modelInput(world: World, m: SimModel, now: number): ModelInput {
     const ns = m.spec.namespace;
+    const stz = this.scaleToZero ? m.spec.scaleToZero : undefined;
     return {
       modelID: m.spec.modelID,
       namespace: ns,
@@ -69,6 +83,17 @@ export class WvaDecider {
           .map((p) => ({ pod: p.pod, variant: v.spec.name, kvCacheUsage: p.kv, queueLength: p.queue })),
       ),
       config: this.config,
+      ...(stz && {
+        scaleToZero: afterWake(
+          {
+            enabled: true,
+            requestCount: world.completionsSince(m, now - stz.retentionMs),
+            retentionMs: stz.retentionMs,
+          },
+          this.wokenAt.get(key(ns, m.spec.modelID)),
+          now,
+        ),
+      }),
     };
   }
 }

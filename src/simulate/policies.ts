@@ -1,4 +1,5 @@
 import { clampReplicas, scaleBounds } from "../actuate/direct.js";
+import { chooseWakeVariant, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
 import {
   decide,
   externalAverageValueReplicas,
@@ -33,12 +34,16 @@ export interface Policy {
   start(world: World, ctx: PolicyContext): (now: number) => void;
 }
 
-/** An emulated HPA per variant following `metric` (a total over the variant's pods, AverageValue target). */
+/**
+ * An emulated HPA per variant following `metric` (a total over the variant's pods, AverageValue target).
+ * `keepOne`: minReplicas at least 1 even for a model with scale-to-zero (the policy cannot wake it).
+ */
 function hpaPerVariant(
   world: World,
   scenario: Scenario,
   metric: (v: SimVariant) => number | undefined,
   target: number,
+  keepOne = true,
 ): void {
   const hpas = world.variants.map((v) => ({
     v,
@@ -50,13 +55,14 @@ function hpaPerVariant(
     run: (now) => {
       for (const h of hpas) {
         const spec = h.manifest.spec as { minReplicas: number; maxReplicas: number; behavior: never };
+        const minReplicas = keepOne ? Math.max(1, spec.minReplicas) : spec.minReplicas;
         const behavior = withDefaults(spec.behavior);
         const current = h.v.pods.length;
         const total = metric(h.v);
         const d = decide({
           specReplicas: current,
           currentReplicas: current,
-          minReplicas: spec.minReplicas,
+          minReplicas,
           maxReplicas: spec.maxReplicas,
           metricProposal:
             total === undefined
@@ -76,24 +82,31 @@ function hpaPerVariant(
   });
 }
 
-function initial(world: World): void {
-  for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
+/**
+ * Sets every variant's initial replicas. `keepOne`: a model whose variants all start at 0 starts its
+ * cheapest variant at 1 instead (for policies that cannot wake a model from zero).
+ */
+function initial(world: World, keepOne: boolean): void {
+  for (const m of world.models) {
+    const total = m.variants.reduce((s, v) => s + v.spec.initialReplicas, 0);
+    const cheapest = [...m.variants].sort(
+      (a, b) => a.spec.cost - b.spec.cost || (a.spec.name < b.spec.name ? -1 : 1),
+    )[0];
+    for (const v of m.variants)
+      world.setInitial(v, keepOne && total === 0 && v === cheapest ? 1 : v.spec.initialReplicas);
+  }
 }
 
-const wva: Policy = {
-  name: "wva",
-  description: "the WVA engine with the scenario's saturation config and actuation",
-  start(world, { scenario }) {
-    initial(world);
-    const decider = new WvaDecider(scenario.saturation);
-    const published = new Map<string, number>();
-    if (scenario.actuation === "hpa")
-      hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
-    return (now) => {
-      const targets = decider.decide(world, now);
-      for (const v of world.variants) {
-        const target = targets.get(key(v.model.spec.namespace, v.spec.name));
-        if (target === undefined) continue;
+/** The WVA engine; with `scaleToZero`, models with scale-to-zero in the scenario go to zero and wake up. */
+function wvaPolicy(name: string, description: string, scaleToZero: boolean): Policy {
+  return {
+    name,
+    description,
+    start(world, { scenario }) {
+      initial(world, !scaleToZero);
+      const decider = new WvaDecider(scenario.saturation, scaleToZero);
+      const published = new Map<string, number>();
+      const publish = (v: SimVariant, target: number) => {
         published.set(key(v.model.spec.namespace, v.spec.name), target);
         if (scenario.actuation === "direct") {
           const bounded = clampReplicas(
@@ -103,16 +116,67 @@ const wva: Policy = {
           world.scale(v, bounded);
           v.desired = bounded;
         } else v.desired = target;
-      }
-    };
-  },
-};
+      };
+      if (scenario.actuation === "hpa")
+        hpaPerVariant(
+          world,
+          scenario,
+          (v) => published.get(key(v.model.spec.namespace, v.spec.name)),
+          1,
+          !scaleToZero,
+        );
+      if (scaleToZero && scenario.models.some((m) => m.scaleToZero))
+        // the scale-from-zero loop: a model at zero with requests in its router queue wakes one variant
+        world.every({
+          periodMs: SCALE_FROM_ZERO_INTERVAL_MS,
+          run: (now) => {
+            for (const m of world.models) {
+              if (!m.spec.scaleToZero || world.podCount(m) > 0 || world.queued(m) === 0) continue;
+              const choice = chooseWakeVariant(
+                m.variants.map((v) => ({
+                  variant: v.spec.name,
+                  accelerator: v.spec.accelerator,
+                  cost: v.spec.cost,
+                  gpusPerReplica: v.spec.gpusPerReplica,
+                })),
+                world.gpuInventory(),
+              );
+              const v = m.variants.find((x) => x.spec.name === choice?.variant)!;
+              decider.woke(m, v.spec.name, now);
+              published.set(key(m.spec.namespace, v.spec.name), 1);
+              world.scale(v, 1);
+              v.desired = 1;
+            }
+          },
+        });
+      return (now) => {
+        const targets = decider.decide(world, now);
+        for (const v of world.variants) {
+          const target = targets.get(key(v.model.spec.namespace, v.spec.name));
+          if (target !== undefined) publish(v, target);
+        }
+      };
+    },
+  };
+}
+
+const wva = wvaPolicy(
+  "wva",
+  "the WVA engine with the scenario's saturation config, actuation and scale-to-zero",
+  true,
+);
+
+const wvaAlwaysOn = wvaPolicy(
+  "wva-always-on",
+  "the WVA engine with scale-to-zero off: every model keeps at least one replica",
+  false,
+);
 
 const hpaKv: Policy = {
   name: "hpa-kv",
   description: "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
   start(world, { scenario }) {
-    initial(world);
+    initial(world, true);
     hpaPerVariant(
       world,
       scenario,
@@ -130,7 +194,7 @@ const hpaQueue: Policy = {
   name: "hpa-queue",
   description: "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
   start(world, { scenario }) {
-    initial(world);
+    initial(world, true);
     hpaPerVariant(
       world,
       scenario,
@@ -193,6 +257,12 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [wva, wvaAlwaysOn, hpaKv, hpaQueue, staticPeak, oracle];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);
+
+/** The policies run when none are named: all, with `wva-always-on` only when a model has scale-to-zero. */
+export function defaultPolicies(scenario: Scenario): string[] {
+  const zero = scenario.models.some((m) => m.scaleToZero);
+  return POLICY_NAMES.filter((n) => zero || n !== wvaAlwaysOn.name);
+}

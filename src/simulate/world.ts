@@ -1,3 +1,4 @@
+import { GpuInventory } from "../limit/inventory.js";
 import type { Arrival } from "../playground/load/patterns.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
@@ -54,7 +55,7 @@ export interface SimModel {
   arrivals: Arrival[];
   next: number;
   variants: SimVariant[];
-  /** Requests waiting in the router for a ready pod (arrival times), FIFO. */
+  /** Requests waiting in the router (the endpoint picker's queue) for a ready pod, FIFO. */
   waiting: Array<{ arrival: Arrival; index: number }>;
   waitHead: number;
   rr: number;
@@ -66,6 +67,13 @@ export interface SimModel {
   windowTtft: LatencySketch;
   windowItl: LatencySketch;
   windowSent: number;
+  /** Requests that waited in the router for a pod to become ready (a cold start), and their TTFT. */
+  coldStarts: number;
+  coldCompleted: number;
+  coldTtft: LatencySketch;
+  /** Completion times of the successful requests not yet dropped by {@link World.completionsSince}. */
+  doneAt: number[];
+  doneHead: number;
 }
 
 export interface TimelineVariant {
@@ -137,6 +145,11 @@ export class World {
         windowTtft: new LatencySketch(),
         windowItl: new LatencySketch(),
         windowSent: 0,
+        coldStarts: 0,
+        coldCompleted: 0,
+        coldTtft: new LatencySketch(),
+        doneAt: [],
+        doneHead: 0,
       };
       m.variants = spec.variants.map((v) => ({
         model: m,
@@ -217,6 +230,44 @@ export class World {
       queue += s.waiting;
     }
     return { ready, kv, queue };
+  }
+
+  /**
+   * Successful requests of a model completed at or after `since`. Completion times before it are dropped,
+   * so `since` must not decrease between calls (a sliding retention window).
+   */
+  completionsSince(m: SimModel, since: number): number {
+    while (m.doneHead < m.doneAt.length && m.doneAt[m.doneHead] < since) m.doneHead++;
+    if (m.doneHead > 1024 && m.doneHead * 2 > m.doneAt.length) {
+      m.doneAt.splice(0, m.doneHead);
+      m.doneHead = 0;
+    }
+    return m.doneAt.length - m.doneHead;
+  }
+
+  /** Pods of a model, starting or ready, over all its variants. */
+  podCount(m: SimModel): number {
+    let n = 0;
+    for (const v of m.variants) n += v.pods.length;
+    return n;
+  }
+
+  /** Requests waiting in the model's router queue now. */
+  queued(m: SimModel): number {
+    return m.waiting.length - m.waitHead;
+  }
+
+  /** GPUs of the scenario's nodes per accelerator, and those held by pods (draining ones too). */
+  gpuInventory(): GpuInventory {
+    const limits: Record<string, number> = {};
+    for (const n of this.scenario.nodes)
+      limits[n.accelerator] = (limits[n.accelerator] ?? 0) + n.count * n.gpusPerNode;
+    const used: Record<string, number> = {};
+    const hold = (v: SimVariant, pods: number) =>
+      (used[v.spec.accelerator] = (used[v.spec.accelerator] ?? 0) + pods * v.spec.gpusPerReplica);
+    for (const v of this.variants) hold(v, v.pods.length);
+    for (const p of this.draining) hold(p.variant, 1);
+    return new GpuInventory(limits, used);
   }
 
   readyCount(v: SimVariant): number {
@@ -311,8 +362,10 @@ export class World {
         const index = m.next++;
         m.sent++;
         m.windowSent++;
-        if (m.waitHead < m.waiting.length || !this.route(m, m.arrivals[index], t))
+        if (m.waitHead < m.waiting.length || !this.route(m, m.arrivals[index], t, false)) {
           m.waiting.push({ arrival: m.arrivals[index], index });
+          m.coldStarts++;
+        }
       }
     }
     for (const timer of this.timers)
@@ -324,11 +377,12 @@ export class World {
   }
 
   private dispatchWaiting(m: SimModel, t: number): void {
-    while (m.waitHead < m.waiting.length && this.route(m, m.waiting[m.waitHead].arrival, t)) m.waitHead++;
+    while (m.waitHead < m.waiting.length && this.route(m, m.waiting[m.waitHead].arrival, t, true))
+      m.waitHead++;
   }
 
   /** Sends a request to the ready pod with the fewest requests in flight (ties: round robin). */
-  private route(m: SimModel, a: Arrival, t: number): boolean {
+  private route(m: SimModel, a: Arrival, t: number, cold: boolean): boolean {
     const ready: SimPod[] = [];
     for (const v of m.variants) for (const p of v.pods) if (p.ready) ready.push(p);
     if (ready.length === 0) return false;
@@ -358,6 +412,11 @@ export class World {
               m.windowItl.add(itl);
             }
             if (ttft <= slo.ttftMs && itl <= slo.itlMs) m.metSlo++;
+            if (cold) {
+              m.coldCompleted++;
+              m.coldTtft.add(ttft);
+            }
+            if (m.spec.scaleToZero) m.doneAt.push(c.finish);
           },
           onError: () => {
             pod.inFlight--;
