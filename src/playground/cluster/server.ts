@@ -27,9 +27,17 @@ import {
   unauthorized,
 } from "./errors.js";
 import type { Faults, RequestInfo } from "./faults.js";
-import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
 import type { LogLine, PodLogs } from "./logs.js";
 import { nodeMetrics, podMetrics, type ExternalMetricsProvider } from "./metrics.js";
+import {
+  openapiV2,
+  openapiV2Protobuf,
+  openapiV2ProtobufContentType,
+  openapiV2ProtobufType,
+  openapiV3Document,
+  openapiV3Index,
+} from "./openapi.js";
+import { decodeProtobuf, isProtobuf, protobufMediaType } from "./protobuf/codec.js";
 import { matchesLabels, parseLabelSelector } from "./selectors.js";
 import type { ResourceType } from "./resources.js";
 import { toTable } from "./table.js";
@@ -140,7 +148,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   send(res, e.code, e.toStatus());
 }
 
-async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<string> {
+async function readBytes(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -148,15 +156,26 @@ async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise
     if (size > limit) throw new ApiError(413, "RequestEntityTooLarge", "the request body is too large");
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString("utf8");
+}
+
+/** Media types of an Accept header, without parameters. */
+const acceptedTypes = (accept: string | undefined): string[] =>
+  (accept ?? "")
+    .split(",")
+    .map((a) => a.split(";")[0].trim().toLowerCase())
+    .filter(Boolean);
 
 function parseBody(text: string, contentType: string): unknown {
   if (/protobuf|cbor/.test(contentType))
     throw new ApiError(
       415,
       "UnsupportedMediaType",
-      `the emulator accepts JSON and YAML request bodies only, not ${contentType.split(";")[0]}: use kubectl apply -f for built-in kinds`,
+      `the emulator accepts JSON, YAML and (for built-in kinds) Kubernetes protobuf request bodies, not ${contentType.split(";")[0]}`,
     );
   if (text.trim() === "") return undefined;
   let body: unknown;
@@ -270,7 +289,7 @@ export class ApiServer {
             "Forbidden",
             `forbidden: User "${user.username}" cannot get path "${url.pathname}"`,
           );
-        return this.nonResource(url, method, res);
+        return this.nonResource(req, url, method, res);
       }
       const watch =
         p.watchPrefix || url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
@@ -290,6 +309,13 @@ export class ApiServer {
         return await this.externalMetric(res, url.searchParams, p);
       const t = this.o.api.resolve(p.group, p.version, p.resource);
       if (!t) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+      const accepted = acceptedTypes(req.headers.accept);
+      if (accepted.length > 0 && accepted.every((a) => a === protobufMediaType))
+        throw new ApiError(
+          406,
+          "NotAcceptable",
+          `the emulator answers in JSON only; accept application/json as well as ${protobufMediaType}`,
+        );
       if (this.o.requireAuth && user && !this.o.authz.allowed(user, { ...info, verb: info.verb }))
         throw forbidden(
           user.username,
@@ -305,7 +331,7 @@ export class ApiServer {
     }
   }
 
-  private nonResource(url: URL, method: string, res: ServerResponse): void {
+  private nonResource(req: IncomingMessage, url: URL, method: string, res: ServerResponse): void {
     if (method !== "GET") throw methodNotAllowed();
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const types = this.o.api.types();
@@ -317,7 +343,17 @@ export class ApiServer {
     if (path === "/version") return send(res, 200, serverVersion);
     if (path === "/api") return send(res, 200, apiVersions(this.address));
     if (path === "/apis") return send(res, 200, apiGroupList(types));
-    if (path === "/openapi/v2") return send(res, 200, openapiV2(types));
+    if (path === "/openapi/v2") {
+      if (!acceptedTypes(req.headers.accept).includes(openapiV2ProtobufType))
+        return send(res, 200, openapiV2(types));
+      const doc = openapiV2Protobuf();
+      res.writeHead(200, {
+        "Content-Type": openapiV2ProtobufContentType,
+        "Content-Length": String(doc.length),
+      });
+      res.end(doc);
+      return;
+    }
     if (path === "/openapi/v3") return send(res, 200, openapiV3Index(types));
     if (path.startsWith("/openapi/v3/")) {
       const doc = openapiV3Document(types, path.slice("/openapi/v3/".length));
@@ -359,11 +395,20 @@ export class ApiServer {
       warnings,
     };
     const contentType = req.headers["content-type"] ?? "application/json";
-    const readJson = async () => parseBody(await readBody(req), contentType) as KObject;
+    const readJson = async () =>
+      (isProtobuf(contentType)
+        ? decodeProtobuf(await readBytes(req))
+        : parseBody(await readBody(req), contentType)) as KObject;
     if (t.virtual) {
       if (method !== "POST" || p.name) throw methodNotAllowed();
       const body = await readJson();
       if (t.kind === "TokenReview") return send(res, 201, this.o.authz.tokenReview(body));
+      if (t.kind === "SelfSubjectAccessReview" && !user && !this.o.requireAuth)
+        // kubectl sends no token over plain HTTP; without --require-auth every request is served
+        return send(res, 201, {
+          ...this.o.authz.subjectAccessReview(body, t.kind),
+          status: { allowed: true, reason: "the emulator serves every request when --require-auth is off" },
+        });
       return send(res, 201, this.o.authz.subjectAccessReview(body, t.kind, user));
     }
     if (t.metrics) {
