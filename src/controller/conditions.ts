@@ -61,7 +61,21 @@ export const metricsConfigMissing = (why: string): ConditionState => ({
   message: `Saturation config missing: ${why}`,
 });
 
+/** A variant woken from zero by requests queued at its endpoint picker. */
+export const scaledFromZeroMetrics = (): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: MetricsReason.ScaleFromZero,
+  message: "Scaled from zero due to pending requests",
+});
+
 // --- OptimizationReady
+
+/** Scaled from 0 to 1 replica by the scale-from-zero loop. */
+export const scaledFromZero = (reason: string): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: OptimizationReason.ScaleFromZeroMode,
+  message: `${reason} (target: 1 replica)`,
+});
 
 /** A target decided by the saturation engine. */
 export const optimized = (reason: string, target: number): ConditionState => ({

@@ -1,4 +1,5 @@
 import type { ActuationMetrics } from "../actuate/metrics.js";
+import { afterWake } from "../enforce/scale-from-zero.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
@@ -132,6 +133,8 @@ export class EngineLoop {
   private failures = new Map<string, number>();
   private readonly publisher: DecisionPublisher;
   private retryMs = 100;
+  /** When each model (`modelID|namespace`) was last woken from zero. */
+  private readonly wokenAt = new Map<string, number>();
   cycles = 0;
 
   constructor(
@@ -197,6 +200,25 @@ export class EngineLoop {
 
   /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
   activeVariants(): GroupVariant[] {
+    return this.variants().filter((v) => v.deployment.spec?.replicas !== 0);
+  }
+
+  /** Inactive VAs: as the active ones, but their target is at 0 replicas (the scale-from-zero loop's). */
+  inactiveVariants(): GroupVariant[] {
+    return this.variants().filter((v) => v.deployment.spec?.replicas === 0);
+  }
+
+  /**
+   * A variant was woken from zero outside the cycle: its published target is 1, and its model is not
+   * scaled to zero again within one retention period of `at`.
+   */
+  recordWake(v: GroupVariant, at: number): void {
+    const ns = v.va.metadata!.namespace!;
+    this.publisher.markPublished(vaKey(ns, v.va.metadata!.name!), 1);
+    this.wokenAt.set(groupKey(v.va.spec.modelID, ns), at);
+  }
+
+  private variants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
       if (va.metadata?.deletionTimestamp) continue;
@@ -214,7 +236,6 @@ export class EngineLoop {
       }
       const deployment = targetDeployment(va, this.deps.deployments);
       if (!deployment) continue;
-      if (deployment.spec?.replicas === 0) continue;
       out.push({ va, deployment });
     }
     return out;
@@ -358,7 +379,11 @@ export class EngineLoop {
     const rc = await this.deps.collector
       .requestCount(group, stz.retentionMs)
       .catch((e: unknown) => ({ count: null, error: errText(e) }));
-    return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+    return afterWake(
+      { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error },
+      this.wokenAt.get(groupKey(group.modelID, group.namespace)),
+      Date.now(),
+    );
   }
 
   /** Applies the decisions of every model to its variants. */

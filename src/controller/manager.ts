@@ -7,6 +7,7 @@ import { parseManagerArgs } from "../config/manager-flags.js";
 import { DEFAULT_SETTINGS, type FlagSettings, type MetricsSourceName } from "../config/settings.js";
 import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
+import type { InferencePoolGroup } from "../collect/inference-pool.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
 import { ConfigWatch } from "./config-watch.js";
@@ -19,7 +20,9 @@ import { leaseName } from "./kube/leader-election.js";
 import type { ConfigMap, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { Leadership, type LeaderWork } from "./leadership.js";
 import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
+import { PoolReconciler } from "./inference-pool.js";
 import { VAReconciler } from "./reconciler.js";
+import { ScaleFromZeroLoop } from "./scale-from-zero.js";
 import {
   configMapInformers,
   createCollector,
@@ -164,6 +167,8 @@ interface Caches {
   nodes: Informer<Node>;
   configMaps: Array<Informer<ConfigMap>>;
   nsLookup?: NamespaceLookup;
+  /** InferencePools of `POOL_GROUP` with their EPP Services: the scale-from-zero datastore. */
+  pools: PoolReconciler;
 }
 
 function createCaches(ctx: ManagerContext): Caches {
@@ -179,16 +184,25 @@ function createCaches(ctx: ManagerContext): Caches {
   const vas = informers.create("vas");
   vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
   const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
+  const pods = informers.create("pods");
   return {
     informers,
     vas,
     deployments: informers.create("deployments"),
-    pods: informers.create("pods"),
+    pods,
     replicaSets: informers.create("replicaSets"),
     namespaces,
     nodes: informers.create("nodes"),
     configMaps: configMapInformers(informers, main),
     nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
+    pools: new PoolReconciler({
+      group: main.poolGroup as InferencePoolGroup,
+      pools: informers.inferencePools(main.poolGroup as InferencePoolGroup),
+      services: informers.create("services"),
+      pods,
+      bearerToken: main.eppMetricReaderBearerToken,
+      log: ctx.log,
+    }),
   };
 }
 
@@ -213,6 +227,39 @@ function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: numbe
   );
   watchConfigMaps(c.configMaps, config);
   return config;
+}
+
+/** Sets a Deployment's replicas through its scale subresource (JSON merge patch). */
+function deploymentScaler(client: KubeClient) {
+  return async (ns: string, name: string, replicas: number): Promise<void> => {
+    await client.mergePatch(
+      `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
+      { spec: { replicas } },
+    );
+  };
+}
+
+/** The scale-from-zero loop over the engine loop's inactive VAs and the InferencePool datastore. */
+function createScaleFromZero(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: { loop: EngineLoop; decisions: Map<string, CachedDecision>; queue: ReconcileQueue },
+): ScaleFromZeroLoop {
+  return new ScaleFromZeroLoop({
+    inactiveVariants: () => parts.loop.inactiveVariants(),
+    activeVariants: () => parts.loop.activeVariants(),
+    pools: c.pools.datastore,
+    queueSize: (pool, modelID) => c.pools.queueSize(pool, modelID),
+    maxConcurrency: ctx.main.scaleFromZeroMaxConcurrency,
+    gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
+    setScale: deploymentScaler(ctx.client),
+    metrics: ctx.metrics,
+    decisions: parts.decisions,
+    enqueue: (key) => parts.queue.add(key),
+    onWake: (v, at) => parts.loop.recordWake(v, at),
+    events: ctx.events,
+    log: ctx.log,
+  });
 }
 
 /** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
@@ -246,12 +293,7 @@ function createEngineLoop(
       isolation: ctx.isolation,
       namespaces: c.nsLookup,
       actuator: ctx.main.actuator,
-      setScale: async (ns, name, replicas) => {
-        await ctx.client.mergePatch(
-          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
-          { spec: { replicas } },
-        );
-      },
+      setScale: deploymentScaler(ctx.client),
       events: ctx.events,
       log: ctx.log,
       onCycle: parts.onCycle,
@@ -264,7 +306,13 @@ function createEngineLoop(
 function createLeadership(
   ctx: ManagerContext,
   c: Caches,
-  parts: { loop: EngineLoop; queue: ReconcileQueue; triggers: VaTriggers; synced: Promise<void> },
+  parts: {
+    loop: EngineLoop;
+    fromZero: ScaleFromZeroLoop;
+    queue: ReconcileQueue;
+    triggers: VaTriggers;
+    synced: Promise<void>;
+  },
 ): Leadership {
   const { main, metrics } = ctx;
   const work: LeaderWork = {
@@ -273,8 +321,10 @@ function createLeadership(
       parts.queue.start();
       for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
       parts.loop.start();
+      parts.fromZero.start();
     },
     stop: async () => {
+      await parts.fromZero.stop();
       await parts.loop.stop();
       await parts.queue.stop();
       metrics.reset();
@@ -363,7 +413,8 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       throw err;
     },
   );
-  const leadership = createLeadership(ctx, c, { loop, queue, triggers, synced });
+  const fromZero = createScaleFromZero(ctx, c, { loop, decisions, queue });
+  const leadership = createLeadership(ctx, c, { loop, fromZero, queue, triggers, synced });
   leadership.start();
   log.info(
     {

@@ -45,6 +45,11 @@ export class DecisionPublisher {
     return this.published.get(key);
   }
 
+  /** Records a target published outside the engine cycle (a wake-up from zero). */
+  markPublished(key: string, target: number): void {
+    this.published.set(key, target);
+  }
+
   /** Forgets a VA (deleted, or no longer this controller's). */
   forget(key: string): void {
     this.published.delete(key);

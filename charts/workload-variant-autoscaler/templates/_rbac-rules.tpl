@@ -52,6 +52,27 @@
 - apiGroups:
     - ""
   resources:
+    - services
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - inference.networking.x-k8s.io
+  resources:
+    - inferencepools
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - inference.networking.k8s.io
+  resources:
+    - inferencepools
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - ""
+  resources:
     - events
   verbs:
     - create
