@@ -85,11 +85,19 @@ export class WvaDecider {
       config: this.config,
       ...(stz && {
         scaleToZero: afterWake(
-          {
-            enabled: true,
-            requestCount: world.completionsSince(m, now - stz.retentionMs),
-            retentionMs: stz.retentionMs,
-          },
+          // like the controller's request count: unknown until one whole window has been watched
+          now < stz.retentionMs
+            ? {
+                enabled: true,
+                requestCount: null,
+                retentionMs: stz.retentionMs,
+                error: "window not watched yet",
+              }
+            : {
+                enabled: true,
+                requestCount: world.completionsSince(m, now - stz.retentionMs),
+                retentionMs: stz.retentionMs,
+              },
           this.wokenAt.get(key(ns, m.spec.modelID)),
           now,
         ),

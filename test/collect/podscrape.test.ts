@@ -149,7 +149,7 @@ describe("pod-scraping source", () => {
       const count = await src.refresh([QueryName.modelRequestCount], {
         namespace: "ns",
         modelID: "llama",
-        retentionPeriod: "10m",
+        retentionPeriod: "1m",
       });
       assert.equal(count.get(QueryName.modelRequestCount)?.values[0].value, 3);
     } finally {
@@ -246,15 +246,17 @@ describe("pod-scraping request count", () => {
       ).get(QueryName.modelRequestCount)?.values[0]?.value;
     try {
       served = 4;
-      assert.equal(await count("30s"), 4, "a pod younger than the window counts all its requests");
+      assert.equal(await count("30s"), undefined, "unknown before one whole window was watched");
       t += 20_000;
-      assert.equal(await count("30s"), 4);
+      assert.equal(await count("30s"), undefined);
       t += 20_000; // the first scrape (4 served) is now 40 s old
       assert.equal(await count("30s"), 0, "no request within the last 30 s");
       served = 6;
       t += 5_000;
       assert.equal(await count("30s"), 2);
-      assert.equal(await count("10m"), 6, "the whole history lies within 10 minutes");
+      assert.equal(await count("10m"), undefined, "10 minutes not watched yet");
+      t += 590_000; // the scrape at 20 s (4 served) is the last one at or before the window's start
+      assert.equal(await count("10m"), 2, "the history is kept for the longest window asked");
     } finally {
       src.close();
       await new Promise((r) => server.close(r));

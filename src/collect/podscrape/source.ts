@@ -64,6 +64,8 @@ interface PodHistory {
 
 const WINDOW_1M = 60_000;
 const WINDOW_5M = 300_000;
+/** History kept for request counts is bounded by this window (24 h). */
+const MAX_REQUEST_WINDOW_MS = 24 * 3_600_000;
 
 const SUPPORTED = [
   QueryName.kvCacheUsage,
@@ -92,6 +94,10 @@ export class PodScrapingSource implements MetricsSource {
   private readonly log: Logger;
   private readonly history = new Map<string, PodHistory>();
   private lastScrapeAt: number | undefined;
+  /** When this source first scraped (the start of what it has observed). */
+  private firstScrapeAt: number | undefined;
+  /** The longest request-count window asked so far: history is kept at least that long. */
+  private requestWindowMs = 0;
   /** Number of pod scrapes attempted; read by tests and benchmarks. */
   scrapeCount = 0;
   /** Pods that failed in the last refresh, with the reason. */
@@ -146,7 +152,7 @@ export class PodScrapingSource implements MetricsSource {
     const ready = targets.filter((t) => t.ready !== false);
     const failures: typeof this.lastFailures = [];
     const now = this.clock();
-    const keep = Math.max(this.opts.historyMs ?? WINDOW_5M, WINDOW_5M);
+    const keep = Math.max(this.opts.historyMs ?? WINDOW_5M, WINDOW_5M, this.requestWindowMs + WINDOW_5M);
     const seen = new Set<string>();
     await mapLimit(ready, this.opts.maxConcurrency ?? 10, async (t) => {
       const key = `${t.namespace}/${t.pod}`;
@@ -167,6 +173,7 @@ export class PodScrapingSource implements MetricsSource {
     for (const key of [...this.history.keys()]) if (!seen.has(key)) this.history.delete(key);
     this.lastFailures = failures;
     this.lastScrapeAt = now;
+    this.firstScrapeAt ??= now;
     return undefined;
   }
 
@@ -269,8 +276,13 @@ export class PodScrapingSource implements MetricsSource {
       case QueryName.modelRequestCount: {
         need(["namespace", "modelID", "retentionPeriod"]);
         // increase over the retention window: from the last scrape at or before its start; a pod whose
-        // history starts within the window counts every request it has served (never fewer than happened)
+        // history starts within the window counts every request it has served (never fewer than happened).
+        // Before this source has watched one whole window the count is unknown (no sample).
         const windowMs = parsePrometheusDuration(String(params.retentionPeriod)) ?? Infinity;
+        if (Number.isFinite(windowMs)) {
+          this.requestWindowMs = Math.max(this.requestWindowMs, Math.min(windowMs, MAX_REQUEST_WINDOW_MS));
+          if (this.firstScrapeAt === undefined || now - this.firstScrapeAt < windowMs) return [];
+        }
         let total = 0;
         let any = false;
         for (const h of this.history.values()) {

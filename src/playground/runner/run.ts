@@ -373,6 +373,30 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
           action: v.action,
           reason: v.reason,
         }));
+      // variants at zero replicas are not part of the engine's cycle: show them as they stand
+      const seen = new Set(rows.map((r) => `${r.namespace}/${r.variant}`));
+      for (const [key, { model, variant }] of byDeployment) {
+        if (seen.has(key)) continue;
+        const d = cluster?.store.peek(
+          cluster.store.typeFor("apps/v1", "Deployment"),
+          model.namespace,
+          variant.name,
+        );
+        const spec = (d?.spec as { replicas?: number } | undefined)?.replicas;
+        if (spec !== 0) continue;
+        rows.push({
+          model: model.modelID,
+          namespace: model.namespace,
+          variant: variant.name,
+          current: 0,
+          ready: (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0,
+          desired: 0,
+          kvUsage: 0,
+          queue: 0,
+          action: "no-change",
+          reason: "at zero replicas: the scale-from-zero loop wakes it on a queued request",
+        });
+      }
       builder.addCycle(tMs, rows);
       for (const row of rows)
         lastRows.set(`${row.namespace}/${row.variant}`, { ...row, cost: costOf(row.namespace, row.variant) });
