@@ -94,11 +94,12 @@ export class ScaleFromZeroLoop {
       this.deps.log.debug({ inactive: inactive.length }, "no InferencePool known; nothing to wake");
       return;
     }
-    const models = this.modelsAtZero(inactive);
+    const active = this.deps.activeVariants();
+    const models = this.modelsAtZero(inactive, active);
     const errors: unknown[] = [];
     await mapLimit(models, Math.max(1, this.deps.maxConcurrency), async (m) => {
       try {
-        await this.checkModel(m);
+        await this.checkModel(m, active);
       } catch (err) {
         errors.push(err);
       }
@@ -107,9 +108,9 @@ export class ScaleFromZeroLoop {
   }
 
   /** Inactive VAs grouped by model, leaving out models with an active variant (the engine serves them). */
-  private modelsAtZero(inactive: readonly GroupVariant[]): ZeroModel[] {
+  private modelsAtZero(inactive: readonly GroupVariant[], running: readonly GroupVariant[]): ZeroModel[] {
     const key = (v: GroupVariant) => `${v.va.metadata!.namespace}/${v.va.spec.modelID}`;
-    const active = new Set(this.deps.activeVariants().map(key));
+    const active = new Set(running.map(key));
     const models = new Map<string, ZeroModel>();
     for (const v of inactive) {
       const k = key(v);
@@ -125,7 +126,7 @@ export class ScaleFromZeroLoop {
     return [...models.values()];
   }
 
-  private async checkModel(m: ZeroModel): Promise<void> {
+  private async checkModel(m: ZeroModel, active: readonly GroupVariant[]): Promise<void> {
     const pools = new Map<string, InferencePool>();
     for (const v of m.variants) {
       const labels = v.deployment.spec?.template?.metadata?.labels;
@@ -146,7 +147,7 @@ export class ScaleFromZeroLoop {
     }
     let queued = 0;
     for (const pool of pools.values()) queued += await this.deps.queueSize(pool, m.modelID);
-    if (queued > 0) await this.wake(m, queued);
+    if (queued > 0) await this.wake(m, queued, active);
   }
 
   private warnAmbiguous(v: GroupVariant, matches: readonly InferencePool[]): void {
@@ -163,8 +164,8 @@ export class ScaleFromZeroLoop {
   }
 
   /** Scales the chosen variant from 0 to 1 and records the decision for the reconciler. */
-  private async wake(m: ZeroModel, queued: number): Promise<void> {
-    const inventory = this.inventory();
+  private async wake(m: ZeroModel, queued: number, active: readonly GroupVariant[]): Promise<void> {
+    const inventory = this.inventory(active);
     const choice = chooseWakeVariant(
       m.variants.map((v) => ({
         variant: v.va.metadata!.name!,
@@ -201,9 +202,9 @@ export class ScaleFromZeroLoop {
   }
 
   /** Node GPUs, minus the GPUs the active variants' replicas hold. */
-  private inventory(): GpuInventory {
+  private inventory(active: readonly GroupVariant[]): GpuInventory {
     const used: Record<string, number> = {};
-    for (const v of this.deps.activeVariants()) {
+    for (const v of active) {
       const acc = resolveAccelerator(v.va, v.deployment);
       used[acc] = (used[acc] ?? 0) + (v.deployment.spec?.replicas ?? 0) * gpusPerReplica(v.deployment);
     }
