@@ -7,8 +7,7 @@
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { selectPool, type InferencePool, type PoolDatastore } from "../collect/inference-pool.js";
 import { mapLimit } from "../collect/http.js";
-import { chooseWakeVariant, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
-import { GpuInventory } from "../limit/inventory.js";
+import { chooseWakeVariant, freeGpus, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
 import type { Logger } from "../util/logger.js";
 import { gpusPerReplica, resolveAccelerator } from "./accelerator.js";
 import { scaledFromZero, scaledFromZeroMetrics } from "./conditions.js";
@@ -201,13 +200,13 @@ export class ScaleFromZeroLoop {
     this.deps.log.info({ va: key, queued, why: choice.reason }, "scaled from zero");
   }
 
-  /** Node GPUs, minus the GPUs the active variants' replicas hold. */
-  private inventory(active: readonly GroupVariant[]): GpuInventory {
+  /** Node GPUs per accelerator, minus the GPUs the active variants' replicas hold. */
+  private inventory(active: readonly GroupVariant[]): Record<string, number> {
     const used: Record<string, number> = {};
     for (const v of active) {
       const acc = resolveAccelerator(v.va, v.deployment);
       used[acc] = (used[acc] ?? 0) + (v.deployment.spec?.replicas ?? 0) * gpusPerReplica(v.deployment);
     }
-    return new GpuInventory(this.deps.gpuInventory(), used);
+    return freeGpus(this.deps.gpuInventory(), used);
   }
 }

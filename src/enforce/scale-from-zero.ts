@@ -1,6 +1,4 @@
-import { compareNames } from "../analyze/saturation.js";
-import { DEFAULT_VARIANT_COST, type ScaleToZeroInput } from "../engine/types.js";
-import type { GpuInventory } from "../limit/inventory.js";
+import { compareNames, DEFAULT_VARIANT_COST, type ScaleToZeroInput } from "../types/decision.js";
 
 /** How often the scale-from-zero loop looks for queued requests of models at zero replicas, ms. */
 export const SCALE_FROM_ZERO_INTERVAL_MS = 100;
@@ -31,15 +29,25 @@ export interface WakeChoice {
   reason: string;
 }
 
+/** GPUs free per accelerator: the nodes' GPUs (`limits`) minus those in use, never below 0. */
+export function freeGpus(
+  limits: Readonly<Record<string, number>>,
+  used: Readonly<Record<string, number>>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [type, n] of Object.entries(limits)) if (n > 0) out[type] = Math.max(0, n - (used[type] ?? 0));
+  return out;
+}
+
 /**
  * Which variant of a model at zero wakes for its first queued request: the cheapest whose accelerator has
- * GPUs free for one replica in the inventory (ties: smallest name). Without an inventory (no GPU nodes
- * known) the cheapest wakes; when no accelerator has room the cheapest wakes too, since its pod waits for
- * a GPU instead of the request failing. Returns undefined only for an empty list.
+ * GPUs free for one replica (`free`, per accelerator; ties: smallest name). Without an inventory (no GPU
+ * nodes known) the cheapest wakes; when no accelerator has room the cheapest wakes too, since its pod
+ * waits for a GPU instead of the request failing. Returns undefined only for an empty list.
  */
 export function chooseWakeVariant(
   candidates: readonly WakeCandidate[],
-  inventory?: GpuInventory,
+  free?: Readonly<Record<string, number>>,
 ): WakeChoice | undefined {
   const sorted = [...candidates].sort(
     (a, b) =>
@@ -47,9 +55,9 @@ export function chooseWakeVariant(
       compareNames(a.variant, b.variant),
   );
   if (sorted.length === 0) return undefined;
-  if (inventory === undefined || inventory.totalLimit() === 0)
+  if (free === undefined || Object.keys(free).length === 0)
     return { variant: sorted[0].variant, reason: "cheapest variant (no GPU inventory known)" };
-  const fits = sorted.find((c) => inventory.available(c.accelerator) >= Math.max(1, c.gpusPerReplica ?? 1));
+  const fits = sorted.find((c) => (free[c.accelerator] ?? 0) >= Math.max(1, c.gpusPerReplica ?? 1));
   if (fits !== undefined)
     return {
       variant: fits.variant,

@@ -139,7 +139,7 @@ function wvaPolicy(name: string, description: string, scaleToZero: boolean): Pol
                   cost: v.spec.cost,
                   gpusPerReplica: v.spec.gpusPerReplica,
                 })),
-                world.gpuInventory(),
+                world.freeGpus(),
               );
               const v = m.variants.find((x) => x.spec.name === choice?.variant)!;
               decider.woke(m, v.spec.name, now);

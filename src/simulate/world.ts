@@ -1,4 +1,4 @@
-import { GpuInventory } from "../limit/inventory.js";
+import { freeGpus } from "../enforce/scale-from-zero.js";
 import type { Arrival } from "../playground/load/patterns.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
@@ -257,8 +257,8 @@ export class World {
     return m.waiting.length - m.waitHead;
   }
 
-  /** GPUs of the scenario's nodes per accelerator, and those held by pods (draining ones too). */
-  gpuInventory(): GpuInventory {
+  /** GPUs free per accelerator: the scenario's nodes minus those held by pods (draining ones too). */
+  freeGpus(): Record<string, number> {
     const limits: Record<string, number> = {};
     for (const n of this.scenario.nodes)
       limits[n.accelerator] = (limits[n.accelerator] ?? 0) + n.count * n.gpusPerNode;
@@ -267,7 +267,7 @@ export class World {
       (used[v.spec.accelerator] = (used[v.spec.accelerator] ?? 0) + pods * v.spec.gpusPerReplica);
     for (const v of this.variants) hold(v, v.pods.length);
     for (const p of this.draining) hold(p.variant, 1);
-    return new GpuInventory(limits, used);
+    return freeGpus(limits, used);
   }
 
   readyCount(v: SimVariant): number {
