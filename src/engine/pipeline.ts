@@ -4,6 +4,7 @@ import type {
   Decision,
   GpuInventory,
   ModelDecisions,
+  ModelSlo,
   ReplicaMetric,
   SaturationConfig,
   ScaleToZeroInput,
@@ -29,6 +30,8 @@ export interface ModelInput {
   config: SaturationConfig;
   /** Scale-to-zero of this model; absent = disabled (minimum one replica). */
   scaleToZero?: ScaleToZeroInput;
+  /** queueing-model: the model's SLO settings. */
+  slo?: ModelSlo;
 }
 
 export interface EngineOptions {
@@ -64,6 +67,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
     variants: input.variants,
     replicas: input.replicas,
     config: input.config,
+    slo: input.slo,
   });
   const t = engine.optimize(analysis, input.variants, {
     now: opts.now,
@@ -129,7 +133,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       });
     });
   }
-  if (summarize) for (const d of decisions) d.reason = summarizeReason(d);
+  if (summarize) for (const d of decisions) d.reason = summarizeReason(d, engine.mode);
 
   return {
     result: {
@@ -188,15 +192,20 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
     models.push(r.result);
   }
   if (limit) {
-    const all = models.flatMap((m) => m.decisions);
-    applyGpuLimiter(all, input.gpuInventory!);
-    for (const d of all) d.reason = summarizeReason(d);
+    applyGpuLimiter(
+      models.flatMap((m) => m.decisions),
+      input.gpuInventory!,
+    );
+    models.forEach((m, i) => {
+      const mode = engineFor(sorted[i].config.analyzerName).mode;
+      for (const d of m.decisions) d.reason = summarizeReason(d, mode);
+    });
   }
   return { models, state: { firstSeen, decisions } };
 }
 
-/** One-line reason of a decision: the action, then what each stage that mattered said. */
-export function summarizeReason(d: Decision): string {
+/** One-line reason of a decision: the engine's mode, the action, then what each stage that mattered said. */
+export function summarizeReason(d: Decision, mode = "saturation-only"): string {
   const parts: string[] = [];
   d.steps.forEach((s, i) => {
     const changed = i > 0 && s.target !== d.steps[i - 1].target;
@@ -207,5 +216,5 @@ export function summarizeReason(d: Decision): string {
       parts.push(`${s.name}: ${s.reason}`);
     }
   });
-  return `saturation-only mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
+  return `${mode} mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
 }

@@ -1,7 +1,9 @@
+import { analyzeQueueingModel } from "../analyze/queueing-model/model-analysis.js";
 import { analyzeSaturation } from "../analyze/saturation.js";
+import { allocationTargets } from "../optimize/allocation/targets.js";
 import { calculateTargets } from "../optimize/targets.js";
 import type { Analyzer, Optimizer } from "../types/decision.js";
-import { ANALYZER_NAMES } from "../types/decision.js";
+import { ANALYZER_NAMES, QUEUEING_MODEL } from "../types/decision.js";
 
 /**
  * A decision engine: the analyzer and the optimizer the pipeline runs for a model. The scale-to-zero
@@ -10,18 +12,29 @@ import { ANALYZER_NAMES } from "../types/decision.js";
 export interface DecisionEngine {
   analyze: Analyzer;
   optimize: Optimizer;
+  /** How decision reasons name the engine's mode, e.g. "saturation-only mode: scale-up (...)". */
+  mode: string;
 }
 
 /** V1: saturation analysis and cost-aware ±1 targets. */
 const SATURATION_V1: DecisionEngine = {
   analyze: (input) => analyzeSaturation(input.replicas, input.config, input),
   optimize: calculateTargets,
+  mode: "saturation-only",
+};
+
+/** SLO-driven: queueing-model sizing per variant, the cheapest allocation within the targets. */
+const QUEUEING_MODEL_ENGINE: DecisionEngine = {
+  analyze: analyzeQueueingModel,
+  optimize: allocationTargets,
+  mode: "model-based",
 };
 
 /** Engines built into this version, by `analyzerName`. Adding an engine is one entry here. */
 const ENGINES: Readonly<Record<string, DecisionEngine>> = Object.freeze({
   "": SATURATION_V1,
   default: SATURATION_V1,
+  [QUEUEING_MODEL]: QUEUEING_MODEL_ENGINE,
 });
 
 /** True when this version has an engine for the analyzer name. */
