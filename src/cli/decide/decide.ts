@@ -1,7 +1,8 @@
 import { resolveSaturationConfig } from "../../config/saturation.js";
+import { DEFAULT_SLO_MULTIPLIER } from "../../config/slo.js";
 import { groupByModel } from "../../engine/grouping.js";
 import { decideCycle, type EngineOptions, type ModelInput } from "../../engine/pipeline.js";
-import type { ModelDecisions, ReplicaMetric, VariantState } from "../../engine/types.js";
+import type { ModelDecisions, ModelSizing, ReplicaMetric, VariantState } from "../../engine/types.js";
 import { groupKey } from "../../engine/types.js";
 import type { Snapshot, SnapshotScaleToZero } from "./snapshot.js";
 
@@ -18,6 +19,15 @@ export interface DecideOutput {
       scaleUp: boolean;
       scaleDownSafe: boolean;
       inTransition: boolean;
+      /** queueing-model only: the load, the targets and the sized rate per replica of every variant. */
+      sizing?: {
+        arrivalRate: number;
+        avgInputTokens: number;
+        avgOutputTokens: number;
+        targets?: { ttftMs: number; itlMs: number; source: string };
+        variants: Array<{ variant: string; ratePerReplica?: number; infeasible?: string }>;
+        noDecision?: string;
+      };
     };
     decisions: Array<{
       variant: string;
@@ -36,12 +46,34 @@ export function roundValue(x: number): number {
   return Math.round(x * 1e6) / 1e6 + 0;
 }
 
+function sizingOutput(s: ModelSizing): NonNullable<DecideOutput["models"][number]["analysis"]["sizing"]> {
+  return {
+    arrivalRate: roundValue(s.arrivalRatePerSec),
+    avgInputTokens: roundValue(s.avgInputTokens),
+    avgOutputTokens: roundValue(s.avgOutputTokens),
+    ...(s.targets && {
+      targets: {
+        ttftMs: roundValue(s.targets.ttftMs),
+        itlMs: roundValue(s.targets.itlMs),
+        source: s.targets.source,
+      },
+    }),
+    variants: s.variants.map((v) => ({
+      variant: v.variant,
+      ...(v.ratePerReplicaPerSec !== undefined && { ratePerReplica: roundValue(v.ratePerReplicaPerSec) }),
+      ...(v.infeasible !== undefined && { infeasible: v.infeasible }),
+    })),
+    ...(s.noDecision !== undefined && { noDecision: s.noDecision }),
+  };
+}
+
 /** The engine inputs of a snapshot, one per model group. */
 export function snapshotModels(snapshot: Snapshot): ModelInput[] {
   const map = { default: snapshot.saturation, overrides: snapshot.saturationOverrides };
   const stzByGroup = new Map<string, SnapshotScaleToZero>(
     snapshot.scaleToZero.map((s) => [groupKey(s.modelID, s.namespace), s]),
   );
+  const sloByGroup = new Map(snapshot.slo.map((s) => [groupKey(s.modelID, s.namespace), s]));
   return groupByModel(snapshot.variants).map((g) => {
     const variants: VariantState[] = g.members.map((v) => ({
       name: v.name,
@@ -53,6 +85,8 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       current: v.currentReplicas,
       ready: v.readyReplicas,
       desired: v.desiredReplicas,
+      maxBatchSize: v.maxBatchSize,
+      parameters: v.parameters,
     }));
     const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
       v.replicas.map((r) => ({
@@ -60,9 +94,15 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
         variant: v.name,
         kvCacheUsage: r.kvCacheUsage,
         queueLength: r.queueLength,
+        arrivalRatePerSec: r.arrivalRate,
+        avgInputTokens: r.avgInputTokens,
+        avgOutputTokens: r.avgOutputTokens,
+        ttftMs: r.ttftMs,
+        itlMs: r.itlMs,
       })),
     );
     const stz = stzByGroup.get(g.key);
+    const slo = sloByGroup.get(g.key);
     return {
       modelID: g.modelID,
       namespace: g.namespace,
@@ -70,6 +110,10 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       replicas,
       config: resolveSaturationConfig(map, g.modelID, g.namespace)!,
       scaleToZero: stz === undefined ? undefined : { enabled: stz.enabled, requestCount: stz.requestCount },
+      slo: {
+        targets: slo && { ttftMs: slo.ttftMs, itlMs: slo.itlMs },
+        sloMultiplier: DEFAULT_SLO_MULTIPLIER,
+      },
     };
   });
 }
@@ -104,6 +148,7 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         scaleUp: m.analysis.scaleUp,
         scaleDownSafe: m.analysis.scaleDownSafe,
         inTransition: m.inTransition,
+        ...(m.analysis.sizing && { sizing: sizingOutput(m.analysis.sizing) }),
       },
       decisions: m.decisions.map((d) => ({
         variant: d.variantName,

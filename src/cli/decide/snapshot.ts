@@ -35,6 +35,26 @@ const ReplicaSchema = object({
   pod: name("pod name, unique in its variant"),
   kvCacheUsage: number({ minimum: 0, maximum: 1, description: "KV-cache usage, 0..1" }),
   queueLength: number({ minimum: 0, description: "requests waiting in the pod's queue" }),
+  arrivalRate: optional(number({ minimum: 0, description: "queueing-model: requests per second" })),
+  avgInputTokens: optional(number({ minimum: 0, description: "queueing-model: prompt tokens per request" })),
+  avgOutputTokens: optional(
+    number({ minimum: 0, description: "queueing-model: generated tokens per request" }),
+  ),
+  ttftMs: optional(number({ minimum: 0, description: "queueing-model: average time to first token, ms" })),
+  itlMs: optional(number({ minimum: 0, description: "queueing-model: average inter-token latency, ms" })),
+});
+
+const ParametersSchema = object({
+  alpha: number({ minimum: 0, description: "ms per iteration" }),
+  beta: number({ minimum: 0, description: "ms per computed token" }),
+  gamma: number({ minimum: 0, description: "ms per cached token" }),
+});
+
+const SloSchema = object({
+  modelID: name("model"),
+  namespace: name("namespace of the model"),
+  ttftMs: number({ minimum: 0, description: "time-to-first-token target, ms; 0 = not constrained" }),
+  itlMs: number({ minimum: 0, description: "inter-token latency target, ms; 0 = not constrained" }),
 });
 
 const VariantSchema = object({
@@ -48,6 +68,10 @@ const VariantSchema = object({
   readyReplicas: optional(count("ready replicas (default currentReplicas)")),
   desiredReplicas: optional(count("previous decision; 0 = none (default)")),
   replicas: optional(array(ReplicaSchema, { description: "metrics of the serving pods" })),
+  maxBatchSize: optional(
+    integer({ minimum: 1, maximum: MAX_COUNT, description: "queueing-model: vLLM --max-num-seqs" }),
+  ),
+  parameters: optional(ParametersSchema),
 });
 
 const ScaleToZeroSchema = object({
@@ -65,6 +89,7 @@ export const SnapshotSchema = object({
   saturationOverrides: optional(array(SaturationOverrideSchema)),
   scaleToZero: optional(array(ScaleToZeroSchema)),
   gpuInventory: optional(record(count("GPUs of this accelerator in the cluster"))),
+  slo: optional(array(SloSchema, { description: "queueing-model: latency targets per model" })),
   variants: array(VariantSchema),
 });
 type SnapshotDocument = Static<typeof SnapshotSchema>;
@@ -72,8 +97,12 @@ type SnapshotDocument = Static<typeof SnapshotSchema>;
 /** One pod of a snapshot variant. */
 export type SnapshotReplica = Static<typeof ReplicaSchema>;
 
-/** One variant of a snapshot, defaults filled in. */
-export type SnapshotVariant = Required<Static<typeof VariantSchema>>;
+/** One variant of a snapshot, defaults filled in (`maxBatchSize` and `parameters` stay optional). */
+export type SnapshotVariant = Required<Omit<Static<typeof VariantSchema>, "maxBatchSize" | "parameters">> &
+  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters">;
+
+/** Latency targets of one model. */
+export type SnapshotSlo = Static<typeof SloSchema>;
 
 export interface SnapshotScaleToZero {
   modelID: string;
@@ -88,6 +117,7 @@ export interface Snapshot {
   saturationOverrides: SaturationOverride[];
   scaleToZero: SnapshotScaleToZero[];
   gpuInventory?: GpuInventory;
+  slo: SnapshotSlo[];
   variants: SnapshotVariant[];
 }
 
@@ -184,6 +214,16 @@ export function validateSnapshot(doc: unknown): Snapshot {
     fail("gpuInventory", "required when saturation.enableLimiter is true");
   }
 
+  const slo: SnapshotSlo[] = [];
+  const sloIds = new Set<string>();
+  (top.slo ?? []).forEach((e, i) => {
+    const id = groupKey(e.modelID, e.namespace);
+    if (sloIds.has(id))
+      fail(`slo[${i}]`, `duplicate entry for modelID ${e.modelID} in namespace ${e.namespace}`);
+    sloIds.add(id);
+    slo.push({ ...e });
+  });
+
   const ids = new Set<string>();
   const variants = top.variants.map((o, i): SnapshotVariant => {
     const path = `variants[${i}]`;
@@ -194,6 +234,9 @@ export function validateSnapshot(doc: unknown): Snapshot {
     if (readyReplicas > o.currentReplicas) {
       fail(`${path}.readyReplicas`, `must be <= currentReplicas (${readyReplicas} > ${o.currentReplicas})`);
     }
+    const p = o.parameters;
+    if (p && p.alpha + p.beta + p.gamma === 0)
+      fail(`${path}.parameters`, "alpha, beta and gamma must not all be 0");
     const replicas = o.replicas ?? [];
     const pods = new Set<string>();
     replicas.forEach((r, j) => {
@@ -210,13 +253,11 @@ export function validateSnapshot(doc: unknown): Snapshot {
       currentReplicas: o.currentReplicas,
       readyReplicas,
       desiredReplicas: o.desiredReplicas ?? 0,
-      replicas: replicas.map((r) => ({
-        pod: r.pod,
-        kvCacheUsage: r.kvCacheUsage,
-        queueLength: r.queueLength,
-      })),
+      replicas: replicas.map((r) => ({ ...r })),
+      ...(o.maxBatchSize !== undefined && { maxBatchSize: o.maxBatchSize }),
+      ...(o.parameters !== undefined && { parameters: { ...o.parameters } }),
     };
   });
 
-  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, variants };
+  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, slo, variants };
 }
