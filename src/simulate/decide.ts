@@ -9,19 +9,50 @@ import {
   DEFAULT_TRANSITION_TIMEOUT_MS,
   emptyTransitionState,
   type SaturationConfig,
+  type ServiceParams,
   type TransitionState,
+  type VariantState,
+  QUEUEING_MODEL,
 } from "../engine/types.js";
 import type { SaturationSpec } from "../playground/runner/scenario.js";
-import type { SimModel, World } from "./world.js";
+import { LearnedParameters } from "../analyze/queueing-model/learning.js";
+import { stateAround, type TunerObservation } from "../analyze/queueing-model/tuner.js";
+import { DEFAULT_SLO_MULTIPLIER } from "../config/slo.js";
+import { PodWindows } from "./pod-window.js";
+import type { SimModel, SimVariant, World } from "./world.js";
+
+export interface DeciderOptions {
+  /** The engine (`analyzerName`); default V1. */
+  analyzerName?: string;
+  /** queueing-model: starting parameters per variant key (absent: guessed from the first busy pod). */
+  parameters?: Record<string, ServiceParams>;
+}
 
 export class WvaDecider {
   private state: TransitionState = emptyTransitionState();
   /** Last published target per variant (`namespace/name`). */
   private readonly published = new Map<string, number>();
   private readonly config: SaturationConfig;
+  /** queueing-model: per-pod windows and the learned parameters per variant key. */
+  private readonly model?: { windows: PodWindows; learned: LearnedParameters };
 
-  constructor(saturation: SaturationSpec) {
-    this.config = { ...DEFAULT_SATURATION_CONFIG, ...saturation, enableLimiter: false };
+  constructor(saturation: SaturationSpec, opts: DeciderOptions = {}) {
+    this.config = {
+      ...DEFAULT_SATURATION_CONFIG,
+      ...saturation,
+      enableLimiter: false,
+      analyzerName: opts.analyzerName ?? "",
+    };
+    if (this.config.analyzerName === QUEUEING_MODEL) {
+      const learned = new LearnedParameters();
+      for (const [k, p] of Object.entries(opts.parameters ?? {})) learned.set(k, stateAround(p));
+      this.model = { windows: new PodWindows(), learned };
+    }
+  }
+
+  /** queueing-model: the learned parameters of a variant (`namespace/name`). */
+  parameters(variantKey: string): ServiceParams | undefined {
+    return this.model?.learned.params(variantKey);
   }
 
   /**
@@ -29,6 +60,7 @@ export class WvaDecider {
    * previous target (else its current replicas), as the controller does: missing data never scales down.
    */
   decide(world: World, now: number): Map<string, number> {
+    if (this.model) this.learn(world, now);
     const targets = new Map<string, number>();
     const inputs: ModelInput[] = [];
     for (const m of world.models) {
@@ -47,22 +79,77 @@ export class WvaDecider {
     return targets;
   }
 
+  /** Records the pods' windows, then one tuner step per busy pod of every variant. */
+  private learn(world: World, now: number): void {
+    const { windows, learned } = this.model!;
+    windows.record(
+      world.variants.flatMap((v) => v.pods.filter((p) => p.ready)),
+      now,
+    );
+    const observations = new Map<string, TunerObservation[]>();
+    for (const v of world.variants) {
+      const obs: TunerObservation[] = [];
+      for (const p of v.pods) {
+        const w = p.ready ? windows.window(p) : undefined;
+        if (w)
+          obs.push({
+            arrivalRatePerSec: w.arrivalRatePerSec!,
+            avgInputTokens: w.avgInputTokens!,
+            avgOutputTokens: w.avgOutputTokens!,
+            maxBatchSize: v.spec.emulator.maxBatch,
+            ttftMs: w.ttftMs!,
+            itlMs: w.itlMs!,
+          });
+      }
+      observations.set(key(v.model.spec.namespace, v.spec.name), obs);
+    }
+    learned.learn(observations);
+  }
+
+  private variantState(world: World, m: SimModel, v: SimVariant): VariantState {
+    const ns = m.spec.namespace;
+    return {
+      name: v.spec.name,
+      namespace: ns,
+      modelID: m.spec.modelID,
+      accelerator: v.spec.accelerator,
+      cost: v.spec.cost,
+      gpusPerReplica: v.spec.gpusPerReplica,
+      current: v.pods.length,
+      ready: world.readyCount(v),
+      desired: this.published.get(key(ns, v.spec.name)) ?? 0,
+    };
+  }
+
   private modelInput(world: World, m: SimModel): ModelInput {
     const ns = m.spec.namespace;
+    const model = this.model;
+    if (model) {
+      return {
+        modelID: m.spec.modelID,
+        namespace: ns,
+        variants: m.variants.map((v) => ({
+          ...this.variantState(world, m, v),
+          maxBatchSize: v.spec.emulator.maxBatch,
+          parameters: model.learned.params(key(ns, v.spec.name)),
+        })),
+        replicas: m.variants.flatMap((v) =>
+          world.peakMetrics(v).flatMap((p) => {
+            const pod = v.pods.find((x) => x.name === p.pod)!;
+            const w = model.windows.window(pod);
+            return w
+              ? [{ pod: p.pod, variant: v.spec.name, kvCacheUsage: p.kv, queueLength: p.queue, ...w }]
+              : [];
+          }),
+        ),
+        config: this.config,
+        slo: { targets: { ...m.spec.slo }, sloMultiplier: DEFAULT_SLO_MULTIPLIER },
+      };
+    }
     return {
       modelID: m.spec.modelID,
       namespace: ns,
-      variants: m.variants.map((v) => ({
-        name: v.spec.name,
-        namespace: ns,
-        modelID: m.spec.modelID,
-        accelerator: v.spec.accelerator,
-        cost: v.spec.cost,
-        gpusPerReplica: v.spec.gpusPerReplica,
-        current: v.pods.length,
-        ready: world.readyCount(v),
-        desired: this.published.get(key(ns, v.spec.name)) ?? 0,
-      })),
+      variants: m.variants.map((v) => this.variantState(world, m, v)),
       replicas: m.variants.flatMap((v) =>
         world
           .peakMetrics(v)

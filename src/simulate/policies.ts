@@ -9,7 +9,8 @@ import {
 } from "../playground/cluster/hpa.js";
 import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
 import type { Scenario } from "../playground/runner/scenario.js";
-import { key, WvaDecider } from "./decide.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
+import { key, WvaDecider, type DeciderOptions } from "./decide.js";
 import type { OraclePlan } from "./oracle.js";
 import type { SimVariant, World } from "./world.js";
 
@@ -80,12 +81,13 @@ function initial(world: World): void {
   for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
 }
 
-const wva: Policy = {
-  name: "wva",
-  description: "the WVA engine with the scenario's saturation config and actuation",
+/** The WVA engine with the scenario's saturation config and actuation; `opts` picks the engine. */
+const wvaPolicy = (name: string, description: string, opts: DeciderOptions = {}): Policy => ({
+  name,
+  description,
   start(world, { scenario }) {
     initial(world);
-    const decider = new WvaDecider(scenario.saturation);
+    const decider = new WvaDecider(scenario.saturation, opts);
     const published = new Map<string, number>();
     if (scenario.actuation === "hpa")
       hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
@@ -106,7 +108,15 @@ const wva: Policy = {
       }
     };
   },
-};
+});
+
+const wva = wvaPolicy("wva", "the WVA engine with the scenario's saturation config and actuation");
+
+const wvaModel = wvaPolicy(
+  "wva-model",
+  "the SLO-driven queueing-model engine: parameters learned online, the model's slo as targets",
+  { analyzerName: QUEUEING_MODEL },
+);
 
 const hpaKv: Policy = {
   name: "hpa-kv",
@@ -193,6 +203,6 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [wva, wvaModel, hpaKv, hpaQueue, staticPeak, oracle];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);

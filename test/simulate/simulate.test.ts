@@ -145,7 +145,8 @@ describe("wva simulate", () => {
   it("an unknown policy is an error listing the valid ones", () => {
     assert.throws(
       () => simulate(normalizeScenario(validDoc()), { policies: ["wva", "keda"] }),
-      (e: unknown) => e instanceof UnknownPolicyError && /valid policies: wva, hpa-kv/.test(e.message),
+      (e: unknown) =>
+        e instanceof UnknownPolicyError && /valid policies: wva, wva-model, hpa-kv/.test(e.message),
     );
   });
 });
