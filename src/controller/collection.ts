@@ -1,6 +1,7 @@
 import type { ReplicaMetricsCollector, ModelGroup as CollectorGroup } from "../collect/collector.js";
 import { QueryName } from "../collect/queries.js";
 import type { MetricsSource } from "../collect/types.js";
+import type { ReplicaMetric } from "../engine/types.js";
 import type { ScrapeTarget, ScrapeTargetLister } from "../collect/podscrape/source.js";
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
 import { resolveAccelerator } from "./accelerator.js";
@@ -8,6 +9,9 @@ import type { GroupCollection, GroupCollector, ModelGroup } from "./engine-loop.
 import type { Informer } from "./kube/informer.js";
 import type { Pod, ReplicaSet } from "./kube/objects.js";
 import { variantCost } from "./types.js";
+
+/** The queueing-model's per-pod inputs, copied when the collector has them. */
+const MODEL_FIELDS = ["arrivalRatePerSec", "avgInputTokens", "avgOutputTokens", "ttftMs", "itlMs"] as const;
 
 function toCollectorGroup(g: ModelGroup): CollectorGroup {
   return {
@@ -39,12 +43,16 @@ export class SourceCollector implements GroupCollector {
         r.ok
           ? {
               ok: true,
-              replicas: r.replicas.map((x) => ({
-                pod: x.pod,
-                variant: x.variant,
-                kvCacheUsage: x.kvCacheUsage,
-                queueLength: x.queueLength,
-              })),
+              replicas: r.replicas.map((x) => {
+                const m: ReplicaMetric = {
+                  pod: x.pod,
+                  variant: x.variant,
+                  kvCacheUsage: x.kvCacheUsage,
+                  queueLength: x.queueLength,
+                };
+                for (const k of MODEL_FIELDS) if (x[k] !== undefined) m[k] = x[k];
+                return m;
+              }),
             }
           : { ok: false, error: r.error },
       );
