@@ -5,6 +5,8 @@ export const METRIC_DESIRED_REPLICAS = "wva_desired_replicas";
 export const METRIC_CURRENT_REPLICAS = "wva_current_replicas";
 export const METRIC_DESIRED_RATIO = "wva_desired_ratio";
 export const METRIC_REPLICA_SCALING_TOTAL = "wva_replica_scaling_total";
+/** queueing-model: the learned alpha, beta, gamma of a variant. */
+export const METRIC_MODEL_PARAMETER = "wva_model_parameter";
 
 export type ScalingDirection = "up" | "down";
 
@@ -25,6 +27,9 @@ export class ActuationMetrics {
   private readonly current: Gauge<string>;
   private readonly ratio: Gauge<string>;
   private readonly scaling: Counter<string>;
+  private readonly modelParameter: Gauge<string>;
+  /** `ns/name` → label sets of that variant's `wva_model_parameter` series. */
+  private readonly parameterLabels = new Map<string, Array<Record<string, string>>>();
   /** `ns/name` → label sets used for the gauges / counter of that variant. */
   private readonly gaugeLabels = new Map<string, Map<string, Record<string, string>>>();
   private readonly counterLabels = new Map<string, Map<string, Record<string, string>>>();
@@ -59,6 +64,12 @@ export class ActuationMetrics {
       labelNames: ["variant_name", "namespace", "direction", "reason", ...extra],
       registers: [this.registry],
     });
+    this.modelParameter = new Gauge({
+      name: METRIC_MODEL_PARAMETER,
+      help: "Learned performance parameter of a variant (queueing-model): alpha ms per iteration, beta and gamma ms per token",
+      labelNames: ["variant_name", "namespace", "parameter", ...extra],
+      registers: [this.registry],
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -85,6 +96,31 @@ export class ActuationMetrics {
     this.desired.set(labels, desired);
     this.current.set(labels, current);
     this.ratio.set(labels, desiredRatio(current, desired));
+  }
+
+  /** Publishes the learned alpha, beta, gamma of one variant. */
+  emitModelParameters(
+    namespace: string,
+    variant: string,
+    p: { alpha: number; beta: number; gamma: number },
+  ): void {
+    const sets = (["alpha", "beta", "gamma"] as const).map((parameter) => {
+      const labels = this.withInstance({ variant_name: variant, namespace, parameter });
+      this.modelParameter.set(labels, p[parameter]);
+      return labels;
+    });
+    this.parameterLabels.set(`${namespace}/${variant}`, sets);
+  }
+
+  /** Variants (`ns/name`) with `wva_model_parameter` series. */
+  modelParameterVariants(): string[] {
+    return [...this.parameterLabels.keys()];
+  }
+
+  /** Removes the `wva_model_parameter` series of one variant (`ns/name`). */
+  removeModelParameters(key: string): void {
+    for (const labels of this.parameterLabels.get(key) ?? []) this.modelParameter.remove(labels);
+    this.parameterLabels.delete(key);
   }
 
   /** Counts one real change of a variant's target. */
@@ -122,6 +158,7 @@ export class ActuationMetrics {
     for (const labels of this.counterLabels.get(key)?.values() ?? []) this.scaling.remove(labels);
     this.gaugeLabels.delete(key);
     this.counterLabels.delete(key);
+    this.removeModelParameters(key);
   }
 
   /** Variants (`ns/name`) that currently have series. */
@@ -135,6 +172,8 @@ export class ActuationMetrics {
     this.current.reset();
     this.ratio.reset();
     this.scaling.reset();
+    this.modelParameter.reset();
+    this.parameterLabels.clear();
     this.gaugeLabels.clear();
     this.counterLabels.clear();
   }

@@ -63,10 +63,13 @@ export const metricsConfigMissing = (why: string): ConditionState => ({
 
 // --- OptimizationReady
 
-/** A target decided by the saturation engine. */
-export const optimized = (reason: string, target: number): ConditionState => ({
+/**
+ * A target decided by the engine: `SaturationOnlyMode` for the saturation engines,
+ * `OptimizationSucceeded` for the model-based (queueing-model) engine.
+ */
+export const optimized = (reason: string, target: number, modelBased = false): ConditionState => ({
   status: ConditionStatus.True,
-  reason: OptimizationReason.SaturationOnlyMode,
+  reason: modelBased ? OptimizationReason.OptimizationSucceeded : OptimizationReason.SaturationOnlyMode,
   message: `${reason} (target: ${target} replicas)`,
 });
 

@@ -153,7 +153,7 @@ export class DecisionPublisher {
     const reason = d.reason + actuation;
     const optimization = model.transitionReleased
       ? optimizedAfterRelease(model.transitionReasons, reason, target)
-      : optimized(reason, target);
+      : optimized(reason, target, model.analysis.sizing !== undefined);
     this.deps.decisions.set(key, {
       accelerator: d.acceleratorName,
       targetReplicas: target,

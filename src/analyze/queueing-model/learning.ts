@@ -39,17 +39,6 @@ export class LearnedParameters {
     this.states[variant] = structuredClone(state);
   }
 
-  /** Forgets the variants not in `keep` (deleted VariantAutoscalings). Returns whether any was dropped. */
-  retain(keep: ReadonlySet<string>): boolean {
-    let dropped = false;
-    for (const k of Object.keys(this.states))
-      if (!keep.has(k)) {
-        delete this.states[k];
-        dropped = true;
-      }
-    return dropped;
-  }
-
   /** One tuner cycle per variant over its busy pods' observations. */
   learn(observations: ReadonlyMap<string, readonly TunerObservation[]>): LearnResult {
     const out: LearnResult = { changed: [], rejected: [] };
