@@ -41,7 +41,7 @@ export class WvaDecider {
       ...DEFAULT_SATURATION_CONFIG,
       ...saturation,
       enableLimiter: false,
-      analyzerName: opts.analyzerName ?? "",
+      analyzerName: opts.analyzerName ?? saturation.analyzerName ?? "",
     };
     if (this.config.analyzerName === QUEUEING_MODEL) {
       const learned = new LearnedParameters();

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LearnedParameters } from "../../src/analyze/queueing-model/learning.js";
 import { stateAround, type TunerObservation } from "../../src/analyze/queueing-model/tuner.js";
-import { loadScenarioFile } from "../../src/playground/runner/scenario.js";
+import { loadScenarioFile, normalizeScenario, ScenarioError } from "../../src/playground/runner/scenario.js";
 import { PodWindows } from "../../src/simulate/pod-window.js";
 import { simulate } from "../../src/simulate/simulate.js";
 import type { SimPod } from "../../src/simulate/world.js";
+import { validDoc } from "../playground/scenario-cases.js";
 
 const pod = (id: number, served: SimPod["served"]) => ({ id, served }) as SimPod;
 
@@ -66,5 +67,18 @@ describe("wva-model policy", () => {
     );
     assert.ok(peak >= 3, `l4 peak desired ${peak}`);
     assert.ok(p.sloAttainment >= 0.95, `SLO attainment ${p.sloAttainment}`);
+  });
+
+  it("a scenario selects the engine with saturation.analyzerName; an unknown name is refused", () => {
+    const doc = { ...validDoc(), saturation: { analyzerName: "queueing-model" } };
+    const s = normalizeScenario(doc);
+    assert.equal(s.saturation.analyzerName, "queueing-model");
+    const [wva, model] = simulate(s, { seed: 2, policies: ["wva", "wva-model"] }).policies;
+    assert.equal(wva.cost, model.cost);
+    assert.deepEqual(wva.timeline, model.timeline);
+    assert.throws(
+      () => normalizeScenario({ ...validDoc(), saturation: { analyzerName: "v9" } }),
+      (e: unknown) => e instanceof ScenarioError && e.field === "saturation.analyzerName",
+    );
   });
 });

@@ -14,6 +14,7 @@ import {
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
 import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
+import { QUEUEING_MODEL } from "../../types/decision.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import { LoadSpecError, traceArrivals } from "../load/patterns.js";
 import { DEFAULT_ENGINE_CONFIG, type PerformanceParams } from "../vllm/engine.js";
@@ -120,6 +121,8 @@ export interface SaturationSpec {
   queueLengthThreshold: number;
   kvSpareTrigger: number;
   queueSpareTrigger: number;
+  /** The decision engine; absent = V1. `queueing-model` sizes against each model's `slo`. */
+  analyzerName?: string;
 }
 
 export const DEFAULT_SATURATION: SaturationSpec = {
@@ -256,6 +259,11 @@ export const ScenarioDocSchema = object({
       queueLengthThreshold: optional(number({ minimum: 0, maximum: 1_000_000 })),
       kvSpareTrigger: optional(fraction),
       queueSpareTrigger: optional(number({ minimum: 0, maximum: 1_000_000 })),
+      analyzerName: optional(
+        stringEnum(["", "default", QUEUEING_MODEL] as const, {
+          description: "decision engine; queueing-model sizes against each model's slo",
+        }),
+      ),
     }),
   ),
   routerTimeout: optional(duration),
