@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { QueueAnalyzer, sizedRatePerSec } from "../../src/analyze/queueing-model/analyzer.js";
 import { decideModel, type ModelInput } from "../../src/engine/pipeline.js";
 import type { ReplicaMetric, VariantState } from "../../src/types/decision.js";
 import { C0, NOW, state } from "../support/engine-fixtures.js";
@@ -115,5 +116,20 @@ describe("queueing-model engine", () => {
       now: NOW,
     });
     assert.equal(result.analysis.sizing!.targets!.source, "inferred");
+  });
+
+  it("sizing is memoised: the same capacity, and the same error for targets that cannot be met", () => {
+    const a = new QueueAnalyzer({
+      maxBatchSize: 32,
+      maxQueueSize: 320,
+      params: A100,
+      request: { inputTokens: 600, outputTokens: 150 },
+    });
+    const targets = { ttftMs: 2000, itlMs: 100 };
+    const first = sizedRatePerSec(a, targets);
+    assert.equal(first, a.size(targets).metrics.throughputPerSec);
+    assert.equal(sizedRatePerSec(a, targets), first);
+    for (let i = 0; i < 2; i++)
+      assert.throws(() => sizedRatePerSec(a, { ttftMs: 1, itlMs: 1 }), /below the bounded region/);
   });
 });

@@ -180,9 +180,13 @@ export class QueueAnalyzer {
   }
 }
 
-/** Entries the sizing memo keeps before it starts over. */
-const SIZING_MEMO_LIMIT = 4096;
-const sizingMemo = new Map<string, number | Error>();
+/**
+ * Entries of one generation of the sizing memo. When a generation is full it becomes the old one (the
+ * previous old one is dropped), so what one cycle used survives into the next even beyond the limit.
+ */
+const SIZING_MEMO_LIMIT = 16_384;
+let sizingMemo = new Map<string, number | Error>();
+let oldSizingMemo = new Map<string, number | Error>();
 
 /**
  * The sized capacity of one replica (req/s within the targets, {@link QueueAnalyzer.size}), memoised
@@ -203,14 +207,19 @@ export function sizedRatePerSec(analyzer: QueueAnalyzer, targets: SloTargets): n
     targets.itlMs,
     targets.tps ?? 0,
   ].join(",");
-  let r = sizingMemo.get(key);
+  let r = sizingMemo.get(key) ?? oldSizingMemo.get(key);
   if (r === undefined) {
     try {
       r = analyzer.size(targets).metrics.throughputPerSec;
     } catch (err) {
       r = err as Error;
     }
-    if (sizingMemo.size >= SIZING_MEMO_LIMIT) sizingMemo.clear();
+  }
+  if (!sizingMemo.has(key)) {
+    if (sizingMemo.size >= SIZING_MEMO_LIMIT) {
+      oldSizingMemo = sizingMemo;
+      sizingMemo = new Map();
+    }
     sizingMemo.set(key, r);
   }
   if (r instanceof Error) throw r;
