@@ -88,21 +88,6 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
-  {
-    // the views' browser script (uPlot is inlined before it)
-    files: ["src/views/client/**/*.js"],
-    languageOptions: {
-      sourceType: "script",
-      globals: {
-        window: "readonly",
-        document: "readonly",
-        devicePixelRatio: "readonly",
-        EventSource: "readonly",
-        ResizeObserver: "readonly",
-        uPlot: "readonly",
-      },
-    },
-  },
   // stages: the vocabulary only, never another stage's code nor the pipeline
   ...STAGES.map((stage) =>
     restrict([`src/${stage}/**/*.ts`], decisionRule(`(${STAGES.filter((s) => s !== stage).join("|")})/`)),
@@ -134,6 +119,21 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // the views' browser script (uPlot is inlined before it)
+    files: ["src/views/client/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        devicePixelRatio: "readonly",
+        EventSource: "readonly",
+        ResizeObserver: "readonly",
+        uPlot: "readonly",
+      },
     },
   },
 );
