@@ -7,6 +7,8 @@ export const METRIC_DESIRED_RATIO = "wva_desired_ratio";
 export const METRIC_REPLICA_SCALING_TOTAL = "wva_replica_scaling_total";
 /** queueing-model: the learned alpha, beta, gamma of a variant. */
 export const METRIC_MODEL_PARAMETER = "wva_model_parameter";
+/** Companion of wva_desired_replicas: 1 per variant, labelled with the analyzer that decided it. */
+export const METRIC_VARIANT_INFO = "wva_variant_info";
 
 export type ScalingDirection = "up" | "down";
 
@@ -30,6 +32,9 @@ export class ActuationMetrics {
   private readonly modelParameter: Gauge<string>;
   /** `ns/name` → label sets of that variant's `wva_model_parameter` series. */
   private readonly parameterLabels = new Map<string, Array<Record<string, string>>>();
+  private readonly info: Gauge<string>;
+  /** `ns/name` → label set of the variant's info series. */
+  private readonly infoLabels = new Map<string, Record<string, string>>();
   /** `ns/name` → label sets used for the gauges / counter of that variant. */
   private readonly gaugeLabels = new Map<string, Map<string, Record<string, string>>>();
   private readonly counterLabels = new Map<string, Map<string, Record<string, string>>>();
@@ -68,6 +73,12 @@ export class ActuationMetrics {
       name: METRIC_MODEL_PARAMETER,
       help: "Learned performance parameter of a variant (queueing-model): alpha ms per iteration, beta and gamma ms per token",
       labelNames: ["variant_name", "namespace", "parameter", ...extra],
+      registers: [this.registry],
+    });
+    this.info = new Gauge({
+      name: METRIC_VARIANT_INFO,
+      help: "Always 1: the decision engine (analyzer) that computes the variant's wva_desired_replicas",
+      labelNames: ["variant_name", "namespace", "analyzer", ...extra],
       registers: [this.registry],
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -123,6 +134,16 @@ export class ActuationMetrics {
     this.parameterLabels.delete(key);
   }
 
+  /** Records which analyzer decides a variant (one series per variant; a switch replaces it). */
+  setAnalyzer(namespace: string, variant: string, analyzer: string): void {
+    const key = `${namespace}/${variant}`;
+    const labels = this.withInstance({ variant_name: variant, namespace, analyzer });
+    const old = this.infoLabels.get(key);
+    if (old !== undefined && old.analyzer !== analyzer) this.info.remove(old);
+    this.infoLabels.set(key, labels);
+    this.info.set(labels, 1);
+  }
+
   /** Counts one real change of a variant's target. */
   countScaling(namespace: string, variant: string, direction: ScalingDirection, reason: string): void {
     const key = `${namespace}/${variant}`;
@@ -156,6 +177,9 @@ export class ActuationMetrics {
       this.ratio.remove(labels);
     }
     for (const labels of this.counterLabels.get(key)?.values() ?? []) this.scaling.remove(labels);
+    const info = this.infoLabels.get(key);
+    if (info !== undefined) this.info.remove(info);
+    this.infoLabels.delete(key);
     this.gaugeLabels.delete(key);
     this.counterLabels.delete(key);
     this.removeModelParameters(key);
@@ -174,6 +198,8 @@ export class ActuationMetrics {
     this.scaling.reset();
     this.modelParameter.reset();
     this.parameterLabels.clear();
+    this.info.reset();
+    this.infoLabels.clear();
     this.gaugeLabels.clear();
     this.counterLabels.clear();
   }

@@ -3,56 +3,52 @@
  * the engine's plain-data input, runs the same pipeline as the controller's engine loop, and keeps what
  * the controller keeps between cycles (transition bookkeeping, the last published target per variant).
  */
+import { CapacityStore, parseVllmContainer, type VllmParams } from "../analyze/token-capacity/index.js";
+import { applySaturationDefaults } from "../config/saturation.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   DEFAULT_SATURATION_CONFIG,
   DEFAULT_TRANSITION_TIMEOUT_MS,
   emptyTransitionState,
+  type BoundSource,
   type SaturationConfig,
-  type ServiceParams,
   type TransitionState,
   type VariantState,
   QUEUEING_MODEL,
 } from "../engine/types.js";
+import { vllmServeCommand } from "../playground/runner/manifests.js";
 import type { SaturationSpec } from "../playground/runner/scenario.js";
 import { LearnedParameters } from "../analyze/queueing-model/learning.js";
-import { stateAround, type TunerObservation } from "../analyze/queueing-model/tuner.js";
+import type { TunerObservation } from "../analyze/queueing-model/tuner.js";
 import { DEFAULT_SLO_MULTIPLIER } from "../config/slo.js";
 import { PodWindows } from "./pod-window.js";
 import type { SimModel, SimVariant, World } from "./world.js";
-
-export interface DeciderOptions {
-  /** The engine (`analyzerName`); default V1. */
-  analyzerName?: string;
-  /** queueing-model: starting parameters per variant key (absent: guessed from the first busy pod). */
-  parameters?: Record<string, ServiceParams>;
-}
 
 export class WvaDecider {
   private state: TransitionState = emptyTransitionState();
   /** Last published target per variant (`namespace/name`). */
   private readonly published = new Map<string, number>();
   private readonly config: SaturationConfig;
+  /** What the token-capacity analyzer learned, kept across cycles as the controller keeps it. */
+  private readonly capacityStore = new CapacityStore();
   /** queueing-model: per-pod windows and the learned parameters per variant key. */
   private readonly model?: { windows: PodWindows; learned: LearnedParameters };
 
-  constructor(saturation: SaturationSpec, opts: DeciderOptions = {}) {
-    this.config = {
+  /**
+   * `boundSource`: who enforces each variant's `maxReplicas` (the VA annotation with direct actuation,
+   * the HPA otherwise); the engine sees the bound and gives the step to the next cheapest variant.
+   */
+  constructor(
+    saturation: SaturationSpec,
+    private readonly boundSource: BoundSource = "annotation",
+  ) {
+    this.config = applySaturationDefaults({
       ...DEFAULT_SATURATION_CONFIG,
       ...saturation,
       enableLimiter: false,
-      analyzerName: opts.analyzerName ?? saturation.analyzerName ?? "",
-    };
-    if (this.config.analyzerName === QUEUEING_MODEL) {
-      const learned = new LearnedParameters();
-      for (const [k, p] of Object.entries(opts.parameters ?? {})) learned.set(k, stateAround(p));
-      this.model = { windows: new PodWindows(), learned };
-    }
-  }
-
-  /** queueing-model: the learned parameters of a variant (`namespace/name`). */
-  parameters(variantKey: string): ServiceParams | undefined {
-    return this.model?.learned.params(variantKey);
+    });
+    if (this.config.analyzerName === QUEUEING_MODEL)
+      this.model = { windows: new PodWindows(), learned: new LearnedParameters() };
   }
 
   /**
@@ -70,7 +66,12 @@ export class WvaDecider {
     }
     const result = decideCycle(
       { models: inputs, enableLimiter: false },
-      { now, transitionTimeoutMs: DEFAULT_TRANSITION_TIMEOUT_MS, state: this.state },
+      {
+        now,
+        transitionTimeoutMs: DEFAULT_TRANSITION_TIMEOUT_MS,
+        state: this.state,
+        capacityStore: this.capacityStore,
+      },
     );
     this.state = result.state;
     for (const m of result.models)
@@ -118,6 +119,7 @@ export class WvaDecider {
       current: v.pods.length,
       ready: world.readyCount(v),
       desired: this.published.get(key(ns, v.spec.name)) ?? 0,
+      bounds: [{ source: this.boundSource, maxReplicas: v.spec.maxReplicas }],
     };
   }
 
@@ -151,11 +153,21 @@ export class WvaDecider {
       namespace: ns,
       variants: m.variants.map((v) => this.variantState(world, m, v)),
       replicas: m.variants.flatMap((v) =>
-        world
-          .peakMetrics(v)
-          .map((p) => ({ pod: p.pod, variant: v.spec.name, kvCacheUsage: p.kv, queueLength: p.queue })),
+        world.peakMetrics(v).map(({ pod, kv, queue, ...tokens }) => ({
+          pod,
+          variant: v.spec.name,
+          kvCacheUsage: kv,
+          queueLength: queue,
+          ...tokens,
+        })),
       ),
       config: this.config,
+      vllmParams: Object.fromEntries(
+        m.variants.map((v): [string, VllmParams] => [
+          v.spec.name,
+          parseVllmContainer({ command: vllmServeCommand(m.spec.modelID, v.spec) }),
+        ]),
+      ),
     };
   }
 }

@@ -10,7 +10,7 @@ import {
 import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
 import type { Scenario } from "../playground/runner/scenario.js";
 import { QUEUEING_MODEL } from "../engine/types.js";
-import { key, WvaDecider, type DeciderOptions } from "./decide.js";
+import { key, WvaDecider } from "./decide.js";
 import type { OraclePlan } from "./oracle.js";
 import type { SimVariant, World } from "./world.js";
 
@@ -81,41 +81,52 @@ function initial(world: World): void {
   for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
 }
 
-/** The WVA engine with the scenario's saturation config and actuation; `opts` picks the engine. */
-const wvaPolicy = (name: string, description: string, opts: DeciderOptions = {}): Policy => ({
-  name,
-  description,
-  start(world, { scenario }) {
-    initial(world);
-    const decider = new WvaDecider(scenario.saturation, opts);
-    const published = new Map<string, number>();
-    if (scenario.actuation === "hpa")
-      hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
-    return (now) => {
-      const targets = decider.decide(world, now);
-      for (const v of world.variants) {
-        const target = targets.get(key(v.model.spec.namespace, v.spec.name));
-        if (target === undefined) continue;
-        published.set(key(v.model.spec.namespace, v.spec.name), target);
-        if (scenario.actuation === "direct") {
-          const bounded = clampReplicas(
-            target,
-            scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
-          );
-          world.scale(v, bounded);
-          v.desired = bounded;
-        } else v.desired = target;
-      }
-    };
-  },
-});
+/** The WVA engine with the scenario's saturation config, `analyzerName` replaced when given. */
+function wvaPolicy(name: string, description: string, analyzerName?: string): Policy {
+  return {
+    name,
+    description,
+    start: (world, ctx) => startWva(world, ctx, analyzerName),
+  };
+}
+
+function startWva(world: World, { scenario }: PolicyContext, analyzerName?: string): (now: number) => void {
+  initial(world);
+  const decider = new WvaDecider(
+    analyzerName === undefined ? scenario.saturation : { ...scenario.saturation, analyzerName },
+    scenario.actuation === "hpa" ? "hpa" : "annotation",
+  );
+  const published = new Map<string, number>();
+  if (scenario.actuation === "hpa")
+    hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
+  return (now) => {
+    const targets = decider.decide(world, now);
+    for (const v of world.variants) {
+      const target = targets.get(key(v.model.spec.namespace, v.spec.name));
+      if (target === undefined) continue;
+      published.set(key(v.model.spec.namespace, v.spec.name), target);
+      if (scenario.actuation === "direct") {
+        const bounded = clampReplicas(
+          target,
+          scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
+        );
+        world.scale(v, bounded);
+        v.desired = bounded;
+      } else v.desired = target;
+    }
+  };
+}
 
 const wva = wvaPolicy("wva", "the WVA engine with the scenario's saturation config and actuation");
-
+const wvaV2 = wvaPolicy(
+  "wva-v2",
+  "as wva, with the token-capacity analyzer and cost-aware optimizer (analyzerName: saturation)",
+  "saturation",
+);
 const wvaModel = wvaPolicy(
   "wva-model",
   "the SLO-driven queueing-model engine: parameters learned online, the model's slo as targets",
-  { analyzerName: QUEUEING_MODEL },
+  QUEUEING_MODEL,
 );
 
 const hpaKv: Policy = {
@@ -203,6 +214,6 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, wvaModel, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [wva, wvaV2, wvaModel, hpaKv, hpaQueue, staticPeak, oracle];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);

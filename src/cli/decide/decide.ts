@@ -2,9 +2,11 @@ import { resolveSaturationConfig } from "../../config/saturation.js";
 import { DEFAULT_SLO_MULTIPLIER } from "../../config/slo.js";
 import { groupByModel } from "../../engine/grouping.js";
 import { decideCycle, type EngineOptions, type ModelInput } from "../../engine/pipeline.js";
+import type { VllmParams } from "../../analyze/token-capacity/index.js";
 import type { ModelDecisions, ModelSizing, ReplicaMetric, VariantState } from "../../engine/types.js";
 import { groupKey } from "../../engine/types.js";
 import type { Snapshot, SnapshotScaleToZero } from "./snapshot.js";
+import { snapshotStore } from "./token-capacity.js";
 
 /** Output of `wva decide` (docs/user-guide/wva-decide.md). */
 export interface DecideOutput {
@@ -28,6 +30,11 @@ export interface DecideOutput {
         variants: Array<{ variant: string; ratePerReplica?: number; infeasible?: string }>;
         noDecision?: string;
       };
+      /** Token-capacity analyzer only, in tokens. */
+      requiredCapacity?: number;
+      spareCapacity?: number;
+      supply?: number;
+      demand?: number;
     };
     decisions: Array<{
       variant: string;
@@ -37,6 +44,8 @@ export interface DecideOutput {
       action: string;
       reason: string;
       wasLimited: boolean;
+      /** Token-capacity analyzer only: tokens one replica holds before it saturates. */
+      perReplicaCapacity?: number;
     }>;
   }>;
 }
@@ -67,6 +76,18 @@ function sizingOutput(s: ModelSizing): NonNullable<DecideOutput["models"][number
   };
 }
 
+/** The token figures of a V2 analysis (nothing for V1, so V1 output keeps its shape). */
+function capacityFigures(m: ModelDecisions): Partial<DecideOutput["models"][number]["analysis"]> {
+  const c = m.analysis.capacity;
+  if (c === undefined) return {};
+  return {
+    requiredCapacity: roundValue(c.requiredCapacity),
+    spareCapacity: roundValue(c.spareCapacity),
+    supply: roundValue(c.supply),
+    demand: roundValue(c.demand),
+  };
+}
+
 /** The engine inputs of a snapshot, one per model group. */
 export function snapshotModels(snapshot: Snapshot): ModelInput[] {
   const map = { default: snapshot.saturation, overrides: snapshot.saturationOverrides };
@@ -89,18 +110,10 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       parameters: v.parameters,
     }));
     const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
-      v.replicas.map((r) => ({
-        pod: r.pod,
-        variant: v.name,
-        kvCacheUsage: r.kvCacheUsage,
-        queueLength: r.queueLength,
-        arrivalRatePerSec: r.arrivalRate,
-        avgInputTokens: r.avgInputTokens,
-        avgOutputTokens: r.avgOutputTokens,
-        ttftMs: r.ttftMs,
-        itlMs: r.itlMs,
-      })),
+      v.replicas.map(({ arrivalRate, ...r }) => ({ ...r, variant: v.name, arrivalRatePerSec: arrivalRate })),
     );
+    const vllmParams: Record<string, VllmParams> = {};
+    for (const v of g.members) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
     const stz = stzByGroup.get(g.key);
     const slo = sloByGroup.get(g.key);
     return {
@@ -114,6 +127,8 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
         targets: slo && { ttftMs: slo.ttftMs, itlMs: slo.itlMs },
         sloMultiplier: DEFAULT_SLO_MULTIPLIER,
       },
+      vllmParams,
+      schedulerQueue: snapshot.tokens.schedulerQueues.get(g.key),
     };
   });
 }
@@ -126,7 +141,7 @@ export function decideSnapshotDetailed(snapshot: Snapshot, opts: EngineOptions):
       enableLimiter: snapshot.saturation.enableLimiter,
       gpuInventory: snapshot.gpuInventory,
     },
-    opts,
+    { ...opts, capacityStore: opts.capacityStore ?? snapshotStore(snapshot.tokens, opts.now) },
   ).models;
 }
 
@@ -149,6 +164,7 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         scaleDownSafe: m.analysis.scaleDownSafe,
         inTransition: m.inTransition,
         ...(m.analysis.sizing && { sizing: sizingOutput(m.analysis.sizing) }),
+        ...capacityFigures(m),
       },
       decisions: m.decisions.map((d) => ({
         variant: d.variantName,
@@ -158,6 +174,9 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         action: d.action,
         reason: d.reason,
         wasLimited: d.wasLimited,
+        ...(d.perReplicaCapacity === undefined
+          ? {}
+          : { perReplicaCapacity: roundValue(d.perReplicaCapacity) }),
       })),
     })),
   };

@@ -25,6 +25,15 @@ import { hasEngine } from "../../engine/registry.js";
 import type { GpuInventory, SaturationConfig } from "../../engine/types.js";
 import { DEFAULT_SATURATION_CONFIG, DEFAULT_VARIANT_COST, groupKey } from "../../engine/types.js";
 import { parseYamlStrict } from "../../util/yaml.js";
+import type { VllmParams } from "../../analyze/token-capacity/index.js";
+import {
+  TOKEN_REPLICA_FIELDS,
+  TOKEN_SNAPSHOT_FIELDS,
+  TOKEN_VARIANT_FIELDS,
+  tokenSnapshot,
+  variantParams,
+  type TokenSnapshot,
+} from "./token-capacity.js";
 
 /** Largest replica count or GPU count a snapshot may carry. */
 const MAX_COUNT = 2 ** 31 - 1;
@@ -35,11 +44,8 @@ const ReplicaSchema = object({
   pod: name("pod name, unique in its variant"),
   kvCacheUsage: number({ minimum: 0, maximum: 1, description: "KV-cache usage, 0..1" }),
   queueLength: number({ minimum: 0, description: "requests waiting in the pod's queue" }),
+  ...TOKEN_REPLICA_FIELDS,
   arrivalRate: optional(number({ minimum: 0, description: "queueing-model: requests per second" })),
-  avgInputTokens: optional(number({ minimum: 0, description: "queueing-model: prompt tokens per request" })),
-  avgOutputTokens: optional(
-    number({ minimum: 0, description: "queueing-model: generated tokens per request" }),
-  ),
   ttftMs: optional(number({ minimum: 0, description: "queueing-model: average time to first token, ms" })),
   itlMs: optional(number({ minimum: 0, description: "queueing-model: average inter-token latency, ms" })),
 });
@@ -72,6 +78,7 @@ const VariantSchema = object({
     integer({ minimum: 1, maximum: MAX_COUNT, description: "queueing-model: vLLM --max-num-seqs" }),
   ),
   parameters: optional(ParametersSchema),
+  ...TOKEN_VARIANT_FIELDS,
 });
 
 const ScaleToZeroSchema = object({
@@ -91,15 +98,23 @@ export const SnapshotSchema = object({
   gpuInventory: optional(record(count("GPUs of this accelerator in the cluster"))),
   slo: optional(array(SloSchema, { description: "queueing-model: latency targets per model" })),
   variants: array(VariantSchema),
+  ...TOKEN_SNAPSHOT_FIELDS,
 });
 type SnapshotDocument = Static<typeof SnapshotSchema>;
 
 /** One pod of a snapshot variant. */
 export type SnapshotReplica = Static<typeof ReplicaSchema>;
 
-/** One variant of a snapshot, defaults filled in (`maxBatchSize` and `parameters` stay optional). */
-export type SnapshotVariant = Required<Omit<Static<typeof VariantSchema>, "maxBatchSize" | "parameters">> &
-  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters">;
+/**
+ * One variant of a snapshot, defaults filled in; `vllmParams` parsed from `vllmArgs` and `env`;
+ * `maxBatchSize` and `parameters` stay optional.
+ */
+export type SnapshotVariant = Required<
+  Omit<Static<typeof VariantSchema>, keyof typeof TOKEN_VARIANT_FIELDS | "maxBatchSize" | "parameters">
+> &
+  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters"> & {
+    vllmParams?: VllmParams;
+  };
 
 /** Latency targets of one model. */
 export type SnapshotSlo = Static<typeof SloSchema>;
@@ -119,6 +134,8 @@ export interface Snapshot {
   gpuInventory?: GpuInventory;
   slo: SnapshotSlo[];
   variants: SnapshotVariant[];
+  /** Token-capacity analyzer inputs (scheduler queues, capacity store content). */
+  tokens: TokenSnapshot;
 }
 
 /** Invalid snapshot: `field` is the path of the offending key (e.g. `variants[0].currentReplicas`). */
@@ -243,7 +260,9 @@ export function validateSnapshot(doc: unknown): Snapshot {
       if (pods.has(r.pod)) fail(`${path}.replicas[${j}].pod`, `duplicate pod ${r.pod}`);
       pods.add(r.pod);
     });
+    const vllmParams = variantParams(o);
     return {
+      ...(vllmParams === undefined ? {} : { vllmParams }),
       name: o.name,
       namespace: o.namespace,
       modelID: o.modelID,
@@ -259,5 +278,6 @@ export function validateSnapshot(doc: unknown): Snapshot {
     };
   });
 
-  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, slo, variants };
+  const tokens = tokenSnapshot(top, fail);
+  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, slo, variants, tokens };
 }
