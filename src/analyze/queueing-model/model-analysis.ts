@@ -13,7 +13,7 @@ import type {
   VariantSizing,
   VariantState,
 } from "../../types/decision.js";
-import { compareNames } from "../../types/decision.js";
+import { compareNames, QUEUEING_MODEL } from "../../types/decision.js";
 import { analyzeSaturation } from "../saturation.js";
 import { QueueAnalyzer, sizedRatePerSec, type SloTargets } from "./analyzer.js";
 import { resolveSloTargets } from "./slo.js";
@@ -94,6 +94,7 @@ export function analyzeQueueingModel(input: AnalyzeInput): ModelAnalysis {
     avgOutputTokens: load.avgOutputTokens,
     variants: [],
   };
+  analysis.analyzer = QUEUEING_MODEL;
   analysis.sizing = sizing;
   if (!replicas.some(hasRate)) {
     sizing.noDecision = "no request-rate metrics for the model";
