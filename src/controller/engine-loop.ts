@@ -216,7 +216,19 @@ export class EngineLoop {
 
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
-    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    const next = this.last
+      .catch(() => undefined)
+      .then(() => this.cycle())
+      .then(
+        (report) => {
+          this.deps.metrics.observeCycle(report.durationMs / 1000);
+          return report;
+        },
+        (err: unknown) => {
+          this.deps.metrics.countCycleFailure();
+          throw err;
+        },
+      );
     this.last = next;
     return next;
   }
@@ -376,7 +388,7 @@ export class EngineLoop {
       const desired = this.previousDesired(key, v.va, rs.current);
       const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
       const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
+      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired, false);
       this.published.set(key, desired);
       const metrics =
         path === "safety-net"
@@ -470,7 +482,7 @@ export class EngineLoop {
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
+    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target, d.metricsAvailable);
     const reason = d.reason + actuation;
     const optimization = model.transitionReleased
       ? {

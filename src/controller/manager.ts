@@ -199,6 +199,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     instance: identity,
   });
   const metrics = new ActuationMetrics(instance);
+  metrics.setLeader(lease, false);
   const resyncMs = options.resyncMs ?? 10 * 60_000;
 
   // informers
@@ -508,11 +509,13 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     );
     for (const va of vas.list()) vaEnqueue(va);
     loop.start();
+    metrics.setLeader(lease, true);
     log.info({ identity, lease }, "started leading");
     for (const w of leadershipWaiters.splice(0)) w();
   };
   const stopLeading = async () => {
     leading = false;
+    metrics.setLeader(lease, false);
     await loop.stop();
     const w = workers;
     workers = undefined;

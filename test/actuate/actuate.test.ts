@@ -52,6 +52,39 @@ describe("gauges", () => {
   });
 });
 
+describe("engine health metrics", () => {
+  it("counts consecutive cycles without metrics per variant and resets the count when metrics return", async () => {
+    const m = new ActuationMetrics("", { processMetrics: false });
+    m.emit("ns", "v1", "H100", 1, 1, false);
+    m.emit("ns", "v1", "H100", 1, 1, false);
+    assert.match(
+      await m.metrics(),
+      /wva_metrics_missing_cycles\{variant_name="v1",namespace="ns",accelerator_type="H100"\} 2/,
+    );
+    m.emit("ns", "v1", "H100", 1, 1, true);
+    assert.match(await m.metrics(), /wva_metrics_missing_cycles\{[^}]*\} 0/);
+    m.removeVariant("ns", "v1");
+    assert.doesNotMatch(await m.metrics(), /wva_metrics_missing_cycles\{/);
+  });
+
+  it("serves the cycle histogram and failure counter from the first cycle until reset; the leader gauge survives reset", async () => {
+    const m = new ActuationMetrics("team-a", { processMetrics: false });
+    m.setLeader("lease-x", true);
+    assert.doesNotMatch(await m.metrics(), /wva_engine_cycle/);
+    m.observeCycle(0.2);
+    let text = await m.metrics();
+    assert.match(text, /wva_engine_cycle_duration_seconds_count\{controller_instance="team-a"\} 1/);
+    assert.match(text, /wva_engine_cycle_failures_total\{controller_instance="team-a"\} 0/);
+    m.countCycleFailure();
+    assert.match(await m.metrics(), /wva_engine_cycle_failures_total\{controller_instance="team-a"\} 1/);
+    m.reset();
+    m.setLeader("lease-x", false);
+    text = await m.metrics();
+    assert.doesNotMatch(text, /^wva_/m);
+    assert.match(text, /leader_election_master_status\{name="lease-x"\} 0/);
+  });
+});
+
 describe("direct actuator", () => {
   it("reads min/max annotations and reports bad ones", () => {
     assert.deepEqual(scaleBounds({ "wva.llmd.ai/min-replicas": "2", "wva.llmd.ai/max-replicas": "5" }), {
