@@ -44,11 +44,11 @@ function exposition(models: number, tick: number): string {
       `${h}_count{${L(ns, m, pod)}} ${tick * 10}`,
     ]);
   }
-  fam("vllm:prefix_cache_queries", "counter", (ns, m, pod) => [
-    `vllm:prefix_cache_queries{${L(ns, m, pod)}} ${tick * 100}`,
+  fam("vllm:prefix_cache_queries_total", "counter", (ns, m, pod) => [
+    `vllm:prefix_cache_queries_total{${L(ns, m, pod)}} ${tick * 100}`,
   ]);
-  fam("vllm:prefix_cache_hits", "counter", (ns, m, pod) => [
-    `vllm:prefix_cache_hits{${L(ns, m, pod)}} ${tick * 30}`,
+  fam("vllm:prefix_cache_hits_total", "counter", (ns, m, pod) => [
+    `vllm:prefix_cache_hits_total{${L(ns, m, pod)}} ${tick * 30}`,
   ]);
   return `${lines.join("\n")}\n`;
 }
@@ -84,7 +84,7 @@ export async function run(): Promise<BenchTable[]> {
     try {
       // rate() needs two samples in its window
       for (;;) {
-        const r = await promQuery(prom.url, "count_over_time(vllm:prefix_cache_hits[5m])");
+        const r = await promQuery(prom.url, "count_over_time(vllm:prefix_cache_hits_total[5m])");
         if (r.length === models * PODS_PER_MODEL && r.every((s) => Number(s.value[1]) >= 2)) break;
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -26,8 +26,9 @@ export const VllmMetric = {
   generationTokens: "vllm:request_generation_tokens",
   timeToFirstToken: "vllm:time_to_first_token_seconds",
   timePerOutputToken: "vllm:time_per_output_token_seconds",
-  prefixCacheHits: "vllm:prefix_cache_hits",
-  prefixCacheQueries: "vllm:prefix_cache_queries",
+  /** Counters: vLLM's exposition adds `_total` to the counter name. */
+  prefixCacheHits: "vllm:prefix_cache_hits_total",
+  prefixCacheQueries: "vllm:prefix_cache_queries_total",
   schedulerQueueSize: "inference_extension_flow_control_queue_size",
   schedulerQueueBytes: "inference_extension_flow_control_queue_bytes",
 } as const;
@@ -75,7 +76,7 @@ export const PER_MODEL_TEMPLATES: readonly QueryTemplate[] = [
   {
     name: QueryName.prefixCacheHitRate,
     params: ["namespace", "modelID"],
-    promql: `max by (pod) (rate(vllm:prefix_cache_hits{${NM}}[5m]) / rate(vllm:prefix_cache_queries{${NM}}[5m]))`,
+    promql: `max by (pod) (rate(vllm:prefix_cache_hits_total{${NM}}[5m]) / rate(vllm:prefix_cache_queries_total{${NM}}[5m]))`,
   },
   {
     name: QueryName.schedulerQueueSize,
@@ -135,7 +136,7 @@ export const BATCH_TEMPLATES: readonly QueryTemplate[] = [
   {
     name: batchQueryName(QueryName.prefixCacheHitRate),
     params: [],
-    promql: `max by (${BY}) (rate(vllm:prefix_cache_hits{model_name!=""}[5m]) / rate(vllm:prefix_cache_queries{model_name!=""}[5m]))`,
+    promql: `max by (${BY}) (rate(vllm:prefix_cache_hits_total{model_name!=""}[5m]) / rate(vllm:prefix_cache_queries_total{model_name!=""}[5m]))`,
   },
 ];
 

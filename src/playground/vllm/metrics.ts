@@ -103,21 +103,33 @@ export class EmulatorMetrics {
       "Histogram of end to end request latency in seconds.",
       E2E_BUCKETS,
     );
+    // Counter names carry the `_total` suffix that vLLM's Python client adds in its exposition.
+    const promptTotal = new Counter({
+      name: "vllm:prompt_tokens_total",
+      help: "Number of prefill tokens processed.",
+      labelNames,
+      registers: [reg],
+    });
+    const generationTotal = new Counter({
+      name: "vllm:generation_tokens_total",
+      help: "Number of generation tokens processed.",
+      labelNames,
+      registers: [reg],
+    });
     const queries = new Counter({
-      name: "vllm:prefix_cache_queries",
+      name: "vllm:prefix_cache_queries_total",
       help: "Prefix-cache queries, in terms of number of queried tokens.",
       labelNames,
       registers: [reg],
     });
     const hits = new Counter({
-      name: "vllm:prefix_cache_hits",
+      name: "vllm:prefix_cache_hits_total",
       help: "Prefix-cache hits, in terms of number of cached tokens (the emulator models no prefix cache).",
       labelNames,
       registers: [reg],
     });
     for (const m of [prompt, gen, ttft, tpot, e2e]) m.zero({ model_name: model });
-    queries.inc({ model_name: model }, 0);
-    hits.inc({ model_name: model }, 0);
+    for (const c of [promptTotal, generationTotal, queries, hits]) c.inc({ model_name: model }, 0);
     this.setCacheConfig = (blocks: number, blockSize: number) =>
       cacheInfo.set({ model_name: model, num_gpu_blocks: String(blocks), block_size: String(blockSize) }, 1);
     this.observer = {
@@ -125,6 +137,8 @@ export class EmulatorMetrics {
         success.inc({ model_name: model, finished_reason: "length" });
         prompt.observe({ model_name: model }, r.inputTokens);
         gen.observe({ model_name: model }, r.outputTokens);
+        promptTotal.inc({ model_name: model }, r.inputTokens);
+        generationTotal.inc({ model_name: model }, r.outputTokens);
         ttft.observe({ model_name: model }, r.ttft / 1000);
         e2e.observe({ model_name: model }, r.e2e / 1000);
       },

@@ -1,0 +1,3 @@
+export * from "./analyze.js";
+export * from "./store.js";
+export * from "./vllm-args.js";
