@@ -18,7 +18,7 @@ import { MANAGER_FLAGS, parseManagerArgs, type ManagerFlags } from "../config/ma
 import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
 import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
-import { GPU_VENDORS, normalizeAcceleratorName, type Deployment } from "./accelerator.js";
+import { gpuInventoryOfNodes, type Deployment, type GpuNodeObject } from "./accelerator.js";
 import { InformerClusterLookup } from "./cluster-lookup.js";
 import { InformerScrapeTargets, SourceCollector, type PodScrapeOptions } from "./collection.js";
 import { ConfigWatch, type ConfigMapObject } from "./config-watch.js";
@@ -28,7 +28,7 @@ import { EventRecorder } from "./kube/events.js";
 import { errText, Informer, type KubeObject } from "./kube/informer.js";
 import { LeaderElector, leaseName } from "./kube/leader-election.js";
 import { runWorkers, WorkQueue } from "./kube/workqueue.js";
-import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
+import { parseLabelSelector } from "../util/label-selector.js";
 import {
   LABEL_CONTROLLER_INSTANCE,
   SERVICE_MONITOR_DELETED_MESSAGE,
@@ -228,14 +228,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   const namespaces = watchNamespace
     ? undefined
     : mk<KubeObject>("/api/v1/namespaces", "namespaces", { apiVersion: "v1", kind: "Namespace" });
-  const nodes = mk<KubeObject & { status?: { allocatable?: Record<string, string> } }>(
-    "/api/v1/nodes",
-    "nodes",
-    {
-      apiVersion: "v1",
-      kind: "Node",
-    },
-  );
+  const nodes = mk<GpuNodeObject>("/api/v1/nodes", "nodes", { apiVersion: "v1", kind: "Node" });
   const serviceMonitors = mk<KubeObject>(
     nsPath("/apis/monitoring.coreos.com/v1", "servicemonitors", systemNamespace),
     "servicemonitors",
@@ -328,21 +321,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
   }
 
   const nodeSelector = parseLabelSelector(main.nodeSelector);
-  const gpuInventory = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const n of nodes.list()) {
-      if (!matchesLabels(nodeSelector, n.metadata?.labels)) continue;
-      for (const vendor of GPU_VENDORS) {
-        const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
-        if (!product) continue;
-        const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
-        if (count <= 0) continue;
-        const type = normalizeAcceleratorName(product);
-        out[type] = (out[type] ?? 0) + count;
-      }
-    }
-    return out;
-  };
+  const gpuInventory = () => gpuInventoryOfNodes(nodes.list(), nodeSelector);
 
   const cycleWaiters: Array<(r: CycleReport) => void> = [];
   const loop: EngineLoop = new EngineLoop(
