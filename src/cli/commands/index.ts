@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { register as cluster } from "./cluster.js";
+import { register as completion } from "./completion.js";
 import { register as decide } from "./decide.js";
 import { register as emulate } from "./emulate.js";
 import { register as load } from "./load.js";
@@ -14,4 +15,5 @@ export const commandModules: Array<(program: Command) => void> = [
   load,
   cluster,
   playground,
+  completion,
 ];
