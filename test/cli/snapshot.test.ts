@@ -95,7 +95,13 @@ describe("wva snapshot", () => {
       return { metricsUrl: m.metricsUrl, stop: () => m.stop() };
     };
     const stop = new AbortController();
-    const sink = new Writable({ write: (_c, _e, cb) => cb() });
+    let printed = "";
+    const sink = new Writable({
+      write: (c: Buffer, _e, cb) => {
+        printed += c.toString();
+        cb();
+      },
+    });
     const run = runPlayground(scenario, {
       kubeconfigPath: kubeconfig,
       table: false,
@@ -141,6 +147,13 @@ describe("wva snapshot", () => {
       const out = JSON.parse(decided.stdout) as DecideOutput;
       assert.equal(out.models[0].analysis.inTransition, true);
       assert.deepEqual(decideDecisions(out), controllerSaw);
+
+      // the playground's start-up progress and the manager's metrics URL
+      assert.match(printed, /^playground: waiting for 3 pods, 0 ready$/m);
+      assert.match(printed, /^playground: 3 pods ready$/m);
+      const url = /^playground: the manager's metrics \(wva_\*\) are at (\S+) /m.exec(printed)?.[1];
+      assert.ok(url, printed);
+      assert.match(await (await fetch(url)).text(), /^wva_desired_replicas\{/m);
     } finally {
       stop.abort();
       await run.catch(() => undefined);

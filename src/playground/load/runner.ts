@@ -25,6 +25,18 @@ export interface LoadReport {
   info?: Record<string, unknown>;
 }
 
+/** Counts of a running load, for a progress display. */
+export interface LoadProgress {
+  sent: number;
+  completed: number;
+  failed: number;
+  /** Requests the load will send in all. */
+  total: number;
+  elapsedMs: number;
+  /** When the last request is due, ms from the start. */
+  lastArrivalMs: number;
+}
+
 export interface LoadOptions {
   target: string;
   model: string;
@@ -35,6 +47,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   info?: Record<string, unknown>;
+  /** Called whenever a request is sent or finishes. */
+  onProgress?: (p: LoadProgress) => void;
 }
 
 /** Percentiles (nearest rank) and mean of a list; all 0 for an empty list. */
@@ -64,6 +78,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   let outTokens = 0;
   const start = performance.now();
   const inflight: Array<Promise<void>> = [];
+  const lastArrivalMs = opts.arrivals.length > 0 ? opts.arrivals[opts.arrivals.length - 1].t : 0;
+  const progress = () =>
+    opts.onProgress?.({
+      sent,
+      completed,
+      failed,
+      total: opts.arrivals.length,
+      elapsedMs: performance.now() - start,
+      lastArrivalMs,
+    });
 
   const one = async (a: Arrival) => {
     const t0 = performance.now();
@@ -118,6 +142,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       const reason = (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message.split(":")[0];
       errors[reason] = (errors[reason] ?? 0) + 1;
     }
+    progress();
   };
 
   for (const a of opts.arrivals) {
@@ -132,6 +157,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
     sent++;
     inflight.push(one(a));
+    progress();
   }
   await Promise.all(inflight);
   const durationSec = (performance.now() - start) / 1000;
