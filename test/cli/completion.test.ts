@@ -1,30 +1,17 @@
 // `wva completion bash`: the script, sourced in a real bash, completes subcommands and their options.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-
-function wva(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runWva } from "../support/cli.js";
 
 describe("wva completion", () => {
   const dir = mkdtempSync(join(tmpdir(), "wva-completion-"));
   const script = join(dir, "wva.bash");
   before(async () => {
-    const r = await wva("completion", "bash");
+    const r = await runWva("completion", "bash");
     assert.equal(r.status, 0, r.stderr);
     writeFileSync(script, r.stdout);
   });
@@ -68,12 +55,12 @@ describe("wva completion", () => {
   });
 
   it("zsh gets the same completions through bashcompinit; an unknown shell exits 2", async () => {
-    const zsh = await wva("completion", "zsh");
+    const zsh = await runWva("completion", "zsh");
     assert.equal(zsh.status, 0);
     assert.match(zsh.stdout, /^#compdef wva\n/);
     assert.match(zsh.stdout, /bashcompinit/);
     assert.match(zsh.stdout, /complete -o default -F _wva_completion wva/);
-    const bad = await wva("completion", "fish");
+    const bad = await runWva("completion", "fish");
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /'fish' is invalid for argument 'shell'/);
   });

@@ -1,31 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { invalidCases, validDoc } from "../playground/scenario-cases.js";
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wva(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runWva as wva, type CliResult } from "../support/cli.js";
 
 /** Runs fn over items with at most `limit` at a time (the CLI start-up dominates). */
 async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -43,7 +23,7 @@ async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): 
 
 describe("wva playground: scenario validation through the CLI", () => {
   let dir: string;
-  const results = new Map<string, Result>();
+  const results = new Map<string, CliResult>();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "wva-playground-cli-"));

@@ -1,24 +1,11 @@
-// Progress lines: the helper, `wva load`'s line with its ETA on stderr, and the playground's start-up line.
+// Progress lines: the helper and `wva load`'s line with its ETA on stderr (the playground's start-up line is
+// checked in snapshot.test.ts, which runs a playground anyway).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { loadProgressText } from "../../src/cli/commands/load.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { formatEta, ProgressLine } from "../../src/util/progress.js";
-
-function wva(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runWva } from "../support/cli.js";
 
 describe("progress line", () => {
   it("rewrites one line on a terminal, at most once per interval, and clears it", () => {
@@ -85,7 +72,7 @@ describe("wva load progress", () => {
       "--output",
       "4",
     ];
-    const [withFlag, without] = await Promise.all([wva(...args, "--progress"), wva(...args)]);
+    const [withFlag, without] = await Promise.all([runWva(...args, "--progress"), runWva(...args)]);
     assert.equal(withFlag.status, 0, withFlag.stderr);
     const lines = withFlag.stderr.split("\n").filter((l) => l.startsWith("load: "));
     assert.ok(lines.length >= 1, `no progress line in: ${withFlag.stderr}`);

@@ -1,45 +1,22 @@
 // `wva snapshot` against a running playground: the file it writes is accepted by `wva decide -f`, and the
 // decisions printed are those the controller made in the same state.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
-import type { CycleReport } from "../../src/controller/engine-loop.js";
-import { startManager } from "../../src/controller/manager.js";
+import { inProcessManager } from "../../src/playground/runner/controller.js";
 import { DEFAULT_KNOBS, defaultScenario } from "../../src/playground/runner/defaults.js";
-import { runPlayground, type ControllerStarter } from "../../src/playground/runner/run.js";
+import { runPlayground, type ControllerStarter, type CycleVariant } from "../../src/playground/runner/run.js";
 import type { DecideOutput } from "../../src/engine/decide.js";
 import { waitFor } from "../support/controller.js";
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wva(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runWva } from "../support/cli.js";
 
 /** The decisions of a cycle as `wva decide` prints them: per variant target, action and reason. */
-function cycleDecisions(r: CycleReport): string[] {
-  return r.models.flatMap((m) =>
-    m.decisions.map((d) => `${m.namespace}/${d.variantName}: ${d.targetReplicas} ${d.action} ${d.reason}`),
-  );
+function cycleDecisions(variants: CycleVariant[]): string[] {
+  return variants.map((v) => `${v.namespace}/${v.variant}: ${v.desired} ${v.action} ${v.reason}`);
 }
 
 function decideDecisions(out: DecideOutput): string[] {
@@ -53,7 +30,7 @@ describe("wva snapshot", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("bad input exits 2 with one line naming the option", async () => {
-    const r = await wva("snapshot", "--timeout", "soon");
+    const r = await runWva("snapshot", "--timeout", "soon");
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^wva: --timeout: /);
     assert.equal(r.stderr.trim().split("\n").length, 1);
@@ -76,24 +53,16 @@ describe("wva snapshot", () => {
     scenario.models[0].variants[1].initialReplicas = 2;
     scenario.hpa.stabilizationWindowMs = 600_000;
     const kubeconfig = join(dir, "kubeconfig.yaml");
-    const cycles: CycleReport[] = [];
-    const controller: ControllerStarter = async (o) => {
-      const m = await startManager({
-        kubeconfig: o.kubeconfigPath,
-        flags: {
-          actuator: o.actuation,
-          metricsBindAddress: "127.0.0.1:0",
-          metricsSecure: false,
-          healthProbeBindAddress: "0",
-          leaderElect: false,
+    const cycles: CycleVariant[][] = [];
+    // the playground's own controller, recording what it decided every cycle
+    const controller: ControllerStarter = (o) =>
+      inProcessManager({
+        ...o,
+        onCycle: (variants) => {
+          cycles.push(variants);
+          o.onCycle(variants);
         },
-        env: { POD_NAMESPACE: o.systemNamespace, GLOBAL_OPT_INTERVAL: `${o.engineIntervalMs}ms` },
-        metricsSource: "pods",
-        logger: o.logger,
-        onCycle: (r) => cycles.push(r),
       });
-      return { metricsUrl: m.metricsUrl, stop: () => m.stop() };
-    };
     const stop = new AbortController();
     let printed = "";
     const sink = new Writable({
@@ -116,13 +85,21 @@ describe("wva snapshot", () => {
         const [a, b] = cycles.slice(-2);
         return (
           JSON.stringify(cycleDecisions(a)) === JSON.stringify(cycleDecisions(b)) &&
-          b.models[0]?.inTransition === true
+          b.some((v) => v.reason.includes("model in transition"))
         );
       };
       await waitFor(steady, "the controller in a steady state (the same decisions twice)", 30_000);
       const before = cycles.length;
       const file = join(dir, "snapshot.yaml");
-      const snap = await wva("snapshot", "--kubeconfig", kubeconfig, "--namespace", "wva-system", "-o", file);
+      const snap = await runWva(
+        "snapshot",
+        "--kubeconfig",
+        kubeconfig,
+        "--namespace",
+        "wva-system",
+        "-o",
+        file,
+      );
       assert.equal(snap.status, 0, snap.stderr);
       assert.match(snap.stderr, /2 variant\(s\) of 1 model\(s\), metrics from pod-scraping/);
       await waitFor(() => cycles.length > before + 1, "a controller cycle after the capture");
@@ -142,7 +119,7 @@ describe("wva snapshot", () => {
       assert.equal(h100.desiredReplicas, 1);
       assert.equal(h100.replicas.length, 2, "both H100 pods' metrics are in the snapshot");
 
-      const decided = await wva("decide", "-f", file);
+      const decided = await runWva("decide", "-f", file);
       assert.equal(decided.status, 0, decided.stderr);
       const out = JSON.parse(decided.stdout) as DecideOutput;
       assert.equal(out.models[0].analysis.inTransition, true);

@@ -26,30 +26,19 @@ import { KubeClient, loadKubeConfig } from "../../controller/kube/client.js";
 import { errText, Informer, type KubeObject } from "../../controller/kube/informer.js";
 import { LABEL_CONTROLLER_INSTANCE } from "../../controller/predicates.js";
 import { variantCost, type VA } from "../../controller/types.js";
-import { validateSnapshot } from "../../engine/snapshot.js";
-import type { SaturationConfig } from "../../engine/types.js";
+import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../../engine/snapshot.js";
+import type { ReplicaMetric, SaturationConfig } from "../../engine/types.js";
 import { parseLabelSelector } from "../../util/label-selector.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 
-/** A `wva decide` snapshot document as written to the file (the input format of `wva decide -f`). */
-export interface SnapshotDocument {
-  saturation: SaturationConfig;
-  saturationOverrides?: Array<Record<string, unknown>>;
-  scaleToZero?: Array<{ modelID: string; namespace: string; enabled: boolean; requestCount: number | null }>;
-  gpuInventory?: Record<string, number>;
-  variants: Array<{
-    name: string;
-    namespace: string;
-    modelID: string;
-    accelerator: string;
-    cost: number;
-    gpusPerReplica: number;
-    currentReplicas: number;
-    readyReplicas: number;
-    desiredReplicas: number;
-    replicas: Array<{ pod: string; kvCacheUsage: number; queueLength: number }>;
-  }>;
-}
+/**
+ * A `wva decide` snapshot document as written to the file: the validated snapshot's shape, with the
+ * overrides as the file spells them (`model_id`, `namespace` and the differing fields).
+ */
+export type SnapshotDocument = Pick<Snapshot, "saturation" | "variants"> &
+  Partial<Pick<Snapshot, "scaleToZero" | "gpuInventory">> & {
+    saturationOverrides?: Array<Record<string, unknown>>;
+  };
 
 export interface CaptureOptions {
   /** Kubeconfig file (default: KUBECONFIG, then in-cluster). */
@@ -258,11 +247,7 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
   }
 }
 
-function variantEntry(
-  v: GroupVariant,
-  modelID: string,
-  replicas: Array<{ pod: string; variant: string; kvCacheUsage: number; queueLength: number }>,
-): SnapshotDocument["variants"][number] {
+function variantEntry(v: GroupVariant, modelID: string, replicas: ReplicaMetric[]): SnapshotVariant {
   const name = v.va.metadata!.name!;
   const rs = replicaState(v.deployment);
   return {
