@@ -1,16 +1,19 @@
 // The chart's Grafana dashboard and alert rules against live data: a real Prometheus (Debian package)
 // scrapes the manager (running on the API emulator, pod-scraping metrics) and one vLLM emulator per pod,
 // like a ServiceMonitor and a PodMonitor would (target labels namespace and pod). Every PromQL expression
-// of the dashboard must return data, and every alert rule must evaluate without error.
+// of the dashboard must return data, and every alert rule must evaluate without error. `wva snapshot`
+// reads the same Prometheus.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ManagerHandle } from "../../src/controller/manager.js";
+import type { DecideOutput } from "../../src/engine/decide.js";
 import type { KObject } from "../../src/playground/cluster/index.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { helmBin } from "../packaging/helpers.js";
+import { runWva } from "../support/cli.js";
 import {
   deploymentManifest,
   startEnv,
@@ -154,6 +157,42 @@ describe("e2e: Grafana dashboard queries and alert rules on a real Prometheus", 
     assert.deepEqual(
       firing.map((a) => `${a.metric.alertname} ${a.metric.variant_name}`),
       ["WVADesiredReplicasNotReached m-h100"],
+    );
+  });
+
+  it("wva snapshot --prometheus reads the pods' metrics through the controller's queries; wva decide agrees with the manager", async (t) => {
+    if (!prom || !manager || !env) return t.skip("needs the Prometheus of the previous test");
+    const file = join(dir, "snapshot.json");
+    const snap = await runWva(
+      "snapshot",
+      "--kubeconfig",
+      env.cluster.kubeconfigPath,
+      "--namespace",
+      SYSTEM_NS,
+      "--prometheus",
+      prom.url,
+      "-o",
+      file,
+    );
+    assert.equal(snap.status, 0, snap.stderr);
+    assert.match(snap.stderr, /2 variant\(s\) of 1 model\(s\), metrics from prometheus/);
+    const doc = JSON.parse(readFileSync(file, "utf8")) as {
+      variants: Array<{ name: string; replicas: Array<{ pod: string }> }>;
+    };
+    assert.deepEqual(
+      doc.variants.map((v) => [v.name, v.replicas.map((r) => r.pod).sort()]),
+      [
+        ["m-a100", [...emulators.keys()].filter((p) => p.startsWith("m-a100-")).sort()],
+        ["m-h100", [...emulators.keys()].filter((p) => p.startsWith("m-h100-")).sort()],
+      ],
+    );
+    const decided = await runWva("decide", "-f", file);
+    assert.equal(decided.status, 0, decided.stderr);
+    const out = JSON.parse(decided.stdout) as DecideOutput;
+    const cycle = await manager.nextCycle();
+    assert.deepEqual(
+      out.models[0].decisions.map((d) => [d.variant, d.targetReplicas, d.reason]),
+      cycle.variants.map((v) => [v.variant, v.desired, v.reason]),
     );
   });
 });
