@@ -72,7 +72,8 @@ export interface CaptureResult {
  * (list only, no write), its active-variant filter, its ConfigMap resolution (global and namespace-local
  * saturation and scale-to-zero ConfigMaps) and its metrics collection (Prometheus or pod scraping). The
  * result is a `wva decide` snapshot. Reads VAs, Deployments, Pods, ReplicaSets, Namespaces, Nodes and
- * the controller's ConfigMaps — never a Secret.
+ * the controller's ConfigMaps — never a Secret. What a one-shot capture cannot reproduce is listed in
+ * docs/design/monitoring-and-snapshot.md.
  */
 export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResult> {
   const log = opts.log ?? silentLogger;
