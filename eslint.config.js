@@ -24,4 +24,19 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  {
+    // the views' browser script (uPlot is inlined before it)
+    files: ["src/views/client/**/*.js"],
+    languageOptions: {
+      sourceType: "script",
+      globals: {
+        window: "readonly",
+        document: "readonly",
+        devicePixelRatio: "readonly",
+        EventSource: "readonly",
+        ResizeObserver: "readonly",
+        uPlot: "readonly",
+      },
+    },
+  },
 );

@@ -1,7 +1,6 @@
 import { LABEL_ACCELERATOR_NAME } from "../api/v1alpha1/constants.js";
 import { normalizeAcceleratorName } from "../limit/accelerator.js";
-import { matchesLabels, type Selector } from "../util/label-selector.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export { LABEL_ACCELERATOR_NAME, normalizeAcceleratorName };
 export const GPU_VENDORS = ["nvidia.com", "amd.com", "intel.com"] as const;
@@ -114,37 +113,11 @@ export function gpusPerReplica(deploy: Deployment | undefined): number {
   return total > 0 ? total : 1;
 }
 
-/** Replica state of a Deployment (5.2). */
+/** Replica state of a Deployment. */
 export function replicaState(deploy: Deployment): { current: number; ready: number; spec: number } {
   const spec = deploy.spec?.replicas ?? 1;
   const statusReplicas = deploy.status?.replicas ?? 0;
   const current = statusReplicas > 0 ? statusReplicas : spec;
   const ready = Math.min(deploy.status?.readyReplicas ?? 0, current);
   return { current, ready, spec };
-}
-
-/** A Node as read for GPU discovery. */
-export type GpuNodeObject = KubeObject & { status?: { allocatable?: Record<string, string> } };
-
-/**
- * GPUs per accelerator short name over the nodes the selector matches: each vendor's `gpu.product`
- * label names the accelerator, its allocatable `<vendor>/gpu` count adds to it.
- */
-export function gpuInventoryOfNodes(
-  nodes: readonly GpuNodeObject[],
-  selector: Selector,
-): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const n of nodes) {
-    if (!matchesLabels(selector, n.metadata?.labels)) continue;
-    for (const vendor of GPU_VENDORS) {
-      const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
-      if (!product) continue;
-      const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
-      if (count <= 0) continue;
-      const type = normalizeAcceleratorName(product);
-      out[type] = (out[type] ?? 0) + count;
-    }
-  }
-  return out;
 }

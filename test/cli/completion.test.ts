@@ -12,7 +12,7 @@ describe("wva completion", () => {
   const script = join(dir, "wva.bash");
   before(async () => {
     const r = await runWva("completion", "bash");
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     writeFileSync(script, r.stdout);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,12 +56,12 @@ describe("wva completion", () => {
 
   it("zsh gets the same completions through bashcompinit; an unknown shell exits 2", async () => {
     const zsh = await runWva("completion", "zsh");
-    assert.equal(zsh.status, 0);
+    assert.equal(zsh.code, 0);
     assert.match(zsh.stdout, /^#compdef wva\n/);
     assert.match(zsh.stdout, /bashcompinit/);
     assert.match(zsh.stdout, /complete -o default -F _wva_completion wva/);
     const bad = await runWva("completion", "fish");
-    assert.equal(bad.status, 2);
+    assert.equal(bad.code, 2);
     assert.match(bad.stderr, /'fish' is invalid for argument 'shell'/);
   });
 });

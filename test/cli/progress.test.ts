@@ -73,7 +73,7 @@ describe("wva load progress", () => {
       "4",
     ];
     const [withFlag, without] = await Promise.all([runWva(...args, "--progress"), runWva(...args)]);
-    assert.equal(withFlag.status, 0, withFlag.stderr);
+    assert.equal(withFlag.code, 0, withFlag.stderr);
     const lines = withFlag.stderr.split("\n").filter((l) => l.startsWith("load: "));
     assert.ok(lines.length >= 1, `no progress line in: ${withFlag.stderr}`);
     assert.match(
@@ -81,7 +81,7 @@ describe("wva load progress", () => {
       /^load: sent \d+\/20, completed \d+, failed \d+, in flight \d+, \d+s elapsed, ETA \d+s$/,
     );
     assert.match(withFlag.stdout, /requests: sent 20, completed 20, failed 0/);
-    assert.equal(without.status, 0, without.stderr);
+    assert.equal(without.code, 0, without.stderr);
     assert.equal(without.stderr, "");
   });
 });

@@ -31,7 +31,7 @@ describe("wva snapshot", () => {
 
   it("bad input exits 2 with one line naming the option", async () => {
     const r = await runWva("snapshot", "--timeout", "soon");
-    assert.equal(r.status, 2);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /^wva: --timeout: /);
     assert.equal(r.stderr.trim().split("\n").length, 1);
   });
@@ -100,7 +100,7 @@ describe("wva snapshot", () => {
         "-o",
         file,
       );
-      assert.equal(snap.status, 0, snap.stderr);
+      assert.equal(snap.code, 0, snap.stderr);
       assert.match(snap.stderr, /2 variant\(s\) of 1 model\(s\), metrics from pod-scraping/);
       await waitFor(() => cycles.length > before + 1, "a controller cycle after the capture");
       const controllerSaw = cycleDecisions(cycles[cycles.length - 1]);
@@ -120,7 +120,7 @@ describe("wva snapshot", () => {
       assert.equal(h100.replicas.length, 2, "both H100 pods' metrics are in the snapshot");
 
       const decided = await runWva("decide", "-f", file);
-      assert.equal(decided.status, 0, decided.stderr);
+      assert.equal(decided.code, 0, decided.stderr);
       const out = JSON.parse(decided.stdout) as DecideOutput;
       assert.equal(out.models[0].analysis.inTransition, true);
       assert.deepEqual(decideDecisions(out), controllerSaw);

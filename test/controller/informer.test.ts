@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Deployment } from "../../src/controller/accelerator.js";
 import { Informer } from "../../src/controller/kube/informer.js";
-import { createDeployment, startEnv, waitFor, type TestEnv } from "../support/controller.js";
+import { createDeployment, useTestEnv, waitFor } from "../support/controller.js";
 
 describe("informer on the API emulator", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv({ watchHistorySize: 20 });
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv({ watchHistorySize: 20 }, { stopAfterEach: false });
 
   it("lists, watches, resumes after dropped watches and re-lists after failed watches, with index and handlers", async () => {
     await createDeployment(env.client, "ns1", "inf-a", 1);
@@ -64,14 +58,18 @@ describe("informer on the API emulator", () => {
 
   it("stopped right after its first sync, it leaves no watch open", async () => {
     const before = env.cluster.faults.openWatches();
+    // every request answers late, so the informer stops while its watch is still being opened
+    env.cluster.faults.setRandom({ delayShare: 1, delayMs: 100 });
     for (let i = 0; i < 5; i++) {
       const inf = new Informer<Deployment>(env.client, { path: "/apis/apps/v1/namespaces/ns2/deployments" });
       inf.start();
       await inf.waitForSync();
       inf.stop();
     }
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(env.cluster.faults.openWatches(), before);
+    env.cluster.faults.clear();
+    await new Promise((r) => setTimeout(r, 400));
+    // at most as many as before (a watch of an earlier test may close meanwhile); a leak adds five
+    assert.ok(env.cluster.faults.openWatches() <= before, `${env.cluster.faults.openWatches()} > ${before}`);
   });
 
   it("keeps retrying a list that fails and syncs once it succeeds", async () => {

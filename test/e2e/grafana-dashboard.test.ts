@@ -174,7 +174,7 @@ describe("e2e: Grafana dashboard queries and alert rules on a real Prometheus", 
       "-o",
       file,
     );
-    assert.equal(snap.status, 0, snap.stderr);
+    assert.equal(snap.code, 0, snap.stderr);
     assert.match(snap.stderr, /2 variant\(s\) of 1 model\(s\), metrics from prometheus/);
     const doc = JSON.parse(readFileSync(file, "utf8")) as {
       variants: Array<{ name: string; replicas: Array<{ pod: string }> }>;
@@ -187,7 +187,7 @@ describe("e2e: Grafana dashboard queries and alert rules on a real Prometheus", 
       ],
     );
     const decided = await runWva("decide", "-f", file);
-    assert.equal(decided.status, 0, decided.stderr);
+    assert.equal(decided.code, 0, decided.stderr);
     const out = JSON.parse(decided.stdout) as DecideOutput;
     const cycle = await manager.nextCycle();
     assert.deepEqual(

@@ -1,8 +1,7 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { stringify } from "yaml";
-import { PrometheusConfigError, resolvePrometheusConfig } from "../../collect/prometheus/config.js";
-import { DEFAULT_SYSTEM_NAMESPACE, MAIN_CONFIG_MAP, SATURATION_CONFIG_MAP } from "../../config/main.js";
+import { DEFAULT_SETTINGS } from "../../config/settings.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import { captureSnapshot } from "../snapshot/capture.js";
 import { UsageError } from "../usage-error.js";
@@ -29,12 +28,20 @@ export function register(program: Command): void {
     .option("--kubeconfig <file>", "kubeconfig of the cluster (default: KUBECONFIG, then in-cluster)")
     .option("--prometheus <url>", "read metrics from this Prometheus (default: scrape the serving pods)")
     .option("-o, --output <file>", "write the snapshot here (.json: JSON, otherwise YAML; default: stdout)")
-    .option("--namespace <ns>", "namespace of the controller and its ConfigMaps", DEFAULT_SYSTEM_NAMESPACE)
-    .option("--config-map <name>", "the controller's main ConfigMap (CONFIG_MAP_NAME)", MAIN_CONFIG_MAP)
+    .option(
+      "--namespace <ns>",
+      "namespace of the controller and its ConfigMaps",
+      DEFAULT_SETTINGS.systemNamespace,
+    )
+    .option(
+      "--config-map <name>",
+      "the controller's main ConfigMap (CONFIG_MAP_NAME)",
+      DEFAULT_SETTINGS.mainConfigMapName,
+    )
     .option(
       "--saturation-config-map <name>",
       "the controller's saturation ConfigMap (SATURATION_CONFIG_MAP_NAME)",
-      SATURATION_CONFIG_MAP,
+      DEFAULT_SETTINGS.saturationConfigMapName,
     )
     .option(
       "--controller-instance <name>",
@@ -52,25 +59,29 @@ export function register(program: Command): void {
         throw err;
       }
       if (timeoutMs <= 0) throw new UsageError(`--timeout: must be a positive duration, got ${opts.timeout}`);
-      let prometheus;
       if (opts.prometheus !== undefined) {
         try {
-          prometheus = resolvePrometheusConfig({ ...process.env, PROMETHEUS_BASE_URL: opts.prometheus });
-          new URL(prometheus.baseURL);
-        } catch (err) {
-          if (err instanceof PrometheusConfigError || err instanceof TypeError)
-            throw new UsageError(`--prometheus: ${err.message}`);
-          throw err;
+          const u = new URL(opts.prometheus);
+          if (u.protocol !== "http:" && u.protocol !== "https:") throw new TypeError("scheme");
+        } catch {
+          throw new UsageError(`--prometheus: must be an http(s) URL, got "${opts.prometheus}"`);
         }
       }
+      // the controller's settings as its environment would carry them; PROMETHEUS_* TLS and token
+      // settings of this shell apply to --prometheus
+      const env: Record<string, string | undefined> = {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith("PROMETHEUS_"))),
+        PROMETHEUS_BASE_URL: opts.prometheus,
+        POD_NAMESPACE: opts.namespace,
+        CONFIG_MAP_NAME: opts.configMap,
+        SATURATION_CONFIG_MAP_NAME: opts.saturationConfigMap,
+        CONTROLLER_INSTANCE: opts.controllerInstance,
+        WATCH_NAMESPACE: opts.watchNamespace,
+      };
       const result = await captureSnapshot({
         kubeconfig: opts.kubeconfig,
-        prometheus,
-        systemNamespace: opts.namespace,
-        mainConfigMap: opts.configMap,
-        saturationConfigMap: opts.saturationConfigMap,
-        instance: opts.controllerInstance,
-        watchNamespace: opts.watchNamespace,
+        env,
+        metricsSource: opts.prometheus === undefined ? "pods" : "prometheus",
         timeoutMs,
       });
       const doc = result.document;
