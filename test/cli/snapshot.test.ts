@@ -30,10 +30,20 @@ describe("wva snapshot", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("bad input exits 2 with one line naming the option", async () => {
-    const r = await runWva("snapshot", "--timeout", "soon");
-    assert.equal(r.code, 2);
-    assert.match(r.stderr, /^wva: --timeout: /);
-    assert.equal(r.stderr.trim().split("\n").length, 1);
+    const rs = await Promise.all([
+      runWva("snapshot", "--timeout", "soon"),
+      runWva("snapshot", "--timeout", "999h"),
+      runWva("snapshot", "--prometheus", "ftp://x"),
+    ]);
+    for (const [r, field] of [
+      [rs[0], "--timeout"],
+      [rs[1], "--timeout"],
+      [rs[2], "--prometheus"],
+    ] as const) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^wva: ${field}: `));
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    }
   });
 
   it("captures a running playground; wva decide -f on the file gives the controller's decisions of that state", async () => {

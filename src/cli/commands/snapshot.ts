@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { stringify } from "yaml";
 import { DEFAULT_SETTINGS } from "../../config/settings.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
+import { checkTimerDelay, TimerDelayError } from "../../util/timer.js";
 import { captureSnapshot } from "../snapshot/capture.js";
 import { UsageError } from "../usage-error.js";
 
@@ -59,6 +60,12 @@ export function register(program: Command): void {
         throw err;
       }
       if (timeoutMs <= 0) throw new UsageError(`--timeout: must be a positive duration, got ${opts.timeout}`);
+      try {
+        checkTimerDelay(timeoutMs, "--timeout");
+      } catch (err) {
+        if (err instanceof TimerDelayError) throw new UsageError(err.message);
+        throw err;
+      }
       if (opts.prometheus !== undefined) {
         try {
           const u = new URL(opts.prometheus);
