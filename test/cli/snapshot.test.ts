@@ -10,7 +10,7 @@ import { parse } from "yaml";
 import { inProcessManager } from "../../src/playground/runner/controller.js";
 import { DEFAULT_KNOBS, defaultScenario } from "../../src/playground/runner/defaults.js";
 import { runPlayground, type ControllerStarter, type CycleVariant } from "../../src/playground/runner/run.js";
-import type { DecideOutput } from "../../src/engine/decide.js";
+import type { DecideOutput } from "../../src/cli/decide/decide.js";
 import { waitFor } from "../support/controller.js";
 import { runWva } from "../support/cli.js";
 

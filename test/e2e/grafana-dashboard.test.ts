@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ManagerHandle } from "../../src/controller/manager.js";
-import type { DecideOutput } from "../../src/engine/decide.js";
+import type { DecideOutput } from "../../src/cli/decide/decide.js";
 import type { KObject } from "../../src/playground/cluster/index.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { helmBin } from "../packaging/helpers.js";

@@ -14,7 +14,7 @@ import {
 } from "../../controller/setup.js";
 import { variantCost } from "../../controller/types.js";
 import { watchConfigMaps } from "../../controller/watches.js";
-import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../../engine/snapshot.js";
+import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../decide/snapshot.js";
 import type { ReplicaMetric, SaturationConfig } from "../../engine/types.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 
