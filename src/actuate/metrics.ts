@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { desiredRatio } from "./ratio.js";
 
-/** Names of the metrics WVA publishes (DECISIONS section 4, wva-core 6.1). */
+/** Names of the metrics WVA publishes (docs/user-guide/controller.md lists them). */
 export const METRIC_DESIRED_REPLICAS = "wva_desired_replicas";
 export const METRIC_CURRENT_REPLICAS = "wva_current_replicas";
 export const METRIC_DESIRED_RATIO = "wva_desired_ratio";
@@ -12,11 +13,6 @@ export const METRIC_CYCLE_FAILURES = "wva_engine_cycle_failures_total";
 export const METRIC_LEADER = "leader_election_master_status";
 
 export type ScalingDirection = "up" | "down";
-
-/** `desired / current`; when current is 0 the ratio is `desired` (6.1). */
-export function desiredRatio(current: number, desired: number): number {
-  return current === 0 ? desired : desired / current;
-}
 
 /**
  * The `wva_*` gauges, counters and the engine cycle histogram in their own registry. `controller_instance` is part of every label

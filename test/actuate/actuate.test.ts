@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ActuationMetrics, desiredRatio } from "../../src/actuate/metrics.js";
+import { ActuationMetrics } from "../../src/actuate/metrics.js";
 import { actuateDirect, clampReplicas, scaleBounds } from "../../src/actuate/direct.js";
 import {
   acceleratorFromDeployment,
@@ -10,13 +10,6 @@ import {
 } from "../../src/controller/accelerator.js";
 
 describe("gauges", () => {
-  it("U8: desired ratio for (current, desired) = (2,5), (0,3), (4,4), (6,2)", () => {
-    assert.equal(desiredRatio(2, 5), 2.5);
-    assert.equal(desiredRatio(0, 3), 3);
-    assert.equal(desiredRatio(4, 4), 1);
-    assert.ok(Math.abs(desiredRatio(6, 2) - 1 / 3) < 1e-12);
-  });
-
   it("labels every series with controller_instance only when an instance is set", async () => {
     const plain = new ActuationMetrics("", { processMetrics: false });
     plain.emit("ns", "v1", "H100", 2, 3);
