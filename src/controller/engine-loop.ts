@@ -222,6 +222,13 @@ export class EngineLoop {
 
   private last: Promise<unknown> = Promise.resolve();
 
+  /** Target Deployments (`namespace/name`) of the active variants: what pod scraping reads. */
+  activeDeployments(): Set<string> {
+    return new Set(
+      this.activeVariants().map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
+    );
+  }
+
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
     const next = this.last

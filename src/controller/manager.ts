@@ -9,7 +9,7 @@ import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
-import { ConfigWatch } from "./config-watch.js";
+import type { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
 import { KubeClient, loadKubeConfig } from "./kube/client.js";
@@ -23,6 +23,7 @@ import { VAReconciler } from "./reconciler.js";
 import {
   configMapInformers,
   createCollector,
+  createConfigWatch,
   gpuInventory,
   loadStartupConfig,
   ReconcileQueue,
@@ -32,7 +33,6 @@ import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
 import {
   enqueueVa,
-  watchConfigMaps,
   watchForReconciler,
   watchNamespaceExclusion,
   watchServiceMonitor,
@@ -197,25 +197,13 @@ function createCaches(ctx: ManagerContext): Caches {
 
 /** The hot-reloaded configuration, fed by the ConfigMap informers. */
 function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
-  const { main } = ctx;
-  const config = new ConfigWatch(
-    main,
-    {
-      systemNamespace: main.systemNamespace,
-      watchNamespace: main.watchNamespace,
-      mainName: main.mainConfigMapName,
-      saturationName: main.saturationConfigMapName,
-      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: c.nsLookup,
-      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
-      events: ctx.events,
-      log: ctx.log,
-      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
-    },
-    ctx.mainData,
-  );
-  watchConfigMaps(c.configMaps, config);
-  return config;
+  return createConfigWatch(ctx.main, ctx.mainData, c.configMaps, {
+    namespaces: c.nsLookup,
+    tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+    events: ctx.events,
+    log: ctx.log,
+    onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
+  });
 }
 
 /** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
@@ -328,12 +316,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     main,
     pods: c.pods,
     replicaSets: c.replicaSets,
-    activeDeployments: () =>
-      new Set(
-        loop
-          .activeVariants()
-          .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      ),
+    activeDeployments: () => loop.activeDeployments(),
     log,
   });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];

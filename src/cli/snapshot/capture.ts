@@ -1,7 +1,6 @@
 import { ActuationMetrics } from "../../actuate/metrics.js";
 import type { MetricsSourceName } from "../../config/settings.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "../../controller/accelerator.js";
-import { ConfigWatch } from "../../controller/config-watch.js";
 import { EngineLoop, type GroupVariant, type ModelGroup } from "../../controller/engine-loop.js";
 import { Informers } from "../../controller/informers.js";
 import { KubeClient, loadKubeConfig } from "../../controller/kube/client.js";
@@ -9,11 +8,11 @@ import { errText } from "../../controller/kube/informer.js";
 import {
   configMapInformers,
   createCollector,
+  createConfigWatch,
   gpuInventory,
   loadStartupConfig,
 } from "../../controller/setup.js";
 import { variantCost } from "../../controller/types.js";
-import { watchConfigMaps } from "../../controller/watches.js";
 import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../decide/snapshot.js";
 import type { ReplicaMetric, SaturationConfig } from "../../engine/types.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
@@ -77,32 +76,17 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
   const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
   const nodes = informers.create("nodes");
   const nsLookup = namespaces && ((name: string) => namespaces.get(undefined, name));
-  const config = new ConfigWatch(
-    main,
-    {
-      systemNamespace: main.systemNamespace,
-      watchNamespace: main.watchNamespace,
-      mainName: main.mainConfigMapName,
-      saturationName: main.saturationConfigMapName,
-      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: nsLookup,
-      tracked: (ns) => vas.list().some((va) => va.metadata?.namespace === ns),
-      log,
-    },
-    mainData,
-  );
-  watchConfigMaps(configMapInformers(informers, main), config);
+  const config = createConfigWatch(main, mainData, configMapInformers(informers, main), {
+    namespaces: nsLookup,
+    tracked: (ns) => vas.list().some((va) => va.metadata?.namespace === ns),
+    log,
+  });
   const { collector, source } = await createCollector({
     options: { metricsSource: opts.metricsSource, prometheusStartupTimeoutMs: 0 },
     main,
     pods,
     replicaSets,
-    activeDeployments: () =>
-      new Set(
-        loop
-          .activeVariants()
-          .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      ),
+    activeDeployments: () => loop.activeDeployments(),
     log,
   });
   const inventory = gpuInventory(nodes, main.nodeSelector);
