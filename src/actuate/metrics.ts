@@ -11,6 +11,8 @@ export const METRIC_CYCLE_DURATION = "wva_engine_cycle_duration_seconds";
 export const METRIC_CYCLE_FAILURES = "wva_engine_cycle_failures_total";
 /** controller-runtime's leader gauge: 1 on the replica that leads, 0 on the others (never reset). */
 export const METRIC_LEADER = "leader_election_master_status";
+/** Companion of wva_desired_replicas: 1 per variant, labelled with the analyzer that decided it. */
+export const METRIC_VARIANT_INFO = "wva_variant_info";
 
 export type ScalingDirection = "up" | "down";
 
@@ -35,6 +37,9 @@ export class ActuationMetrics {
   private cycleMetricsRegistered = false;
   /** `ns/name` → consecutive cycles without metrics. */
   private readonly missingCycles = new Map<string, number>();
+  private readonly info: Gauge<string>;
+  /** `ns/name` → label set of the variant's info series. */
+  private readonly infoLabels = new Map<string, Record<string, string>>();
   /** `ns/name` → label sets used for the gauges / counter of that variant. */
   private readonly gaugeLabels = new Map<string, Map<string, Record<string, string>>>();
   private readonly counterLabels = new Map<string, Map<string, Record<string, string>>>();
@@ -92,6 +97,12 @@ export class ActuationMetrics {
       name: METRIC_LEADER,
       help: "1 when this manager replica is the leader, 0 otherwise",
       labelNames: ["name"],
+      registers: [this.registry],
+    });
+    this.info = new Gauge({
+      name: METRIC_VARIANT_INFO,
+      help: "Always 1: the decision engine (analyzer) that computes the variant's wva_desired_replicas",
+      labelNames: ["variant_name", "namespace", "analyzer", ...extra],
       registers: [this.registry],
     });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
@@ -162,6 +173,16 @@ export class ActuationMetrics {
     this.leader.set({ name: lease }, leading ? 1 : 0);
   }
 
+  /** Records which analyzer decides a variant (one series per variant; a switch replaces it). */
+  setAnalyzer(namespace: string, variant: string, analyzer: string): void {
+    const key = `${namespace}/${variant}`;
+    const labels = this.withInstance({ variant_name: variant, namespace, analyzer });
+    const old = this.infoLabels.get(key);
+    if (old !== undefined && old.analyzer !== analyzer) this.info.remove(old);
+    this.infoLabels.set(key, labels);
+    this.info.set(labels, 1);
+  }
+
   /** Counts one real change of a variant's target. */
   countScaling(namespace: string, variant: string, direction: ScalingDirection, reason: string): void {
     const key = `${namespace}/${variant}`;
@@ -196,6 +217,9 @@ export class ActuationMetrics {
       this.missing.remove(labels);
     }
     for (const labels of this.counterLabels.get(key)?.values() ?? []) this.scaling.remove(labels);
+    const info = this.infoLabels.get(key);
+    if (info !== undefined) this.info.remove(info);
+    this.infoLabels.delete(key);
     this.gaugeLabels.delete(key);
     this.counterLabels.delete(key);
     this.missingCycles.delete(key);
@@ -218,6 +242,8 @@ export class ActuationMetrics {
     this.registry.removeSingleMetric(METRIC_CYCLE_DURATION);
     this.registry.removeSingleMetric(METRIC_CYCLE_FAILURES);
     this.cycleMetricsRegistered = false;
+    this.info.reset();
+    this.infoLabels.clear();
     this.gaugeLabels.clear();
     this.counterLabels.clear();
     this.missingCycles.clear();
