@@ -28,6 +28,10 @@ export interface Deployment extends KubeObject {
         };
         containers?: Array<{
           name?: string;
+          /** Read for vLLM's `--max-num-seqs` (queueing-model). */
+          command?: string[];
+          args?: string[];
+          env?: Array<{ name: string; value?: string }>;
           resources?: {
             requests?: Record<string, string | number>;
             limits?: Record<string, string | number>;

@@ -9,6 +9,7 @@ import {
   TargetResolvedReason,
 } from "../api/v1alpha1/constants.js";
 import type { ConditionState } from "./types.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 
 /**
  * Reason of `OptimizationReady` when the transition lock was released after its bound (the engine
@@ -77,11 +78,17 @@ export const scaledFromZero = (reason: string): ConditionState => ({
   message: `${reason} (target: 1 replica)`,
 });
 
-/** A target decided by the saturation engine. */
-export const optimized = (reason: string, target: number): ConditionState => ({
+/**
+ * A target decided by the engine; `analyzer` names the engine that decided it. The reason is
+ * `OptimizationSucceeded` for the model-based (queueing-model) engine, `SaturationOnlyMode` otherwise.
+ */
+export const optimized = (reason: string, target: number, analyzer: string): ConditionState => ({
   status: ConditionStatus.True,
-  reason: OptimizationReason.SaturationOnlyMode,
-  message: `${reason} (target: ${target} replicas)`,
+  reason:
+    analyzer === QUEUEING_MODEL
+      ? OptimizationReason.OptimizationSucceeded
+      : OptimizationReason.SaturationOnlyMode,
+  message: `${reason} (target: ${target} replicas; analyzer: ${analyzer})`,
 });
 
 /** A target decided after the transition lock of the model was released. */

@@ -1,9 +1,14 @@
+import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { afterWake } from "../enforce/scale-from-zero.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
+  QUEUEING_MODEL,
+  type ModelSlo,
   type ModelDecisions,
+  type ReplicaBound,
   type ReplicaMetric,
   type SaturationConfig,
   type TransitionState,
@@ -14,10 +19,13 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { maxBatchSizeOf, type ModelParameters, type TunedVariant } from "./model-parameters.js";
+import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
+import { deploymentVllmParams } from "./vllm-params.js";
 
 /** One variant of a model group, as handed to the metrics collector. */
 export interface GroupVariant {
@@ -42,6 +50,11 @@ export interface GroupCollector {
   collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
   requestCount(group: ModelGroup, retentionMs: number): Promise<{ count: number | null; error?: string }>;
+  /**
+   * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
+   * only for models on the token-capacity analyzer).
+   */
+  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -52,6 +65,8 @@ export interface EngineConfig {
   /** GPUs per accelerator short name (only asked when the limiter is enabled). */
   gpuInventory(): Record<string, number>;
   transitionTimeoutMs(): number;
+  /** queueing-model: the model's SLO settings (SLO ConfigMap). */
+  sloFor?(modelID: string, namespace: string): ModelSlo;
 }
 
 export interface VariantReport {
@@ -87,6 +102,8 @@ export interface CycleReport {
 export interface EngineLoopDeps {
   vas: Informer<VA>;
   deployments: Informer<Deployment>;
+  /** HPAs the controller can see: an HPA's `maxReplicas` bounds the decision for its Deployment. */
+  hpas?: Informer<HorizontalPodAutoscaler>;
   collector: GroupCollector;
   config: EngineConfig;
   metrics: ActuationMetrics;
@@ -100,6 +117,8 @@ export interface EngineLoopDeps {
   events?: EventRecorder;
   log: Logger;
   onCycle?: (report: CycleReport) => void;
+  /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
+  modelParameters?: ModelParameters;
 }
 
 /** A model group a saturation config applies to. */
@@ -127,6 +146,12 @@ function groupKey(modelID: string, namespace: string): string {
  */
 export class EngineLoop {
   private transition: TransitionState = emptyTransitionState();
+  /**
+   * What the token-capacity analyzer learned (capacity records, k2 history). It lives as long as the
+   * process; the first cycle rebuilds the Deployment records from the vLLM arguments of every active
+   * variant, and the store bounds its own size.
+   */
+  private readonly capacityStore = new CapacityStore();
   private timer?: NodeJS.Timeout;
   private running = false;
   private current?: Promise<unknown>;
@@ -198,14 +223,17 @@ export class EngineLoop {
     this.publisher.forget(key);
   }
 
-  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /**
+   * Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0 — or at zero
+   * replicas on the token-capacity analyzer, which keeps sizing a variant at zero from its stored capacity.
+   */
   activeVariants(): GroupVariant[] {
-    return this.variants().filter((v) => v.deployment.spec?.replicas !== 0);
+    return this.variants().filter((v) => v.deployment.spec?.replicas !== 0 || this.sizesZeroReplicas(v.va));
   }
 
-  /** Inactive VAs: as the active ones, but their target is at 0 replicas (the scale-from-zero loop's). */
+  /** Inactive VAs: the others whose target is at 0 replicas (the scale-from-zero loop's). */
   inactiveVariants(): GroupVariant[] {
-    return this.variants().filter((v) => v.deployment.spec?.replicas === 0);
+    return this.variants().filter((v) => v.deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(v.va));
   }
 
   /**
@@ -241,11 +269,36 @@ export class EngineLoop {
     return out;
   }
 
+  /** The model of the VA is on the token-capacity analyzer, which decides for variants at zero too. */
+  private sizesZeroReplicas(va: VA): boolean {
+    const cfg = this.deps.config.saturationFor(va.spec.modelID, va.metadata?.namespace ?? "");
+    return cfg?.analyzerName === "saturation";
+  }
+
   private last: Promise<unknown> = Promise.resolve();
+
+  /** Target Deployments (`namespace/name`) of the active variants: what pod scraping reads. */
+  activeDeployments(): Set<string> {
+    return new Set(
+      this.activeVariants().map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
+    );
+  }
 
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
-    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    const next = this.last
+      .catch(() => undefined)
+      .then(() => this.cycle())
+      .then(
+        (report) => {
+          this.deps.metrics.observeCycle(report.durationMs / 1000);
+          return report;
+        },
+        (err: unknown) => {
+          this.deps.metrics.countCycleFailure();
+          throw err;
+        },
+      );
     this.last = next;
     return next;
   }
@@ -266,6 +319,7 @@ export class EngineLoop {
     report.activeVariants = active.length;
     const configured = this.configuredGroups(this.group(active), report);
     const collected = await this.collect(configured, report);
+    await this.prepareQueueingModels(collected);
     const limiter = this.deps.config.limiterEnabled();
     const result = decideCycle(
       {
@@ -273,7 +327,12 @@ export class EngineLoop {
         enableLimiter: limiter,
         gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
       },
-      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+      {
+        now: startedAt,
+        transitionTimeoutMs: this.deps.config.transitionTimeoutMs(),
+        state: this.transition,
+        capacityStore: this.capacityStore,
+      },
     );
     this.transition = result.state;
     report.models = result.models;
@@ -367,6 +426,10 @@ export class EngineLoop {
           config: saturation,
           scaleToZero: await this.scaleToZeroInput(group),
         };
+        if (saturation.analyzerName === "saturation") {
+          input.vllmParams = vllmParamsOf(group);
+          input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
+        }
         out.push({ group, replicas: got.replicas, input });
       }),
     );
@@ -384,6 +447,47 @@ export class EngineLoop {
       this.wokenAt.get(groupKey(group.modelID, group.namespace)),
       Date.now(),
     );
+  }
+
+  /**
+   * Groups of the queueing-model engine: one tuner step per busy pod (parameters persisted when they
+   * changed), then each variant's learned parameters and batch limit and the model's SLO settings.
+   */
+  private async prepareQueueingModels(collected: CollectedGroup[]): Promise<void> {
+    const groups = collected.filter((c) => c.input.config.analyzerName === QUEUEING_MODEL);
+    const store = this.deps.modelParameters;
+    if (groups.length === 0 || !store) return;
+    await store.ensureLoaded();
+    const batch = new Map<string, number>();
+    const replicas = new Map<string, ReplicaMetric[]>();
+    const variants: TunedVariant[] = [];
+    for (const c of groups) {
+      for (const v of c.group.variants) {
+        const name = v.va.metadata!.name!;
+        const maxBatchSize = maxBatchSizeOf(v.deployment);
+        batch.set(vaKey(c.group.namespace, name), maxBatchSize);
+        variants.push({ namespace: c.group.namespace, name, maxBatchSize });
+      }
+      for (const r of c.replicas) {
+        const k = vaKey(c.group.namespace, r.variant);
+        replicas.set(k, [...(replicas.get(k) ?? []), r]);
+      }
+    }
+    const learned = store.learn(variants, replicas);
+    for (const r of learned.rejected)
+      this.deps.log.debug({ variant: r.variant, reason: r.reason }, "tuner step rejected");
+    await store.persist();
+    for (const c of groups) {
+      c.input = {
+        ...c.input,
+        variants: c.input.variants.map((s) => ({
+          ...s,
+          maxBatchSize: batch.get(vaKey(s.namespace, s.name)),
+          parameters: store.params(s.namespace, s.name),
+        })),
+        slo: this.deps.config.sloFor?.(c.group.modelID, c.group.namespace),
+      };
+    }
   }
 
   /** Applies the decisions of every model to its variants. */
@@ -422,6 +526,36 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
+      bounds: this.replicaBounds(v),
     };
   }
+
+  /**
+   * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
+   * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
+   */
+  private replicaBounds(v: GroupVariant): VariantState["bounds"] {
+    const bounds: ReplicaBound[] = [];
+    const max = scaleBounds(v.va.metadata?.annotations).max;
+    if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });
+    const ns = v.deployment.metadata?.namespace;
+    const name = v.deployment.metadata?.name;
+    for (const h of this.deps.hpas?.list() ?? []) {
+      const ref = h.spec?.scaleTargetRef;
+      const hpaMax = h.spec?.maxReplicas;
+      if (h.metadata?.namespace !== ns || ref?.kind !== "Deployment" || ref.name !== name) continue;
+      if (typeof hpaMax === "number" && hpaMax >= 0) bounds.push({ source: "hpa", maxReplicas: hpaMax });
+    }
+    return bounds.length > 0 ? bounds : undefined;
+  }
+}
+
+/** vLLM parameters of the group's Deployments, by VA name. */
+function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+  const out: Record<string, VllmParams> = {};
+  for (const v of group.variants) {
+    const p = deploymentVllmParams(v.deployment);
+    if (p !== undefined) out[v.va.metadata!.name!] = p;
+  }
+  return out;
 }

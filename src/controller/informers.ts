@@ -5,7 +5,15 @@ import type { InferencePoolObject, Service } from "./inference-pool.js";
 import type { Deployment } from "./accelerator.js";
 import type { KubeClient } from "./kube/client.js";
 import { Informer } from "./kube/informer.js";
-import type { ConfigMap, Namespace, Node, Pod, ReplicaSet, ServiceMonitor } from "./kube/objects.js";
+import type {
+  ConfigMap,
+  HorizontalPodAutoscaler,
+  Namespace,
+  Node,
+  Pod,
+  ReplicaSet,
+  ServiceMonitor,
+} from "./kube/objects.js";
 import type { VA } from "./types.js";
 
 /** What each informer caches. */
@@ -18,6 +26,7 @@ interface Shapes {
   nodes: Node;
   serviceMonitors: ServiceMonitor;
   services: Service;
+  hpas: HorizontalPodAutoscaler;
 }
 
 /**
@@ -58,6 +67,14 @@ const INFORMERS: { [K in keyof Shapes]: InformerSpec } = {
     kind: "ServiceMonitor",
     resource: "servicemonitors",
     scope: "system",
+    ready: false,
+  },
+  // optional: an HPA's maxReplicas bounds the decision for its Deployment when the controller can see it
+  hpas: {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    resource: "horizontalpodautoscalers",
+    scope: "watched",
     ready: false,
   },
 };

@@ -57,7 +57,14 @@ export const rbacRequirements: readonly RbacRequirement[] = [
     resource: "configmaps",
     verbs: ["get", "list", "watch"],
     scope: "controller-namespace",
-    why: "main, saturation and scale-to-zero ConfigMaps: read at start-up, then watched for hot reload",
+    why: "main, saturation, scale-to-zero and SLO ConfigMaps: read at start-up, then watched for hot reload",
+  },
+  {
+    apiGroup: "",
+    resource: "configmaps",
+    verbs: ["create", "update"],
+    scope: "controller-namespace",
+    why: "the queueing-model's learned parameters (wva-model-parameters), written when they change",
   },
   {
     apiGroup: "",
@@ -65,6 +72,13 @@ export const rbacRequirements: readonly RbacRequirement[] = [
     verbs: ["list", "watch"],
     scope: "watched",
     why: "pod informer: map pods to ReplicaSets and Deployments; pod IPs for pod scraping",
+  },
+  {
+    apiGroup: "autoscaling",
+    resource: "horizontalpodautoscalers",
+    verbs: ["list", "watch"],
+    scope: "watched",
+    why: "HPA informer: an HPA's maxReplicas bounds the decision for the Deployment it targets",
   },
   {
     apiGroup: "apps",

@@ -4,6 +4,7 @@ import type {
   Decision,
   GpuInventory,
   ModelDecisions,
+  ModelSlo,
   ReplicaMetric,
   SaturationConfig,
   ScaleToZeroInput,
@@ -11,6 +12,7 @@ import type {
   VariantState,
 } from "../types/decision.js";
 import { actionOf, compareNames, groupKey } from "../types/decision.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { engineFor } from "./registry.js";
 
 /** Name of the target-calculation step in decision records. */
@@ -29,6 +31,12 @@ export interface ModelInput {
   config: SaturationConfig;
   /** Scale-to-zero of this model; absent = disabled (minimum one replica). */
   scaleToZero?: ScaleToZeroInput;
+  /** queueing-model: the model's SLO settings. */
+  slo?: ModelSlo;
+  /** Token-capacity analyzer: vLLM parameters of the variants' Deployments, by variant name. */
+  vllmParams?: Readonly<Record<string, VllmParams>>;
+  /** Token-capacity analyzer: the endpoint picker's queue for this model, when it reports one. */
+  schedulerQueue?: SchedulerQueue;
 }
 
 export interface EngineOptions {
@@ -38,6 +46,11 @@ export interface EngineOptions {
   transitionTimeoutMs?: number;
   /** Transition bookkeeping of the previous cycle. */
   state?: TransitionState;
+  /**
+   * What the token-capacity analyzer learned in earlier cycles; the caller keeps it and passes the same
+   * store every cycle. Without one, each call starts from an empty store.
+   */
+  capacityStore?: CapacityStore;
 }
 
 export interface ModelResult {
@@ -57,14 +70,22 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
 
 function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
   const engine = engineFor(input.config.analyzerName);
-  const analysis = engine.analyze({
-    modelID: input.modelID,
-    namespace: input.namespace,
-    now: opts.now,
-    variants: input.variants,
-    replicas: input.replicas,
-    config: input.config,
-  });
+  const analysis = engine.analyze(
+    {
+      modelID: input.modelID,
+      namespace: input.namespace,
+      now: opts.now,
+      variants: input.variants,
+      replicas: input.replicas,
+      config: input.config,
+      slo: input.slo,
+    },
+    {
+      capacityStore: opts.capacityStore ?? new CapacityStore(),
+      vllmParams: input.vllmParams,
+      schedulerQueue: input.schedulerQueue,
+    },
+  );
   const t = engine.optimize(analysis, input.variants, {
     now: opts.now,
     transitionTimeoutMs: opts.transitionTimeoutMs,
@@ -72,7 +93,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
   });
 
   const stateOf = new Map(input.variants.map((v) => [v.name, v]));
-  const spareOf = new Map(analysis.variants.map((v) => [v.variant, v.avgSpareKv]));
+  const analysed = new Map(analysis.variants.map((v) => [v.variant, v]));
   const decisions: Decision[] = t.targets.map((vt) => {
     const s = stateOf.get(vt.variant)!;
     return {
@@ -88,8 +109,9 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       targetReplicas: vt.target,
       originalTargetReplicas: vt.target,
       desiredReplicas: s.desired,
-      spareCapacity: spareOf.get(s.name) ?? 0,
+      spareCapacity: analysed.get(s.name)?.avgSpareKv ?? 0,
       metricsAvailable: vt.analysed,
+      ...perReplicaCapacity(analysed.get(s.name)?.perReplicaCapacity),
       wasLimited: false,
       limitedBy: "",
       gpusAllocated: 0,
@@ -129,7 +151,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       });
     });
   }
-  if (summarize) for (const d of decisions) d.reason = summarizeReason(d);
+  if (summarize) for (const d of decisions) d.reason = summarizeReason(d, engine.mode);
 
   return {
     result: {
@@ -144,6 +166,10 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
     },
     state: t.state,
   };
+}
+
+function perReplicaCapacity(c: number | undefined): { perReplicaCapacity?: number } {
+  return c === undefined ? {} : { perReplicaCapacity: c };
 }
 
 export interface CycleInput {
@@ -172,6 +198,9 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   const decisions: Record<string, string> = {};
   const models: ModelDecisions[] = [];
   const limit = input.enableLimiter && input.gpuInventory !== undefined;
+  // one store for the whole cycle, forgetting what is too old once
+  const capacityStore = opts.capacityStore ?? new CapacityStore();
+  capacityStore.evict(opts.now);
   const sorted = [...input.models].sort(
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
   );
@@ -182,21 +211,26 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
       decisions: key in prevDecisions ? { [key]: prevDecisions[key] } : {},
     };
     // with the limiter, reasons are summarised once after it ran
-    const r = decideModelStages(m, { ...opts, state: own }, !limit);
+    const r = decideModelStages(m, { ...opts, state: own, capacityStore }, !limit);
     if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
     if (r.state.decisions !== undefined && key in r.state.decisions) decisions[key] = r.state.decisions[key];
     models.push(r.result);
   }
   if (limit) {
-    const all = models.flatMap((m) => m.decisions);
-    applyGpuLimiter(all, input.gpuInventory!);
-    for (const d of all) d.reason = summarizeReason(d);
+    applyGpuLimiter(
+      models.flatMap((m) => m.decisions),
+      input.gpuInventory!,
+    );
+    models.forEach((m, i) => {
+      const mode = engineFor(sorted[i].config.analyzerName).mode;
+      for (const d of m.decisions) d.reason = summarizeReason(d, mode);
+    });
   }
   return { models, state: { firstSeen, decisions } };
 }
 
-/** One-line reason of a decision: the action, then what each stage that mattered said. */
-export function summarizeReason(d: Decision): string {
+/** One-line reason of a decision: the engine's mode, the action, then what each stage that mattered said. */
+export function summarizeReason(d: Decision, mode = "saturation-only"): string {
   const parts: string[] = [];
   d.steps.forEach((s, i) => {
     const changed = i > 0 && s.target !== d.steps[i - 1].target;
@@ -207,5 +241,5 @@ export function summarizeReason(d: Decision): string {
       parts.push(`${s.name}: ${s.reason}`);
     }
   });
-  return `saturation-only mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
+  return `${mode} mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
 }

@@ -10,6 +10,7 @@ import {
 } from "../playground/cluster/hpa.js";
 import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
 import type { Scenario } from "../playground/runner/scenario.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 import { key, WvaDecider } from "./decide.js";
 import type { OraclePlan } from "./oracle.js";
 import type { SimVariant, World } from "./world.js";
@@ -97,79 +98,99 @@ function initial(world: World, keepOne: boolean): void {
   }
 }
 
-/** The WVA engine; with `scaleToZero`, models with scale-to-zero in the scenario go to zero and wake up. */
-function wvaPolicy(name: string, description: string, scaleToZero: boolean): Policy {
-  return {
-    name,
-    description,
-    start(world, { scenario }) {
-      initial(world, !scaleToZero);
-      const decider = new WvaDecider(scenario.saturation, scaleToZero);
-      const published = new Map<string, number>();
-      const publish = (v: SimVariant, target: number) => {
-        published.set(key(v.model.spec.namespace, v.spec.name), target);
-        if (scenario.actuation === "direct") {
-          const bounded = clampReplicas(
-            target,
-            scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
+/**
+ * The WVA engine with the scenario's saturation config (`analyzerName` replaced when given); with
+ * `scaleToZero`, models with scale-to-zero in the scenario go to zero and wake up.
+ */
+function wvaPolicy(
+  name: string,
+  description: string,
+  opts: { analyzerName?: string; scaleToZero: boolean },
+): Policy {
+  return { name, description, start: (world, ctx) => startWva(world, ctx, opts) };
+}
+
+function startWva(
+  world: World,
+  { scenario }: PolicyContext,
+  { analyzerName, scaleToZero }: { analyzerName?: string; scaleToZero: boolean },
+): (now: number) => void {
+  initial(world, !scaleToZero);
+  const decider = new WvaDecider(
+    analyzerName === undefined ? scenario.saturation : { ...scenario.saturation, analyzerName },
+    scenario.actuation === "hpa" ? "hpa" : "annotation",
+    scaleToZero,
+  );
+  const published = new Map<string, number>();
+  if (scenario.actuation === "hpa")
+    hpaPerVariant(
+      world,
+      scenario,
+      (v) => published.get(key(v.model.spec.namespace, v.spec.name)),
+      1,
+      !scaleToZero,
+    );
+  if (scaleToZero && scenario.models.some((m) => m.scaleToZero))
+    // the scale-from-zero loop: a model at zero with requests in its router queue wakes one variant
+    world.every({
+      periodMs: SCALE_FROM_ZERO_INTERVAL_MS,
+      run: (now) => {
+        for (const m of world.models) {
+          if (!m.spec.scaleToZero || world.podCount(m) > 0 || world.queued(m) === 0) continue;
+          const choice = chooseWakeVariant(
+            m.variants.map((v) => ({
+              variant: v.spec.name,
+              accelerator: v.spec.accelerator,
+              cost: v.spec.cost,
+              gpusPerReplica: v.spec.gpusPerReplica,
+            })),
+            world.freeGpus(),
           );
-          world.scale(v, bounded);
-          v.desired = bounded;
-        } else v.desired = target;
-      };
-      if (scenario.actuation === "hpa")
-        hpaPerVariant(
-          world,
-          scenario,
-          (v) => published.get(key(v.model.spec.namespace, v.spec.name)),
-          1,
-          !scaleToZero,
-        );
-      if (scaleToZero && scenario.models.some((m) => m.scaleToZero))
-        // the scale-from-zero loop: a model at zero with requests in its router queue wakes one variant
-        world.every({
-          periodMs: SCALE_FROM_ZERO_INTERVAL_MS,
-          run: (now) => {
-            for (const m of world.models) {
-              if (!m.spec.scaleToZero || world.podCount(m) > 0 || world.queued(m) === 0) continue;
-              const choice = chooseWakeVariant(
-                m.variants.map((v) => ({
-                  variant: v.spec.name,
-                  accelerator: v.spec.accelerator,
-                  cost: v.spec.cost,
-                  gpusPerReplica: v.spec.gpusPerReplica,
-                })),
-                world.freeGpus(),
-              );
-              const v = m.variants.find((x) => x.spec.name === choice?.variant)!;
-              decider.woke(m, v.spec.name, now);
-              published.set(key(m.spec.namespace, v.spec.name), 1);
-              world.scale(v, 1);
-              v.desired = 1;
-            }
-          },
-        });
-      return (now) => {
-        const targets = decider.decide(world, now);
-        for (const v of world.variants) {
-          const target = targets.get(key(v.model.spec.namespace, v.spec.name));
-          if (target !== undefined) publish(v, target);
+          const v = m.variants.find((x) => x.spec.name === choice?.variant)!;
+          decider.woke(m, v.spec.name, now);
+          published.set(key(m.spec.namespace, v.spec.name), 1);
+          world.scale(v, 1);
+          v.desired = 1;
         }
-      };
-    },
+      },
+    });
+  return (now) => {
+    const targets = decider.decide(world, now);
+    for (const v of world.variants) {
+      const target = targets.get(key(v.model.spec.namespace, v.spec.name));
+      if (target === undefined) continue;
+      published.set(key(v.model.spec.namespace, v.spec.name), target);
+      if (scenario.actuation === "direct") {
+        const bounded = clampReplicas(
+          target,
+          scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
+        );
+        world.scale(v, bounded);
+        v.desired = bounded;
+      } else v.desired = target;
+    }
   };
 }
 
 const wva = wvaPolicy(
   "wva",
   "the WVA engine with the scenario's saturation config, actuation and scale-to-zero",
-  true,
+  { scaleToZero: true },
 );
-
 const wvaAlwaysOn = wvaPolicy(
   "wva-always-on",
   "the WVA engine with scale-to-zero off: every model keeps at least one replica",
-  false,
+  { scaleToZero: false },
+);
+const wvaV2 = wvaPolicy(
+  "wva-v2",
+  "as wva, with the token-capacity analyzer and cost-aware optimizer (analyzerName: saturation)",
+  { analyzerName: "saturation", scaleToZero: true },
+);
+const wvaModel = wvaPolicy(
+  "wva-model",
+  "the SLO-driven queueing-model engine: parameters learned online, the model's slo as targets",
+  { analyzerName: QUEUEING_MODEL, scaleToZero: true },
 );
 
 const hpaKv: Policy = {
@@ -257,7 +278,16 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, wvaAlwaysOn, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [
+  wva,
+  wvaAlwaysOn,
+  wvaV2,
+  wvaModel,
+  hpaKv,
+  hpaQueue,
+  staticPeak,
+  oracle,
+];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);
 

@@ -19,6 +19,24 @@ export interface PodSample {
   t: number;
   kv: number;
   queue: number;
+  /** Completed requests and their prompt / generated tokens so far (the server's histogram sums). */
+  done: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** What the collector reads of one pod: peaks over the last minute, token figures as vLLM reports them. */
+export interface PodMetrics {
+  pod: string;
+  kv: number;
+  queue: number;
+  /** Tokens in the KV cache at the peak KV use. */
+  tokensInUse: number;
+  /** KV-cache capacity in tokens (blocks × block size). */
+  totalKvCapacityTokens: number;
+  /** Mean prompt and generated lengths of the requests completed in the window; absent without any. */
+  avgInputTokens?: number;
+  avgOutputTokens?: number;
 }
 
 export interface SimPod {
@@ -31,8 +49,25 @@ export interface SimPod {
   /** Deadline of the termination grace period once deleted. */
   drainUntil?: number;
   inFlight: number;
+  /** Completed requests and their tokens so far. */
+  done: number;
+  inputTokens: number;
+  outputTokens: number;
   /** Scrapes of the last minute. */
   samples: PodSample[];
+  /** Totals of the completed requests, as vLLM's counters and histogram sums count them. */
+  served: ServedTotals;
+}
+
+/** Cumulative totals of one pod's completed requests (times in ms, measured at the pod). */
+export interface ServedTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  ttftMs: number;
+  /** Sum and count of the gaps between output tokens. */
+  itlMs: number;
+  itlCount: number;
 }
 
 export interface SimVariant {
@@ -203,7 +238,8 @@ export class World {
   }
 
   /** Per ready pod of a variant: the peak KV use and queue length over the last minute of scrapes. */
-  peakMetrics(v: SimVariant): Array<{ pod: string; kv: number; queue: number }> {
+  peakMetrics(v: SimVariant): PodMetrics[] {
+    const capacity = v.spec.emulator.kvBlocks * v.spec.emulator.blockSize;
     return v.pods
       .filter((p) => p.ready && p.samples.length > 0)
       .map((p) => {
@@ -213,7 +249,21 @@ export class World {
           if (s.kv > kv) kv = s.kv;
           if (s.queue > queue) queue = s.queue;
         }
-        return { pod: p.name, kv, queue };
+        const m: PodMetrics = {
+          pod: p.name,
+          kv,
+          queue,
+          tokensInUse: Math.round(kv * capacity),
+          totalKvCapacityTokens: capacity,
+        };
+        const first = p.samples[0];
+        const last = p.samples[p.samples.length - 1];
+        const done = last.done - first.done;
+        if (done > 0) {
+          m.avgInputTokens = (last.inputTokens - first.inputTokens) / done;
+          m.avgOutputTokens = (last.outputTokens - first.outputTokens) / done;
+        }
+        return m;
       });
   }
 
@@ -401,6 +451,18 @@ export class World {
         {
           onDone: (c: CompletedRequest) => {
             pod.inFlight--;
+            pod.done++;
+            pod.inputTokens += c.inputTokens;
+            pod.outputTokens += c.outputTokens;
+            const s = pod.served;
+            s.requests++;
+            s.inputTokens += c.inputTokens;
+            s.outputTokens += c.outputTokens;
+            s.ttftMs += c.ttft;
+            if (c.outputTokens > 1) {
+              s.itlMs += c.finish - c.firstToken;
+              s.itlCount += c.outputTokens - 1;
+            }
             m.completed++;
             const ttft = c.firstToken - a.t;
             m.ttft.add(ttft);
@@ -442,7 +504,11 @@ export class World {
       readyAt: ready ? now : now + v.spec.startupDelayMs,
       ready: ready || v.spec.startupDelayMs === 0,
       inFlight: 0,
+      done: 0,
+      inputTokens: 0,
+      outputTokens: 0,
       samples: [],
+      served: { requests: 0, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: 0, itlCount: 0 },
     });
     if (v.pods[v.pods.length - 1].ready) this.dispatchWaiting(v.model, now);
   }
@@ -460,7 +526,14 @@ export class World {
         if (!p.ready) continue;
         p.engine.advance(now);
         const s = p.engine.stats();
-        p.samples.push({ t: now, kv: s.kvUsage, queue: s.waiting });
+        p.samples.push({
+          t: now,
+          kv: s.kvUsage,
+          queue: s.waiting,
+          done: p.done,
+          inputTokens: p.inputTokens,
+          outputTokens: p.outputTokens,
+        });
         while (p.samples.length > 1 && now - p.samples[0].t > PEAK_WINDOW_MS) p.samples.shift();
       }
   }

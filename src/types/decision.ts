@@ -42,6 +42,53 @@ export interface VariantState {
   ready: number;
   /** Previous decision (`status.desiredOptimizedAlloc.numReplicas`); 0 = not set. */
   desired: number;
+  /** Upper bounds on the variant's replicas; the tightest applies (none = unbounded). */
+  bounds?: readonly ReplicaBound[];
+  /** queueing-model: requests one replica serves concurrently (vLLM `--max-num-seqs`). */
+  maxBatchSize?: number;
+  /** queueing-model: performance parameters of the variant (learned or given). */
+  parameters?: ServiceParams;
+}
+
+/**
+ * Performance parameters of one variant (one model on one accelerator type) in the iteration-time law
+ * of the queueing model (docs/design/model-based-optimizer.md).
+ */
+export interface ServiceParams {
+  /** Fixed overhead of one batch iteration, ms. */
+  alpha: number;
+  /** Compute time per token, ms. */
+  beta: number;
+  /** KV-cache memory access time per token, ms. */
+  gamma: number;
+}
+
+/** Who sets a variant's replica maximum. */
+export type BoundSource = "annotation" | "limiter" | "hpa";
+
+/** How each bound is named in reason strings. */
+export const BOUND_LABELS: Readonly<Record<BoundSource, string>> = Object.freeze({
+  annotation: "wva.llmd.ai/max-replicas annotation",
+  limiter: "GPU limiter grant",
+  hpa: "HPA maxReplicas",
+});
+
+/** A maximum number of replicas for one variant and where it comes from. */
+export interface ReplicaBound {
+  source: BoundSource;
+  maxReplicas: number;
+}
+
+/** The tightest of a variant's bounds, if any. */
+export function tightestBound(bounds: readonly ReplicaBound[] | undefined): ReplicaBound | undefined {
+  let best: ReplicaBound | undefined;
+  for (const b of bounds ?? []) if (best === undefined || b.maxReplicas < best.maxReplicas) best = b;
+  return best;
+}
+
+/** "HPA maxReplicas 4": a bound as reason strings name it. */
+export function boundLabel(b: ReplicaBound): string {
+  return `${BOUND_LABELS[b.source]} ${b.maxReplicas}`;
 }
 
 /** Saturation metrics of one serving pod. */
@@ -53,6 +100,25 @@ export interface ReplicaMetric {
   kvCacheUsage: number;
   /** Requests waiting in the queue. */
   queueLength: number;
+  // Token metrics, read by the token-capacity analyzer; absent when the server does not report them.
+  /** Tokens held in the KV cache now. */
+  tokensInUse?: number;
+  /** KV-cache capacity of the pod in tokens (blocks × block size). */
+  totalKvCapacityTokens?: number;
+  numGpuBlocks?: number;
+  blockSize?: number;
+  /** Average prompt length of recent requests, tokens. */
+  avgInputTokens?: number;
+  /** Average generated length of recent requests, tokens. */
+  avgOutputTokens?: number;
+  /** Prefix-cache hit rate, 0..1. */
+  prefixCacheHitRate?: number;
+  /** queueing-model: requests completed per second over the metrics window. */
+  arrivalRatePerSec?: number;
+  /** queueing-model: average time to first token over the window, ms. */
+  ttftMs?: number;
+  /** queueing-model: average inter-token latency over the window, ms. */
+  itlMs?: number;
 }
 
 /** Scale-to-zero input of one model, already resolved from the scale-to-zero ConfigMap. */
@@ -87,6 +153,23 @@ export interface VariantAnalysis {
   maxKvCacheUsage: number;
   maxQueueLength: number;
   saturatedReplicas: SaturatedReplica[];
+  /** Token-capacity analyzer: tokens one replica holds before it saturates. */
+  perReplicaCapacity?: number;
+}
+
+/** Model-level figures of an analyzer that sizes capacity in tokens (V2), all in tokens. */
+export interface CapacityFigures {
+  /** Capacity of the ready replicas. */
+  supply: number;
+  /** Supply once pending replicas are ready. */
+  anticipatedSupply: number;
+  /** Tokens the model needs now, scheduler-queue demand included. */
+  demand: number;
+  schedulerQueueDemand: number;
+  /** Capacity to add. */
+  requiredCapacity: number;
+  /** Capacity that may go. */
+  spareCapacity: number;
 }
 
 /** Saturation analysis of one model group (docs/design/saturation-analysis.md). */
@@ -102,10 +185,54 @@ export interface ModelAnalysis {
   scaleUpReason: string;
   scaleDownSafe: boolean;
   scaleDownReason: string;
-  /** Variants with at least one replica metric, sorted by name. */
+  /** Variants with at least one replica metric (V2: every variant), sorted by name. */
   variants: VariantAnalysis[];
   /** The `now` the analysis was made at (milliseconds since the epoch). */
   analyzedAt: number;
+  /** Name of the analyzer that made this analysis ("" = V1). */
+  analyzer?: string;
+  /** Token-capacity figures (V2 only). */
+  capacity?: CapacityFigures;
+  /** queueing-model: the model's load, targets and the sizing of every variant. */
+  sizing?: ModelSizing;
+}
+
+/** Latency targets of a model, ms; 0 = that metric is not constrained. */
+export interface LatencyTargets {
+  ttftMs: number;
+  itlMs: number;
+}
+
+/** queueing-model: a model's SLO settings (SLO ConfigMap, or a snapshot's `slo`). */
+export interface ModelSlo {
+  /** Explicit targets; absent = inferred from the parameters, else from the observed latencies. */
+  targets?: LatencyTargets;
+  /** Inferred targets are this multiple of the idle iteration time (> 1). */
+  sloMultiplier: number;
+}
+
+/** queueing-model: how one variant would serve the model's load. */
+export interface VariantSizing {
+  variant: string;
+  /** Largest rate one replica serves within the targets, req/s (absent when infeasible or idle). */
+  ratePerReplicaPerSec?: number;
+  /** Why the variant cannot serve the model. */
+  infeasible?: string;
+}
+
+/** queueing-model: the model's load, its targets and every variant's sizing. */
+export interface ModelSizing {
+  /** Completed requests per second of all replicas with a rate metric. */
+  arrivalRatePerSec: number;
+  /** Rate-weighted averages over the replicas. */
+  avgInputTokens: number;
+  avgOutputTokens: number;
+  /** Targets used and where they came from; absent when none could be resolved. */
+  targets?: LatencyTargets & { source: "explicit" | "inferred" | "observed" };
+  /** Sorted by variant name. */
+  variants: VariantSizing[];
+  /** Set when this engine makes no decision for the model (every variant keeps its replicas): why. */
+  noDecision?: string;
 }
 
 /** One stage's effect on one variant. */
@@ -141,6 +268,8 @@ export interface Decision {
   spareCapacity: number;
   /** True when the variant had replica metrics this cycle. */
   metricsAvailable: boolean;
+  /** Token-capacity analyzer: tokens one replica holds before it saturates. */
+  perReplicaCapacity?: number;
   wasLimited: boolean;
   limitedBy: string;
   gpusAllocated: number;
@@ -195,18 +324,27 @@ export const DEFAULT_SATURATION_CONFIG: Readonly<SaturationConfig> = Object.free
   scaleDownBoundary: 0,
 });
 
+/** Token-capacity analyzer (V2): utilisation above which capacity is added (`scaleUpThreshold` default). */
+export const DEFAULT_SCALE_UP_THRESHOLD = 0.85;
+/** Token-capacity analyzer (V2): utilisation below which capacity is removed (`scaleDownBoundary` default). */
+export const DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
+
 /** Default bound after which a model stuck "in transition" is released (10 minutes). */
 export const DEFAULT_TRANSITION_TIMEOUT_MS = 10 * 60_000;
 
 /** Cost used when a variant has none. */
 export const DEFAULT_VARIANT_COST = 10;
 
+/** Analyzer name of the SLO-driven model-based engine (queueing model, allocation across variants). */
+export const QUEUEING_MODEL = "queueing-model";
+
 /**
  * Analyzer names the configuration accepts: "" and "default" select the V1 saturation analyzer with
- * cost-aware ±1 targets; "saturation" is the token-capacity analyzer (V2). The engine registry
+ * cost-aware ±1 targets; "saturation" is the token-capacity analyzer (V2); "queueing-model" the
+ * SLO-driven model-based engine. The engine registry
  * (src/engine/registry.ts) maps each name to its stages.
  */
-export const ANALYZER_NAMES = ["", "default", "saturation"] as const;
+export const ANALYZER_NAMES = ["", "default", "saturation", QUEUEING_MODEL] as const;
 
 /** Key of a model group: all variants with the same modelID in the same namespace (`modelID|namespace`). */
 export function groupKey(modelID: string, namespace: string): string {
@@ -260,6 +398,8 @@ export interface AnalyzeInput {
   replicas: readonly ReplicaMetric[];
   /** Resolved saturation config of the model. */
   config: SaturationConfig;
+  /** queueing-model: the model's SLO settings (absent = none configured). */
+  slo?: ModelSlo;
 }
 
 /** First stage of an engine: turns per-pod metrics into a model analysis. */

@@ -30,6 +30,13 @@
     - list
     - watch
 - apiGroups:
+    - autoscaling
+  resources:
+    - horizontalpodautoscalers
+  verbs:
+    - list
+    - watch
+- apiGroups:
     - apps
   resources:
     - replicasets
@@ -115,6 +122,13 @@
     - get
     - list
     - watch
+- apiGroups:
+    - ""
+  resources:
+    - configmaps
+  verbs:
+    - create
+    - update
 - apiGroups:
     - monitoring.coreos.com
   resources:

@@ -5,6 +5,7 @@ import { pino, type Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
 import type { VariantReport } from "../../controller/engine-loop.js";
 import { silentLogger } from "../../util/logger.js";
+import { formatEta, ProgressLine } from "../../util/progress.js";
 import {
   productLabel,
   startCluster,
@@ -36,6 +37,7 @@ import {
   type VariantCycle,
 } from "./report.js";
 import { ModelRouter } from "./router.js";
+import { SLO_CONFIG_MAP } from "../../config/slo.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
@@ -262,10 +264,21 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NAMESPACE },
       data: {
         default: Object.entries(scenario.saturation)
+          .filter(([, v]) => v !== "")
           .map(([k, v]) => `${k}: ${v}`)
           .concat("enableLimiter: false")
           .join("\n"),
       },
+    });
+    // each model's latency targets, for the queueing-model engine
+    store.create(store.typeFor("v1", "ConfigMap"), {
+      metadata: { name: SLO_CONFIG_MAP, namespace: SYSTEM_NAMESPACE },
+      data: Object.fromEntries(
+        scenario.models.map((m, i) => [
+          `model-${i}`,
+          `model_id: ${JSON.stringify(m.modelID)}\nnamespace: ${m.namespace}\ntargetTTFT: ${m.slo.ttftMs}\ntargetITL: ${m.slo.itlMs}\n`,
+        ]),
+      ),
     });
     // Endpoint pickers: one front door per model over its ready pods, with a flow-control queue.
     const podType = store.typeFor("v1", "Pod");
@@ -312,34 +325,52 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     }
 
     // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
-    say("playground: waiting for the initial pods to become Ready");
     const depType = store.typeFor("apps/v1", "Deployment");
     const setupStart = Date.now();
-    const readyWaitEnd =
-      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
-    const waitFor = [
-      ...[...byDeployment.values()].map(({ model, variant }) => ({
-        namespace: model.namespace,
-        name: variant.name,
-        replicas: variant.initialReplicas,
-      })),
-      ...scenario.models.map((m) => ({ namespace: m.namespace, name: `${poolName(m)}-epp`, replicas: 1 })),
-    ];
-    const notReady = () =>
-      waitFor.filter(({ namespace, name, replicas }) => {
-        const d = store.peek(depType, namespace, name);
-        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-        return ready < replicas;
-      });
+    const slowestStartup = Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
+    const readyWaitEnd = Date.now() + 60_000 + slowestStartup;
+    const readyOf = ({ model, variant }: VariantRef) => {
+      const d = store.peek(depType, model.namespace, variant.name);
+      const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+      return Math.min(ready, variant.initialReplicas);
+    };
+    const notReady = () => [...byDeployment.values()].filter((r) => readyOf(r) < r.variant.initialReplicas);
+    // "waiting for 4 pods, 2 ready": rewritten in place with an ETA under the live table, else one line per change
+    const wanted = [...byDeployment.values()].reduce((n, r) => n + r.variant.initialReplicas, 0);
+    const startup = new ProgressLine(out, { tty: options.table, minIntervalMs: options.table ? 250 : 0 });
+    const showStartup = () => {
+      const ready = [...byDeployment.values()].reduce((n, r) => n + readyOf(r), 0);
+      const eta = options.table ? ` (ETA ${formatEta(setupStart + slowestStartup - Date.now())})` : "";
+      startup.update(`playground: waiting for ${wanted} pods, ${ready} ready${eta}`);
+    };
+    showStartup();
     while (!stop.signal.aborted && notReady().length > 0) {
+      showStartup();
       if (Date.now() > readyWaitEnd) {
-        const names = notReady().map(({ namespace, name }) => `${namespace}/${name}`);
+        const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
         throw new Error(
           `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
         );
       }
       await sleep(100, stop.signal);
     }
+    // and the endpoint pickers' pods, which serve the queue metrics
+    const eppNotReady = () =>
+      scenario.models.filter((m) => {
+        const d = store.peek(depType, m.namespace, `${poolName(m)}-epp`);
+        return ((d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) < 1;
+      });
+    while (!stop.signal.aborted && eppNotReady().length > 0) {
+      if (Date.now() > readyWaitEnd)
+        throw new Error(
+          `endpoint picker pods not Ready: ${eppNotReady()
+            .map((m) => `${m.namespace}/${poolName(m)}-epp`)
+            .join(", ")}`,
+        );
+      await sleep(100, stop.signal);
+    }
+    startup.clear();
+    say(`playground: ${wanted} pods ready`);
 
     // The WVA manager, in-process, scraping the pods directly.
     let cycleNo = 0;
@@ -462,6 +493,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
             cycle: cycleNo,
             rows: [...lastRows.values()],
             load: loadLines(tMs),
+            metricsUrl: manager?.metricsUrl,
             width: (out as { columns?: number }).columns ?? 120,
           })}${options.observer?.url ? `\nlive dashboard: ${options.observer.url}\n` : ""}`,
         );
@@ -484,6 +516,10 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       logger: log,
       onCycle,
     });
+    if (manager.metricsUrl)
+      say(
+        `playground: the manager's metrics (wva_*) are at ${manager.metricsUrl} for your own Prometheus or Grafana`,
+      );
     if (scenario.actuation === "hpa") {
       const m = manager;
       cluster.hpa.setProvider(new ScrapeMetricsProvider(() => m.metricsUrl));
