@@ -250,6 +250,8 @@ describe("wva simulate with scale-to-zero", () => {
     assert.deepEqual(defaultPolicies(s), [
       "wva",
       "wva-always-on",
+      "wva-v2",
+      "wva-model",
       "hpa-kv",
       "hpa-queue",
       "static-peak",
