@@ -208,7 +208,18 @@ export const DEFAULT_VARIANT_COST = 10;
  */
 export const ANALYZER_NAMES = ["", "default", "saturation"] as const;
 
-/** Key of a model group: all variants with the same modelID in the same namespace (`modelID|namespace`). */
+/**
+ * A model group: all variants with the same modelID in the same namespace. `V` is what a layer knows of
+ * each variant (the controller its VA and Deployment, the collector the names it maps pods to, the
+ * engine its variant state).
+ */
+export interface ModelGroup<V> {
+  modelID: string;
+  namespace: string;
+  variants: V[];
+}
+
+/** Key of a model group (`modelID|namespace`). */
 export function groupKey(modelID: string, namespace: string): string {
   return `${modelID}|${namespace}`;
 }

@@ -43,7 +43,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
     snapshot.scaleToZero.map((s) => [groupKey(s.modelID, s.namespace), s]),
   );
   return groupByModel(snapshot.variants).map((g) => {
-    const variants: VariantState[] = g.members.map((v) => ({
+    const variants: VariantState[] = g.variants.map((v) => ({
       name: v.name,
       namespace: v.namespace,
       modelID: v.modelID,
@@ -54,7 +54,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       ready: v.readyReplicas,
       desired: v.desiredReplicas,
     }));
-    const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
+    const replicas: ReplicaMetric[] = g.variants.flatMap((v) =>
       v.replicas.map((r) => ({
         pod: r.pod,
         variant: v.name,
@@ -62,7 +62,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
         queueLength: r.queueLength,
       })),
     );
-    const stz = stzByGroup.get(g.key);
+    const stz = stzByGroup.get(groupKey(g.modelID, g.namespace));
     return {
       modelID: g.modelID,
       namespace: g.namespace,
