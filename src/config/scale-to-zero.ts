@@ -160,36 +160,3 @@ export function resolveScaleToZero(
     retentionMs: retentionPeriodMs(map, modelID, warnings),
   };
 }
-
-/**
- * Global and namespace-local scale-to-zero ConfigMaps: a namespace-local map with entries replaces the
- * global one for its namespace.
- */
-export class ScaleToZeroConfigStore {
-  private global: ScaleToZeroConfigMap = { byModel: new Map(), errors: [] };
-  private readonly local = new Map<string, ScaleToZeroConfigMap>();
-
-  setGlobal(data: Record<string, string> | undefined): ScaleToZeroConfigMap {
-    this.global = parseScaleToZeroConfigMap(data);
-    return this.global;
-  }
-
-  setNamespace(namespace: string, data: Record<string, string> | undefined): ScaleToZeroConfigMap {
-    const parsed = parseScaleToZeroConfigMap(data);
-    this.local.set(namespace, parsed);
-    return parsed;
-  }
-
-  deleteNamespace(namespace: string): void {
-    this.local.delete(namespace);
-  }
-
-  mapFor(namespace: string): ScaleToZeroConfigMap {
-    const l = this.local.get(namespace);
-    return l !== undefined && (l.default !== undefined || l.byModel.size > 0) ? l : this.global;
-  }
-
-  resolve(modelID: string, namespace: string, envValue?: string, warnings?: string[]): ScaleToZeroResolution {
-    return resolveScaleToZero(this.mapFor(namespace), modelID, envValue, warnings);
-  }
-}

@@ -29,7 +29,7 @@ export interface ConfigWatchOptions {
   namespaces?: NamespaceLookup;
   /** True when the namespace has VAs of this controller. */
   tracked: (namespace: string) => boolean;
-  events?: EventRecorder;
+  events?: Pick<EventRecorder, "record">;
   log: Logger;
   /** Called after a main ConfigMap update was applied. */
   onMainConfig?: (config: MainConfig) => void;
