@@ -117,6 +117,7 @@ export class ConfigWatch {
       const parsed = parseScaleToZeroConfigMap(cm.data);
       if (system) this.globalScaleToZero = parsed;
       else this.localScaleToZero.set(ns, parsed);
+      for (const e of parsed.errors) this.opts.log.warn({ configMap: `${ns}/${name}` }, e.message);
       this.opts.log.info({ configMap: `${ns}/${name}` }, "scale-to-zero config loaded");
     }
   }

@@ -102,6 +102,16 @@ describe("ConfigWatch", () => {
     assert.equal(w.scaleToZeroFor("m", "team-a").enabled, true);
   });
 
+  it("a refused scale-to-zero value is logged with its field and the retention falls back", () => {
+    const { w, logs } = setup();
+    w.onUpsert(cm(SYS, STZ, { default: "enable_scale_to_zero: true\nretention_period: 1000h" }));
+    assert.deepEqual(w.scaleToZeroFor("m", "x"), { enabled: true, retentionMs: 600_000 });
+    assert.match(
+      logs.map((l) => l.msg).join("\n"),
+      /default\.retention_period: must be a duration from 1ms to 596h31m23\.647s, got "1000h"/,
+    );
+  });
+
   it("a main ConfigMap update applies mutable keys and rejects immutable ones with a Warning event", () => {
     const applied: number[] = [];
     const { w, events } = setup({ onMainConfig: (m) => applied.push(m.globalOptIntervalMs) });
