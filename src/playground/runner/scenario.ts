@@ -1,3 +1,4 @@
+// Over 450 lines: the scenario schema, its defaults and every range and cross-field rule in one place.
 import { Ajv, type ErrorObject } from "ajv";
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
