@@ -1,7 +1,7 @@
 import { boolean, number, object, optional, string, type Static } from "../api/v1alpha1/schema-builder.js";
 import { documentValidator } from "../api/v1alpha1/validate.js";
 import type { SaturationConfig } from "../engine/types.js";
-import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG } from "../engine/types.js";
+import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG, groupKey } from "../engine/types.js";
 import { parseYamlStrict } from "../util/yaml.js";
 import { ConfigFieldError } from "./errors.js";
 
@@ -222,7 +222,7 @@ export function parseSaturationConfigMap(data: Record<string, string> | undefine
       out.errors.push({ key, message: `${key}.model_id: required in an override entry` });
       continue;
     }
-    const id = `${r.modelID}|${r.namespace ?? ""}`;
+    const id = groupKey(r.modelID, r.namespace ?? "");
     if (seen.has(id)) {
       out.errors.push({
         key,
