@@ -1,4 +1,5 @@
 import type { Arrival } from "../playground/load/patterns.js";
+import type { VariantCycle } from "../playground/runner/report.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
 import { EngineError, VllmEngine, type CompletedRequest } from "../playground/vllm/engine.js";
@@ -68,14 +69,11 @@ export interface SimModel {
   windowSent: number;
 }
 
-export interface TimelineVariant {
-  model: string;
-  namespace: string;
-  variant: string;
-  current: number;
-  ready: number;
-  desired: number;
-}
+/** A variant's replicas in a timeline entry: the same fields as a playground report's cycle. */
+export type TimelineVariant = Pick<
+  VariantCycle,
+  "model" | "namespace" | "variant" | "current" | "ready" | "desired"
+>;
 
 export interface TimelineLoad {
   model: string;
