@@ -5,6 +5,8 @@ export const METRIC_DESIRED_REPLICAS = "wva_desired_replicas";
 export const METRIC_CURRENT_REPLICAS = "wva_current_replicas";
 export const METRIC_DESIRED_RATIO = "wva_desired_ratio";
 export const METRIC_REPLICA_SCALING_TOTAL = "wva_replica_scaling_total";
+/** Companion of wva_desired_replicas: 1 per variant, labelled with the analyzer that decided it. */
+export const METRIC_VARIANT_INFO = "wva_variant_info";
 
 export type ScalingDirection = "up" | "down";
 
@@ -25,6 +27,9 @@ export class ActuationMetrics {
   private readonly current: Gauge<string>;
   private readonly ratio: Gauge<string>;
   private readonly scaling: Counter<string>;
+  private readonly info: Gauge<string>;
+  /** `ns/name` → label set of the variant's info series. */
+  private readonly infoLabels = new Map<string, Record<string, string>>();
   /** `ns/name` → label sets used for the gauges / counter of that variant. */
   private readonly gaugeLabels = new Map<string, Map<string, Record<string, string>>>();
   private readonly counterLabels = new Map<string, Map<string, Record<string, string>>>();
@@ -59,6 +64,12 @@ export class ActuationMetrics {
       labelNames: ["variant_name", "namespace", "direction", "reason", ...extra],
       registers: [this.registry],
     });
+    this.info = new Gauge({
+      name: METRIC_VARIANT_INFO,
+      help: "Always 1: the decision engine (analyzer) that computes the variant's wva_desired_replicas",
+      labelNames: ["variant_name", "namespace", "analyzer", ...extra],
+      registers: [this.registry],
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -85,6 +96,16 @@ export class ActuationMetrics {
     this.desired.set(labels, desired);
     this.current.set(labels, current);
     this.ratio.set(labels, desiredRatio(current, desired));
+  }
+
+  /** Records which analyzer decides a variant (one series per variant; a switch replaces it). */
+  setAnalyzer(namespace: string, variant: string, analyzer: string): void {
+    const key = `${namespace}/${variant}`;
+    const labels = this.withInstance({ variant_name: variant, namespace, analyzer });
+    const old = this.infoLabels.get(key);
+    if (old !== undefined && old.analyzer !== analyzer) this.info.remove(old);
+    this.infoLabels.set(key, labels);
+    this.info.set(labels, 1);
   }
 
   /** Counts one real change of a variant's target. */
@@ -120,6 +141,9 @@ export class ActuationMetrics {
       this.ratio.remove(labels);
     }
     for (const labels of this.counterLabels.get(key)?.values() ?? []) this.scaling.remove(labels);
+    const info = this.infoLabels.get(key);
+    if (info !== undefined) this.info.remove(info);
+    this.infoLabels.delete(key);
     this.gaugeLabels.delete(key);
     this.counterLabels.delete(key);
   }
@@ -135,6 +159,8 @@ export class ActuationMetrics {
     this.current.reset();
     this.ratio.reset();
     this.scaling.reset();
+    this.info.reset();
+    this.infoLabels.clear();
     this.gaugeLabels.clear();
     this.counterLabels.clear();
   }

@@ -1,4 +1,6 @@
+import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { groupByModel } from "../engine/grouping.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
@@ -6,6 +8,7 @@ import {
   groupKey,
   type ModelGroup,
   type ModelDecisions,
+  type ReplicaBound,
   type ReplicaMetric,
   type SaturationConfig,
   type TransitionState,
@@ -16,10 +19,12 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
+import { deploymentVllmParams } from "./vllm-params.js";
 
 /** One variant of a model group, as handed to the metrics collector. */
 export interface GroupVariant {
@@ -41,6 +46,11 @@ export interface GroupCollector {
     group: ModelGroup<GroupVariant>,
     retentionMs: number,
   ): Promise<{ count: number | null; error?: string }>;
+  /**
+   * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
+   * only for models on the token-capacity analyzer).
+   */
+  schedulerQueue?(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -86,6 +96,8 @@ export interface CycleReport {
 export interface EngineLoopDeps {
   vas: Informer<VA>;
   deployments: Informer<Deployment>;
+  /** HPAs the controller can see: an HPA's `maxReplicas` bounds the decision for its Deployment. */
+  hpas?: Informer<HorizontalPodAutoscaler>;
   collector: GroupCollector;
   config: EngineConfig;
   metrics: ActuationMetrics;
@@ -122,6 +134,12 @@ interface CollectedGroup {
  */
 export class EngineLoop {
   private transition: TransitionState = emptyTransitionState();
+  /**
+   * What the token-capacity analyzer learned (capacity records, k2 history). It lives as long as the
+   * process; the first cycle rebuilds the Deployment records from the vLLM arguments of every active
+   * variant, and the store bounds its own size.
+   */
+  private readonly capacityStore = new CapacityStore();
   private timer?: NodeJS.Timeout;
   private running = false;
   private current?: Promise<unknown>;
@@ -191,7 +209,10 @@ export class EngineLoop {
     this.publisher.forget(key);
   }
 
-  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /**
+   * Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0 — or at zero
+   * replicas on the token-capacity analyzer, which keeps sizing a variant at zero from its stored capacity.
+   */
   activeVariants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
@@ -210,10 +231,16 @@ export class EngineLoop {
       }
       const deployment = targetDeployment(va, this.deps.deployments);
       if (!deployment) continue;
-      if (deployment.spec?.replicas === 0) continue;
+      if (deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(va)) continue;
       out.push({ va, deployment });
     }
     return out;
+  }
+
+  /** The model of the VA is on the token-capacity analyzer, which decides for variants at zero too. */
+  private sizesZeroReplicas(va: VA): boolean {
+    const cfg = this.deps.config.saturationFor(va.spec.modelID, va.metadata?.namespace ?? "");
+    return cfg?.analyzerName === "saturation";
   }
 
   private last: Promise<unknown> = Promise.resolve();
@@ -248,7 +275,12 @@ export class EngineLoop {
         enableLimiter: limiter,
         gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
       },
-      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+      {
+        now: startedAt,
+        transitionTimeoutMs: this.deps.config.transitionTimeoutMs(),
+        state: this.transition,
+        capacityStore: this.capacityStore,
+      },
     );
     this.transition = result.state;
     report.models = result.models;
@@ -338,6 +370,10 @@ export class EngineLoop {
           config: saturation,
           scaleToZero: await this.scaleToZeroInput(group),
         };
+        if (saturation.analyzerName === "saturation") {
+          input.vllmParams = vllmParamsOf(group);
+          input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
+        }
         out.push({ group, replicas: got.replicas, input });
       }),
     );
@@ -389,6 +425,36 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
+      bounds: this.replicaBounds(v),
     };
   }
+
+  /**
+   * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
+   * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
+   */
+  private replicaBounds(v: GroupVariant): VariantState["bounds"] {
+    const bounds: ReplicaBound[] = [];
+    const max = scaleBounds(v.va.metadata?.annotations).max;
+    if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });
+    const ns = v.deployment.metadata?.namespace;
+    const name = v.deployment.metadata?.name;
+    for (const h of this.deps.hpas?.list() ?? []) {
+      const ref = h.spec?.scaleTargetRef;
+      const hpaMax = h.spec?.maxReplicas;
+      if (h.metadata?.namespace !== ns || ref?.kind !== "Deployment" || ref.name !== name) continue;
+      if (typeof hpaMax === "number" && hpaMax >= 0) bounds.push({ source: "hpa", maxReplicas: hpaMax });
+    }
+    return bounds.length > 0 ? bounds : undefined;
+  }
+}
+
+/** vLLM parameters of the group's Deployments, by VA name. */
+function vllmParamsOf(group: ModelGroup<GroupVariant>): Record<string, VllmParams> {
+  const out: Record<string, VllmParams> = {};
+  for (const v of group.variants) {
+    const p = deploymentVllmParams(v.deployment);
+    if (p !== undefined) out[v.va.metadata!.name!] = p;
+  }
+  return out;
 }

@@ -16,7 +16,7 @@ import { KubeClient, loadKubeConfig } from "./kube/client.js";
 import { EventRecorder } from "./kube/events.js";
 import type { Informer } from "./kube/informer.js";
 import { leaseName } from "./kube/leader-election.js";
-import type { ConfigMap, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
+import type { ConfigMap, HorizontalPodAutoscaler, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { Leadership, type LeaderWork } from "./leadership.js";
 import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
 import { VAReconciler } from "./reconciler.js";
@@ -162,6 +162,7 @@ interface Caches {
   replicaSets: Informer<ReplicaSet>;
   namespaces?: Informer<Namespace>;
   nodes: Informer<Node>;
+  hpas: Informer<HorizontalPodAutoscaler>;
   configMaps: Array<Informer<ConfigMap>>;
   nsLookup?: NamespaceLookup;
 }
@@ -187,6 +188,7 @@ function createCaches(ctx: ManagerContext): Caches {
     replicaSets: informers.create("replicaSets"),
     namespaces,
     nodes: informers.create("nodes"),
+    hpas: informers.create("hpas"),
     configMaps: configMapInformers(informers, main),
     nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
   };
@@ -232,6 +234,7 @@ function createEngineLoop(
     {
       vas: c.vas,
       deployments: c.deployments,
+      hpas: c.hpas,
       collector: parts.collector,
       config: {
         saturationFor: (m, ns) => config.saturationFor(m, ns),

@@ -150,10 +150,12 @@ export class DecisionPublisher {
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
     this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
+    const analyzer = analyzerLabel(model.analysis.analyzer);
+    this.deps.metrics.setAnalyzer(ns, name, analyzer);
     const reason = d.reason + actuation;
     const optimization = model.transitionReleased
       ? optimizedAfterRelease(model.transitionReasons, reason, target)
-      : optimized(reason, target);
+      : optimized(reason, target, analyzer);
     this.deps.decisions.set(key, {
       accelerator: d.acceleratorName,
       targetReplicas: target,
@@ -180,4 +182,9 @@ export class DecisionPublisher {
       path: "engine",
     });
   }
+}
+
+/** How the analyzer of a decision is named in conditions and metrics ("default" for V1). */
+export function analyzerLabel(analyzerName: string | undefined): string {
+  return analyzerName === undefined || analyzerName === "" ? "default" : analyzerName;
 }

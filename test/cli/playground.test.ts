@@ -41,13 +41,19 @@ async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): 
   return out;
 }
 
+/**
+ * Every invalid case is checked in-process by test/playground/scenario.test.ts (field, rule, one line); the CLI
+ * path that turns a ScenarioError into exit 2 is the same for all of them, so a spread sample runs as processes.
+ */
+const cliCases = invalidCases.filter((_, i) => i % 6 === 0);
+
 describe("wva playground: scenario validation through the CLI", () => {
   let dir: string;
   const results = new Map<string, Result>();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "wva-playground-cli-"));
-    const files = invalidCases.map((c, i) => {
+    const files = cliCases.map((c, i) => {
       const d = validDoc();
       c.edit(d);
       const f = join(dir, `case-${i}.yaml`);
@@ -55,7 +61,7 @@ describe("wva playground: scenario validation through the CLI", () => {
       return f;
     });
     const rs = await pool(files, 4, (f) => wva("playground", "--scenario", f, "--check"));
-    invalidCases.forEach((c, i) => results.set(c.kind, rs[i]));
+    cliCases.forEach((c, i) => results.set(c.kind, rs[i]));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -78,7 +84,7 @@ describe("wva playground: scenario validation through the CLI", () => {
     rs.forEach((r, i) => assert.equal(r.status, 0, `${examples[i]}: ${r.stderr}`));
   });
 
-  for (const c of invalidCases) {
+  for (const c of cliCases) {
     it(`exits 2 with one line naming ${c.field} for ${c.kind}`, () => {
       const r = results.get(c.kind)!;
       assert.equal(r.status, 2, r.stderr);
