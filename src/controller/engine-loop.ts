@@ -1,3 +1,4 @@
+// Over 450 lines: the cycle's group, collect and decide stages with the inputs each engine needs (apply is in publish.ts).
 import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";

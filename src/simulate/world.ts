@@ -1,3 +1,4 @@
+// Over 450 lines: one simulated cluster (pods, routers, metrics, timeline) whose parts share its virtual clock.
 import type { Arrival } from "../playground/load/patterns.js";
 import type { VariantCycle } from "../playground/runner/report.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
