@@ -246,9 +246,28 @@ export class EngineLoop {
 
   private last: Promise<unknown> = Promise.resolve();
 
+  /** Target Deployments (`namespace/name`) of the active variants: what pod scraping reads. */
+  activeDeployments(): Set<string> {
+    return new Set(
+      this.activeVariants().map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
+    );
+  }
+
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
-    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    const next = this.last
+      .catch(() => undefined)
+      .then(() => this.cycle())
+      .then(
+        (report) => {
+          this.deps.metrics.observeCycle(report.durationMs / 1000);
+          return report;
+        },
+        (err: unknown) => {
+          this.deps.metrics.countCycleFailure();
+          throw err;
+        },
+      );
     this.last = next;
     return next;
   }

@@ -9,7 +9,7 @@ import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
-import { ConfigWatch } from "./config-watch.js";
+import type { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
 import { KubeClient, loadKubeConfig } from "./kube/client.js";
@@ -23,6 +23,7 @@ import { VAReconciler } from "./reconciler.js";
 import {
   configMapInformers,
   createCollector,
+  createConfigWatch,
   gpuInventory,
   loadStartupConfig,
   ReconcileQueue,
@@ -32,7 +33,6 @@ import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
 import {
   enqueueVa,
-  watchConfigMaps,
   watchForReconciler,
   watchNamespaceExclusion,
   watchServiceMonitor,
@@ -138,6 +138,9 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
   const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
   client.setTimeout(main.restClientTimeoutMs);
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
+  const lease = leaseName(main.leaderElectionID, main.controllerInstance);
+  const metrics = new ActuationMetrics(main.controllerInstance);
+  metrics.setLeader(lease, false);
   return {
     options,
     main,
@@ -146,10 +149,10 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
     client,
     log,
     identity,
-    lease: leaseName(main.leaderElectionID, main.controllerInstance),
+    lease,
     isolation: { instance: main.controllerInstance, watchNamespace: main.watchNamespace },
     events: new EventRecorder(client, "workload-variant-autoscaler", { logger: log, instance: identity }),
-    metrics: new ActuationMetrics(main.controllerInstance),
+    metrics,
   };
 }
 
@@ -196,25 +199,13 @@ function createCaches(ctx: ManagerContext): Caches {
 
 /** The hot-reloaded configuration, fed by the ConfigMap informers. */
 function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
-  const { main } = ctx;
-  const config = new ConfigWatch(
-    main,
-    {
-      systemNamespace: main.systemNamespace,
-      watchNamespace: main.watchNamespace,
-      mainName: main.mainConfigMapName,
-      saturationName: main.saturationConfigMapName,
-      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: c.nsLookup,
-      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
-      events: ctx.events,
-      log: ctx.log,
-      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
-    },
-    ctx.mainData,
-  );
-  watchConfigMaps(c.configMaps, config);
-  return config;
+  return createConfigWatch(ctx.main, ctx.mainData, c.configMaps, {
+    namespaces: c.nsLookup,
+    tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+    events: ctx.events,
+    log: ctx.log,
+    onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
+  });
 }
 
 /** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
@@ -273,11 +264,13 @@ function createLeadership(
   const work: LeaderWork = {
     start: () => {
       metrics.reset();
+      metrics.setLeader(ctx.lease, true);
       parts.queue.start();
       for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
       parts.loop.start();
     },
     stop: async () => {
+      metrics.setLeader(ctx.lease, false);
       await parts.loop.stop();
       await parts.queue.stop();
       metrics.reset();
@@ -326,12 +319,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     main,
     pods: c.pods,
     replicaSets: c.replicaSets,
-    activeDeployments: () =>
-      new Set(
-        loop
-          .activeVariants()
-          .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      ),
+    activeDeployments: () => loop.activeDeployments(),
     log,
   });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];

@@ -70,7 +70,7 @@ export class DecisionPublisher {
       const desired = this.previousDesired(key, v.va, rs.current);
       const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
       const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
+      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired, false);
       this.published.set(key, desired);
       const metrics =
         path === "safety-net"
@@ -149,7 +149,7 @@ export class DecisionPublisher {
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
+    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target, d.metricsAvailable);
     const analyzer = analyzerLabel(model.analysis.analyzer);
     this.deps.metrics.setAnalyzer(ns, name, analyzer);
     const reason = d.reason + actuation;
