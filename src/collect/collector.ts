@@ -38,6 +38,10 @@ export interface ReplicaMetrics {
   avgOutputTokens?: number;
   avgInputTokens?: number;
   prefixCacheHitRate?: number;
+  /** queueing-model extras: completed requests per second, average TTFT and ITL (ms) over 1 minute. */
+  arrivalRatePerSec?: number;
+  ttftMs?: number;
+  itlMs?: number;
   metadata: Freshness;
 }
 
@@ -151,6 +155,9 @@ export class ReplicaMetricsCollector {
     const avgOut = byPod(optional(QueryName.avgOutputTokens));
     const avgIn = byPod(optional(QueryName.avgInputTokens));
     const prefix = byPod(optional(QueryName.prefixCacheHitRate));
+    const rate = byPod(optional(QueryName.requestRate));
+    const ttft = byPod(optional(QueryName.avgTtft));
+    const itl = byPod(optional(QueryName.avgItl));
 
     const deployments = new Map<string, VariantInfo>();
     for (const v of g.variants) if (v.namespace === g.namespace) deployments.set(v.deployment, v);
@@ -199,6 +206,12 @@ export class ReplicaMetricsCollector {
       if (i !== undefined && Number.isFinite(i)) r.avgInputTokens = i;
       const p = prefix.get(pod);
       if (p !== undefined && Number.isFinite(p) && p >= 0 && p <= 1) r.prefixCacheHitRate = p;
+      const rps = rate.get(pod);
+      if (rps !== undefined && Number.isFinite(rps) && rps >= 0) r.arrivalRatePerSec = rps;
+      const t = ttft.get(pod);
+      if (t !== undefined && Number.isFinite(t) && t > 0) r.ttftMs = t * 1000;
+      const l = itl.get(pod);
+      if (l !== undefined && Number.isFinite(l) && l > 0) r.itlMs = l * 1000;
       replicas.push(r);
     }
     return { ok: true, replicas };

@@ -53,6 +53,9 @@ export class SourceCollector implements GroupCollector {
                 avgInputTokens: x.avgInputTokens,
                 avgOutputTokens: x.avgOutputTokens,
                 prefixCacheHitRate: x.prefixCacheHitRate,
+                arrivalRatePerSec: x.arrivalRatePerSec,
+                ttftMs: x.ttftMs,
+                itlMs: x.itlMs,
               })),
             }
           : { ok: false, error: r.error },

@@ -7,7 +7,9 @@ import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
   groupKey,
+  QUEUEING_MODEL,
   type ModelGroup,
+  type ModelSlo,
   type ModelDecisions,
   type ReplicaBound,
   type ReplicaMetric,
@@ -20,6 +22,7 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { maxBatchSizeOf, type ModelParameters, type TunedVariant } from "./model-parameters.js";
 import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
@@ -62,6 +65,8 @@ export interface EngineConfig {
   /** GPUs per accelerator short name (only asked when the limiter is enabled). */
   gpuInventory(): Record<string, number>;
   transitionTimeoutMs(): number;
+  /** queueing-model: the model's SLO settings (SLO ConfigMap). */
+  sloFor?(modelID: string, namespace: string): ModelSlo;
 }
 
 export interface VariantReport {
@@ -112,6 +117,8 @@ export interface EngineLoopDeps {
   events?: EventRecorder;
   log: Logger;
   onCycle?: (report: CycleReport) => void;
+  /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
+  modelParameters?: ModelParameters;
 }
 
 /** A model group a saturation config applies to. */
@@ -288,6 +295,7 @@ export class EngineLoop {
     report.activeVariants = active.length;
     const configured = this.configuredGroups(this.group(active), report);
     const collected = await this.collect(configured, report);
+    await this.prepareQueueingModels(collected);
     const limiter = this.deps.config.limiterEnabled();
     const result = decideCycle(
       {
@@ -407,6 +415,47 @@ export class EngineLoop {
       .requestCount(group, stz.retentionMs)
       .catch((e: unknown) => ({ count: null, error: errText(e) }));
     return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+  }
+
+  /**
+   * Groups of the queueing-model engine: one tuner step per busy pod (parameters persisted when they
+   * changed), then each variant's learned parameters and batch limit and the model's SLO settings.
+   */
+  private async prepareQueueingModels(collected: CollectedGroup[]): Promise<void> {
+    const groups = collected.filter((c) => c.input.config.analyzerName === QUEUEING_MODEL);
+    const store = this.deps.modelParameters;
+    if (groups.length === 0 || !store) return;
+    await store.ensureLoaded();
+    const batch = new Map<string, number>();
+    const replicas = new Map<string, ReplicaMetric[]>();
+    const variants: TunedVariant[] = [];
+    for (const c of groups) {
+      for (const v of c.group.variants) {
+        const name = v.va.metadata!.name!;
+        const maxBatchSize = maxBatchSizeOf(v.deployment);
+        batch.set(vaKey(c.group.namespace, name), maxBatchSize);
+        variants.push({ namespace: c.group.namespace, name, maxBatchSize });
+      }
+      for (const r of c.replicas) {
+        const k = vaKey(c.group.namespace, r.variant);
+        replicas.set(k, [...(replicas.get(k) ?? []), r]);
+      }
+    }
+    const learned = store.learn(variants, replicas);
+    for (const r of learned.rejected)
+      this.deps.log.debug({ variant: r.variant, reason: r.reason }, "tuner step rejected");
+    await store.persist();
+    for (const c of groups) {
+      c.input = {
+        ...c.input,
+        variants: c.input.variants.map((s) => ({
+          ...s,
+          maxBatchSize: batch.get(vaKey(s.namespace, s.name)),
+          parameters: store.params(s.namespace, s.name),
+        })),
+        slo: this.deps.config.sloFor?.(c.group.modelID, c.group.namespace),
+      };
+    }
   }
 
   /** Applies the decisions of every model to its variants. */

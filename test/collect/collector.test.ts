@@ -150,7 +150,7 @@ describe("replica metrics collector", () => {
     assert.equal(r.replicas[0].avgInputTokens, undefined);
   });
 
-  it("batch mode sends 6 queries per cycle whatever the number of models; per-model sends 6 per model", async () => {
+  it("batch mode sends 9 queries per cycle whatever the number of models; per-model sends 9 per model", async () => {
     const groups: ModelGroup<VariantInfo>[] = Array.from({ length: 7 }, (_, i) => ({
       modelID: `m${i}`,
       namespace: "ns",
@@ -159,7 +159,7 @@ describe("replica metrics collector", () => {
     const batchSrc = new DataSource({});
     const batch = new ReplicaMetricsCollector({ source: batchSrc, lookup, mode: "batch" });
     const out = await batch.collectAll(groups);
-    assert.equal(batch.lastQueryCount, 6);
+    assert.equal(batch.lastQueryCount, 9);
     assert.equal(batchSrc.calls.length, 1);
     assert.ok(batchSrc.calls[0].names.includes(batchQueryName(QueryName.kvCacheUsage)));
     assert.equal(out.size, 7);
@@ -167,7 +167,7 @@ describe("replica metrics collector", () => {
     const perSrc = new DataSource({});
     const per = new ReplicaMetricsCollector({ source: perSrc, lookup, mode: "per-model" });
     await per.collectAll(groups);
-    assert.equal(per.lastQueryCount, 42);
+    assert.equal(per.lastQueryCount, 63);
     assert.deepEqual(perSrc.calls[0].params, { namespace: "ns", modelID: "m0" });
   });
 

@@ -224,7 +224,7 @@ describe("metrics collection against a real Prometheus", () => {
     }
   });
 
-  it("the model request count and token averages come through Prometheus", async (t) => {
+  it("the model request count, token averages and the queueing-model inputs come through Prometheus", async (t) => {
     if (skipped) {
       requireTool(t, "prometheus", undefined, "apt-get install -y prometheus");
       return;
@@ -240,6 +240,25 @@ describe("metrics collection against a real Prometheus", () => {
       assert.equal(r.get(QueryName.modelRequestCount)?.error, undefined);
       assert.equal(r.get(QueryName.modelRequestCount)?.values[0].value, 0);
       assert.equal(r.get(QueryName.cacheConfigInfo)?.values.length, 2);
+      // the queueing-model's inputs are valid PromQL, per model and batched; nothing completed, so the
+      // request rate is 0 on both pods
+      const names = [QueryName.requestRate, QueryName.avgTtft, QueryName.avgItl];
+      const m = await src.refresh(names, { namespace: NS, modelID: MODEL });
+      const b = await src.refresh(names.map(batchQueryName));
+      for (const n of names) {
+        assert.equal(m.get(n)?.error, undefined, n);
+        assert.equal(b.get(batchQueryName(n))?.error, undefined, n);
+      }
+      assert.deepEqual(
+        m
+          .get(QueryName.requestRate)
+          ?.values.map((v) => [v.labels.pod, v.value])
+          .sort(),
+        [
+          ["llama-a100-7d9f-abcde", 0],
+          ["llama-h100-5c8b-fghij", 0],
+        ],
+      );
     } finally {
       src.close();
     }

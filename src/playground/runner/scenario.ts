@@ -123,7 +123,7 @@ export interface SaturationSpec {
   queueLengthThreshold: number;
   kvSpareTrigger: number;
   queueSpareTrigger: number;
-  /** Decision engine: absent or "" = V1, "saturation" = the token-capacity analyzer (V2). */
+  /** Decision engine: absent or "" = V1, "saturation" = the token-capacity analyzer (V2), "queueing-model" = sized against each model's `slo`. */
   analyzerName?: string;
   /** V2: scale up above this utilisation (default 0.85). */
   scaleUpThreshold?: number;
