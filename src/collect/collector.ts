@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { DEFAULT_VARIANT_COST, groupKey, type ModelGroup } from "../types/decision.js";
 import { silentLogger } from "../util/logger.js";
 import type { ClusterLookup } from "./cluster.js";
 import { resultFreshness, type Freshness } from "./freshness.js";
@@ -16,13 +17,6 @@ export interface VariantInfo {
   accelerator?: string;
   /** Cost per replica; default 10. */
   cost?: number;
-}
-
-/** All variants of one model in one namespace. */
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: VariantInfo[];
 }
 
 /** Metrics of one replica (pod), ready for the analyzers. */
@@ -55,13 +49,6 @@ export type CollectResult = { ok: true; replicas: ReplicaMetrics[] } | { ok: fal
 
 export type CollectionMode = "batch" | "per-model";
 
-export const DEFAULT_COST = 10;
-
-/** Key of a model group, `modelID|namespace`. */
-export function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
-}
-
 export interface CollectorOptions {
   source: MetricsSource;
   lookup: ClusterLookup;
@@ -92,12 +79,12 @@ export class ReplicaMetricsCollector {
     this.log = opts.logger ?? silentLogger;
   }
 
-  async collect(group: ModelGroup): Promise<CollectResult> {
+  async collect(group: ModelGroup<VariantInfo>): Promise<CollectResult> {
     const all = await this.collectAll([group]);
     return all.get(groupKey(group.modelID, group.namespace)) as CollectResult;
   }
 
-  async collectAll(groups: readonly ModelGroup[]): Promise<Map<string, CollectResult>> {
+  async collectAll(groups: readonly ModelGroup<VariantInfo>[]): Promise<Map<string, CollectResult>> {
     const out = new Map<string, CollectResult>();
     if (groups.length === 0) {
       this.lastQueryCount = 0;
@@ -145,7 +132,7 @@ export class ReplicaMetricsCollector {
     return out;
   }
 
-  private async build(g: ModelGroup, results: Results): Promise<CollectResult> {
+  private async build(g: ModelGroup<VariantInfo>, results: Results): Promise<CollectResult> {
     const kv = results.get(QueryName.kvCacheUsage);
     const queue = results.get(QueryName.queueLength);
     if (!kv || kv.error) return { ok: false, error: `KV cache query failed: ${kv?.error ?? "no result"}` };
@@ -204,7 +191,7 @@ export class ReplicaMetricsCollector {
         accelerator: variant.accelerator ?? "",
         kvCacheUsage: kvUsage,
         queueLength: Math.trunc(qValue ?? 0),
-        cost: variant.cost ?? DEFAULT_COST,
+        cost: variant.cost ?? DEFAULT_VARIANT_COST,
         totalKvCapacityTokens: total,
         tokensInUse: total > 0 ? Math.min(total, Math.max(0, Math.round(kvUsage * total))) : 0,
         metadata: freshness,

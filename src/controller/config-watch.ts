@@ -30,7 +30,7 @@ export interface ConfigWatchOptions {
   namespaces?: NamespaceLookup;
   /** True when the namespace has VAs of this controller. */
   tracked: (namespace: string) => boolean;
-  events?: EventRecorder;
+  events?: Pick<EventRecorder, "record">;
   log: Logger;
   /** Called after a main ConfigMap update was applied. */
   onMainConfig?: (config: MainConfig) => void;
@@ -131,6 +131,7 @@ export class ConfigWatch {
       const parsed = parseScaleToZeroConfigMap(cm.data);
       if (system) this.globalScaleToZero = parsed;
       else this.localScaleToZero.set(ns, parsed);
+      for (const e of parsed.errors) this.opts.log.warn({ configMap: `${ns}/${name}` }, e.message);
       this.opts.log.info({ configMap: `${ns}/${name}` }, "scale-to-zero config loaded");
     }
   }

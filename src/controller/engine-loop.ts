@@ -1,11 +1,15 @@
+// Over 450 lines: the cycle's group, collect and decide stages with the inputs each engine needs (apply is in publish.ts).
 import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { afterWake } from "../enforce/scale-from-zero.js";
+import { groupByModel } from "../engine/grouping.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
+  groupKey,
   QUEUEING_MODEL,
+  type ModelGroup,
   type ModelSlo,
   type ModelDecisions,
   type ReplicaBound,
@@ -33,12 +37,6 @@ export interface GroupVariant {
   deployment: Deployment;
 }
 
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: GroupVariant[];
-}
-
 export type GroupCollection = { ok: true; replicas: ReplicaMetric[] } | { ok: false; error: string };
 
 /** Metrics collection seam (Prometheus or pod scraping). */
@@ -47,14 +45,17 @@ export interface GroupCollector {
    * Per-pod KV / queue metrics of every group (key `modelID|namespace`); a group whose KV-cache or queue
    * query failed gets `ok: false`. Throwing fails every group.
    */
-  collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>>;
+  collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
-  requestCount(group: ModelGroup, retentionMs: number): Promise<{ count: number | null; error?: string }>;
+  requestCount(
+    group: ModelGroup<GroupVariant>,
+    retentionMs: number,
+  ): Promise<{ count: number | null; error?: string }>;
   /**
    * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
    * only for models on the token-capacity analyzer).
    */
-  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
+  schedulerQueue?(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -123,19 +124,15 @@ export interface EngineLoopDeps {
 
 /** A model group a saturation config applies to. */
 interface ConfiguredGroup {
-  group: ModelGroup;
+  group: ModelGroup<GroupVariant>;
   saturation: SaturationConfig;
 }
 
 /** A model group with usable metrics and its engine input. */
 interface CollectedGroup {
-  group: ModelGroup;
+  group: ModelGroup<GroupVariant>;
   replicas: ReplicaMetric[];
   input: ModelInput;
-}
-
-function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
 }
 
 /**
@@ -349,21 +346,17 @@ export class EngineLoop {
   }
 
   /** Groups the active variants by model and namespace. */
-  private group(active: readonly GroupVariant[]): Map<string, ModelGroup> {
-    const groups = new Map<string, ModelGroup>();
-    for (const v of active) {
-      const ns = v.va.metadata!.namespace!;
-      const k = groupKey(v.va.spec.modelID, ns);
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
-      g.variants.push(v);
-    }
-    return groups;
+  private group(active: readonly GroupVariant[]): Map<string, ModelGroup<GroupVariant>> {
+    const groups = groupByModel(active, (v) => ({
+      modelID: v.va.spec.modelID,
+      namespace: v.va.metadata!.namespace!,
+    }));
+    return new Map(groups.map((g) => [groupKey(g.modelID, g.namespace), g]));
   }
 
   /** The groups a saturation config applies to; the others hold their targets. */
   private configuredGroups(
-    groups: Map<string, ModelGroup>,
+    groups: Map<string, ModelGroup<GroupVariant>>,
     report: CycleReport,
   ): Map<string, ConfiguredGroup> {
     const configured = new Map<string, ConfiguredGroup>();
@@ -436,7 +429,7 @@ export class EngineLoop {
     return out;
   }
 
-  private async scaleToZeroInput(group: ModelGroup): Promise<ModelInput["scaleToZero"]> {
+  private async scaleToZeroInput(group: ModelGroup<GroupVariant>): Promise<ModelInput["scaleToZero"]> {
     const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
     if (!stz.enabled) return undefined;
     const rc = await this.deps.collector
@@ -551,7 +544,7 @@ export class EngineLoop {
 }
 
 /** vLLM parameters of the group's Deployments, by VA name. */
-function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+function vllmParamsOf(group: ModelGroup<GroupVariant>): Record<string, VllmParams> {
   const out: Record<string, VllmParams> = {};
   for (const v of group.variants) {
     const p = deploymentVllmParams(v.deployment);

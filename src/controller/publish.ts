@@ -6,7 +6,7 @@
 import { actuateDirect, scaleBounds } from "../actuate/direct.js";
 import type { ScalingDirection } from "../actuate/metrics.js";
 import { STEP_ENFORCER } from "../engine/pipeline.js";
-import type { Decision, ModelDecisions, ReplicaMetric } from "../engine/types.js";
+import type { Decision, ModelDecisions, ModelGroup, ReplicaMetric } from "../engine/types.js";
 import { replicaState, resolveAccelerator } from "./accelerator.js";
 import {
   invalidConfiguration,
@@ -18,7 +18,7 @@ import {
   optimizedAfterRelease,
   safetyHold,
 } from "./conditions.js";
-import type { CycleReport, EngineLoopDeps, GroupVariant, ModelGroup, VariantReport } from "./engine-loop.js";
+import type { CycleReport, EngineLoopDeps, GroupVariant, VariantReport } from "./engine-loop.js";
 import { errText } from "./kube/informer.js";
 import { vaKey, type VA } from "./types.js";
 
@@ -64,7 +64,7 @@ export class DecisionPublisher {
   }
 
   /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
-  hold(group: ModelGroup, report: CycleReport, path: VariantReport["path"], why: string): void {
+  hold(group: ModelGroup<GroupVariant>, report: CycleReport, path: VariantReport["path"], why: string): void {
     for (const v of group.variants) {
       const ns = v.va.metadata!.namespace!;
       const name = v.va.metadata!.name!;

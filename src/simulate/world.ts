@@ -1,5 +1,7 @@
+// Over 450 lines: one simulated cluster (pods, routers, metrics, timeline) whose parts share its virtual clock.
 import { freeGpus } from "../enforce/scale-from-zero.js";
 import type { Arrival } from "../playground/load/patterns.js";
+import type { VariantCycle } from "../playground/runner/report.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
 import { EngineError, VllmEngine, type CompletedRequest } from "../playground/vllm/engine.js";
@@ -111,14 +113,11 @@ export interface SimModel {
   doneHead: number;
 }
 
-export interface TimelineVariant {
-  model: string;
-  namespace: string;
-  variant: string;
-  current: number;
-  ready: number;
-  desired: number;
-}
+/** A variant's replicas in a timeline entry: the same fields as a playground report's cycle. */
+export type TimelineVariant = Pick<
+  VariantCycle,
+  "model" | "namespace" | "variant" | "current" | "ready" | "desired"
+>;
 
 export interface TimelineLoad {
   model: string;

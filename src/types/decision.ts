@@ -1,3 +1,4 @@
+// Over 450 lines: the vocabulary every stage shares (plain types and small helpers), one module by design.
 /**
  * The shared vocabulary of the decision code: plain-data types and small helpers used by every stage
  * (analyze, optimize, enforce, limit) and by the pipeline that composes them. This module imports
@@ -346,7 +347,18 @@ export const QUEUEING_MODEL = "queueing-model";
  */
 export const ANALYZER_NAMES = ["", "default", "saturation", QUEUEING_MODEL] as const;
 
-/** Key of a model group: all variants with the same modelID in the same namespace (`modelID|namespace`). */
+/**
+ * A model group: all variants with the same modelID in the same namespace. `V` is what a layer knows of
+ * each variant (the controller its VA and Deployment, the collector the names it maps pods to, the
+ * engine its variant state).
+ */
+export interface ModelGroup<V> {
+  modelID: string;
+  namespace: string;
+  variants: V[];
+}
+
+/** Key of a model group (`modelID|namespace`). */
 export function groupKey(modelID: string, namespace: string): string {
   return `${modelID}|${namespace}`;
 }

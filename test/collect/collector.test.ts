@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
-import { ReplicaMetricsCollector, groupKey, type ModelGroup } from "../../src/collect/collector.js";
+import { ReplicaMetricsCollector, type VariantInfo } from "../../src/collect/collector.js";
+import { groupKey, type ModelGroup } from "../../src/types/decision.js";
 import { batchQueryName, QueryName } from "../../src/collect/queries.js";
 import type { MetricResult, MetricsSource, MetricValue, QueryParams } from "../../src/collect/types.js";
 
@@ -51,7 +52,7 @@ const L = (pod: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const group: ModelGroup = {
+const group: ModelGroup<VariantInfo> = {
   modelID: "llama",
   namespace: "ns",
   variants: [
@@ -150,7 +151,7 @@ describe("replica metrics collector", () => {
   });
 
   it("batch mode sends 9 queries per cycle whatever the number of models; per-model sends 9 per model", async () => {
-    const groups: ModelGroup[] = Array.from({ length: 7 }, (_, i) => ({
+    const groups: ModelGroup<VariantInfo>[] = Array.from({ length: 7 }, (_, i) => ({
       modelID: `m${i}`,
       namespace: "ns",
       variants: [],

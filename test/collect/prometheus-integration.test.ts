@@ -3,13 +3,14 @@ import { after, before, describe, it } from "node:test";
 import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
 import {
   ReplicaMetricsCollector,
-  type ModelGroup,
   type ReplicaMetrics,
+  type VariantInfo,
 } from "../../src/collect/collector.js";
 import { PodScrapingSource, StaticTargets } from "../../src/collect/podscrape/source.js";
 import { PrometheusSource } from "../../src/collect/prometheus/source.js";
 import { QueryName, batchQueryName } from "../../src/collect/queries.js";
 import { runLoad } from "../../src/playground/load/runner.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { findPrometheus, requireTool } from "../support/tools.js";
 import { promQuery, startPrometheus, type RunningPrometheus } from "../support/prometheus.js";
@@ -95,7 +96,7 @@ describe("metrics collection against a real Prometheus", () => {
     for (const e of Object.values(emus)) await e.stop();
   });
 
-  const group: ModelGroup = {
+  const group: ModelGroup<VariantInfo> = {
     modelID: MODEL,
     namespace: NS,
     variants: [

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { predictObservation, type TunerObservation } from "../../src/analyze/queueing-model/tuner.js";
 import { MODEL_PARAMETERS_CONFIG_MAP, parseTunerState } from "../../src/controller/model-parameters.js";
-import type { GroupCollection, ModelGroup } from "../../src/controller/engine-loop.js";
+import type { GroupCollection, GroupVariant } from "../../src/controller/engine-loop.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import type { ConfigMap } from "../../src/controller/kube/objects.js";
 import {
   SYSTEM_NS,
@@ -24,7 +25,7 @@ const TRUTH = { alpha: 6, beta: 0.05, gamma: 0.0006 };
 /** Busy pods whose latencies follow the queueing model at TRUTH (while `busy`), else idle pods. */
 class ModelCollector extends ScriptedCollector {
   busy = true;
-  override async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
+  override async collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>> {
     const out = await super.collectAll(groups);
     for (const r of out.values()) {
       if (!r.ok) continue;

@@ -96,7 +96,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
   );
   const sloByGroup = new Map(snapshot.slo.map((s) => [groupKey(s.modelID, s.namespace), s]));
   return groupByModel(snapshot.variants).map((g) => {
-    const variants: VariantState[] = g.members.map((v) => ({
+    const variants: VariantState[] = g.variants.map((v) => ({
       name: v.name,
       namespace: v.namespace,
       modelID: v.modelID,
@@ -109,13 +109,14 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       maxBatchSize: v.maxBatchSize,
       parameters: v.parameters,
     }));
-    const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
+    const replicas: ReplicaMetric[] = g.variants.flatMap((v) =>
       v.replicas.map(({ arrivalRate, ...r }) => ({ ...r, variant: v.name, arrivalRatePerSec: arrivalRate })),
     );
     const vllmParams: Record<string, VllmParams> = {};
-    for (const v of g.members) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
-    const stz = stzByGroup.get(g.key);
-    const slo = sloByGroup.get(g.key);
+    for (const v of g.variants) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
+    const key = groupKey(g.modelID, g.namespace);
+    const stz = stzByGroup.get(key);
+    const slo = sloByGroup.get(key);
     return {
       modelID: g.modelID,
       namespace: g.namespace,
@@ -128,7 +129,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
         sloMultiplier: DEFAULT_SLO_MULTIPLIER,
       },
       vllmParams,
-      schedulerQueue: snapshot.tokens.schedulerQueues.get(g.key),
+      schedulerQueue: snapshot.tokens.schedulerQueues.get(groupKey(g.modelID, g.namespace)),
     };
   });
 }

@@ -1,3 +1,4 @@
+// Over 450 lines: one trial from cluster start to report; its steps share the trial's running state.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
