@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { silentLogger } from "../util/logger.js";
 import type { ClusterLookup } from "./cluster.js";
-import { resultFreshness, type Freshness } from "./freshness.js";
+import { DEFAULT_SCRAPE_INTERVAL_MS, maxSampleAgeMs, staleReason, type StalePod } from "./freshness.js";
 import { COLLECTOR_QUERIES, QueryName, batchQueryName } from "./queries.js";
 import type { Clock, MetricResult, MetricsSource, MetricValue } from "./types.js";
 
@@ -44,10 +44,16 @@ export interface ReplicaMetrics {
   avgOutputTokens?: number;
   avgInputTokens?: number;
   prefixCacheHitRate?: number;
-  metadata: Freshness;
+  /** Epoch ms of the pod's newest sample. */
+  sampledAt: number;
 }
 
-export type CollectResult = { ok: true; replicas: ReplicaMetrics[] } | { ok: false; error: string };
+/**
+ * Metrics of a model group: the replicas with fresh data, and the pods whose data is missing or stale
+ * (they count as pods without metrics; the controller never scales the model down while there are any).
+ */
+export type CollectResult =
+  { ok: true; replicas: ReplicaMetrics[]; stale: StalePod[] } | { ok: false; error: string };
 
 export type CollectionMode = "batch" | "per-model";
 
@@ -65,20 +71,24 @@ export interface CollectorOptions {
   mode?: CollectionMode;
   clock?: Clock;
   logger?: Logger;
+  /** How often the pods' metrics are scraped; a pod whose newest sample is 3 intervals old is stale. */
+  scrapeIntervalMs?: number;
 }
 
 type Results = Map<string, MetricResult>;
 
 /**
- * Builds per-replica metrics for model groups (wva-core 4.6): refreshes the KV, queue, cache-config and token
+ * Builds per-replica metrics for model groups: refreshes the KV, queue, sample-time, cache-config and token
  * queries, maps each pod through ReplicaSet and Deployment to its VariantAutoscaling, and adds accelerator
- * and cost. A failed KV or queue query fails the group (the engine then takes its safety-net path); the
- * other queries are optional.
+ * and cost. A failed KV, queue or sample-time query fails the group (the engine then takes its safety-net
+ * path); the other queries are optional. A pod whose newest sample is too old, that the source could not
+ * read, or that is ready without any sample is reported as stale instead of as a replica.
  */
 export class ReplicaMetricsCollector {
   readonly mode: CollectionMode;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly maxAgeMs: number;
   /** Queries sent in the last collectAll (for benchmarks and diagnostics). */
   lastQueryCount = 0;
 
@@ -86,6 +96,7 @@ export class ReplicaMetricsCollector {
     this.mode = opts.mode ?? "batch";
     this.clock = opts.clock ?? Date.now;
     this.log = opts.logger ?? silentLogger;
+    this.maxAgeMs = maxSampleAgeMs(opts.scrapeIntervalMs ?? DEFAULT_SCRAPE_INTERVAL_MS);
   }
 
   async collect(group: ModelGroup): Promise<CollectResult> {
@@ -142,14 +153,20 @@ export class ReplicaMetricsCollector {
   }
 
   private async build(g: ModelGroup, results: Results): Promise<CollectResult> {
-    const kv = results.get(QueryName.kvCacheUsage);
-    const queue = results.get(QueryName.queueLength);
-    if (!kv || kv.error) return { ok: false, error: `KV cache query failed: ${kv?.error ?? "no result"}` };
-    if (!queue || queue.error)
-      return { ok: false, error: `queue length query failed: ${queue?.error ?? "no result"}` };
+    const required = (name: string, what: string): MetricResult | string => {
+      const r = results.get(name);
+      return !r || r.error ? `${what} query failed: ${r?.error ?? "no result"}` : r;
+    };
+    const kv = required(QueryName.kvCacheUsage, "KV cache");
+    if (typeof kv === "string") return { ok: false, error: kv };
+    const queue = required(QueryName.queueLength, "queue length");
+    if (typeof queue === "string") return { ok: false, error: queue };
+    const times = required(QueryName.sampleTime, "sample time");
+    if (typeof times === "string") return { ok: false, error: times };
 
     const kvByPod = byPod(kv.values);
     const queueByPod = byPod(queue.values);
+    const sampledAt = new Map([...byPod(times.values)].map(([pod, sec]) => [pod, sec * 1000]));
     const optional = (name: string) => {
       const r = results.get(name);
       return r && !r.error ? r.values : [];
@@ -164,15 +181,40 @@ export class ReplicaMetricsCollector {
     const avgOut = byPod(optional(QueryName.avgOutputTokens));
     const avgIn = byPod(optional(QueryName.avgInputTokens));
     const prefix = byPod(optional(QueryName.prefixCacheHitRate));
+    const failed = new Map<string, string>();
+    for (const f of this.opts.source.podFailures?.() ?? []) {
+      if (f.namespace === g.namespace) failed.set(f.pod, f.error);
+    }
 
     const deployments = new Map<string, VariantInfo>();
     for (const v of g.variants) if (v.namespace === g.namespace) deployments.set(v.deployment, v);
+    // ready pods of the group's Deployments: one of them without fresh data is stale, not absent
+    const readyVariant = new Map<string, VariantInfo>();
+    if (this.opts.lookup.readyPods) {
+      for (const v of deployments.values()) {
+        for (const pod of await this.opts.lookup.readyPods(g.namespace, v.deployment))
+          readyVariant.set(pod, v);
+      }
+    }
 
     const now = this.clock();
-    const freshness = resultFreshness(kv, now);
-    const pods = [...new Set([...kvByPod.keys(), ...queueByPod.keys()])].sort();
+    const pods = [
+      ...new Set([...kvByPod.keys(), ...queueByPod.keys(), ...failed.keys(), ...readyVariant.keys()]),
+    ].sort();
     const replicas: ReplicaMetrics[] = [];
+    const stale: StalePod[] = [];
     for (const pod of pods) {
+      const variant = readyVariant.get(pod) ?? (await this.variantOf(g.namespace, pod, deployments));
+      if (!variant) {
+        this.log.debug({ pod, namespace: g.namespace }, "Skipping pod that doesn't match any deployment");
+        continue;
+      }
+      const at = sampledAt.get(pod);
+      const why = failed.get(pod) ?? staleReason(at, now, this.maxAgeMs);
+      if (why !== undefined || at === undefined) {
+        stale.push({ pod, variant: variant.name, reason: why ?? "no current sample" });
+        continue;
+      }
       const kvValue = kvByPod.get(pod);
       const qValue = queueByPod.get(pod);
       if (kvValue === undefined || qValue === undefined) {
@@ -180,11 +222,6 @@ export class ReplicaMetricsCollector {
           { pod, model: g.modelID },
           `pod has no ${kvValue === undefined ? "KV cache" : "queue"} sample; using 0`,
         );
-      }
-      const variant = await this.variantOf(g.namespace, pod, deployments);
-      if (!variant) {
-        this.log.debug({ pod, namespace: g.namespace }, "Skipping pod that doesn't match any deployment");
-        continue;
       }
       const cfg = cacheCfg.get(pod);
       const kvUsage = kvValue ?? 0;
@@ -200,7 +237,7 @@ export class ReplicaMetricsCollector {
         cost: variant.cost ?? DEFAULT_COST,
         totalKvCapacityTokens: total,
         tokensInUse: total > 0 ? Math.min(total, Math.max(0, Math.round(kvUsage * total))) : 0,
-        metadata: freshness,
+        sampledAt: at,
       };
       if (cfg) {
         r.numGpuBlocks = cfg.blocks;
@@ -214,7 +251,10 @@ export class ReplicaMetricsCollector {
       if (p !== undefined && Number.isFinite(p) && p >= 0 && p <= 1) r.prefixCacheHitRate = p;
       replicas.push(r);
     }
-    return { ok: true, replicas };
+    if (stale.length > 0) {
+      this.log.debug({ model: g.modelID, namespace: g.namespace, stale }, "pods without fresh metrics");
+    }
+    return { ok: true, replicas, stale };
   }
 
   /** Pod → controller ReplicaSet → controller Deployment (one of the group's) → VA. */

@@ -31,6 +31,15 @@ export interface MetricsSource {
   get(queryName: string, params?: QueryParams): MetricResult | undefined;
   /** Stops background timers (cache purge). */
   close(): void;
+  /** Pods the last refresh could not read, with what happened (sources that read pods themselves). */
+  podFailures?(): readonly PodFailure[];
+}
+
+/** A pod a source could not read, e.g. its metrics endpoint answered HTTP 500. */
+export interface PodFailure {
+  pod: string;
+  namespace: string;
+  error: string;
 }
 
 /** Clock in milliseconds since the epoch; injectable for tests. */

@@ -3,7 +3,7 @@ import { silentLogger } from "../../util/logger.js";
 import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
 import { httpRequest, mapLimit } from "../http.js";
 import { QueryName, batchQueryName, VllmMetric } from "../queries.js";
-import type { Clock, MetricResult, MetricsSource, MetricValue, QueryParams } from "../types.js";
+import type { Clock, MetricResult, MetricsSource, MetricValue, PodFailure, QueryParams } from "../types.js";
 import { parseExposition, type ExpositionSample } from "./exposition.js";
 
 /** A pod to scrape. */
@@ -64,13 +64,19 @@ interface PodHistory {
 const WINDOW_1M = 60_000;
 const WINDOW_5M = 300_000;
 
-const SUPPORTED = [
+/** Queries answered per model and for all models at once. */
+const BATCHABLE = [
   QueryName.kvCacheUsage,
   QueryName.queueLength,
   QueryName.cacheConfigInfo,
   QueryName.avgOutputTokens,
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
+  QueryName.sampleTime,
+];
+
+const SUPPORTED = [
+  ...BATCHABLE,
   QueryName.schedulerQueueSize,
   QueryName.schedulerQueueBytes,
   QueryName.modelRequestCount,
@@ -94,7 +100,7 @@ export class PodScrapingSource implements MetricsSource {
   /** Number of pod scrapes attempted; read by tests and benchmarks. */
   scrapeCount = 0;
   /** Pods that failed in the last refresh, with the reason. */
-  lastFailures: Array<{ pod: string; namespace: string; error: string }> = [];
+  lastFailures: PodFailure[] = [];
 
   constructor(private readonly opts: PodScrapingSourceOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -103,7 +109,11 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   queryNames(): string[] {
-    return [...SUPPORTED, ...SUPPORTED.slice(0, 6).map(batchQueryName), ALL_METRICS_QUERY];
+    return [...SUPPORTED, ...BATCHABLE.map(batchQueryName), ALL_METRICS_QUERY];
+  }
+
+  podFailures(): readonly PodFailure[] {
+    return this.lastFailures;
   }
 
   async refresh(queryNames: readonly string[], params: QueryParams = {}): Promise<Map<string, MetricResult>> {
@@ -248,6 +258,9 @@ export class PodScrapingSource implements MetricsSource {
           by,
           now,
         );
+      case QueryName.sampleTime:
+        need(["namespace", "modelID"]);
+        return this.sampleTimes(match, by);
       case QueryName.schedulerQueueSize:
       case QueryName.schedulerQueueBytes: {
         need(["modelID"]);
@@ -281,6 +294,20 @@ export class PodScrapingSource implements MetricsSource {
       default:
         throw new Error(`unknown query "${name}"`);
     }
+  }
+
+  /** Per pod: the time of its newest successful scrape in seconds, as Prometheus's `timestamp()` answers. */
+  private sampleTimes(match: (l: Record<string, string>) => boolean, by: string[]): MetricValue[] {
+    const out = new Map<string, MetricValue>();
+    for (const h of this.history.values()) {
+      const last = h.scrapes[h.scrapes.length - 1];
+      for (const s of last.samples) {
+        if (s.name !== VllmMetric.numRequestsWaiting || !match(s.labels)) continue;
+        const labels = pick(s.labels, by);
+        out.set(JSON.stringify(labels), { value: last.t / 1000, timestamp: last.t, labels });
+      }
+    }
+    return [...out.values()];
   }
 
   private latestSamples(metric: string): ExpositionSample[] {
