@@ -132,7 +132,11 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
       }
     }
   } catch (e) {
-    if (e instanceof LoadSpecError) throw new UsageError(e.message);
+    if (e instanceof LoadSpecError) {
+      // errors of the pattern's own input (schedule, trace) are prefixed with its flag
+      const flag = o.pattern === "step" ? "--schedule" : "--trace";
+      throw new UsageError(e.message.startsWith("--") ? e.message : `${flag}: ${e.message}`);
+    }
     throw e;
   }
 }
