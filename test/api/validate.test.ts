@@ -76,6 +76,20 @@ describe("validateVariantAutoscaling: rejected objects name the field", () => {
       /^spec\.modelID: must be at least 1 character/,
     );
   });
+  for (const id of ["llama\n8b", "llama 8b", 'llama"8b', "llama\\8b", "llama\u00078b"]) {
+    it(`spec.modelID ${JSON.stringify(id)} (would break a metrics query)`, () => {
+      expectRejected(
+        mutate((o) => (o.spec.modelID = id)),
+        /^spec\.modelID: must match the pattern/,
+      );
+    });
+  }
+  it("spec.modelID longer than 512 characters", () => {
+    expectRejected(
+      mutate((o) => (o.spec.modelID = "m".repeat(513))),
+      /^spec\.modelID: must be at most 512 character/,
+    );
+  });
   it("missing spec.modelID", () => {
     expectRejected(
       mutate((o) => delete o.spec.modelID),
