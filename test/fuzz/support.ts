@@ -18,10 +18,15 @@ export class Tally {
   tried = 0;
   accepted = 0;
   rejected = 0;
-  constructor(readonly target: string) {}
+  /** `unit`: what accepted and rejected count, when not whole inputs (e.g. ConfigMap entries). */
+  constructor(
+    readonly target: string,
+    readonly unit = "",
+  ) {}
   report(): void {
+    const unit = this.unit ? ` ${this.unit}` : "";
     console.log(
-      `# fuzz ${this.target}: ${this.tried} inputs (${this.accepted} accepted, ${this.rejected} rejected), 0 crashes`,
+      `# fuzz ${this.target}: ${this.tried} inputs (${this.accepted}${unit} accepted, ${this.rejected}${unit} rejected), 0 crashes`,
     );
   }
 }
@@ -58,12 +63,28 @@ export const NAMES_FIELD = /^(--)?[A-Za-z_][\w.\-[\]"×\s]*?:\s\S/;
 export const anyValue: fc.Arbitrary<unknown> = fc.letrec<{ v: unknown }>((tie) => ({
   v: fc.oneof(
     { depthSize: "small", withCrossShrink: true },
-    fc.constantFrom(null, true, false, 0, -1, 1e15, 1e308, Number.NaN, Infinity, -Infinity, "", "0s", "1e9"),
+    fc.constantFrom(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1e15,
+      1e308,
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      "",
+      "0s",
+      "1e9",
+      "999h",
+      "1ns",
+    ),
     fc.double(),
     fc.integer(),
     fc.string(),
     fc.array(tie("v"), { maxLength: 4 }),
-    fc.dictionary(fc.string({ maxLength: 8 }), tie("v"), { maxKeys: 4 }),
+    fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), tie("v"), { maxKeys: 4 }),
   ),
 })).v;
 
@@ -91,3 +112,54 @@ export const numberish: fc.Arbitrary<string> = fc.oneof(
     .map(([n, u]) => `${n}${u}`),
   fc.string({ maxLength: 12 }),
 );
+
+type Path = Array<string | number>;
+
+function pathsOf(v: unknown, prefix: Path = [], out: Path[] = []): Path[] {
+  out.push(prefix);
+  if (Array.isArray(v)) v.forEach((x, i) => pathsOf(x, [...prefix, i], out));
+  else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) pathsOf(x, [...prefix, k], out);
+  return out;
+}
+
+type Edit = { kind: "set" | "delete" | "add"; at: number; value: unknown; key: string };
+
+function applyEdit(doc: unknown, e: Edit): unknown {
+  const paths = pathsOf(doc);
+  const path = paths[e.at % paths.length];
+  if (path.length === 0) return e.kind === "set" ? e.value : doc;
+  let parent = doc as Record<string | number, unknown>;
+  for (const p of path.slice(0, -1)) parent = parent[p] as Record<string | number, unknown>;
+  const last = path[path.length - 1];
+  if (e.kind === "set") parent[last] = e.value;
+  else if (e.kind === "delete") {
+    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    else delete parent[last];
+  } else {
+    const target = parent[last];
+    if (target && typeof target === "object" && !Array.isArray(target))
+      (target as Record<string, unknown>)[e.key] = e.value;
+    else parent[last] = e.value;
+  }
+  return doc;
+}
+
+/**
+ * Documents derived from a valid one by up to `maxEdits` random edits (replace a value anywhere with an
+ * arbitrary one, delete a key or item, add an unknown key). Most stay close to valid, so the checks past
+ * the first field are exercised too.
+ */
+export function mutated(base: unknown, maxEdits = 3): fc.Arbitrary<unknown> {
+  const edit = fc.record({
+    kind: fc.constantFrom("set", "set", "delete", "add") as fc.Arbitrary<Edit["kind"]>,
+    at: fc.nat(),
+    value: anyValue,
+    key: fc.string({ minLength: 1, maxLength: 8 }),
+  });
+  return fc.array(edit, { minLength: 0, maxLength: maxEdits }).map((edits) => {
+    let doc: unknown = structuredClone(base);
+    for (const e of edits) doc = applyEdit(doc, { ...e, value: structuredClone(e.value) });
+    return doc;
+  });
+}
