@@ -257,8 +257,8 @@ export function traceArrivals(
   if (!(compression > 0)) throw new LoadSpecError(`time-compression must be > 0, got ${compression}`);
   if (!(scale > 0) || scale > LOAD_LIMITS.maxRateScale)
     throw new LoadSpecError(`rate-scale must be > 0 and at most ${LOAD_LIMITS.maxRateScale}, got ${scale}`);
-  if (opts.durationMs !== undefined && !(opts.durationMs > 0 && opts.durationMs <= LOAD_LIMITS.maxDurationMs))
-    throw new LoadSpecError(`duration must be > 0 and at most 24h, got ${opts.durationMs} ms`);
+  if (opts.durationMs !== undefined && !(opts.durationMs > 0))
+    throw new LoadSpecError(`duration must be > 0, got ${opts.durationMs} ms`);
   const lines = csv.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (lines.length === 0) throw new LoadSpecError("trace is empty");
   const header = lines[0].split(",").map((h) => h.trim());
@@ -285,7 +285,8 @@ export function traceArrivals(
     t0 ??= ts;
     const t = (ts - t0) / compression;
     if (opts.durationMs !== undefined && t >= opts.durationMs) break;
-    if (t > LOAD_LIMITS.maxDurationMs) {
+    // without a cut-off the whole (compressed) trace is played: at most 24h of it
+    if (opts.durationMs === undefined && t > LOAD_LIMITS.maxDurationMs) {
       throw new LoadSpecError(
         `trace line ${n + 1}: more than 24h after the first row once compressed; use duration or time-compression`,
       );
