@@ -104,7 +104,8 @@ export class ReplicaMetricsCollector {
     return all.get(groupKey(group.modelID, group.namespace)) as CollectResult;
   }
 
-  async collectAll(groups: readonly ModelGroup[]): Promise<Map<string, CollectResult>> {
+  /** Collects every group; `signal` (the cycle's collection budget) ends queries still running. */
+  async collectAll(groups: readonly ModelGroup[], signal?: AbortSignal): Promise<Map<string, CollectResult>> {
     const out = new Map<string, CollectResult>();
     if (groups.length === 0) {
       this.lastQueryCount = 0;
@@ -112,7 +113,7 @@ export class ReplicaMetricsCollector {
     }
     if (this.mode === "batch") {
       const names = COLLECTOR_QUERIES.map(batchQueryName);
-      const batch = await this.opts.source.refresh(names);
+      const batch = await this.opts.source.refresh(names, {}, signal);
       this.lastQueryCount = names.length;
       // index each batch result once by model group instead of filtering it per group
       const index = new Map<string, Map<string, MetricValue[]>>();
@@ -141,10 +142,11 @@ export class ReplicaMetricsCollector {
     this.lastQueryCount = 0;
     await Promise.all(
       groups.map(async (g) => {
-        const r = await this.opts.source.refresh(COLLECTOR_QUERIES, {
-          namespace: g.namespace,
-          modelID: g.modelID,
-        });
+        const r = await this.opts.source.refresh(
+          COLLECTOR_QUERIES,
+          { namespace: g.namespace, modelID: g.modelID },
+          signal,
+        );
         this.lastQueryCount += COLLECTOR_QUERIES.length;
         out.set(groupKey(g.modelID, g.namespace), await this.build(g, r));
       }),

@@ -26,7 +26,15 @@ export interface MetricsSource {
   readonly name: string;
   /** Names of the queries this source can answer. */
   queryNames(): string[];
-  refresh(queryNames: readonly string[], params?: QueryParams): Promise<Map<string, MetricResult>>;
+  /**
+   * Runs the queries; `signal` ends every attempt still running when it aborts (the results then carry
+   * the abort reason as their error).
+   */
+  refresh(
+    queryNames: readonly string[],
+    params?: QueryParams,
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>>;
   /** Cached result of an earlier refresh with the same parameters, or undefined (never queried, expired). */
   get(queryName: string, params?: QueryParams): MetricResult | undefined;
   /** Stops background timers (cache purge). */

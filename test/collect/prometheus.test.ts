@@ -313,6 +313,30 @@ describe("Prometheus source", () => {
     }
   });
 
+  it("the caller's budget ends the retries of every query at once", async () => {
+    const api = await scriptedApi(() => [503, "down"]);
+    // the default 10 s per query with 5 attempts: about 11 s of retries without a budget
+    const src = new PrometheusSource({ config: { baseURL: api.url } });
+    try {
+      const start = Date.now();
+      const res = await src.refresh(
+        [QueryName.kvCacheUsage, QueryName.queueLength],
+        { namespace: "ns", modelID: "m" },
+        AbortSignal.timeout(400),
+      );
+      const took = Date.now() - start;
+      assert.ok(took < 1500, `took ${took} ms`);
+      for (const r of res.values()) assert.match(r.error ?? "", /timeout|aborted/i);
+      assert.match(
+        res.get(QueryName.kvCacheUsage)?.error ?? "",
+        /last attempt: Prometheus answered HTTP 503/,
+      );
+    } finally {
+      src.close();
+      await api.close();
+    }
+  });
+
   it("a missing parameter yields an error result without a request", async () => {
     const api = await scriptedApi(() => [200, vector([])]);
     const src = new PrometheusSource({ config: { baseURL: api.url } });

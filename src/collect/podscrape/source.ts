@@ -116,8 +116,12 @@ export class PodScrapingSource implements MetricsSource {
     return this.lastFailures;
   }
 
-  async refresh(queryNames: readonly string[], params: QueryParams = {}): Promise<Map<string, MetricResult>> {
-    const scrapeError = await this.scrapeAll();
+  async refresh(
+    queryNames: readonly string[],
+    params: QueryParams = {},
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>> {
+    const scrapeError = await this.scrapeAll(signal);
     const now = this.clock();
     const out = new Map<string, MetricResult>();
     for (const name of queryNames) {
@@ -143,7 +147,7 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   /** Scrapes all ready targets; returns an error message only when listing the targets failed. */
-  private async scrapeAll(): Promise<string | undefined> {
+  private async scrapeAll(signal?: AbortSignal): Promise<string | undefined> {
     const minGap = this.opts.minScrapeIntervalMs ?? 1000;
     if (this.lastScrapeAt !== undefined && this.clock() - this.lastScrapeAt < minGap) return undefined;
     let targets: ScrapeTarget[];
@@ -161,7 +165,7 @@ export class PodScrapingSource implements MetricsSource {
       const key = `${t.namespace}/${t.pod}`;
       seen.add(key);
       try {
-        const samples = await this.scrape(t);
+        const samples = await this.scrape(t, signal);
         const h = this.history.get(key) ?? { target: t, scrapes: [] };
         h.target = t;
         h.scrapes.push({ t: now, samples });
@@ -179,15 +183,16 @@ export class PodScrapingSource implements MetricsSource {
     return undefined;
   }
 
-  private async scrape(t: ScrapeTarget): Promise<ExpositionSample[]> {
+  private async scrape(t: ScrapeTarget, signal?: AbortSignal): Promise<ExpositionSample[]> {
     if (!t.url) throw new Error(`pod ${t.namespace}/${t.pod} has no IP`);
     this.scrapeCount++;
     const headers: Record<string, string> = { accept: "text/plain;version=0.0.4" };
     const token = this.opts.bearerToken;
     if (token) headers.authorization = /^bearer /i.test(token) ? token : `Bearer ${token}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 5000);
     const res = await httpRequest(t.url, {
       headers,
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${t.url}`);
     const samples = parseExposition(res.body);
