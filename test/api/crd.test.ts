@@ -60,6 +60,7 @@ describe("VariantAutoscaling CRD", () => {
         ["Model", "string", ".spec.modelID"],
         ["Optimized", "string", ".status.desiredOptimizedAlloc.numReplicas"],
         ["MetricsReady", "string", ".status.conditions[?(@.type=='MetricsAvailable')].status"],
+        ["Reason", "string", ".status.conditions[?(@.type=='OptimizationReady')].reason"],
         ["Age", "date", ".metadata.creationTimestamp"],
       ],
     );

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
@@ -90,6 +92,161 @@ describe("wva cluster up", () => {
       assert.match(out, /SIGTERM: shutting down/);
     } finally {
       if (p.exitCode === null) p.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("exits 1 with one line when the port is already in use", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const dir = mkdtempSync(join(tmpdir(), "wva-cluster-busy-"));
+      const r = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "src/cli/wva.ts",
+          "cluster",
+          "up",
+          "--kubeconfig",
+          join(dir, "kc"),
+          "--port",
+          String(port),
+        ],
+        { encoding: "utf8", timeout: 30_000 },
+      );
+      rmSync(dir, { recursive: true, force: true });
+      assert.equal(r.status, 1, `exit ${r.status} ${r.signal ?? ""}: ${r.stderr}`);
+      assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  it("--external-metrics-from: the HPA recipe follows wva_desired_replicas and kubectl get --raw sees it", async (t) => {
+    let kubectl: string | undefined;
+    try {
+      kubectl = k8sTools().kubectl;
+    } catch {
+      kubectl = undefined;
+    }
+    if (!requireTool(t, "kubectl", kubectl, "npm run tools")) return;
+    let desired = 3;
+    const metrics = createHttpServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/plain" });
+      res.end(
+        "# TYPE wva_desired_replicas gauge\n" +
+          `wva_desired_replicas{variant_name="llama-8b-h100",namespace="llm-inference",accelerator_type="H100"} ${desired}\n`,
+      );
+    });
+    await new Promise<void>((r) => metrics.listen(0, "127.0.0.1", r));
+    const metricsUrl = `http://127.0.0.1:${(metrics.address() as AddressInfo).port}/metrics`;
+    const dir = mkdtempSync(join(tmpdir(), "wva-cluster-hpa-"));
+    const kubeconfig = join(dir, "kubeconfig");
+    const p = spawn(process.execPath, [
+      "--import",
+      "tsx",
+      "src/cli/wva.ts",
+      "cluster",
+      "up",
+      "--kubeconfig",
+      kubeconfig,
+      "--pod-startup-delay",
+      "0s",
+      "--hpa-sync-period",
+      "500ms",
+      "--external-metrics-from",
+      metricsUrl,
+    ]);
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    // asynchronous: the metrics endpoint the cluster reads is served by this process
+    const k = (...args: string[]) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const c = spawn(kubectl!, ["--kubeconfig", kubeconfig, "--cache-dir", join(dir, "cache"), ...args]);
+        let stdout = "";
+        let stderr = "";
+        c.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        c.on("close", (status) => resolve({ status, stdout, stderr }));
+      });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes("kubeconfig:") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.match(out, new RegExp(`external metrics: ${metricsUrl}`));
+      writeFileSync(
+        join(dir, "target.yaml"),
+        `apiVersion: v1
+kind: Namespace
+metadata: {name: llm-inference}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: llama-8b-h100-decode, namespace: llm-inference}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: llama}}
+  template:
+    metadata: {labels: {app: llama}}
+    spec:
+      containers: [{name: vllm, image: vllm, resources: {limits: {nvidia.com/gpu: "1"}}}]
+`,
+      );
+      const applied = await k(
+        "apply",
+        "-f",
+        join(dir, "target.yaml"),
+        "-f",
+        "config/samples/hpa-integration.yaml",
+      );
+      assert.equal(applied.status, 0, applied.stderr);
+      const raw = await k(
+        "get",
+        "--raw",
+        "/apis/external.metrics.k8s.io/v1beta1/namespaces/llm-inference/wva_desired_replicas?labelSelector=variant_name%3Dllama-8b-h100%2Cexported_namespace%3Dllm-inference",
+      );
+      assert.equal(raw.status, 0, raw.stderr);
+      const list = JSON.parse(raw.stdout) as {
+        kind: string;
+        items: Array<{ metricName: string; value: string }>;
+      };
+      assert.equal(list.kind, "ExternalMetricValueList");
+      assert.deepEqual(
+        list.items.map((i) => [i.metricName, i.value]),
+        [["wva_desired_replicas", "3"]],
+      );
+      const replicas = async () =>
+        (
+          await k(
+            "get",
+            "deploy",
+            "llama-8b-h100-decode",
+            "-n",
+            "llm-inference",
+            "-o",
+            "jsonpath={.spec.replicas}",
+          )
+        ).stdout;
+      const until = async (want: string) => {
+        const end = Date.now() + 20_000;
+        while ((await replicas()) !== want && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+        assert.equal(await replicas(), want);
+      };
+      await until("3");
+      desired = 2;
+      await until("2");
+      const hpa = await k("get", "hpa", "-n", "llm-inference", "--no-headers");
+      assert.match(
+        hpa.stdout,
+        /llama-8b-h100-hpa\s+Deployment\/llama-8b-h100-decode\s+\d+m?\/1 \(avg\)\s+1\s+10\s/,
+      );
+    } finally {
+      p.kill("SIGTERM");
+      metrics.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

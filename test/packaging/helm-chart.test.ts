@@ -404,9 +404,8 @@ describe("Helm chart (real helm)", () => {
     const helm = helmBin(t);
     const kubectl = kubectlBin(t);
     if (!helm || !kubectl) return;
-    // `helm install` itself stores releases with protobuf requests, which the playground emulator does not
-    // speak; the rendered objects go through `kubectl apply` instead: the emulator's API validation,
-    // defaulting and RBAC kinds all see them.
+    // The rendered objects, with HPA values, go through `kubectl apply`: the emulator's API validation,
+    // defaulting and RBAC kinds all see them (`helm install` itself: test/playground/cluster-helm.test.ts).
     const cluster = await startCluster({ namespaces: [NAMESPACE, "llm-inference"] });
     const exec = promisify(execFile);
     const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath };

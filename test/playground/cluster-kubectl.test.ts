@@ -132,7 +132,15 @@ describe("playground cluster with the real kubectl", () => {
     if (skipWithoutKubectl(t)) return;
     const out = await ok("get", "va", "-n", "llm-inference", "-l", "tier=premium");
     const [header, row] = out.trimEnd().split("\n");
-    assert.deepEqual(header.split(/\s{2,}/), ["NAME", "TARGET", "MODEL", "OPTIMIZED", "METRICSREADY", "AGE"]);
+    assert.deepEqual(header.split(/\s{2,}/), [
+      "NAME",
+      "TARGET",
+      "MODEL",
+      "OPTIMIZED",
+      "METRICSREADY",
+      "REASON",
+      "AGE",
+    ]);
     assert.match(row, /^llama-70b-premium-h100\s+llama-70b-premium-h100\s+meta\/llama-3\.1-70b\s+\d+s$/);
     assert.equal(
       await ok(

@@ -11,6 +11,7 @@ import { evalJsonPath } from "../../src/playground/cluster/jsonpath.js";
 import { parsePrometheusText, ScrapeMetricsProvider } from "../../src/playground/cluster/metrics.js";
 import { parseNodeSpec, NodeSpecError, productLabel } from "../../src/playground/cluster/nodes.js";
 import { ApiError } from "../../src/playground/cluster/errors.js";
+import { ClusterApi } from "../../src/playground/cluster/api.js";
 
 describe("playground cluster: patches", () => {
   it("JSON merge patch (RFC 7386) merges maps, replaces lists, deletes with null", () => {
@@ -303,5 +304,49 @@ describe("playground cluster: nodes and metrics parsing", () => {
       (async () => new Response("", { status: 503 })) as typeof fetch,
     );
     await assert.rejects(down.getExternalMetric("ns1", "x", {}), /HTTP 503/);
+  });
+});
+
+describe("playground cluster: store indexes", () => {
+  it("pages through namespaces in (namespace, name) order without gaps or repeats", () => {
+    const api = new ClusterApi();
+    const ns = api.typeFor("v1", "Namespace");
+    const cm = api.typeFor("v1", "ConfigMap");
+    // "a-b" sorts after "a" as a namespace but "a-b/x" before "a/x" as a string
+    for (const n of ["a", "a-b", "b"]) {
+      api.create(ns, { metadata: { name: n } });
+      for (const name of ["y", "x"]) api.create(cm, { metadata: { name, namespace: n } });
+    }
+    const seen: string[] = [];
+    let cont: string | undefined;
+    do {
+      const page = api.list(cm, { limit: 2, continue: cont });
+      seen.push(...page.items.map((o) => `${o.metadata?.namespace}/${o.metadata?.name}`));
+      cont = page.continue;
+    } while (cont);
+    assert.deepEqual(seen, ["a/x", "a/y", "a-b/x", "a-b/y", "b/x", "b/y"]);
+  });
+
+  it("finds objects by owner and by uid, following updates and deletes", () => {
+    const api = new ClusterApi();
+    const cm = api.typeFor("v1", "ConfigMap");
+    api.create(api.typeFor("v1", "Namespace"), { metadata: { name: "default" } });
+    const owner = api.create(cm, { metadata: { name: "owner", namespace: "default" } });
+    const uid = owner.metadata!.uid!;
+    const ref = { apiVersion: "v1", kind: "ConfigMap", name: "owner", uid, controller: true };
+    const child = api.create(cm, {
+      metadata: { name: "child", namespace: "default", ownerReferences: [ref] },
+    });
+    assert.deepEqual(
+      api.peekControlled(cm, "default", uid).map((o) => o.metadata?.name),
+      ["child"],
+    );
+    assert.deepEqual(api.peekControlled(cm, "other", uid), []);
+    assert.equal(api.dependentsOf(uid).length, 1);
+    api.update(cm, { ...child, metadata: { ...child.metadata, ownerReferences: [] } }, "default");
+    assert.deepEqual(api.peekControlled(cm, "default", uid), []);
+    assert.ok(api.uidExists(uid));
+    api.delete(cm, "default", "owner");
+    assert.equal(api.uidExists(uid), false);
   });
 });

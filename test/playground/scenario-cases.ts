@@ -193,4 +193,79 @@ export const invalidCases: InvalidCase[] = [
     field: "nodes",
     rule: /need 8 A100 GPUs but the nodes offer 4/,
   },
+  {
+    kind: "absurd token count",
+    edit: (d) => (d.models[0].load.tokens.input = 1e15),
+    field: "models[0].load.tokens.input",
+    rule: /<= 1000000/,
+  },
+  {
+    kind: "tokens larger than the KV cache",
+    edit: (d) => (d.models[0].load.tokens.input = 40_000),
+    field: "models[0].load.tokens",
+    rule: /smallest KV cache/,
+  },
+  {
+    kind: "absurd rate",
+    edit: (d) => (d.models[0].load.schedule[0].rate = 1e12),
+    field: "models[0].load.schedule[0].rate",
+    rule: /<= 10000/,
+  },
+  {
+    kind: "too many requests in total",
+    edit: (d) => {
+      d.duration = "168h";
+      d.models[0].load.schedule = [{ rate: 10_000, duration: "168h" }];
+    },
+    field: "models[0].load.schedule",
+    rule: /more than the 20000000/,
+  },
+  {
+    kind: "engine interval beyond its bound",
+    edit: (d) => (d.engineInterval = "999h"),
+    field: "engineInterval",
+    rule: /at most 10m/,
+  },
+  {
+    kind: "startup delay beyond its bound",
+    edit: (d) => (d.models[0].variants[0].startupDelay = "999h"),
+    field: "models[0].variants[0].startupDelay",
+    rule: /at most 1h/,
+  },
+  {
+    kind: "router timeout that is not a duration",
+    edit: (d) => (d.routerTimeout = "soon"),
+    field: "routerTimeout",
+    rule: /duration/,
+  },
+  {
+    kind: "zero router timeout",
+    edit: (d) => (d.routerTimeout = "0s"),
+    field: "routerTimeout",
+    rule: /positive/,
+  },
+  {
+    kind: "SLO without ITL",
+    edit: (d) => (d.models[0].slo = { ttftMs: 500 }),
+    field: "models[0].slo.itlMs",
+    rule: /required/,
+  },
+  {
+    kind: "SLO with a zero TTFT",
+    edit: (d) => (d.models[0].slo = { ttftMs: 0, itlMs: 50 }),
+    field: "models[0].slo.ttftMs",
+    rule: />= 1/,
+  },
+  {
+    kind: "SLO with an unknown field",
+    edit: (d) => (d.models[0].slo = { ttftMs: 100, itlMs: 50, e2eMs: 9 }),
+    field: "models[0].slo.e2eMs",
+    rule: /unknown field/,
+  },
+  {
+    kind: "baseline KV target above 1",
+    edit: (d) => (d.baselines = { hpaKvTarget: 70 }),
+    field: "baselines.hpaKvTarget",
+    rule: /<= 1/,
+  },
 ];

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { after, describe, it } from "node:test";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  DEFAULT_SLO,
   normalizeScenario,
   parseScenario,
   ScenarioError,
@@ -85,6 +87,65 @@ describe("playground scenario validation", () => {
 
   it("rejects a document that is not a mapping", () => {
     assert.throws(() => parseScenario("- a\n- b\n"), /must be a YAML mapping/);
+  });
+
+  it("slo and routerTimeout: defaults and given values", () => {
+    const s = normalizeScenario(validDoc());
+    assert.deepEqual(s.models[0].slo, DEFAULT_SLO);
+    assert.equal(s.routerTimeoutMs, 60_000);
+    assert.deepEqual(s.baselines, { hpaKvTarget: 0.7, hpaQueueTarget: 5 });
+    const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    d.routerTimeout = "90s";
+    d.models[0].slo = { ttftMs: 500, itlMs: 40 };
+    const g = normalizeScenario(d);
+    assert.equal(g.routerTimeoutMs, 90_000);
+    assert.deepEqual(g.models[0].slo, { ttftMs: 500, itlMs: 40 });
+  });
+
+  describe("trace files are checked as a run reads them", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wva-scenario-"));
+    const header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
+    writeFileSync(join(dir, "garbage.csv"), "\u0000\u0001 not a trace at all\n");
+    writeFileSync(join(dir, "header-only.csv"), header);
+    writeFileSync(join(dir, "bad-row.csv"), `${header}2023-11-16 18:17:03.97,10,5\nyesterday,1,1\n`);
+    writeFileSync(join(dir, "late.csv"), `${header}2023-11-16 18:00:00.0,10,5\n2023-11-16 19:00:00.0,10,5\n`);
+    mkdirSync(join(dir, "folder.csv"));
+    const cases: Array<[string, RegExp, Record<string, unknown>?]> = [
+      ["missing.csv", /file not found/],
+      ["folder.csv", /is a directory/],
+      ["garbage.csv", /TIMESTAMP,ContextTokens,GeneratedTokens/],
+      ["header-only.csv", /no request rows/],
+      ["bad-row.csv", /line 3: cannot parse/],
+      ["late.csv", /no requests between the start and the end/, { start: "10m" }],
+    ];
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [file, rule, extra] of cases) {
+      it(`refuses ${file}`, () => {
+        const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        delete d.models[0].load.schedule;
+        d.models[0].load.trace = { file, ...extra };
+        assert.throws(
+          () => normalizeScenario(d, dir),
+          (err: unknown) => {
+            assert.ok(err instanceof ScenarioError, String(err));
+            assert.equal(err.field, "models[0].load.trace.file");
+            assert.match(err.rule, rule);
+            return true;
+          },
+        );
+      });
+    }
+    if (process.getuid?.() !== 0) {
+      it("refuses an unreadable trace", () => {
+        const f = join(dir, "locked.csv");
+        writeFileSync(f, header);
+        chmodSync(f, 0);
+        const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        delete d.models[0].load.schedule;
+        d.models[0].load.trace = { file: f };
+        assert.throws(() => normalizeScenario(d, dir), /cannot read/);
+      });
+    }
   });
 
   it("fieldPath turns JSON pointers into dotted paths with indexes", () => {

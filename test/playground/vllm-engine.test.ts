@@ -17,7 +17,7 @@ const CFG: Partial<EngineConfig> = {
 };
 const REQ: RequestSpec = { inputTokens: 100, outputTokens: 50 };
 
-/** The iteration-time law of queueing-model.md 1.2 for n equal requests. */
+/** The engine's iteration time for n equal requests. */
 function tIter(c: Partial<EngineConfig>, n: number, r: RequestSpec): number {
   const i = r.inputTokens;
   const o = r.outputTokens;
@@ -170,6 +170,36 @@ describe("vLLM emulator engine (virtual time)", () => {
     assert.equal(e.cancel(id2), true);
     assert.equal(e.stats().usedBlocks, 0);
     assert.equal(e.cancel(id2), false);
+  });
+
+  it("driven by its next event (as the simulator does) or by small clock steps (as the server does), it gives the same results", () => {
+    const cfg: Partial<EngineConfig> = { ...CFG, kvBlocks: 120 };
+    const arrivals = Array.from({ length: 60 }, (_, i) => ({
+      t: i * 37,
+      spec: { inputTokens: 50 + ((i * 53) % 400), outputTokens: 5 + ((i * 17) % 60) },
+    }));
+    const run = (byEvents: boolean) => {
+      const e = new VllmEngine(cfg);
+      const done: string[] = [];
+      const submit = (a: (typeof arrivals)[number]) =>
+        e.submit(a.spec, { onDone: (c) => done.push(`${c.id}:${c.firstToken}:${c.finish}`) });
+      let i = 0;
+      while (i < arrivals.length || e.nextEventTime() !== undefined) {
+        while (i < arrivals.length && arrivals[i].t <= e.now()) {
+          assert.equal(e.now(), arrivals[i].t, "every arrival is submitted at its own time");
+          submit(arrivals[i++]);
+        }
+        if (byEvents) e.advance(Math.min(arrivals[i]?.t ?? Infinity, e.nextEventTime() ?? Infinity));
+        else e.advance(e.now() + 1);
+      }
+      return { done, stats: e.stats() };
+    };
+    const events = run(true);
+    const clock = run(false);
+    assert.equal(events.done.length, 60);
+    assert.ok(events.stats.preempted > 0, "the small KV budget makes it preempt");
+    assert.deepEqual(events.done, clock.done);
+    assert.equal(events.stats.iterations, clock.stats.iterations);
   });
 
   it("invalid configuration names the field", () => {

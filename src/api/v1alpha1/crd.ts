@@ -39,6 +39,12 @@ export const PRINTER_COLUMNS: PrinterColumn[] = [
     type: "string",
     jsonPath: ".status.conditions[?(@.type=='MetricsAvailable')].status",
   },
+  {
+    name: "Reason",
+    type: "string",
+    description: "Why the latest decision is what it is (the OptimizationReady condition's reason)",
+    jsonPath: ".status.conditions[?(@.type=='OptimizationReady')].reason",
+  },
   { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
 ];
 

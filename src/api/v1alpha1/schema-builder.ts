@@ -19,6 +19,8 @@ export interface JSONSchemaProps {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
+  minItems?: number;
+  maxItems?: number;
   enum?: readonly (string | number | boolean)[];
   default?: unknown;
   nullable?: boolean;
@@ -134,10 +136,17 @@ export function opaqueObject<T extends object>(opts: Common = {}): Node<T> {
 
 export function array<T>(
   items: Node<T>,
-  opts: Common & { listType?: "atomic" | "set" | "map"; listMapKeys?: string[] } = {},
+  opts: Common & {
+    listType?: "atomic" | "set" | "map";
+    listMapKeys?: string[];
+    minItems?: number;
+    maxItems?: number;
+  } = {},
 ): Node<T[]> {
   const schema: JSONSchemaProps = { type: "array", items: clone(items.schema) };
   if (opts.description !== undefined) schema.description = opts.description;
+  if (opts.minItems !== undefined) schema.minItems = opts.minItems;
+  if (opts.maxItems !== undefined) schema.maxItems = opts.maxItems;
   if (opts.listType) schema["x-kubernetes-list-type"] = opts.listType;
   if (opts.listMapKeys) schema["x-kubernetes-list-map-keys"] = [...opts.listMapKeys];
   return node(schema);

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import {
+  externalMetricsFrom,
   NodeSpecError,
   parseNodeSpec,
   startCluster,
@@ -16,6 +17,8 @@ interface UpOptions {
   podStartupDelay: string;
   https?: boolean;
   requireAuth?: boolean;
+  externalMetricsFrom?: string;
+  hpaSyncPeriod: string;
 }
 
 export const DEFAULT_GPU_NODES = "2xH100:8";
@@ -38,6 +41,15 @@ function parseNodes(text: string): NodeGroup[] {
   }
 }
 
+function durationOption(flag: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`${flag}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** `wva cluster up`: runs the playground API emulator in the foreground until SIGINT/SIGTERM. */
 export function register(program: Command): void {
   const cluster = program
@@ -52,16 +64,32 @@ export function register(program: Command): void {
     .option("--pod-startup-delay <duration>", "time from container start to Ready (Go duration)", "5s")
     .option("--https", "serve HTTPS with a generated self-signed CA (written into the kubeconfig)")
     .option("--require-auth", "reject requests without the kubeconfig's bearer token")
+    .option(
+      "--external-metrics-from <url>",
+      "serve external metrics (HPA, external.metrics.k8s.io) from a manager's /metrics URL or a Prometheus URL",
+    )
+    .option(
+      "--hpa-sync-period <duration>",
+      "how often the emulated HPA controller syncs (Go duration)",
+      "15s",
+    )
     .action(async (opts: UpOptions) => {
       if (!opts.kubeconfig) throw new UsageError("--kubeconfig: is required (the file to write)");
       const port = parsePort(opts.port);
       const nodes = parseNodes(opts.gpuNodes);
-      let podStartupDelayMs: number;
-      try {
-        podStartupDelayMs = parseDuration(opts.podStartupDelay);
-      } catch (err) {
-        if (err instanceof DurationError) throw new UsageError(`--pod-startup-delay: ${err.message}`);
-        throw err;
+      const podStartupDelayMs = durationOption("--pod-startup-delay", opts.podStartupDelay);
+      const syncPeriodMs = durationOption("--hpa-sync-period", opts.hpaSyncPeriod);
+      if (syncPeriodMs <= 0)
+        throw new UsageError(`--hpa-sync-period: "${opts.hpaSyncPeriod}" must be positive`);
+      let provider;
+      if (opts.externalMetricsFrom !== undefined) {
+        try {
+          provider = externalMetricsFrom(opts.externalMetricsFrom);
+        } catch (err) {
+          throw new UsageError(
+            `--external-metrics-from: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
       }
       const kubeconfigPath = resolve(opts.kubeconfig);
       const c = await startCluster({
@@ -71,6 +99,7 @@ export function register(program: Command): void {
         podStartupDelayMs,
         https: opts.https ?? false,
         requireAuth: opts.requireAuth ?? false,
+        hpa: { syncPeriodMs, provider },
         log: (m) => process.stderr.write(`${m}\n`),
       });
       const total = nodes.reduce((a, g) => a + g.count, 0);
@@ -78,6 +107,7 @@ export function register(program: Command): void {
         `playground cluster (an emulator, not a real cluster) serving at ${c.url}\n` +
           `nodes: ${total} (${nodes.map((g) => `${g.count}x${g.product}:${g.gpus}`).join(", ")})\n` +
           `kubeconfig: ${kubeconfigPath}\n` +
+          `external metrics: ${opts.externalMetricsFrom ?? "none (--external-metrics-from URL)"}\n` +
           `try: kubectl --kubeconfig ${kubeconfigPath} get nodes\n`,
       );
       await new Promise<void>((done) => {

@@ -4,6 +4,14 @@ import { register as decide } from "./decide.js";
 import { register as emulate } from "./emulate.js";
 import { register as load } from "./load.js";
 import { register as playground } from "./playground.js";
+import { register as simulate } from "./simulate.js";
 
 /** Each subcommand module registers itself on the `wva` program here, one line per module. */
-export const commandModules: Array<(program: Command) => void> = [decide, emulate, load, cluster, playground];
+export const commandModules: Array<(program: Command) => void> = [
+  decide,
+  emulate,
+  load,
+  cluster,
+  playground,
+  simulate,
+];

@@ -26,7 +26,10 @@ import {
 import { ObjectStore, type EventType, type StoreEvent } from "./store.js";
 import { parse as parseYaml } from "yaml";
 import {
+  checkBody,
+  checkLabel,
   checkName,
+  checkQualifiedName,
   clone,
   deepEqual,
   getPath,
@@ -37,6 +40,7 @@ import {
   setPath,
   timestamp,
   type KObject,
+  type ObjectMeta,
 } from "./util.js";
 
 export type FieldValidation = "Strict" | "Warn" | "Ignore";
@@ -95,6 +99,71 @@ const routeKey = (group: string, version: string, resource: string) => `${group}
 
 const conflictMessage =
   "the object has been modified; please apply your changes to the latest version and try again";
+
+function parseApplyBody(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw badRequest(
+      `apply patch: the body could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/** A namespace's `spec.finalizers` (the `kubernetes` finalizer of the namespace controller). */
+function namespaceFinalizers(ns: KObject): string[] {
+  const f = ns.spec?.finalizers;
+  return Array.isArray(f) ? f.filter((x): x is string => typeof x === "string") : [];
+}
+
+/** Kubernetes' limit on the total size of an object's annotations (keys and values). */
+const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+/** Label and annotation rules of ObjectMeta: qualified-name keys, 63-character values, 256 KiB. */
+function metadataCauses(m: ObjectMeta | undefined): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const labels = isObject(m?.labels) ? m.labels : {};
+  for (const [k, v] of Object.entries(labels)) {
+    const keyError = checkQualifiedName(k);
+    if (keyError)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "metadata.labels",
+        message: `Invalid value: ${JSON.stringify(k)}: ${keyError}`,
+      });
+    if (typeof v !== "string" || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.labels`,
+        message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be 63 characters or less and consist of alphanumerics, '-', '_' or '.'`,
+      });
+  }
+  const annotations = isObject(m?.annotations) ? m.annotations : {};
+  let size = 0;
+  for (const [k, v] of Object.entries(annotations)) {
+    const keyError = checkQualifiedName(k);
+    if (keyError)
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: "metadata.annotations",
+        message: `Invalid value: ${JSON.stringify(k)}: ${keyError}`,
+      });
+    if (typeof v !== "string")
+      causes.push({
+        reason: "FieldValueInvalid",
+        field: `metadata.annotations`,
+        message: `Invalid value: annotation ${k} must be a string`,
+      });
+    size += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  }
+  if (size > MAX_ANNOTATIONS_BYTES)
+    causes.push({
+      reason: "FieldValueTooLong",
+      field: "metadata.annotations",
+      message: `Too long: may not be more than ${MAX_ANNOTATIONS_BYTES} bytes`,
+    });
+  return causes;
+}
 
 /** Strips metadata and status: what decides whether `metadata.generation` moves. */
 function specPart(obj: KObject): Record<string, unknown> {
@@ -240,9 +309,14 @@ export class ClusterApi {
     const out: KObject[] = [];
     let last: string | undefined;
     let remaining = 0;
+    // the store lists by namespace, then name: resume after the (namespace, name) of the token
+    const slash = start?.indexOf("/") ?? -1;
+    const after = start === undefined ? undefined : [start.slice(0, slash), start.slice(slash + 1)];
     for (const o of all) {
-      const k = `${o.metadata?.namespace ?? ""}/${o.metadata?.name}`;
-      if (start !== undefined && k <= start) continue;
+      const ons = o.metadata?.namespace ?? "";
+      const oname = o.metadata?.name ?? "";
+      const k = `${ons}/${oname}`;
+      if (after && (ons < after[0] || (ons === after[0] && oname <= after[1]))) continue;
       if (!matchesLabels(labels, o.metadata?.labels) || !matchesFields(fields, o)) continue;
       if (opts.limit && out.length >= opts.limit) {
         remaining++;
@@ -263,7 +337,7 @@ export class ClusterApi {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  private checkNamespace(t: ResourceType, namespace: string): void {
+  private checkNamespace(t: ResourceType, namespace: string, name: string): void {
     if (!t.namespaced) return;
     if (!namespace) throw badRequest("the namespace of the object is required");
     const ns = this.objects.peek("/namespaces", "", namespace);
@@ -272,7 +346,7 @@ export class ClusterApi {
       throw new ApiError(
         403,
         "Forbidden",
-        `${t.resource} "${"x"}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        `${t.resource} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
       );
   }
 
@@ -296,13 +370,16 @@ export class ClusterApi {
     if (t.validate) causes.push(...t.validate(obj, false).causes);
     if (hooks?.validate) causes.push(...hooks.validate(obj));
     if (this.key(t) === "apiextensions.k8s.io/customresourcedefinitions") causes.push(...validateCrd(obj));
-    for (const [k, v] of Object.entries(obj.metadata?.labels ?? {}))
-      if (typeof v !== "string" || v.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v))
+    causes.push(...metadataCauses(obj.metadata));
+    if (t.resource === "namespaces" && t.group === "") {
+      const err = checkLabel(name);
+      if (err)
         causes.push({
           reason: "FieldValueInvalid",
-          field: `metadata.labels`,
-          message: `Invalid value: ${JSON.stringify(v)}: label ${k} must be 63 characters or less and consist of alphanumerics, '-', '_' or '.'`,
+          field: "metadata.name",
+          message: `Invalid value: ${JSON.stringify(name)}: ${err}`,
         });
+    }
     if (causes.length > 0) throw invalid(t.kind, t.group, name, causes);
   }
 
@@ -340,7 +417,7 @@ export class ClusterApi {
           message: `Invalid value: ${JSON.stringify(m.name)}: ${nameError}`,
         },
       ]);
-    this.checkNamespace(t, ns);
+    this.checkNamespace(t, ns, m.name);
     if (this.objects.peek(this.key(t), ns, m.name)) throw alreadyExists(t.resource, t.group, m.name);
     const hooks = kindHooks[this.key(t)];
     if ((t.status && t.custom) || hooks?.resetStatusOnCreate) delete obj.status;
@@ -493,8 +570,9 @@ export class ClusterApi {
     const ns = this.ns(t, namespace);
     const existing = this.objects.peek(this.key(t), ns, name);
     if (type === "apply") {
-      const applied = (typeof body === "string" ? parseYaml(body) : body) as KObject;
+      const applied = (typeof body === "string" ? parseApplyBody(body) : body) as KObject;
       if (!isObject(applied)) throw badRequest("apply patch: the body must be an object");
+      checkBody(applied, "apply patch");
       if (!existing) {
         if (opts.subresource) throw notFound(t.resource, t.group, name);
         return this.create(t, { ...applied, metadata: { ...(applied.metadata ?? {}), name } }, ns, opts);
@@ -545,6 +623,15 @@ export class ClusterApi {
         `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata!.resourceVersion}`,
       );
     if (opts.dryRun) return this.present(t, existing);
+    if (t.resource === "namespaces" && t.group === "" && namespaceFinalizers(existing).length > 0) {
+      // the namespace controller empties it and removes the `kubernetes` finalizer (terminateNamespace)
+      if (existing.metadata!.deletionTimestamp) return this.present(t, existing);
+      const obj = clone(existing);
+      obj.metadata!.deletionTimestamp = timestamp();
+      obj.metadata!.deletionGracePeriodSeconds = 0;
+      obj.status = { ...(obj.status ?? {}), phase: "Terminating" };
+      return this.present(t, this.objects.put(this.key(t), obj));
+    }
     const policy = opts.propagationPolicy ?? "Background";
     if (policy === "Orphan") this.orphanDependents(existing.metadata!.uid!);
     const finalizers = [...(existing.metadata!.finalizers ?? [])];
@@ -563,7 +650,6 @@ export class ClusterApi {
       obj.metadata!.deletionGracePeriodSeconds ??= 0;
       return this.present(t, this.objects.put(this.key(t), obj));
     }
-    if (t.resource === "namespaces" && t.group === "") this.emptyNamespace(name);
     const removed = this.objects.remove(this.key(t), ns, name)!;
     this.afterRemove(t, removed);
     return this.present(t, removed);
@@ -592,14 +678,47 @@ export class ClusterApi {
     return out;
   }
 
-  private emptyNamespace(namespace: string): void {
+  /**
+   * One pass of the namespace controller over a terminating namespace: deletes the objects left in
+   * it (their own finalizers are honoured), and once none is left drops the `kubernetes` finalizer,
+   * which removes the namespace. Returns true when the namespace is gone.
+   */
+  terminateNamespace(namespace: string): boolean {
+    const nsType = this.typeFor("v1", "Namespace");
+    const ns = this.objects.peek("/namespaces", "", namespace);
+    if (!ns) return true;
+    if (!ns.metadata?.deletionTimestamp) return false;
+    const seen = new Set<string>();
     for (const t of this.types()) {
-      if (!t.namespaced || t.virtual) continue;
-      for (const o of [...this.peekList(t, namespace)]) {
-        const removed = this.objects.remove(this.key(t), namespace, o.metadata!.name!);
-        if (removed) this.afterRemove(t, removed);
+      const k = this.key(t);
+      if (!t.namespaced || t.virtual || seen.has(k)) continue;
+      seen.add(k);
+      for (const o of this.objects.list(k, namespace)) {
+        if (o.metadata?.deletionTimestamp) continue;
+        try {
+          this.delete(t, namespace, o.metadata!.name!);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) throw err;
+        }
       }
     }
+    for (const k of seen) if (this.objects.list(k, namespace).length > 0) return false;
+    const obj = clone(ns);
+    obj.spec = { ...(obj.spec ?? {}), finalizers: namespaceFinalizers(ns).filter((f) => f !== "kubernetes") };
+    if ((obj.metadata!.finalizers ?? []).length === 0 && namespaceFinalizers(obj).length === 0) {
+      const removed = this.objects.remove("/namespaces", "", namespace);
+      if (removed) this.afterRemove(nsType, removed);
+      return true;
+    }
+    this.objects.put("/namespaces", obj);
+    return false;
+  }
+
+  /** Objects of a type in a namespace whose controller (ownerReference with `controller`) is `uid`. */
+  peekControlled(t: ResourceType, namespace: string, uid: string): KObject[] {
+    return this.objects
+      .owned(this.key(t), uid, namespace)
+      .filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
   }
 
   /** Every stored object (of any type) whose ownerReferences name `uid`. */
@@ -610,8 +729,7 @@ export class ClusterApi {
       const k = this.key(t);
       if (t.virtual || seen.has(k)) continue;
       seen.add(k);
-      for (const o of this.objects.list(k))
-        if (o.metadata?.ownerReferences?.some((r) => r.uid === uid)) out.push({ type: t, object: o });
+      for (const object of this.objects.owned(k, uid)) out.push({ type: t, object });
     }
     return out;
   }
@@ -631,11 +749,7 @@ export class ClusterApi {
 
   /** Whether any object of any type has this uid (owner lookup for garbage collection). */
   uidExists(uid: string): boolean {
-    for (const t of this.types()) {
-      if (t.virtual) continue;
-      for (const o of this.objects.list(this.key(t))) if (o.metadata?.uid === uid) return true;
-    }
-    return false;
+    return this.objects.locate(uid) !== undefined;
   }
 
   // ---- scale subresource -------------------------------------------------------------------
@@ -705,7 +819,7 @@ export class ClusterApi {
     let patched: unknown;
     if (type === "json") patched = jsonPatch(current, body);
     else if (type === "apply")
-      patched = mergePatch(current, typeof body === "string" ? parseYaml(body) : body);
+      patched = mergePatch(current, typeof body === "string" ? parseApplyBody(body) : body);
     else patched = mergePatch(current, body);
     return this.updateScale(t, namespace, name, patched as KObject, opts);
   }

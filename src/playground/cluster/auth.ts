@@ -76,7 +76,15 @@ export class Authz {
     if (!token) return undefined;
     const id = this.table.identities.find((i) => i.token === token);
     return id
-      ? { username: id.username, uid: id.uid, groups: id.groups ?? ["system:authenticated"] }
+      ? {
+          username: id.username,
+          uid: id.uid,
+          // own property only: a polluted prototype must never grant groups
+          groups:
+            Object.hasOwn(id, "groups") && Array.isArray(id.groups)
+              ? [...id.groups]
+              : ["system:authenticated"],
+        }
       : undefined;
   }
 
@@ -138,7 +146,9 @@ export class Authz {
         : {
             username: String(spec.user ?? ""),
             uid: spec.uid as string | undefined,
-            groups: (spec.groups as string[]) ?? [],
+            groups: Array.isArray(spec.groups)
+              ? spec.groups.filter((g): g is string => typeof g === "string")
+              : [],
           };
     const ra = isObject(spec.resourceAttributes)
       ? (spec.resourceAttributes as ResourceAttributes)

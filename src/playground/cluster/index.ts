@@ -8,10 +8,12 @@ import { Authz, defaultIdentities, type IdentityTable } from "./auth.js";
 import { GarbageCollector } from "./controllers/gc.js";
 import { HpaController } from "./controllers/hpa.js";
 import { Kubelet, type PodHooks } from "./controllers/kubelet.js";
+import { NamespaceController } from "./controllers/namespace.js";
 import { WorkloadController } from "./controllers/workload.js";
 import { ApiError } from "./errors.js";
 import { Faults } from "./faults.js";
 import { writeKubeconfig } from "./kubeconfig.js";
+import { PodLogs } from "./logs.js";
 import { nodeObjects, parseNodeSpec, type NodeGroup } from "./nodes.js";
 import type { ExternalMetricsProvider } from "./metrics.js";
 import { ApiServer } from "./server.js";
@@ -27,6 +29,8 @@ export interface ClusterOptions extends PodHooks {
   nodes?: string | string[] | NodeGroup[];
   /** Namespaces created at start besides default, kube-system, kube-public, kube-node-lease. */
   namespaces?: string[];
+  /** How long a deleted namespace stays Terminating before its objects are removed (ms, default 1000). */
+  namespaceTerminationDelayMs?: number;
   /** Delay between a pod's containers starting and the pod becoming Ready (ms, default 2000). */
   podStartupDelayMs?: number;
   /** First two octets of pod IPs (default `127.1`; all of 127.0.0.0/8 is loopback on Linux). */
@@ -66,6 +70,8 @@ export interface RunningCluster {
   authz: Authz;
   /** The HPA controller: `syncAll()` runs one sync now; `setProvider()` swaps the metrics source. */
   hpa: { syncAll(): Promise<void>; setProvider(p: ExternalMetricsProvider | undefined): void };
+  /** Appends a line to a pod's output (`kubectl logs`); false when the pod does not exist. */
+  appendPodLog(namespace: string, pod: string, line: string): boolean;
   /** Free `nvidia.com/gpu` per node name. */
   freeGpus(): Map<string, number>;
   /**
@@ -116,6 +122,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     log(`${what}: ${err instanceof Error ? err.message : String(err)}`);
   const workload = new WorkloadController(api, onError);
   const gc = new GarbageCollector(api, onError);
+  const namespaces = new NamespaceController(api, opts.namespaceTerminationDelayMs ?? 1000, onError);
+  const logs = new PodLogs();
   const kubelet = new Kubelet(
     api,
     {
@@ -123,6 +131,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
       podIPPrefix: opts.podIPPrefix ?? "127.1",
       onPodStarted: opts.onPodStarted,
       onPodStopped: opts.onPodStopped,
+      logs,
     },
     onError,
   );
@@ -143,11 +152,25 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     faults,
     authz,
     requireAuth: opts.requireAuth ?? false,
+    logs,
+    externalMetrics: () => hpa.provider(),
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
     log,
   });
-  const url = await server.listen(opts.port ?? 0);
+  let url: string;
+  try {
+    url = await server.listen(opts.port ?? 0);
+  } catch (err) {
+    hpa.stop();
+    workload.stop();
+    gc.stop();
+    namespaces.stop();
+    await kubelet.stop();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new Error(`port ${opts.port} on 127.0.0.1 is already in use`);
+    throw err;
+  }
   let tempDir: string | undefined;
   let kubeconfigPath = opts.kubeconfigPath;
   if (!kubeconfigPath) {
@@ -167,6 +190,11 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
     authz,
     hpa: { syncAll: () => hpa.syncAll(), setProvider: (p) => hpa.setProvider(p) },
     freeGpus: () => kubelet.freeGpus(),
+    appendPodLog(namespace, pod, line) {
+      const uid = api.peek(api.typeFor("v1", "Pod"), namespace, pod)?.metadata?.uid;
+      if (uid) logs.append(uid, line);
+      return uid !== undefined;
+    },
     addNodes: (spec) => addNodes(spec),
     apply(input) {
       const docs =
@@ -200,6 +228,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<RunningCl
       hpa.stop();
       workload.stop();
       gc.stop();
+      namespaces.stop();
       await kubelet.stop();
       await server.close();
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -218,6 +247,8 @@ export type { PodHooks } from "./controllers/kubelet.js";
 export {
   StaticMetricsProvider,
   ScrapeMetricsProvider,
+  PrometheusMetricsProvider,
+  externalMetricsFrom,
   parsePrometheusText,
   type ExternalMetricsProvider,
 } from "./metrics.js";

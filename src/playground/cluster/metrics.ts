@@ -1,3 +1,7 @@
+import { GPU } from "./controllers/kubelet.js";
+import { parseQuantity } from "./controllers/hpa.js";
+import { isObject, type KObject } from "./util.js";
+
 /** Source of external metric values for the HPA controller (what prometheus-adapter serves). */
 export interface ExternalMetricsProvider {
   /**
@@ -104,4 +108,119 @@ export class ScrapeMetricsProvider implements ExternalMetricsProvider {
     if (samples.length === 0) throw new Error(`no series of ${name} match ${JSON.stringify(selector)}`);
     return samples.map((s) => s.value);
   }
+}
+
+/**
+ * Reads external metrics from a Prometheus server with the query of the prometheus-adapter rule in
+ * the HPA guide: `name{<selector labels as equality matchers>}`, one value per returned series.
+ */
+export class PrometheusMetricsProvider implements ExternalMetricsProvider {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  async getExternalMetric(
+    _namespace: string,
+    name: string,
+    selector: Record<string, string>,
+  ): Promise<number[]> {
+    const matchers = Object.entries(selector)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(",");
+    const url = new URL("api/v1/query", this.baseUrl.endsWith("/") ? this.baseUrl : `${this.baseUrl}/`);
+    url.searchParams.set("query", `${name}{${matchers}}`);
+    const res = await this.fetchImpl(url);
+    if (!res.ok) throw new Error(`querying ${url.origin}: HTTP ${res.status}`);
+    const body = (await res.json()) as { data?: { result?: Array<{ value?: [number, string] }> } };
+    const values = (body.data?.result ?? []).map((r) => Number(r.value?.[1]));
+    if (values.length === 0) throw new Error(`no series of ${name} match ${JSON.stringify(selector)}`);
+    return values;
+  }
+}
+
+/**
+ * The provider for `--external-metrics-from URL`: a URL whose path ends in `/metrics` is scraped as
+ * a Prometheus text endpoint (a manager's `/metrics`); any other URL is a Prometheus server.
+ */
+export function externalMetricsFrom(url: string): ExternalMetricsProvider {
+  const u = new URL(url);
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`"${url}" must be an http(s) URL`);
+  return /\/metrics\/?$/.test(u.pathname)
+    ? new ScrapeMetricsProvider(url)
+    : new PrometheusMetricsProvider(url);
+}
+
+// ---- resource metrics (metrics.k8s.io) ----------------------------------------------------------
+
+const RESOURCES = ["cpu", "memory", GPU] as const;
+
+/** What a container asks for (requests, else limits) of cpu, memory and GPUs, as numbers. */
+function containerRequests(c: Record<string, unknown>): Record<string, number> {
+  const r = isObject(c.resources) ? c.resources : {};
+  const req = isObject(r.requests) ? r.requests : {};
+  const lim = isObject(r.limits) ? r.limits : {};
+  const out: Record<string, number> = {};
+  for (const k of RESOURCES) {
+    const v = parseQuantity(req[k] ?? lim[k] ?? 0);
+    out[k] = Number.isFinite(v) ? v : 0;
+  }
+  return out;
+}
+
+function usage(values: Record<string, number>): Record<string, string> {
+  return {
+    cpu: `${Math.round(values.cpu * 1000)}m`,
+    memory: String(Math.round(values.memory)),
+    [GPU]: String(values[GPU]),
+  };
+}
+
+/**
+ * A running pod's PodMetrics. The emulated containers run no workload of their own, so each reports
+ * what it requested (cpu, memory, `nvidia.com/gpu`) as its usage; pods not running have none.
+ */
+export function podMetrics(pod: KObject, now = new Date()): KObject | undefined {
+  if (pod.status?.phase !== "Running") return undefined;
+  const m = pod.metadata ?? {};
+  return {
+    kind: "PodMetrics",
+    apiVersion: "metrics.k8s.io/v1beta1",
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      labels: m.labels,
+      creationTimestamp: now.toISOString(),
+    },
+    timestamp: now.toISOString(),
+    window: "30s",
+    containers: ((pod.spec?.containers as Array<Record<string, unknown>>) ?? []).map((c) => ({
+      name: c.name,
+      usage: usage(containerRequests(c)),
+    })),
+  };
+}
+
+/** A node's NodeMetrics: the sum of its running pods' usage. */
+export function nodeMetrics(node: KObject, pods: KObject[], now = new Date()): KObject {
+  const total: Record<string, number> = { cpu: 0, memory: 0, [GPU]: 0 };
+  for (const p of pods) {
+    if (p.status?.phase !== "Running" || p.spec?.nodeName !== node.metadata?.name) continue;
+    for (const c of (p.spec?.containers as Array<Record<string, unknown>>) ?? []) {
+      const r = containerRequests(c);
+      for (const k of RESOURCES) total[k] += r[k];
+    }
+  }
+  return {
+    kind: "NodeMetrics",
+    apiVersion: "metrics.k8s.io/v1beta1",
+    metadata: {
+      name: node.metadata?.name,
+      labels: node.metadata?.labels,
+      creationTimestamp: now.toISOString(),
+    },
+    timestamp: now.toISOString(),
+    window: "30s",
+    usage: usage(total),
+  };
 }

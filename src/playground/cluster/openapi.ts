@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { serverVersion } from "./discovery.js";
+import { encodeMessage } from "./protobuf/codec.js";
 import { groupVersion, type ResourceType } from "./resources.js";
 import { clone, isObject } from "./util.js";
 
@@ -114,4 +115,23 @@ export function openapiV2(types: ResourceType[]): Record<string, unknown> {
     definitions,
     "x-served-group-versions": [...new Set(types.map((t) => groupVersion(t)))],
   };
+}
+
+/** The media type kubectl asks `/openapi/v2` for. */
+export const openapiV2ProtobufType = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/** The same media type as the server names it in answers (`@` is not valid in a Content-Type). */
+export const openapiV2ProtobufContentType = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+
+/**
+ * `/openapi/v2` in protobuf: a document without definitions. kubectl reads it only to validate, on
+ * the client, kinds that the v3 documents do not cover (kinds the server does not serve); finding no
+ * definition it skips that step and reports an unserved kind as `no matches for kind`.
+ */
+export function openapiV2Protobuf(): Buffer {
+  return Buffer.from(
+    encodeMessage("OpenAPIDocument", {
+      swagger: "2.0",
+      info: { title: "Kubernetes", version: serverVersion.gitVersion },
+    }),
+  );
 }

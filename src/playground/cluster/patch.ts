@@ -1,13 +1,18 @@
 import { ApiError, badRequest } from "./errors.js";
-import { clone, deepEqual, isObject } from "./util.js";
+import { checkBody, clone, deepEqual, isObject, isPrototypeKey } from "./util.js";
 
 /** RFC 7386 JSON merge patch. Returns a new value; `target` is not modified. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
+  checkBody(patch, "merge patch");
+  return merge(target, patch);
+}
+
+function merge(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return clone(patch);
   const out: Record<string, unknown> = isObject(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else out[k] = merge(out[k], v);
   }
   return out;
 }
@@ -33,10 +38,14 @@ interface JsonPatchOp {
 function parsePointer(path: string): string[] {
   if (path === "") return [];
   if (!path.startsWith("/")) throw badRequest(`json patch: invalid path "${path}"`);
-  return path
+  const parts = path
     .slice(1)
     .split("/")
     .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const bad = parts.find(isPrototypeKey);
+  if (bad !== undefined)
+    throw badRequest(`json patch: the path segment "${bad}" in "${path}" is not allowed`);
+  return parts;
 }
 
 function parentOf(doc: unknown, parts: string[], path: string): { parent: unknown; key: string } {
@@ -104,6 +113,7 @@ function addAt(doc: unknown, path: string, value: unknown, replace: boolean): un
 /** RFC 6902 JSON patch (add, remove, replace, move, copy, test). */
 export function jsonPatch(target: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw badRequest("json patch: the patch must be an array of operations");
+  checkBody(ops, "json patch");
   let doc = clone(target);
   for (const raw of ops as JsonPatchOp[]) {
     if (!isObject(raw) || typeof raw.op !== "string" || typeof raw.path !== "string")
@@ -178,6 +188,7 @@ function mergeKeyFor(field: string, kind: string, path: string[]): string | unde
  * `$retainKeys` / `$deleteFromPrimitiveList` directives that kubectl sends are understood.
  */
 export function strategicMergePatch(target: unknown, patch: unknown, kind: string): unknown {
+  checkBody(patch, "strategic merge patch");
   return smp(target, patch, kind, []);
 }
 

@@ -34,6 +34,8 @@ export interface ResourceType {
   scale?: ScaleSpec;
   /** Create-only resources such as TokenReview (no storage, only `create`). */
   virtual?: boolean;
+  /** Read-only resource metrics computed from the pods or nodes (`metrics.k8s.io`, no storage). */
+  metrics?: "pods" | "nodes";
   /** Custom resource (served from a CRD): merge patch only, resourceVersion required on update. */
   custom?: boolean;
   printerColumns?: PrinterColumn[];
@@ -125,6 +127,8 @@ export function builtinResources(): ResourceType[] {
     builtin("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false, {
       virtual: true,
     }),
+    builtin("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", true, { metrics: "pods" }),
+    builtin("metrics.k8s.io", "v1beta1", "NodeMetrics", "nodes", false, { metrics: "nodes" }),
     builtin("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
     builtin("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),
     builtin("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false),

@@ -17,12 +17,31 @@ import type {
 } from "./api.js";
 import type { Authz, UserInfo } from "./auth.js";
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, serverVersion } from "./discovery.js";
-import { ApiError, badRequest, forbidden, internalError, methodNotAllowed, unauthorized } from "./errors.js";
+import {
+  ApiError,
+  badRequest,
+  forbidden,
+  internalError,
+  methodNotAllowed,
+  notFound,
+  unauthorized,
+} from "./errors.js";
 import type { Faults, RequestInfo } from "./faults.js";
-import { openapiV2, openapiV3Document, openapiV3Index } from "./openapi.js";
+import type { LogLine, PodLogs } from "./logs.js";
+import { nodeMetrics, podMetrics, type ExternalMetricsProvider } from "./metrics.js";
+import {
+  openapiV2,
+  openapiV2Protobuf,
+  openapiV2ProtobufContentType,
+  openapiV2ProtobufType,
+  openapiV3Document,
+  openapiV3Index,
+} from "./openapi.js";
+import { decodeProtobuf, isProtobuf, protobufMediaType } from "./protobuf/codec.js";
+import { matchesLabels, parseLabelSelector } from "./selectors.js";
 import type { ResourceType } from "./resources.js";
 import { toTable } from "./table.js";
-import { isObject, type KObject } from "./util.js";
+import { checkBody, isObject, type KObject } from "./util.js";
 
 export interface ServerOptions {
   api: ClusterApi;
@@ -36,6 +55,10 @@ export interface ServerOptions {
   maxWatchSeconds: number;
   tls?: { key: string; cert: string };
   log?: (msg: string) => void;
+  /** The pods' container output, served as the `log` subresource of pods. */
+  logs?: PodLogs;
+  /** Source of `external.metrics.k8s.io` values (the HPA controller's provider). */
+  externalMetrics?: () => ExternalMetricsProvider | undefined;
 }
 
 interface ResourcePath {
@@ -48,12 +71,27 @@ interface ResourcePath {
   watchPrefix: boolean;
 }
 
-/** Parses `/api/v1/...` and `/apis/{g}/{v}/...` resource paths. */
-export function parseResourcePath(pathname: string): ResourcePath | undefined {
-  const parts = pathname
+/** Decodes the segments of a raw (not normalized) URL path; bad encoding and `.`/`..` are a 400. */
+function pathSegments(rawPath: string): string[] {
+  return rawPath
     .split("/")
     .filter((p) => p !== "")
-    .map(decodeURIComponent);
+    .map((p) => {
+      let s: string;
+      try {
+        s = decodeURIComponent(p);
+      } catch {
+        throw badRequest(`the request path has a malformed percent-encoding: "${p}"`);
+      }
+      if (s === "." || s === ".." || s.includes("/"))
+        throw badRequest(`the request path segment "${s}" is not allowed`);
+      return s;
+    });
+}
+
+/** Parses `/api/v1/...` and `/apis/{g}/{v}/...` resource paths (raw, as sent: not normalized). */
+export function parseResourcePath(pathname: string): ResourcePath | undefined {
+  const parts = pathSegments(pathname);
   let group: string;
   let version: string;
   let rest: string[];
@@ -110,7 +148,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   send(res, e.code, e.toStatus());
 }
 
-async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<string> {
+async function readBytes(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req) {
@@ -118,25 +156,45 @@ async function readBody(req: IncomingMessage, limit = 16 * 1024 * 1024): Promise
     if (size > limit) throw new ApiError(413, "RequestEntityTooLarge", "the request body is too large");
     chunks.push(c as Buffer);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString("utf8");
+}
+
+/** Media types of an Accept header, without parameters. */
+const acceptedTypes = (accept: string | undefined): string[] =>
+  (accept ?? "")
+    .split(",")
+    .map((a) => a.split(";")[0].trim().toLowerCase())
+    .filter(Boolean);
 
 function parseBody(text: string, contentType: string): unknown {
   if (/protobuf|cbor/.test(contentType))
     throw new ApiError(
       415,
       "UnsupportedMediaType",
-      `the emulator accepts JSON and YAML request bodies only, not ${contentType.split(";")[0]}: use kubectl apply -f for built-in kinds`,
+      `the emulator accepts JSON, YAML and (for built-in kinds) Kubernetes protobuf request bodies, not ${contentType.split(";")[0]}`,
     );
   if (text.trim() === "") return undefined;
+  let body: unknown;
   try {
-    if (/yaml/.test(contentType)) return parseYaml(text);
-    return JSON.parse(text);
+    body = /yaml/.test(contentType) ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
     throw badRequest(
       `the request body could not be decoded: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
+  checkBody(body);
+  return body;
+}
+
+/** `limit`: absent, or a non-negative integer (0 means no limit). */
+function parseLimit(text: string | null): number | undefined {
+  if (text === null || text === "") return undefined;
+  if (!/^\d+$/.test(text)) throw badRequest(`limit: "${text}" must be a non-negative integer`);
+  return Number(text);
 }
 
 function patchTypeOf(contentType: string): PatchType {
@@ -219,7 +277,7 @@ export class ApiServer {
         url.pathname !== "/readyz"
       )
         throw unauthorized();
-      const p = parseResourcePath(url.pathname);
+      const p = parseResourcePath((req.url ?? "/").split("?")[0]);
       if (!p) {
         if (
           this.o.requireAuth &&
@@ -231,7 +289,7 @@ export class ApiServer {
             "Forbidden",
             `forbidden: User "${user.username}" cannot get path "${url.pathname}"`,
           );
-        return this.nonResource(url, method, res);
+        return this.nonResource(req, url, method, res);
       }
       const watch =
         p.watchPrefix || url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
@@ -247,8 +305,17 @@ export class ApiServer {
       const fault = this.o.faults.check(info);
       if (fault.delayMs > 0) await new Promise((r) => setTimeout(r, fault.delayMs));
       if (fault.error) throw fault.error;
+      if (p.group === "external.metrics.k8s.io" && method === "GET")
+        return await this.externalMetric(res, url.searchParams, p);
       const t = this.o.api.resolve(p.group, p.version, p.resource);
       if (!t) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+      const accepted = acceptedTypes(req.headers.accept);
+      if (accepted.length > 0 && accepted.every((a) => a === protobufMediaType))
+        throw new ApiError(
+          406,
+          "NotAcceptable",
+          `the emulator answers in JSON only; accept application/json as well as ${protobufMediaType}`,
+        );
       if (this.o.requireAuth && user && !this.o.authz.allowed(user, { ...info, verb: info.verb }))
         throw forbidden(
           user.username,
@@ -264,7 +331,7 @@ export class ApiServer {
     }
   }
 
-  private nonResource(url: URL, method: string, res: ServerResponse): void {
+  private nonResource(req: IncomingMessage, url: URL, method: string, res: ServerResponse): void {
     if (method !== "GET") throw methodNotAllowed();
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const types = this.o.api.types();
@@ -276,7 +343,17 @@ export class ApiServer {
     if (path === "/version") return send(res, 200, serverVersion);
     if (path === "/api") return send(res, 200, apiVersions(this.address));
     if (path === "/apis") return send(res, 200, apiGroupList(types));
-    if (path === "/openapi/v2") return send(res, 200, openapiV2(types));
+    if (path === "/openapi/v2") {
+      if (!acceptedTypes(req.headers.accept).includes(openapiV2ProtobufType))
+        return send(res, 200, openapiV2(types));
+      const doc = openapiV2Protobuf();
+      res.writeHead(200, {
+        "Content-Type": openapiV2ProtobufContentType,
+        "Content-Length": String(doc.length),
+      });
+      res.end(doc);
+      return;
+    }
     if (path === "/openapi/v3") return send(res, 200, openapiV3Index(types));
     if (path.startsWith("/openapi/v3/")) {
       const doc = openapiV3Document(types, path.slice("/openapi/v3/".length));
@@ -318,13 +395,28 @@ export class ApiServer {
       warnings,
     };
     const contentType = req.headers["content-type"] ?? "application/json";
-    const readJson = async () => parseBody(await readBody(req), contentType) as KObject;
+    const readJson = async () =>
+      (isProtobuf(contentType)
+        ? decodeProtobuf(await readBytes(req))
+        : parseBody(await readBody(req), contentType)) as KObject;
     if (t.virtual) {
       if (method !== "POST" || p.name) throw methodNotAllowed();
       const body = await readJson();
       if (t.kind === "TokenReview") return send(res, 201, this.o.authz.tokenReview(body));
+      if (t.kind === "SelfSubjectAccessReview" && !user && !this.o.requireAuth)
+        // kubectl sends no token over plain HTTP; without --require-auth every request is served
+        return send(res, 201, {
+          ...this.o.authz.subjectAccessReview(body, t.kind),
+          status: { allowed: true, reason: "the emulator serves every request when --require-auth is off" },
+        });
       return send(res, 201, this.o.authz.subjectAccessReview(body, t.kind, user));
     }
+    if (t.metrics) {
+      if (method !== "GET" || watch || p.subresource) throw methodNotAllowed();
+      return this.resourceMetrics(res, q, t, ns, p.name);
+    }
+    if (p.subresource === "log" && t.group === "" && t.resource === "pods" && p.name && method === "GET")
+      return this.podLog(req, res, q, p.namespace ?? "", p.name);
     if (p.subresource && p.subresource !== "status" && p.subresource !== "scale")
       throw new ApiError(404, "NotFound", "the server could not find the requested resource");
     if (p.subresource === "scale" && !t.scale)
@@ -346,7 +438,7 @@ export class ApiServer {
               namespace: ns,
               labelSelector: q.get("labelSelector"),
               fieldSelector: q.get("fieldSelector"),
-              limit: q.get("limit") ? Number(q.get("limit")) : undefined,
+              limit: parseLimit(q.get("limit")),
               continue: q.get("continue") ?? undefined,
             } as never,
             false,
@@ -438,6 +530,136 @@ export class ApiServer {
       default:
         throw methodNotAllowed();
     }
+  }
+
+  /** `metrics.k8s.io`: PodMetrics / NodeMetrics computed from the stored pods and nodes. */
+  private resourceMetrics(
+    res: ServerResponse,
+    q: URLSearchParams,
+    t: ResourceType,
+    ns: string | undefined,
+    name: string | undefined,
+  ): void {
+    const api = this.o.api;
+    const pt = api.typeFor("v1", "Pod");
+    const now = new Date();
+    const labels = parseLabelSelector(q.get("labelSelector"));
+    let items: KObject[];
+    if (t.metrics === "pods") {
+      const pods = name ? [api.get(pt, ns, name)] : api.peekList(pt, ns);
+      items = pods.map((p) => podMetrics(p, now)).filter((m): m is KObject => m !== undefined);
+    } else {
+      const nt = api.typeFor("v1", "Node");
+      const nodes = name ? [api.get(nt, undefined, name)] : api.peekList(nt);
+      const pods = api.peekList(pt);
+      items = nodes.map((n) => nodeMetrics(n, pods, now));
+    }
+    items = items.filter((o) => matchesLabels(labels, o.metadata?.labels));
+    if (name) {
+      if (items.length === 0) throw notFound(t.resource, t.group, name);
+      return send(res, 200, items[0]);
+    }
+    return send(res, 200, { kind: t.listKind, apiVersion: "metrics.k8s.io/v1beta1", metadata: {}, items });
+  }
+
+  /** `external.metrics.k8s.io/v1beta1/namespaces/{ns}/{metric}`: values from the metrics provider. */
+  private async externalMetric(res: ServerResponse, q: URLSearchParams, p: ResourcePath): Promise<void> {
+    if (p.version !== "v1beta1" || !p.namespace || p.name)
+      throw new ApiError(404, "NotFound", "the server could not find the requested resource");
+    const provider = this.o.externalMetrics?.();
+    if (!provider)
+      throw new ApiError(
+        404,
+        "NotFound",
+        "no external metrics provider is configured (wva cluster up --external-metrics-from URL)",
+      );
+    const selector: Record<string, string> = {};
+    for (const r of parseLabelSelector(q.get("labelSelector"))) {
+      if (r.op !== "=")
+        throw badRequest(`labelSelector: only equality requirements are supported, not "${r.key} ${r.op}"`);
+      selector[r.key] = r.values[0];
+    }
+    let values: number[];
+    try {
+      values = await provider.getExternalMetric(p.namespace, p.resource, selector);
+    } catch (err) {
+      throw new ApiError(
+        404,
+        "NotFound",
+        `unable to fetch metrics from external metrics API: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    const timestamp = new Date().toISOString();
+    return send(res, 200, {
+      kind: "ExternalMetricValueList",
+      apiVersion: "external.metrics.k8s.io/v1beta1",
+      metadata: {},
+      items: values.map((v) => ({
+        metricName: p.resource,
+        metricLabels: selector,
+        timestamp,
+        value: Number.isInteger(v) ? String(v) : `${Math.round(v * 1000)}m`,
+      })),
+    });
+  }
+
+  /** `GET .../pods/{name}/log`: the buffered output, then new lines with `follow=true`. */
+  private podLog(
+    req: IncomingMessage,
+    res: ServerResponse,
+    q: URLSearchParams,
+    ns: string,
+    name: string,
+  ): void {
+    const pt = this.o.api.typeFor("v1", "Pod");
+    const pod = this.o.api.get(pt, ns, name);
+    const containers = ((pod.spec?.containers as Array<{ name?: string }>) ?? []).map((c) => c.name ?? "");
+    const container = q.get("container") ?? (containers.length === 1 ? containers[0] : undefined);
+    if (container === undefined)
+      throw badRequest(
+        `a container name must be specified for pod ${name}, choose one of: [${containers.join(" ")}]`,
+      );
+    if (!containers.includes(container))
+      throw badRequest(`container ${container} is not valid for pod ${name}`);
+    if (pod.status?.phase === "Pending" || !pod.status?.phase)
+      throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
+    const tail = q.get("tailLines");
+    if (tail !== null && !/^\d+$/.test(tail))
+      throw badRequest(`tailLines: "${tail}" must be a non-negative integer`);
+    const sinceSeconds = q.get("sinceSeconds");
+    if (sinceSeconds !== null && !/^\d+$/.test(sinceSeconds))
+      throw badRequest(`sinceSeconds: "${sinceSeconds}" must be a non-negative integer`);
+    const sinceTime = q.get("sinceTime");
+    if (sinceTime !== null && Number.isNaN(Date.parse(sinceTime)))
+      throw badRequest(`sinceTime: "${sinceTime}" must be an RFC 3339 time`);
+    const since =
+      sinceSeconds !== null
+        ? Date.now() - Number(sinceSeconds) * 1000
+        : sinceTime !== null
+          ? Date.parse(sinceTime)
+          : -Infinity;
+    const timestamps = q.get("timestamps") === "true";
+    const uid = pod.metadata!.uid!;
+    const format = (l: LogLine) => `${timestamps ? `${l.time} ` : ""}${l.text}\n`;
+    const logs = this.o.logs;
+    res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "no-cache, private" });
+    const lines = (logs?.read(uid) ?? []).filter((l) => Date.parse(l.time) >= since);
+    for (const l of tail === null ? lines : lines.slice(Math.max(0, lines.length - Number(tail))))
+      res.write(format(l));
+    if (q.get("follow") !== "true" || !logs) {
+      res.end();
+      return;
+    }
+    res.flushHeaders();
+    const stop = logs.follow(uid, (l) => {
+      if (l) res.write(format(l));
+      else end();
+    });
+    const end = () => {
+      stop();
+      res.end();
+    };
+    req.on("close", end);
   }
 
   private watch(

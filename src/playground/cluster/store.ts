@@ -17,6 +17,7 @@ export interface StoreEvent {
 export type StoreListener = (event: StoreEvent) => void;
 
 const objKey = (namespace: string, name: string) => `${namespace}/${name}`;
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * In-memory object storage with one global, increasing resourceVersion (like etcd's revision), a
@@ -25,7 +26,12 @@ const objKey = (namespace: string, name: string) => `${namespace}/${name}`;
  */
 export class ObjectStore {
   private rv = 0;
-  private readonly data = new Map<string, Map<string, KObject>>();
+  /** typeKey → namespace → name → object. */
+  private readonly data = new Map<string, Map<string, Map<string, KObject>>>();
+  /** `typeKey|owner uid` → `namespace/name` → object: every object naming that owner. */
+  private readonly byOwner = new Map<string, Map<string, KObject>>();
+  /** uid → where the object lives. */
+  private readonly byUid = new Map<string, { typeKey: string; namespace: string; name: string }>();
   private history: StoreEvent[] = [];
   /** resourceVersion below which history was dropped; a watch from an older version gets 410. */
   private compactedRV = 0;
@@ -49,32 +55,78 @@ export class ObjectStore {
     this.compactedRV = this.rv;
   }
 
-  private bucket(typeKey: string): Map<string, KObject> {
+  private namespaceMap(typeKey: string, namespace: string, create: true): Map<string, KObject>;
+  private namespaceMap(typeKey: string, namespace: string, create?: false): Map<string, KObject> | undefined;
+  private namespaceMap(typeKey: string, namespace: string, create = false): Map<string, KObject> | undefined {
     let b = this.data.get(typeKey);
     if (!b) {
+      if (!create) return undefined;
       b = new Map();
       this.data.set(typeKey, b);
     }
-    return b;
+    let n = b.get(namespace);
+    if (!n && create) {
+      n = new Map();
+      b.set(namespace, n);
+    }
+    return n;
   }
 
   /** Returns the stored object (do not mutate it). */
   peek(typeKey: string, namespace: string, name: string): KObject | undefined {
-    return this.data.get(typeKey)?.get(objKey(namespace, name));
+    return this.data.get(typeKey)?.get(namespace)?.get(name);
   }
 
   /** All objects of a type, optionally of one namespace, sorted by namespace and name. */
   list(typeKey: string, namespace?: string): KObject[] {
     const b = this.data.get(typeKey);
     if (!b) return [];
-    const out: Array<[string, KObject]> = [];
-    for (const [k, v] of b) if (namespace === undefined || k.startsWith(`${namespace}/`)) out.push([k, v]);
-    out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    return out.map((e) => e[1]);
+    const namespaces = namespace === undefined ? [...b.keys()].sort(compare) : [namespace];
+    const out: KObject[] = [];
+    for (const ns of namespaces) {
+      const n = b.get(ns);
+      if (!n) continue;
+      for (const name of [...n.keys()].sort(compare)) out.push(n.get(name)!);
+    }
+    return out;
+  }
+
+  /** Objects of a type whose ownerReferences name `uid`, optionally of one namespace (unsorted). */
+  owned(typeKey: string, uid: string, namespace?: string): KObject[] {
+    const m = this.byOwner.get(`${typeKey}|${uid}`);
+    if (!m) return [];
+    const out = [...m.values()];
+    return namespace === undefined ? out : out.filter((o) => (o.metadata?.namespace ?? "") === namespace);
+  }
+
+  /** Where the object with this uid is stored, if anywhere. */
+  locate(uid: string): { typeKey: string; namespace: string; name: string } | undefined {
+    return this.byUid.get(uid);
   }
 
   count(typeKey: string): number {
-    return this.data.get(typeKey)?.size ?? 0;
+    let n = 0;
+    for (const m of this.data.get(typeKey)?.values() ?? []) n += m.size;
+    return n;
+  }
+
+  private index(typeKey: string, namespace: string, name: string, obj: KObject, add: boolean): void {
+    const m = obj.metadata;
+    if (m?.uid) {
+      if (add) this.byUid.set(m.uid, { typeKey, namespace, name });
+      else this.byUid.delete(m.uid);
+    }
+    for (const r of m?.ownerReferences ?? []) {
+      const k = `${typeKey}|${r.uid}`;
+      let s = this.byOwner.get(k);
+      if (add) {
+        if (!s) this.byOwner.set(k, (s = new Map()));
+        s.set(objKey(namespace, name), obj);
+      } else if (s) {
+        s.delete(objKey(namespace, name));
+        if (s.size === 0) this.byOwner.delete(k);
+      }
+    }
   }
 
   /** Stores `obj` (which must not be mutated afterwards), assigning the next resourceVersion. */
@@ -82,12 +134,13 @@ export class ObjectStore {
     const m = obj.metadata!;
     const namespace = m.namespace ?? "";
     const name = m.name!;
-    const b = this.bucket(typeKey);
-    const key = objKey(namespace, name);
-    const previous = b.get(key);
+    const n = this.namespaceMap(typeKey, namespace, true);
+    const previous = n.get(name);
     this.rv++;
     m.resourceVersion = String(this.rv);
-    b.set(key, obj);
+    if (previous) this.index(typeKey, namespace, name, previous, false);
+    n.set(name, obj);
+    this.index(typeKey, namespace, name, obj, true);
     this.emit({
       type: previous ? "MODIFIED" : "ADDED",
       rv: this.rv,
@@ -102,11 +155,12 @@ export class ObjectStore {
 
   /** Removes an object; the DELETED event carries a new resourceVersion. */
   remove(typeKey: string, namespace: string, name: string): KObject | undefined {
-    const b = this.data.get(typeKey);
-    const key = objKey(namespace, name);
-    const previous = b?.get(key);
-    if (!b || !previous) return undefined;
-    b.delete(key);
+    const n = this.namespaceMap(typeKey, namespace);
+    const previous = n?.get(name);
+    if (!n || !previous) return undefined;
+    n.delete(name);
+    if (n.size === 0) this.data.get(typeKey)!.delete(namespace);
+    this.index(typeKey, namespace, name, previous, false);
     this.rv++;
     const object = { ...previous, metadata: { ...previous.metadata, resourceVersion: String(this.rv) } };
     this.emit({ type: "DELETED", rv: this.rv, typeKey, namespace, name, object, previous });

@@ -1,5 +1,6 @@
 import { evalJsonPath } from "./jsonpath.js";
 import type { PrinterColumn, ResourceType } from "./resources.js";
+import { formatSelector, fromLabelSelectorObject } from "./selectors.js";
 import { age, getPath, isObject, type KObject } from "./util.js";
 
 interface Column {
@@ -65,7 +66,75 @@ function hpaTargets(o: KObject): string {
   );
 }
 
+/** `kind/name` of an Event's object, as kubectl prints it (`pod/llama-7d9c-x2x`). */
+function eventObject(o: KObject): string {
+  const io = isObject(o.involvedObject) ? o.involvedObject : isObject(o.regarding) ? o.regarding : {};
+  return `${String(io.kind ?? "").toLowerCase()}/${String(io.name ?? "")}`;
+}
+
+function eventLastSeen(o: KObject): string {
+  const last = (o.lastTimestamp ?? o.eventTime ?? o.metadata?.creationTimestamp) as string | undefined;
+  const count = num(o.count);
+  const first = o.firstTimestamp as string | undefined;
+  return count > 1 && first ? `${age(last)} (x${count} over ${age(first)})` : age(last);
+}
+
+const containersCol: Column = {
+  name: "Containers",
+  type: "string",
+  priority: 1,
+  cell: (o) =>
+    ((getPath(o, "spec.template.spec.containers") as Array<{ name?: string }>) ?? [])
+      .map((c) => c.name)
+      .join(","),
+};
+const imagesCol: Column = {
+  name: "Images",
+  type: "string",
+  priority: 1,
+  cell: (o) =>
+    ((getPath(o, "spec.template.spec.containers") as Array<{ image?: string }>) ?? [])
+      .map((c) => c.image)
+      .join(","),
+};
+const selectorCol: Column = {
+  name: "Selector",
+  type: "string",
+  priority: 1,
+  cell: (o) => {
+    const sel = getPath(o, "spec.selector");
+    return isObject(sel) ? formatSelector(fromLabelSelectorObject(sel)) || "<none>" : "<none>";
+  },
+};
+
 const builtinColumns: Record<string, Column[]> = {
+  "/events": [
+    { name: "Last Seen", type: "string", cell: eventLastSeen },
+    { name: "Type", type: "string", cell: (o) => o.type ?? "" },
+    { name: "Reason", type: "string", cell: (o) => o.reason ?? "" },
+    { name: "Object", type: "string", cell: eventObject },
+    {
+      name: "Subobject",
+      type: "string",
+      priority: 1,
+      cell: (o) => getPath(o, "involvedObject.fieldPath") ?? "",
+    },
+    {
+      name: "Source",
+      type: "string",
+      priority: 1,
+      cell: (o) => getPath(o, "source.component") ?? o.reportingComponent ?? "",
+    },
+    { name: "Message", type: "string", cell: (o) => o.message ?? "" },
+    {
+      name: "First Seen",
+      type: "string",
+      priority: 1,
+      cell: (o) => age(o.firstTimestamp as string | undefined),
+    },
+    { name: "Count", type: "string", priority: 1, cell: (o) => String(num(o.count) || 1) },
+    { ...nameCol, priority: 1 },
+  ],
   "/pods": [
     nameCol,
     { name: "Ready", type: "string", cell: podReady },
@@ -95,6 +164,9 @@ const builtinColumns: Record<string, Column[]> = {
     { name: "Up-to-date", type: "integer", cell: (o) => num(o.status?.updatedReplicas) },
     { name: "Available", type: "integer", cell: (o) => num(o.status?.availableReplicas) },
     ageCol,
+    containersCol,
+    imagesCol,
+    selectorCol,
   ],
   "apps/replicasets": [
     nameCol,
@@ -102,6 +174,9 @@ const builtinColumns: Record<string, Column[]> = {
     { name: "Current", type: "integer", cell: (o) => num(o.status?.replicas) },
     { name: "Ready", type: "integer", cell: (o) => num(o.status?.readyReplicas) },
     ageCol,
+    containersCol,
+    imagesCol,
+    selectorCol,
   ],
   "/nodes": [
     nameCol,
@@ -118,6 +193,22 @@ const builtinColumns: Record<string, Column[]> = {
     { name: "Roles", type: "string", cell: () => "<none>" },
     ageCol,
     { name: "Version", type: "string", cell: (o) => getPath(o, "status.nodeInfo.kubeletVersion") ?? "" },
+    {
+      name: "Internal-IP",
+      type: "string",
+      priority: 1,
+      cell: (o) =>
+        ((o.status?.addresses as Array<{ type?: string; address?: string }>) ?? []).find(
+          (a) => a.type === "InternalIP",
+        )?.address ?? "<none>",
+    },
+    { name: "External-IP", type: "string", priority: 1, cell: () => "<none>" },
+    {
+      name: "OS-Image",
+      type: "string",
+      priority: 1,
+      cell: (o) => getPath(o, "status.nodeInfo.osImage") ?? "",
+    },
     {
       name: "GPU",
       type: "string",
@@ -156,7 +247,7 @@ const builtinColumns: Record<string, Column[]> = {
   ],
   "coordination.k8s.io/leases": [
     nameCol,
-    { name: "Holder", type: "string", cell: (o) => o.spec?.holderIdentity ?? "" },
+    { name: "Holder", type: "string", cell: (o) => o.spec?.holderIdentity ?? "<unknown>" },
     ageCol,
   ],
   "apiextensions.k8s.io/customresourcedefinitions": [

@@ -1,5 +1,6 @@
 import { createHash, randomInt, randomUUID } from "node:crypto";
 import type { ObjectMeta as ApiObjectMeta } from "../../api/v1alpha1/types.js";
+import { badRequest } from "./errors.js";
 
 /** A JSON object as stored by the emulator. */
 export type KObject = Record<string, unknown> & {
@@ -73,12 +74,45 @@ export function shortHash(value: unknown): string {
   return s;
 }
 
-/** Reads a dotted path such as `spec.replicas` from an object. */
+/** Keys that reach an object's prototype when written with `obj[key] = ...`. */
+const prototypeKeys = new Set(["__proto__", "constructor", "prototype"]);
+
+export function isPrototypeKey(key: string): boolean {
+  return prototypeKeys.has(key);
+}
+
+/** Deepest nesting of objects and arrays accepted in a request body. */
+export const MAX_BODY_DEPTH = 100;
+
+/**
+ * Refuses (400) a decoded request body that nests deeper than `MAX_BODY_DEPTH` or has a key named
+ * `__proto__`, `constructor` or `prototype` anywhere, so no write can reach a prototype.
+ */
+export function checkBody(value: unknown, what = "the request body"): void {
+  const stack: Array<[unknown, number, string]> = [[value, 0, ""]];
+  while (stack.length > 0) {
+    const [v, depth, at] = stack.pop()!;
+    if (typeof v !== "object" || v === null) continue;
+    if (depth >= MAX_BODY_DEPTH)
+      throw badRequest(`${what}: nesting at ${at || "the top"} is deeper than ${MAX_BODY_DEPTH} levels`);
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => stack.push([x, depth + 1, `${at}[${i}]`]));
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (prototypeKeys.has(k))
+        throw badRequest(`${what}: the key "${k}" at ${at || "the top"} is not allowed`);
+      stack.push([(v as Record<string, unknown>)[k], depth + 1, at ? `${at}.${k}` : k]);
+    }
+  }
+}
+
+/** Reads a dotted path such as `spec.replicas` from an object (own properties only). */
 export function getPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const part of path.replace(/^\./, "").split(".")) {
     if (part === "") continue;
-    if (!isObject(cur)) return undefined;
+    if (!isObject(cur) || !Object.hasOwn(cur, part)) return undefined;
     cur = cur[part];
   }
   return cur;
@@ -87,6 +121,7 @@ export function getPath(obj: unknown, path: string): unknown {
 /** Writes a dotted path, creating objects on the way. */
 export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
   const parts = path.replace(/^\./, "").split(".");
+  if (parts.some(isPrototypeKey)) throw badRequest(`the path "${path}" is not allowed`);
   let cur = obj;
   for (const part of parts.slice(0, -1)) {
     if (!isObject(cur[part])) cur[part] = {};
@@ -108,6 +143,28 @@ export function checkName(name: string): string | undefined {
   if (name.length > 253) return "must be no more than 253 characters";
   if (!dns1123Subdomain.test(name))
     return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
+  return undefined;
+}
+
+const qualifiedNamePart = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+
+/**
+ * Validates a label or annotation key (`[prefix/]name`: a DNS subdomain prefix of at most 253
+ * characters, a name of at most 63); returns an error message or undefined.
+ */
+export function checkQualifiedName(key: string): string | undefined {
+  const slash = key.lastIndexOf("/");
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined) {
+    if (prefix === "") return "prefix part must be non-empty";
+    const err = checkName(prefix);
+    if (err) return `prefix part ${err}`;
+  }
+  if (name === "") return "name part must be non-empty";
+  if (name.length > 63) return "name part must be no more than 63 characters";
+  if (!qualifiedNamePart.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
   return undefined;
 }
 

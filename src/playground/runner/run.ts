@@ -65,7 +65,12 @@ export interface RunOptions {
 
 const SYSTEM_NAMESPACE = "wva-system";
 /** How long a deleted pod's emulator keeps serving the requests it holds. */
-const TERMINATION_GRACE_MS = 30_000;
+export const TERMINATION_GRACE_MS = 30_000;
+
+/** After the trial's end, requests in flight get this long to finish before they count as failed. */
+export function endGraceMs(engineIntervalMs: number): number {
+  return Math.max(5000, 2 * engineIntervalMs);
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -182,7 +187,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       podIPPrefix: `127.${2 + Math.floor(Math.random() * 250)}`,
       hpa: { syncPeriodMs: scenario.hpa.syncPeriodMs, tolerance: scenario.hpa.tolerance },
       log: (m) => log.warn({ component: "cluster" }, m),
-      onPodStarted: async (pod: KObject) => {
+      onPodStarted: async (pod: KObject, podLog: (line: string) => void) => {
         const ns = pod.metadata?.namespace ?? "default";
         const name = pod.metadata?.labels?.[VARIANT_LABEL];
         const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
@@ -190,6 +195,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         const emu = new VllmEmulator({ model: ref.model.modelID, engine: ref.variant.emulator, logger: log });
         const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
         await emu.start({ host: ip, port: CONTAINER_PORT });
+        podLog(`INFO vLLM emulator serving model ${ref.model.modelID} on http://${ip}:${CONTAINER_PORT}`);
         emulators.set(pod.metadata!.uid!, emu);
         await sleep(ref.variant.startupDelayMs, stop.signal); // model loading
       },
@@ -383,9 +389,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     await sleep(scenario.durationMs, stop.signal);
     elapsed = performance.now() - t0;
     // Let requests in flight finish for a short grace period, then cut them (they count as failed).
-    const grace = sleep(Math.max(5000, 2 * scenario.engineIntervalMs), stop.signal).then(() =>
-      loadAbort.abort(),
-    );
+    const grace = sleep(endGraceMs(scenario.engineIntervalMs), stop.signal).then(() => loadAbort.abort());
     await Promise.all(loads);
     loadAbort.abort();
     await grace.catch(() => undefined);

@@ -1,8 +1,22 @@
 import { Ajv, type ErrorObject } from "ajv";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
+import {
+  array,
+  integer,
+  number,
+  object,
+  optional,
+  string,
+  stringEnum,
+  type JSONSchemaProps,
+  type Static,
+} from "../../api/v1alpha1/schema-builder.js";
+import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
+import { LoadSpecError, traceArrivals } from "../load/patterns.js";
+import { DEFAULT_ENGINE_CONFIG, type PerformanceParams } from "../vllm/engine.js";
 
 /**
  * Playground scenarios: a YAML file naming the GPU nodes, the models with their variants, the
@@ -21,15 +35,20 @@ export class ScenarioError extends Error {
   }
 }
 
-/** vLLM emulator speed and size parameters of one variant (iteration time in ms). */
-export interface EmulatorParams {
-  maxBatch: number;
-  kvBlocks: number;
-  blockSize: number;
-  alpha: number;
-  beta: number;
-  gamma: number;
-}
+/** vLLM emulator speed and size parameters of one variant (iteration time in ms): the engine's own type. */
+export type EmulatorParams = PerformanceParams;
+
+/**
+ * Latency targets of one model (the decision engine's SLO targets, in ms): a request meets them when its
+ * time to first token and its mean inter-token latency are both within.
+ */
+export type Slo = Pick<SloTargets, "ttftMs" | "itlMs">;
+
+/** Latency targets of a model whose scenario entry has no `slo`. */
+export const DEFAULT_SLO: Slo = { ttftMs: 2000, itlMs: 200 };
+
+/** How long a request waits in the router for a ready pod before it fails, when the scenario says nothing. */
+export const DEFAULT_ROUTER_TIMEOUT_MS = 60_000;
 
 export interface VariantSpec {
   name: string;
@@ -74,6 +93,7 @@ export interface ModelSpec {
   namespace: string;
   variants: VariantSpec[];
   load: ModelLoad;
+  slo: Slo;
 }
 
 export interface NodeGroupSpec {
@@ -109,6 +129,16 @@ export const DEFAULT_SATURATION: SaturationSpec = {
   queueSpareTrigger: 3,
 };
 
+/** Targets of the HPA baselines of `wva simulate`. */
+export interface BaselineSpec {
+  /** `hpa-kv`: average KV-cache use per replica, 0..1. */
+  hpaKvTarget: number;
+  /** `hpa-queue`: waiting requests per replica. */
+  hpaQueueTarget: number;
+}
+
+export const DEFAULT_BASELINES: BaselineSpec = { hpaKvTarget: 0.7, hpaQueueTarget: 5 };
+
 export interface Scenario {
   name: string;
   engineIntervalMs: number;
@@ -118,146 +148,144 @@ export interface Scenario {
   nodes: NodeGroupSpec[];
   /** Trial length, ms: the given duration, else the longest load schedule. */
   durationMs: number;
+  /** How long a request waits in the router for a ready pod before it fails, ms (`wva simulate`). */
+  routerTimeoutMs: number;
+  baselines: BaselineSpec;
   models: ModelSpec[];
 }
 
-export const DEFAULT_EMULATOR: EmulatorParams = {
-  maxBatch: 64,
-  kvBlocks: 2000,
-  blockSize: 16,
-  alpha: 5,
-  beta: 0.05,
-  gamma: 0.0005,
-};
+const { maxQueue: _unbounded, ...engineDefaults } = DEFAULT_ENGINE_CONFIG;
+export const DEFAULT_EMULATOR: EmulatorParams = engineDefaults;
 
 const DURATION_PATTERN = "^[+]?(0|(\\d+(\\.\\d*)?|\\.\\d+)(ns|us|µs|μs|ms|s|m|h))+$";
-const duration = { type: "string", pattern: DURATION_PATTERN };
 const NAME_PATTERN = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 export const NODE_SPEC_PATTERN = /^(\d+)x([A-Za-z0-9][A-Za-z0-9._-]*):(\d+)$/;
 
-/** JSON schema of the scenario document (durations as Go duration strings). */
-export const scenarioSchema = {
-  type: "object",
-  additionalProperties: false,
-  required: ["name", "nodes", "models"],
-  properties: {
-    name: { type: "string", minLength: 1 },
-    engineInterval: duration,
-    actuation: { enum: ["hpa", "direct"] },
-    hpa: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        stabilizationWindow: duration,
-        scaleUpStabilizationWindow: duration,
-        tolerance: { type: "number", minimum: 0, maximum: 1 },
-        syncPeriod: duration,
-      },
-    },
-    saturation: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        kvCacheThreshold: { type: "number", minimum: 0, maximum: 1 },
-        queueLengthThreshold: { type: "number", minimum: 0 },
-        kvSpareTrigger: { type: "number", minimum: 0, maximum: 1 },
-        queueSpareTrigger: { type: "number", minimum: 0 },
-      },
-    },
-    nodes: {
-      type: "array",
-      minItems: 1,
-      items: { type: "string", pattern: NODE_SPEC_PATTERN.source },
-    },
-    duration,
-    models: {
-      type: "array",
-      minItems: 1,
-      items: {
-        type: "object",
-        additionalProperties: false,
-        required: ["modelID", "variants", "load"],
-        properties: {
-          modelID: { type: "string", minLength: 1 },
-          namespace: { type: "string", pattern: NAME_PATTERN, maxLength: 63 },
-          variants: {
-            type: "array",
-            minItems: 1,
-            items: {
-              type: "object",
-              additionalProperties: false,
-              required: ["name", "accelerator", "cost"],
-              properties: {
-                name: { type: "string", pattern: NAME_PATTERN, maxLength: 63 },
-                accelerator: { type: "string", minLength: 2 },
-                cost: { type: "number", minimum: 0 },
-                gpusPerReplica: { type: "integer", minimum: 1 },
-                initialReplicas: { type: "integer", minimum: 0 },
-                minReplicas: { type: "integer", minimum: 0 },
-                maxReplicas: { type: "integer", minimum: 1 },
-                startupDelay: duration,
-                emulator: {
-                  type: "object",
-                  additionalProperties: false,
-                  properties: {
-                    maxBatch: { type: "integer", minimum: 1 },
-                    kvBlocks: { type: "integer", minimum: 1 },
-                    blockSize: { type: "integer", minimum: 1 },
-                    alpha: { type: "number", minimum: 0 },
-                    beta: { type: "number", minimum: 0 },
-                    gamma: { type: "number", minimum: 0 },
-                  },
-                },
-              },
-            },
-          },
-          load: {
-            type: "object",
-            additionalProperties: false,
-            properties: {
-              tokens: {
-                type: "object",
-                additionalProperties: false,
-                properties: {
-                  input: { type: "integer", minimum: 1 },
-                  output: { type: "integer", minimum: 1 },
-                },
-              },
-              arrival: { enum: ["poisson", "constant"] },
-              schedule: {
-                type: "array",
-                minItems: 1,
-                items: {
-                  type: "object",
-                  additionalProperties: false,
-                  required: ["rate", "duration"],
-                  properties: {
-                    rate: { type: "number", minimum: 0 },
-                    duration,
-                  },
-                },
-              },
-              trace: {
-                type: "object",
-                additionalProperties: false,
-                required: ["file"],
-                properties: {
-                  file: { type: "string", minLength: 1 },
-                  timeScale: { type: "number", exclusiveMinimum: 0 },
-                  rateScale: { type: "number", exclusiveMinimum: 0 },
-                  start: duration,
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
+const HOUR = 3_600_000;
+/** Upper bounds of the durations (ms); every duration field names its bound in the error. */
+export const DURATION_LIMITS = {
+  engineInterval: 10 * 60_000,
+  stabilizationWindow: HOUR,
+  syncPeriod: 10 * 60_000,
+  duration: 7 * 24 * HOUR,
+  routerTimeout: HOUR,
+  startupDelay: HOUR,
+  scheduleStep: 7 * 24 * HOUR,
+  traceStart: 30 * 24 * HOUR,
 } as const;
+/** Most requests one run may generate (all models together). */
+export const MAX_REQUESTS = 20_000_000;
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateDocument = ajv.compile(scenarioSchema);
+const duration = string({ pattern: DURATION_PATTERN, maxLength: 64 });
+const fraction = number({ minimum: 0, maximum: 1 });
+
+const EmulatorDoc = object({
+  maxBatch: optional(integer({ minimum: 1, maximum: 4096 })),
+  kvBlocks: optional(integer({ minimum: 1, maximum: 10_000_000 })),
+  blockSize: optional(integer({ minimum: 1, maximum: 1024 })),
+  alpha: optional(number({ minimum: 0, maximum: 10_000 })),
+  beta: optional(number({ minimum: 0, maximum: 1000 })),
+  gamma: optional(number({ minimum: 0, maximum: 100 })),
+});
+
+const VariantDoc = object({
+  name: string({ pattern: NAME_PATTERN, maxLength: 63 }),
+  accelerator: string({ minLength: 2, maxLength: 63 }),
+  cost: number({ minimum: 0, maximum: 1_000_000 }),
+  gpusPerReplica: optional(integer({ minimum: 1, maximum: 64 })),
+  initialReplicas: optional(integer({ minimum: 0, maximum: 1000 })),
+  minReplicas: optional(integer({ minimum: 0, maximum: 1000 })),
+  maxReplicas: optional(integer({ minimum: 1, maximum: 1000 })),
+  startupDelay: optional(duration),
+  emulator: optional(EmulatorDoc),
+});
+
+const LoadDoc = object({
+  tokens: optional(
+    object({
+      input: optional(integer({ minimum: 1, maximum: 1_000_000 })),
+      output: optional(integer({ minimum: 1, maximum: 1_000_000 })),
+    }),
+  ),
+  arrival: optional(stringEnum(["poisson", "constant"])),
+  schedule: optional(
+    array(object({ rate: number({ minimum: 0, maximum: 10_000 }), duration }), {
+      minItems: 1,
+      maxItems: 10_000,
+    }),
+  ),
+  trace: optional(
+    object({
+      file: string({ minLength: 1, maxLength: 4096 }),
+      timeScale: optional(number({ minimum: 0.001, maximum: 10_000 })),
+      rateScale: optional(number({ minimum: 0.001, maximum: 1000 })),
+      start: optional(duration),
+    }),
+  ),
+});
+
+const ModelDoc = object({
+  modelID: string({ minLength: 1, maxLength: 253 }),
+  namespace: optional(string({ pattern: NAME_PATTERN, maxLength: 63 })),
+  variants: array(VariantDoc, { minItems: 1, maxItems: 20 }),
+  load: LoadDoc,
+  slo: optional(
+    object({
+      ttftMs: number({ minimum: 1, maximum: HOUR }),
+      itlMs: number({ minimum: 0.1, maximum: 60_000 }),
+    }),
+  ),
+});
+
+/** The scenario document as written (durations as Go duration strings). */
+export const ScenarioDocSchema = object({
+  name: string({ minLength: 1, maxLength: 253 }),
+  engineInterval: optional(duration),
+  actuation: optional(stringEnum(["hpa", "direct"])),
+  hpa: optional(
+    object({
+      stabilizationWindow: optional(duration),
+      scaleUpStabilizationWindow: optional(duration),
+      tolerance: optional(fraction),
+      syncPeriod: optional(duration),
+    }),
+  ),
+  saturation: optional(
+    object({
+      kvCacheThreshold: optional(fraction),
+      queueLengthThreshold: optional(number({ minimum: 0, maximum: 1_000_000 })),
+      kvSpareTrigger: optional(fraction),
+      queueSpareTrigger: optional(number({ minimum: 0, maximum: 1_000_000 })),
+    }),
+  ),
+  routerTimeout: optional(duration),
+  baselines: optional(
+    object({
+      hpaKvTarget: optional(number({ minimum: 0.01, maximum: 1 })),
+      hpaQueueTarget: optional(number({ minimum: 0.1, maximum: 100_000 })),
+    }),
+  ),
+  nodes: array(string({ pattern: NODE_SPEC_PATTERN.source, maxLength: 128 }), { minItems: 1, maxItems: 100 }),
+  duration: optional(duration),
+  models: array(ModelDoc, { minItems: 1, maxItems: 50 }),
+});
+export type ScenarioDoc = Static<typeof ScenarioDocSchema>;
+
+/** The schema with every object closed: a scenario with an unknown (misspelt) field is refused. */
+function closed(schema: JSONSchemaProps): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...schema };
+  if (schema.type === "object") {
+    out.additionalProperties = false;
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties ?? {}).map(([k, v]) => [k, closed(v)]),
+    );
+  }
+  if (schema.items) out.items = closed(schema.items);
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
+const validateDocument = ajv.compile<ScenarioDoc>(closed(ScenarioDocSchema.schema));
 
 /** `/models/0/variants/1/cost` → `models[0].variants[1].cost`. */
 export function fieldPath(pointer: string, child?: string): string {
@@ -307,23 +335,70 @@ function describeAjvError(e: ErrorObject): ScenarioError {
   }
 }
 
-function ms(text: string | undefined, field: string, fallback: number): number {
+function ms(text: string | undefined, field: string, fallback: number, max: number): number {
   if (text === undefined) return fallback;
+  let v: number;
   try {
-    return parseDuration(text);
+    v = parseDuration(text);
   } catch (err) {
     if (err instanceof DurationError) throw new ScenarioError(field, err.message);
     throw err;
   }
+  if (v > max) throw new ScenarioError(field, `must be at most ${formatMs(max)}, got ${text}`);
+  return v;
 }
 
-function positiveMs(text: string | undefined, field: string, fallback: number): number {
-  const v = ms(text, field, fallback);
+function positiveMs(text: string | undefined, field: string, fallback: number, max: number): number {
+  const v = ms(text, field, fallback, max);
   if (!(v > 0)) throw new ScenarioError(field, "must be a positive duration");
   return v;
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the document shape is checked by the schema above */
+function formatMs(v: number): string {
+  if (v % HOUR === 0) return `${v / HOUR}h`;
+  if (v % 60_000 === 0) return `${v / 60_000}m`;
+  return `${v / 1000}s`;
+}
+
+/**
+ * Checks a trace file the way a run reads it: it exists, is a readable file, parses, and has requests
+ * within the trial. Throws ScenarioError naming `field`.
+ */
+function checkTrace(trace: TraceLoad, durationMs: number, field: string): void {
+  let text: string;
+  try {
+    if (statSync(trace.file).isDirectory())
+      throw new ScenarioError(field, `${trace.file} is a directory, not a trace file`);
+    text = readFileSync(trace.file, "utf8");
+  } catch (err) {
+    if (err instanceof ScenarioError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new ScenarioError(field, `file not found: ${trace.file}`);
+    throw new ScenarioError(field, `cannot read ${trace.file}: ${(err as Error).message}`);
+  }
+  let rows: number;
+  let requests: number;
+  try {
+    const startMs = trace.startMs / trace.timeScale;
+    const r = traceArrivals(
+      text,
+      { timeCompression: trace.timeScale, rateScale: 1, durationMs: startMs + durationMs },
+      () => 0.5,
+    );
+    rows = r.info.rows;
+    requests = r.arrivals.filter((a) => a.t >= startMs).length;
+  } catch (err) {
+    if (err instanceof LoadSpecError) throw new ScenarioError(field, `${trace.file}: ${err.message}`);
+    throw err;
+  }
+  if (rows === 0) throw new ScenarioError(field, `${trace.file} has no request rows`);
+  if (requests === 0)
+    throw new ScenarioError(
+      field,
+      `${trace.file} has no requests between the start and the end of the trial`,
+    );
+}
+
 /**
  * Validates a parsed scenario document and normalises it. `baseDir` resolves relative trace paths
  * (the scenario file's folder). Throws ScenarioError naming the first invalid field.
@@ -333,14 +408,15 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     throw new ScenarioError("", "the scenario must be a YAML mapping (name, nodes, models, ...)");
   }
   if (!validateDocument(doc)) throw describeAjvError(validateDocument.errors![0]);
-  const d = doc as any;
+  const d: ScenarioDoc = doc;
 
-  const nodes: NodeGroupSpec[] = (d.nodes as string[]).map((spec, i) => {
+  const nodes: NodeGroupSpec[] = d.nodes.map((spec, i) => {
     const m = NODE_SPEC_PATTERN.exec(spec)!;
     const count = Number(m[1]);
     const gpusPerNode = Number(m[3]);
-    if (count < 1) throw new ScenarioError(`nodes[${i}]`, "node count must be at least 1");
-    if (gpusPerNode < 1) throw new ScenarioError(`nodes[${i}]`, "GPUs per node must be at least 1");
+    if (count < 1 || count > 1000) throw new ScenarioError(`nodes[${i}]`, "node count must be 1 to 1000");
+    if (gpusPerNode < 1 || gpusPerNode > 64)
+      throw new ScenarioError(`nodes[${i}]`, "GPUs per node must be 1 to 64");
     return { spec, count, accelerator: m[2], gpusPerNode };
   });
   const maxGpusPerNode = new Map<string, number>();
@@ -348,18 +424,30 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     maxGpusPerNode.set(n.accelerator, Math.max(maxGpusPerNode.get(n.accelerator) ?? 0, n.gpusPerNode));
   }
 
-  const engineIntervalMs = positiveMs(d.engineInterval, "engineInterval", 5000);
+  const L = DURATION_LIMITS;
+  const engineIntervalMs = positiveMs(d.engineInterval, "engineInterval", 5000, L.engineInterval);
   const hpaDoc = d.hpa ?? {};
-  const stabilizationWindowMs = ms(hpaDoc.stabilizationWindow, "hpa.stabilizationWindow", 0);
+  const stabilizationWindowMs = ms(
+    hpaDoc.stabilizationWindow,
+    "hpa.stabilizationWindow",
+    0,
+    L.stabilizationWindow,
+  );
   const hpa: HpaOptions = {
     stabilizationWindowMs,
     scaleUpStabilizationWindowMs: ms(
       hpaDoc.scaleUpStabilizationWindow,
       "hpa.scaleUpStabilizationWindow",
       stabilizationWindowMs,
+      L.stabilizationWindow,
     ),
     tolerance: hpaDoc.tolerance ?? 0.1,
-    syncPeriodMs: positiveMs(hpaDoc.syncPeriod, "hpa.syncPeriod", Math.min(engineIntervalMs, 15000)),
+    syncPeriodMs: positiveMs(
+      hpaDoc.syncPeriod,
+      "hpa.syncPeriod",
+      Math.min(engineIntervalMs, 15000),
+      L.syncPeriod,
+    ),
   };
   if (hpa.stabilizationWindowMs < 0)
     throw new ScenarioError("hpa.stabilizationWindow", "must not be negative");
@@ -374,23 +462,30 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
         : "saturation.kvCacheThreshold",
       `kvCacheThreshold (${saturation.kvCacheThreshold}) must be >= kvSpareTrigger (${saturation.kvSpareTrigger})`,
     );
+  const routerTimeoutMs = positiveMs(
+    d.routerTimeout,
+    "routerTimeout",
+    DEFAULT_ROUTER_TIMEOUT_MS,
+    L.routerTimeout,
+  );
 
   const seenModels = new Set<string>();
   const seenVariants = new Set<string>();
-  const models: ModelSpec[] = (d.models as any[]).map((m, mi) => {
+  const traces: Array<{ trace: TraceLoad; field: string }> = [];
+  const models: ModelSpec[] = d.models.map((m, mi) => {
     const at = `models[${mi}]`;
-    const namespace: string = m.namespace ?? "default";
+    const namespace = m.namespace ?? "default";
     const key = `${namespace}/${m.modelID}`;
     if (seenModels.has(key)) throw new ScenarioError(`${at}.modelID`, `duplicate model ${key}`);
     seenModels.add(key);
 
-    const variants: VariantSpec[] = (m.variants as any[]).map((v, vi) => {
+    const variants: VariantSpec[] = m.variants.map((v, vi) => {
       const vat = `${at}.variants[${vi}]`;
       const vkey = `${namespace}/${v.name}`;
       if (seenVariants.has(vkey))
         throw new ScenarioError(`${vat}.name`, `duplicate variant ${vkey} (names are unique per namespace)`);
       seenVariants.add(vkey);
-      const gpusPerReplica: number = v.gpusPerReplica ?? 1;
+      const gpusPerReplica = v.gpusPerReplica ?? 1;
       const offered = maxGpusPerNode.get(v.accelerator);
       if (offered === undefined) {
         throw new ScenarioError(
@@ -404,14 +499,16 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
           `${gpusPerReplica} GPUs do not fit on any ${v.accelerator} node (at most ${offered} per node)`,
         );
       }
-      const initialReplicas: number = v.initialReplicas ?? 1;
-      const minReplicas: number = v.minReplicas ?? 1;
-      const maxReplicas: number = v.maxReplicas ?? Math.max(8, initialReplicas);
+      const initialReplicas = v.initialReplicas ?? 1;
+      const minReplicas = v.minReplicas ?? 1;
+      const maxReplicas = v.maxReplicas ?? Math.max(8, initialReplicas);
       if (minReplicas > maxReplicas)
         throw new ScenarioError(`${vat}.minReplicas`, `must not exceed maxReplicas (${maxReplicas})`);
       if (initialReplicas > maxReplicas)
         throw new ScenarioError(`${vat}.initialReplicas`, `must not exceed maxReplicas (${maxReplicas})`);
       const emulator: EmulatorParams = { ...DEFAULT_EMULATOR, ...(v.emulator ?? {}) };
+      if (emulator.alpha === 0 && emulator.beta === 0 && emulator.gamma === 0)
+        throw new ScenarioError(`${vat}.emulator`, "alpha, beta and gamma must not all be 0");
       return {
         name: v.name,
         accelerator: v.accelerator,
@@ -420,7 +517,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
         initialReplicas,
         minReplicas,
         maxReplicas,
-        startupDelayMs: ms(v.startupDelay, `${vat}.startupDelay`, 0),
+        startupDelayMs: ms(v.startupDelay, `${vat}.startupDelay`, 0, L.startupDelay),
         emulator,
       };
     });
@@ -434,22 +531,27 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
       tokens: { input: l.tokens?.input ?? 256, output: l.tokens?.output ?? 128 },
       arrival: l.arrival ?? "poisson",
     };
+    const kvTokens = Math.min(...variants.map((v) => v.emulator.kvBlocks * v.emulator.blockSize));
     if (l.schedule !== undefined) {
-      load.schedule = (l.schedule as any[]).map((s, si) => ({
+      if (load.tokens.input + load.tokens.output > kvTokens)
+        throw new ScenarioError(
+          `${at}.load.tokens`,
+          `input + output (${load.tokens.input + load.tokens.output}) must fit the smallest KV cache of the variants (${kvTokens} tokens)`,
+        );
+      load.schedule = l.schedule.map((s, si) => ({
         rate: s.rate,
-        durationMs: positiveMs(s.duration, `${at}.load.schedule[${si}].duration`, 0),
+        durationMs: positiveMs(s.duration, `${at}.load.schedule[${si}].duration`, 0, L.scheduleStep),
       }));
-    } else {
-      const file = resolve(baseDir, l.trace.file);
-      if (!existsSync(file)) throw new ScenarioError(`${at}.load.trace.file`, `file not found: ${file}`);
+    } else if (l.trace !== undefined) {
       load.trace = {
-        file,
+        file: resolve(baseDir, l.trace.file),
         timeScale: l.trace.timeScale ?? 1,
         rateScale: l.trace.rateScale ?? 1,
-        startMs: ms(l.trace.start, `${at}.load.trace.start`, 0),
+        startMs: ms(l.trace.start, `${at}.load.trace.start`, 0, L.traceStart),
       };
+      traces.push({ trace: load.trace, field: `${at}.load.trace.file` });
     }
-    return { modelID: m.modelID, namespace, variants, load };
+    return { modelID: m.modelID, namespace, variants, load, slo: m.slo ?? { ...DEFAULT_SLO } };
   });
 
   // GPU budget: the initial replicas must fit on the nodes of their accelerator.
@@ -468,7 +570,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
 
   let durationMs: number;
   if (d.duration !== undefined) {
-    durationMs = positiveMs(d.duration, "duration", 0);
+    durationMs = positiveMs(d.duration, "duration", 0, L.duration);
   } else {
     const longest = Math.max(
       0,
@@ -476,8 +578,26 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     );
     if (longest === 0)
       throw new ScenarioError("duration", "required when no model has a load schedule (trace loads only)");
+    if (longest > L.duration)
+      throw new ScenarioError("duration", `the longest schedule lasts more than ${formatMs(L.duration)}`);
     durationMs = longest;
   }
+
+  // Bound the work of a run: the scheduled requests of all models together.
+  let expected = 0;
+  models.forEach((m, mi) => {
+    let t = 0;
+    for (const step of m.load.schedule ?? []) {
+      expected += (step.rate * Math.max(0, Math.min(step.durationMs, durationMs - t))) / 1000;
+      t += step.durationMs;
+    }
+    if (expected > MAX_REQUESTS)
+      throw new ScenarioError(
+        `models[${mi}].load.schedule`,
+        `the schedules send about ${Math.round(expected)} requests, more than the ${MAX_REQUESTS} a run handles`,
+      );
+  });
+  for (const t of traces) checkTrace(t.trace, durationMs, t.field);
 
   return {
     name: d.name,
@@ -487,10 +607,11 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     saturation,
     nodes,
     durationMs,
+    routerTimeoutMs,
+    baselines: { ...DEFAULT_BASELINES, ...(d.baselines ?? {}) },
     models,
   };
 }
-/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Parses scenario YAML text; YAML syntax errors name the line. */
 export function parseScenario(text: string, baseDir = process.cwd()): Scenario {

@@ -1,6 +1,6 @@
 /**
  * The vLLM emulator's performance model: continuous batching with a maximum batch size, a KV-cache block
- * budget, a FIFO waiting queue and the iteration-time law of the queueing model (milliseconds):
+ * budget, a FIFO waiting queue and this iteration-time law (milliseconds):
  *
  *   T_iter = alpha + Σ_running ( beta·(in+out)/(out+1) + gamma·(in + out/2) )
  *
@@ -10,8 +10,9 @@
  * generated so far; when a running request needs a block and none is free, the most recently admitted
  * request is preempted (its blocks freed, it goes back to the head of the queue and recomputes).
  *
- * Time is driven from outside through `advance(t)` with milliseconds of an injectable clock, so tests run in
- * virtual time and the HTTP server in wall time.
+ * Time is driven from outside through `advance(t)` with milliseconds of an injectable clock: the HTTP emulator
+ * drives it from the wall clock, `wva simulate` from its event queue (`nextEventTime()` says when the next
+ * iteration ends), and tests in virtual time. There is one performance model for all of them.
  */
 
 export interface EngineConfig {
@@ -28,6 +29,9 @@ export interface EngineConfig {
   /** Max waiting requests; further requests are rejected. */
   maxQueue: number;
 }
+
+/** The speed and size of one replica: the engine configuration without the queue bound. */
+export type PerformanceParams = Omit<EngineConfig, "maxQueue">;
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   maxBatch: 64,

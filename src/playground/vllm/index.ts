@@ -12,6 +12,7 @@ export {
   DEFAULT_ENGINE_CONFIG,
   validateEngineConfig,
   type EngineConfig,
+  type PerformanceParams,
   type EngineStats,
   type RequestSpec,
   type CompletedRequest,

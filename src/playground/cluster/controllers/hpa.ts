@@ -66,6 +66,11 @@ export class HpaController {
     this.timer = setInterval(() => void this.syncAll(), o.syncPeriodMs);
   }
 
+  /** The external metrics source in use, if any. */
+  provider(): ExternalMetricsProvider | undefined {
+    return this.o.provider;
+  }
+
   setProvider(provider: ExternalMetricsProvider | undefined): void {
     this.o = { ...this.o, provider };
   }

@@ -1,4 +1,5 @@
 import type { ClusterApi } from "../api.js";
+import type { PodLogs } from "../logs.js";
 import type { ResourceType } from "../resources.js";
 import { fromLabelSelectorObject, matchesLabels } from "../selectors.js";
 import { clone, getPath, isObject, timestamp, type KObject } from "../util.js";
@@ -10,8 +11,11 @@ export const GPU = "nvidia.com/gpu";
 
 /** Hooks that let the playground run a process per pod (e.g. a vLLM emulator on podIP:port). */
 export interface PodHooks {
-  /** Called when the pod's containers start (phase Running); Ready waits for the promise. */
-  onPodStarted?: (pod: KObject) => Promise<void>;
+  /**
+   * Called when the pod's containers start (phase Running); Ready waits for the promise. Lines given
+   * to `log` are the pod's container output (`kubectl logs`).
+   */
+  onPodStarted?: (pod: KObject, log: (line: string) => void) => Promise<void>;
   /** Called once when a started pod stops (deleted or failed). */
   onPodStopped?: (pod: KObject) => void | Promise<void>;
 }
@@ -21,6 +25,8 @@ export interface KubeletOptions extends PodHooks {
   podStartupDelayMs: number;
   /** First two octets of pod IPs, e.g. `127.1` gives 127.1.0.1, 127.1.0.2, ... */
   podIPPrefix: string;
+  /** Where the pods' container output goes. */
+  logs: PodLogs;
 }
 
 /** GPUs a pod asks for: max(sum of containers, largest init container), limits first then requests. */
@@ -75,6 +81,10 @@ export class Kubelet {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly started = new Map<string, KObject>(); // pod uid → pod at start
   private readonly starting = new Set<string>();
+  /** GPUs that bound, active pods request, per node (kept up to date from store events). */
+  private readonly usedGpus = new Map<string, number>();
+  /** Active pods not bound to a node yet (`namespace/name`). */
+  private readonly unbound = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -90,13 +100,32 @@ export class Kubelet {
     );
     this.unsubscribe = api.objects.subscribe((e) => {
       if (e.typeKey === "/pods") {
+        this.account(e.previous, -1);
+        if (e.type !== "DELETED") this.account(e.object, 1);
         if (e.type === "DELETED") {
           this.podGone(e.previous ?? e.object);
           this.requeuePending();
         } else this.queue.add(nsName(e.namespace, e.name));
       } else if (e.typeKey === "/nodes") this.requeuePending();
     });
-    for (const p of api.peekList(this.pt)) this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    for (const p of api.peekList(this.pt)) {
+      this.account(p, 1);
+      this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    }
+  }
+
+  /** Adds (`sign` 1) or takes back (-1) a pod's part in the GPU and pending-pod accounting. */
+  private account(pod: KObject | undefined, sign: 1 | -1): void {
+    if (!pod || !isActivePod(pod)) return;
+    const node = pod.spec?.nodeName as string | undefined;
+    if (!node) {
+      const key = nsName(pod.metadata?.namespace, pod.metadata!.name!);
+      if (sign > 0) this.unbound.add(key);
+      else this.unbound.delete(key);
+      return;
+    }
+    const gpus = podGpus(pod);
+    if (gpus !== 0) this.usedGpus.set(node, (this.usedGpus.get(node) ?? 0) + sign * gpus);
   }
 
   async stop(): Promise<void> {
@@ -116,9 +145,7 @@ export class Kubelet {
   }
 
   private requeuePending(): void {
-    for (const p of this.api.peekList(this.pt))
-      if (!p.spec?.nodeName && isActivePod(p))
-        this.queue.add(nsName(p.metadata?.namespace, p.metadata!.name!));
+    for (const key of this.unbound) this.queue.add(key);
   }
 
   private allocateIP(uid: string): string {
@@ -139,6 +166,7 @@ export class Kubelet {
 
   private podGone(pod: KObject): void {
     const uid = pod.metadata!.uid!;
+    this.o.logs.drop(uid);
     const t = this.timers.get(uid);
     if (t) clearTimeout(t);
     this.timers.delete(uid);
@@ -160,12 +188,7 @@ export class Kubelet {
     const free = new Map<string, number>();
     for (const n of this.api.peekList(this.nt)) {
       const alloc = Number((n.status?.allocatable as Record<string, string> | undefined)?.[GPU] ?? 0);
-      free.set(n.metadata!.name!, alloc);
-    }
-    for (const p of this.api.peekList(this.pt)) {
-      const node = p.spec?.nodeName as string | undefined;
-      if (!node || !isActivePod(p) || !free.has(node)) continue;
-      free.set(node, free.get(node)! - podGpus(p));
+      free.set(n.metadata!.name!, alloc - (this.usedGpus.get(n.metadata!.name!) ?? 0));
     }
     return free;
   }
@@ -296,7 +319,9 @@ export class Kubelet {
       const t = setTimeout(resolve, this.o.podStartupDelayMs);
       this.timers.set(uid, t);
     });
-    const hook = this.o.onPodStarted ? this.o.onPodStarted(clone(running)) : Promise.resolve();
+    const hook = this.o.onPodStarted
+      ? this.o.onPodStarted(clone(running), (line) => this.o.logs.append(uid, line))
+      : Promise.resolve();
     Promise.all([delay, hook]).then(
       () => {
         this.timers.delete(uid);

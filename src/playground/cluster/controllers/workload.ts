@@ -82,10 +82,13 @@ export class WorkloadController {
     this.replicaSets.stop();
   }
 
+  /** Controlled objects, in name order (the order pods are counted and ReplicaSets rolled). */
   private owned(t: ResourceType, ns: string, uid: string): KObject[] {
     return this.api
-      .peekList(t, ns)
-      .filter((o) => o.metadata?.ownerReferences?.some((r) => r.controller && r.uid === uid));
+      .peekControlled(t, ns, uid)
+      .sort((a, b) =>
+        a.metadata!.name! < b.metadata!.name! ? -1 : a.metadata!.name! > b.metadata!.name! ? 1 : 0,
+      );
   }
 
   private syncDeployment(key: string): void {

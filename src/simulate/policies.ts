@@ -1,0 +1,198 @@
+import { clampReplicas, scaleBounds } from "../actuate/direct.js";
+import {
+  decide,
+  externalAverageValueReplicas,
+  newMemory,
+  recordScale,
+  withDefaults,
+  type HpaMemory,
+} from "../playground/cluster/hpa.js";
+import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
+import type { Scenario } from "../playground/runner/scenario.js";
+import { key, WvaDecider } from "./decide.js";
+import type { OraclePlan } from "./oracle.js";
+import type { SimVariant, World } from "./world.js";
+
+/**
+ * The policies `wva simulate` compares. Each one sets the initial replicas of every variant and acts
+ * on timers of the simulated cluster; adding a policy is one entry in POLICIES.
+ */
+
+export interface PolicyContext {
+  scenario: Scenario;
+  /** Per model (scenario order): the oracle's plan, with the measured capacity of every variant. */
+  plans: OraclePlan[];
+}
+
+export interface Policy {
+  name: string;
+  description: string;
+  /** Pods are Ready at once (no start-up delay). */
+  instantStart?: boolean;
+  /** Sets the initial replicas and registers timers; returns what to do on every engine cycle. */
+  start(world: World, ctx: PolicyContext): (now: number) => void;
+}
+
+/** An emulated HPA per variant following `metric` (a total over the variant's pods, AverageValue target). */
+function hpaPerVariant(
+  world: World,
+  scenario: Scenario,
+  metric: (v: SimVariant) => number | undefined,
+  target: number,
+): void {
+  const hpas = world.variants.map((v) => ({
+    v,
+    mem: newMemory() as HpaMemory,
+    manifest: hpaManifest(scenario, v.model.spec, v.spec),
+  }));
+  world.every({
+    periodMs: scenario.hpa.syncPeriodMs,
+    run: (now) => {
+      for (const h of hpas) {
+        const spec = h.manifest.spec as { minReplicas: number; maxReplicas: number; behavior: never };
+        const behavior = withDefaults(spec.behavior);
+        const current = h.v.pods.length;
+        const total = metric(h.v);
+        const d = decide({
+          specReplicas: current,
+          currentReplicas: current,
+          minReplicas: spec.minReplicas,
+          maxReplicas: spec.maxReplicas,
+          metricProposal:
+            total === undefined
+              ? undefined
+              : externalAverageValueReplicas(current, total, target, scenario.hpa.tolerance),
+          behavior,
+          mem: h.mem,
+          now,
+        });
+        if (!d.inactive && d.desiredReplicas !== current) {
+          recordScale(h.mem, behavior, current, d.desiredReplicas, now);
+          world.scale(h.v, d.desiredReplicas);
+        }
+        if (!d.inactive) h.v.desired = d.desiredReplicas;
+      }
+    },
+  });
+}
+
+function initial(world: World): void {
+  for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
+}
+
+const wva: Policy = {
+  name: "wva",
+  description: "the WVA engine with the scenario's saturation config and actuation",
+  start(world, { scenario }) {
+    initial(world);
+    const decider = new WvaDecider(scenario.saturation);
+    const published = new Map<string, number>();
+    if (scenario.actuation === "hpa")
+      hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
+    return (now) => {
+      const targets = decider.decide(world, now);
+      for (const v of world.variants) {
+        const target = targets.get(key(v.model.spec.namespace, v.spec.name));
+        if (target === undefined) continue;
+        published.set(key(v.model.spec.namespace, v.spec.name), target);
+        if (scenario.actuation === "direct") {
+          const bounded = clampReplicas(
+            target,
+            scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
+          );
+          world.scale(v, bounded);
+          v.desired = bounded;
+        } else v.desired = target;
+      }
+    };
+  },
+};
+
+const hpaKv: Policy = {
+  name: "hpa-kv",
+  description: "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
+  start(world, { scenario }) {
+    initial(world);
+    hpaPerVariant(
+      world,
+      scenario,
+      (v) => {
+        const r = world.readyTotals(v);
+        return r.ready > 0 ? r.kv : undefined;
+      },
+      scenario.baselines.hpaKvTarget,
+    );
+    return () => undefined;
+  },
+};
+
+const hpaQueue: Policy = {
+  name: "hpa-queue",
+  description: "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
+  start(world, { scenario }) {
+    initial(world);
+    hpaPerVariant(
+      world,
+      scenario,
+      (v) => {
+        const r = world.readyTotals(v);
+        return r.ready > 0 ? r.queue : undefined;
+      },
+      scenario.baselines.hpaQueueTarget,
+    );
+    return () => undefined;
+  },
+};
+
+const staticPeak: Policy = {
+  name: "static-peak",
+  description: "a fixed fleet of the cheapest variant, sized for the peak window's demand",
+  start(world, { plans }) {
+    world.models.forEach((m, mi) => {
+      const plan = plans[mi];
+      let cheapest = 0;
+      m.variants.forEach((v, i) => {
+        const c = m.variants[cheapest].spec;
+        if (
+          v.spec.cost < c.cost ||
+          (v.spec.cost === c.cost && plan.capacities[i] > plan.capacities[cheapest])
+        )
+          cheapest = i;
+      });
+      const peak = Math.max(0, ...plan.demand);
+      const v = m.variants[cheapest];
+      const n = Math.min(v.spec.maxReplicas, Math.max(1, Math.ceil(peak / plan.capacities[cheapest] - 1e-9)));
+      m.variants.forEach((x, i) => world.setInitial(x, i === cheapest ? n : 0));
+    });
+    return () => undefined;
+  },
+};
+
+const oracle: Policy = {
+  name: "oracle",
+  description: "knows the whole trace: per start-up window, the cheapest mix covering the demand",
+  instantStart: true,
+  start(world, { plans }) {
+    world.models.forEach((m, mi) => {
+      const plan = plans[mi];
+      m.variants.forEach((v, i) => world.setInitial(v, plan.windows[0][i]));
+      world.every({
+        periodMs: plan.windowMs,
+        run: (now) => {
+          const w = Math.floor(now / plan.windowMs + 1e-9);
+          if (w >= plan.windows.length) return;
+          m.variants.forEach((v, i) => {
+            world.scale(v, plan.windows[w][i]);
+            v.desired = plan.windows[w][i];
+          });
+        },
+      });
+    });
+    return () => undefined;
+  },
+};
+
+/** Every policy, in table order. */
+export const POLICIES: readonly Policy[] = [wva, hpaKv, hpaQueue, staticPeak, oracle];
+
+export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);
