@@ -5,18 +5,22 @@ export const LOG_FORMATS = ["json", "text"] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /**
- * Structured logs on stderr. Verbosity follows upstream's `--v` (2 = info, 3 = verbose/debug,
+ * Structured logs on stderr (or appended to `file`). Verbosity follows upstream's `--v` (2 = info, 3 = verbose/debug,
  * 4+ = trace); `WVA_LOG_LEVEL` (pino level name) wins when set; `silent` disables logging. `json`
  * (default) writes pino's JSON lines, `text` the same entries as readable lines (see formatLogLine).
  */
-export function createLogger(options: { v?: number; name?: string; format?: LogFormat } = {}): Logger {
+export function createLogger(
+  options: { v?: number; name?: string; format?: LogFormat; file?: string } = {},
+): Logger {
   const v = options.v ?? 2;
   const level = process.env.WVA_LOG_LEVEL ?? (v >= 4 ? "trace" : v >= 3 ? "debug" : v <= 0 ? "warn" : "info");
   const opts = { name: options.name ?? "wva", level, base: undefined };
-  if (options.format === "text") {
-    return pino(opts, { write: (line: string) => process.stderr.write(formatLogLine(line)) });
-  }
-  return pino(opts, pino.destination(2));
+  const dest = options.file
+    ? pino.destination({ dest: options.file, mkdir: true, sync: true })
+    : pino.destination(2);
+  if (options.format === "text")
+    return pino(opts, { write: (line: string) => dest.write(formatLogLine(line)) });
+  return pino(opts, dest);
 }
 
 const LEVELS: Record<number, string> = {

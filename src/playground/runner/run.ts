@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
 import type { VariantReport } from "../../controller/engine-loop.js";
-import { silentLogger } from "../../util/logger.js";
+import { createLogger, silentLogger } from "../../util/logger.js";
 import {
   productLabel,
   startCluster,
@@ -148,10 +148,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     else options.signal.addEventListener("abort", onSignal, { once: true });
   }
   const log: Logger = options.logFile
-    ? pino(
-        { level: "info", base: undefined },
-        pino.destination({ dest: options.logFile, mkdir: true, sync: true }),
-      )
+    ? createLogger({ name: "playground", format: "text", file: options.logFile })
     : silentLogger;
   const out = options.out;
   const say = (line: string) => out.write(`${line}\n`);
