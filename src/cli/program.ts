@@ -1,6 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { formatVersion, versionJson } from "../version/version.js";
-import { UsageError } from "./usage-error.js";
+import { oneLine, printVersionIfAsked, reportFailure } from "./exit.js";
 
 /**
  * Common behaviour of the `wva` and `manager` programs: `--version [--json]`, usage errors on one
@@ -19,19 +18,7 @@ export function newProgram(name: string, description: string): Command {
   return program;
 }
 
-function oneLine(message: string): string {
-  return message
-    .replace(/\s*\n\s*/g, " ")
-    .replace(/\s+$/, "")
-    .trim();
-}
-
-/** Handles `--version` on a program; returns true when it printed the version. */
-export function printVersionIfAsked(opts: { version?: boolean; json?: boolean }): boolean {
-  if (!opts.version) return false;
-  process.stdout.write(`${opts.json ? versionJson() : formatVersion()}\n`);
-  return true;
-}
+export { printVersionIfAsked };
 
 /** Runs a program and maps every failure to an exit status: usage errors 2, other errors 1. */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
@@ -51,13 +38,6 @@ export async function runProgram(program: Command, argv: string[] = process.argv
       process.exitCode = 2;
       return;
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(`${program.name()}: ${oneLine(err.message)}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${program.name()}: ${oneLine(message)}\n`);
-    process.exitCode = 1;
+    process.exitCode = reportFailure(program.name(), err);
   }
 }

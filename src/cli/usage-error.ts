@@ -1,8 +1,2 @@
-/** Bad input from the user: the CLI prints the message on one line and exits with status 2. */
-export class UsageError extends Error {
-  readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+// UsageError lives with the configuration errors so that the configuration code does not import the CLI.
+export { UsageError } from "../config/errors.js";

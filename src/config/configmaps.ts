@@ -26,7 +26,7 @@ export interface NamespaceInfo {
 }
 
 /**
- * Whether a namespace-local ConfigMap is honoured (wva-core 7.2, C20): the watch namespace always;
+ * Whether a namespace-local ConfigMap is honoured: the watch namespace always;
  * otherwise not when the namespace is excluded; yes when tracked or opted in with the label.
  */
 export function shouldWatchNamespaceLocalConfigMap(ns: NamespaceInfo): boolean {

@@ -1,5 +1,14 @@
+/** Bad input from the user: a program prints the message on one line and exits with status 2. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
 /** A configuration value that breaks a rule; `field` is the path of the offending key. */
-export class ConfigFieldError extends Error {
+export class ConfigFieldError extends UsageError {
   constructor(
     readonly field: string,
     readonly rule: string,

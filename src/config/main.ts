@@ -1,439 +1,252 @@
+/**
+ * Loads the manager's settings from the table in settings.ts: flag > environment > main ConfigMap >
+ * default, every value checked against its range; and applies runtime changes of the main ConfigMap.
+ * The rules are described in docs/design/configuration-precedence.md.
+ */
 import { formatDuration, tryParseDuration } from "../util/duration.js";
-import { DEFAULT_TRANSITION_TIMEOUT_MS } from "../engine/types.js";
 import { ConfigFieldError } from "./errors.js";
+import {
+  DEFAULT_SETTINGS,
+  SETTING_DEFS,
+  type FlagSettings,
+  type PrometheusSettings,
+  type SettingDef,
+  type Settings,
+} from "./settings.js";
 
 /** Default name of the main ConfigMap (env `CONFIG_MAP_NAME` overrides it). */
-export const MAIN_CONFIG_MAP = "wva-variantautoscaling-config";
+export const MAIN_CONFIG_MAP = DEFAULT_SETTINGS.mainConfigMapName;
 /** Default name of the saturation ConfigMap (env `SATURATION_CONFIG_MAP_NAME` overrides it). */
-export const SATURATION_CONFIG_MAP = "wva-saturation-scaling-config";
+export const SATURATION_CONFIG_MAP = DEFAULT_SETTINGS.saturationConfigMapName;
 /** Default namespace of the controller (env `POD_NAMESPACE` overrides it). */
-export const DEFAULT_SYSTEM_NAMESPACE = "workload-variant-autoscaler-system";
+export const DEFAULT_SYSTEM_NAMESPACE = DEFAULT_SETTINGS.systemNamespace;
 
-type Kind = "string" | "bool" | "duration" | "int";
-
-interface InfraKeyDef {
-  key: string;
-  flag: string;
-  kind: Kind;
-  def: string | boolean | number;
-  prop: keyof InfraConfig;
-}
-
-/** Infrastructure settings (wva-core 3.1 / 3.2). Durations are milliseconds. */
-export interface InfraConfig {
-  metricsBindAddress: string;
-  healthProbeBindAddress: string;
-  leaderElect: boolean;
-  leaderElectionID: string;
-  leaderElectionLeaseDurationMs: number;
-  leaderElectionRenewDeadlineMs: number;
-  leaderElectionRetryPeriodMs: number;
-  restClientTimeoutMs: number;
-  metricsSecure: boolean;
-  enableHTTP2: boolean;
-  watchNamespace: string;
-  v: number;
-  webhookCertPath: string;
-  webhookCertName: string;
-  webhookCertKey: string;
-  metricsCertPath: string;
-  metricsCertName: string;
-  metricsCertKey: string;
-}
-
-/** The infrastructure keys: env / ConfigMap key, flag name, type, default. */
-export const INFRA_KEYS: readonly InfraKeyDef[] = [
-  {
-    key: "METRICS_BIND_ADDRESS",
-    flag: "metrics-bind-address",
-    kind: "string",
-    def: "0",
-    prop: "metricsBindAddress",
-  },
-  {
-    key: "HEALTH_PROBE_BIND_ADDRESS",
-    flag: "health-probe-bind-address",
-    kind: "string",
-    def: ":8081",
-    prop: "healthProbeBindAddress",
-  },
-  { key: "LEADER_ELECT", flag: "leader-elect", kind: "bool", def: false, prop: "leaderElect" },
-  {
-    key: "LEADER_ELECTION_ID",
-    flag: "leader-election-id",
-    kind: "string",
-    def: "72dd1cf1.llm-d.ai",
-    prop: "leaderElectionID",
-  },
-  {
-    key: "LEADER_ELECTION_LEASE_DURATION",
-    flag: "leader-election-lease-duration",
-    kind: "duration",
-    def: 60_000,
-    prop: "leaderElectionLeaseDurationMs",
-  },
-  {
-    key: "LEADER_ELECTION_RENEW_DEADLINE",
-    flag: "leader-election-renew-deadline",
-    kind: "duration",
-    def: 50_000,
-    prop: "leaderElectionRenewDeadlineMs",
-  },
-  {
-    key: "LEADER_ELECTION_RETRY_PERIOD",
-    flag: "leader-election-retry-period",
-    kind: "duration",
-    def: 10_000,
-    prop: "leaderElectionRetryPeriodMs",
-  },
-  {
-    key: "REST_CLIENT_TIMEOUT",
-    flag: "rest-client-timeout",
-    kind: "duration",
-    def: 60_000,
-    prop: "restClientTimeoutMs",
-  },
-  { key: "METRICS_SECURE", flag: "metrics-secure", kind: "bool", def: true, prop: "metricsSecure" },
-  { key: "ENABLE_HTTP2", flag: "enable-http2", kind: "bool", def: false, prop: "enableHTTP2" },
-  { key: "WATCH_NAMESPACE", flag: "watch-namespace", kind: "string", def: "", prop: "watchNamespace" },
-  { key: "V", flag: "v", kind: "int", def: 2, prop: "v" },
-  { key: "WEBHOOK_CERT_PATH", flag: "webhook-cert-path", kind: "string", def: "", prop: "webhookCertPath" },
-  {
-    key: "WEBHOOK_CERT_NAME",
-    flag: "webhook-cert-name",
-    kind: "string",
-    def: "tls.crt",
-    prop: "webhookCertName",
-  },
-  {
-    key: "WEBHOOK_CERT_KEY",
-    flag: "webhook-cert-key",
-    kind: "string",
-    def: "tls.key",
-    prop: "webhookCertKey",
-  },
-  { key: "METRICS_CERT_PATH", flag: "metrics-cert-path", kind: "string", def: "", prop: "metricsCertPath" },
-  {
-    key: "METRICS_CERT_NAME",
-    flag: "metrics-cert-name",
-    kind: "string",
-    def: "tls.crt",
-    prop: "metricsCertName",
-  },
-  {
-    key: "METRICS_CERT_KEY",
-    flag: "metrics-cert-key",
-    kind: "string",
-    def: "tls.key",
-    prop: "metricsCertKey",
-  },
-];
-
-/** Prometheus connection settings (wva-core 4.5). */
-export interface PrometheusConfig {
-  baseURL: string;
-  tlsInsecureSkipVerify: boolean;
-  caCertPath: string;
-  clientCertPath: string;
-  clientKeyPath: string;
-  serverName: string;
-  bearerToken: string;
-  /** Token file (env only); read by the client when no direct token is set. */
-  tokenPath: string;
-  /** Where the settings came from: all from env when env PROMETHEUS_BASE_URL is set, else the ConfigMap. */
+/** Prometheus connection settings and where they came from. */
+export interface PrometheusConfig extends PrometheusSettings {
+  /** All from the environment when it sets PROMETHEUS_BASE_URL, else all from the main ConfigMap. */
   source: "env" | "configmap";
 }
 
-/** `PROMETHEUS_METRICS_CACHE_*` settings. Durations are milliseconds. */
-export interface CacheConfig {
-  enabled: boolean;
-  ttlMs: number;
-  cleanupIntervalMs: number;
-  fetchIntervalMs: number;
-  freshThresholdMs: number;
-  staleThresholdMs: number;
-  unavailableThresholdMs: number;
-}
-
-export const DEFAULT_CACHE_CONFIG: Readonly<CacheConfig> = Object.freeze({
-  enabled: true,
-  ttlMs: 30_000,
-  cleanupIntervalMs: 60_000,
-  fetchIntervalMs: 30_000,
-  freshThresholdMs: 60_000,
-  staleThresholdMs: 120_000,
-  unavailableThresholdMs: 300_000,
-});
-
-const CACHE_KEYS: ReadonlyArray<[string, keyof CacheConfig]> = [
-  ["PROMETHEUS_METRICS_CACHE_ENABLED", "enabled"],
-  ["PROMETHEUS_METRICS_CACHE_TTL", "ttlMs"],
-  ["PROMETHEUS_METRICS_CACHE_CLEANUP_INTERVAL", "cleanupIntervalMs"],
-  ["PROMETHEUS_METRICS_CACHE_FETCH_INTERVAL", "fetchIntervalMs"],
-  ["PROMETHEUS_METRICS_CACHE_FRESH_THRESHOLD", "freshThresholdMs"],
-  ["PROMETHEUS_METRICS_CACHE_STALE_THRESHOLD", "staleThresholdMs"],
-  ["PROMETHEUS_METRICS_CACHE_UNAVAILABLE_THRESHOLD", "unavailableThresholdMs"],
-];
-
-/** Default engine period (`GLOBAL_OPT_INTERVAL`). */
-export const DEFAULT_GLOBAL_OPT_INTERVAL_MS = 60_000;
-export const DEFAULT_SCALE_FROM_ZERO_CONCURRENCY = 10;
-
 /** The whole main configuration. */
-export interface MainConfig {
-  infra: InfraConfig;
-  prometheus: PrometheusConfig;
-  /** Engine loop period; the loop follows it (an upstream quirk fixed). */
-  globalOptIntervalMs: number;
-  cache: CacheConfig;
-  /** `WVA_SCALE_TO_ZERO` (env, else ConfigMap; case-insensitive `true`). */
-  scaleToZeroEnabled: boolean;
-  /** `WVA_LIMITED_MODE` (env, else ConfigMap). */
-  limitedMode: boolean;
-  scaleFromZeroMaxConcurrency: number;
-  eppMetricReaderBearerToken: string;
-  /** `WVA_NODE_SELECTOR`: label selector added to GPU node discovery. */
-  nodeSelector: string;
-  /** `TRANSITION_LOCK_TIMEOUT`: after how long a model stuck in transition is released (default 10m). */
-  transitionTimeoutMs: number;
+export interface MainConfig extends Settings {
+  /** Undefined when no Prometheus URL is configured and Prometheus is not the metrics source. */
+  prometheus?: PrometheusConfig;
   /** Values that were ignored (unparsable) and what was used instead. */
   warnings: string[];
 }
 
+type TextMap = Record<string, string | undefined>;
+
 /** Inputs of {@link loadMainConfig}. */
 export interface MainConfigSources {
-  /** Only the flags given explicitly on the command line, keyed by flag name (e.g. `leader-elect`). */
-  flags?: Record<string, string | boolean | number | undefined>;
-  env?: Record<string, string | undefined>;
+  /** Only the flags given explicitly (on the command line or by the embedding program). */
+  flags?: Partial<FlagSettings>;
+  env?: TextMap;
   /** Data of the main ConfigMap. */
-  configMap?: Record<string, string>;
+  configMap?: TextMap;
 }
 
 const TRUE_WORDS = ["true", "1", "yes"];
-
-/** env / ConfigMap booleans: true iff exactly `true`, `1` or `yes`; undefined when empty. */
-export function parseBoolWord(v: string | undefined): boolean | undefined {
-  if (v === undefined || v === "") return undefined;
-  return TRUE_WORDS.includes(v);
-}
-
-/** Go `strconv.ParseBool`. */
-function parseGoBool(v: string): boolean | undefined {
-  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
-  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
-  return undefined;
-}
-
-function parseIntStrict(v: string | undefined): number | undefined {
-  if (v === undefined || !/^[+-]?\d+$/.test(v.trim())) return undefined;
-  return Number(v.trim());
-}
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
-/** Value of one key from env / ConfigMap text, or undefined when unset or unparsable. */
-function fromText(def: InfraKeyDef, text: string | undefined, where: string, warnings: string[]): unknown {
+/** The text form of a value, as in the docs and in messages. */
+export function formatSettingValue(def: SettingDef, value: unknown): string {
+  return def.kind === "duration" ? formatDuration(value as number) : String(value);
+}
+
+/** The allowed range of a setting in words, or undefined when any value of its type is allowed. */
+export function rangeText(def: SettingDef): string | undefined {
+  if (def.kind === "int") return `${def.min} to ${def.max}`;
+  if (def.kind === "duration") return `${formatDuration(def.min)} to ${formatDuration(def.max)}`;
+  if (def.kind === "enum") return def.values.join(", ");
+  return undefined;
+}
+
+/** The rule a value breaks, or undefined when it is in range. */
+function ruleBroken(def: SettingDef, value: unknown): string | undefined {
+  if (def.kind === "int" || def.kind === "duration") {
+    const n = value as number;
+    if (!Number.isFinite(n) || n < def.min || n > def.max || (def.kind === "int" && !Number.isInteger(n))) {
+      return `must be ${def.kind === "int" ? "an integer" : "a duration"} from ${rangeText(def)}, got ${
+        Number.isFinite(n) ? formatSettingValue(def, n) : String(n)
+      }`;
+    }
+  }
+  if (def.kind === "enum" && !def.values.includes(value as string))
+    return `must be one of ${def.values.join(", ")}, got "${String(value)}"`;
+  return undefined;
+}
+
+/** Checks a value against its setting's range; throws ConfigFieldError naming `field`. */
+export function checkSettingValue(def: SettingDef, value: unknown, field: string): void {
+  const rule = ruleBroken(def, value);
+  if (rule !== undefined) throw new ConfigFieldError(field, rule);
+}
+
+/**
+ * Parses the text of a setting from the environment or a ConfigMap. Returns undefined for an empty
+ * value; `{ invalid }` names what the text is not.
+ */
+function parseText(
+  def: SettingDef,
+  text: string | undefined,
+): { value: unknown } | { invalid: string } | undefined {
   const v = nonEmpty(text);
   if (v === undefined) return undefined;
   switch (def.kind) {
     case "string":
-      return v;
-    case "bool":
-      return parseBoolWord(v);
+    case "enum":
+      return { value: v };
+    case "bool": {
+      const text = def.text ?? "words";
+      if (text === "exact") return { value: v === "true" };
+      if (text === "caseless") return { value: v.toLowerCase() === "true" };
+      return { value: TRUE_WORDS.includes(v) };
+    }
+    case "int":
+      return /^[+-]?\d+$/.test(v.trim()) ? { value: Number(v.trim()) } : { invalid: "integer" };
     case "duration": {
       const ms = tryParseDuration(v);
-      if (ms === undefined) warnings.push(`${def.key} (${where}): invalid duration "${v}"; ignored`);
-      return ms;
-    }
-    case "int": {
-      const n = parseIntStrict(v);
-      if (n === undefined || n < 0) {
-        warnings.push(`${def.key} (${where}): not a non-negative integer "${v}"; ignored`);
-        return undefined;
-      }
-      return n;
+      return ms === undefined ? { invalid: "duration" } : { value: ms };
     }
   }
 }
 
-function fromFlag(def: InfraKeyDef, value: string | boolean | number): unknown {
-  switch (def.kind) {
-    case "string":
-      if (typeof value !== "string") throw new ConfigFieldError(`--${def.flag}`, "must be a string");
-      return value === "" ? undefined : value;
-    case "bool":
-      if (typeof value === "boolean") return value;
-      if (typeof value === "string" && parseGoBool(value) !== undefined) return parseGoBool(value);
-      throw new ConfigFieldError(`--${def.flag}`, `must be true or false, got "${String(value)}"`);
-    case "duration": {
-      if (typeof value === "number") return value;
-      const ms = tryParseDuration(String(value));
-      if (ms === undefined) {
-        throw new ConfigFieldError(
-          `--${def.flag}`,
-          `must be a duration such as 30s or 1m, got "${String(value)}"`,
-        );
-      }
-      return ms;
-    }
-    case "int": {
-      const n = typeof value === "number" ? value : parseIntStrict(String(value));
-      if (n === undefined || !Number.isInteger(n) || n < 0) {
-        throw new ConfigFieldError(`--${def.flag}`, `must be a non-negative integer, got "${String(value)}"`);
-      }
-      return n;
-    }
-  }
-}
+const WHERE = { env: "the environment", configMap: "the main ConfigMap" } as const;
 
 /**
- * Infrastructure settings with precedence flag > env > ConfigMap > default (wva-core 3.2). Only flags
- * given explicitly count; booleans in env/ConfigMap are true iff `true`, `1` or `yes`; unparsable
- * durations and integers in env/ConfigMap count as unset (with a warning).
+ * One setting from one text source: undefined when unset or unparsable (an unparsable value is
+ * reported in `warnings`, except for enums, which are refused); out-of-range values are refused.
  */
-export function loadInfraConfig(src: MainConfigSources, warnings: string[] = []): InfraConfig {
-  const out: Record<string, unknown> = {};
-  for (const def of INFRA_KEYS) {
-    const flag = src.flags?.[def.flag];
-    let v: unknown = flag === undefined ? undefined : fromFlag(def, flag);
-    if (v === undefined) v = fromText(def, src.env?.[def.key], "env", warnings);
-    if (v === undefined) v = fromText(def, src.configMap?.[def.key], "ConfigMap", warnings);
-    out[def.prop] = v ?? def.def;
+function fromSource(
+  def: SettingDef,
+  map: TextMap | undefined,
+  where: keyof typeof WHERE,
+  warnings: string[],
+): unknown {
+  const key = def.key ?? def.prop;
+  const parsed = parseText(def, map?.[key]);
+  if (parsed === undefined) return undefined;
+  if ("invalid" in parsed) {
+    warnings.push(`${key}: invalid ${parsed.invalid} "${map?.[key]}" in ${WHERE[where]}; ignored`);
+    return undefined;
   }
-  return out as unknown as InfraConfig;
+  checkSettingValue(def, parsed.value, `${key} (${WHERE[where]})`);
+  return parsed.value;
+}
+
+/** The value of one setting outside the Prometheus group, by precedence flag > env > ConfigMap > default. */
+function resolve(def: SettingDef, src: MainConfigSources, warnings: string[]): unknown {
+  if (def.flag !== undefined) {
+    const flag = (src.flags as Record<string, unknown> | undefined)?.[def.prop];
+    if (flag !== undefined) {
+      checkSettingValue(def, flag, `--${def.flag}`);
+      return flag;
+    }
+  }
+  if (def.key === undefined) return def.def;
+  return (
+    fromSource(def, src.env, "env", warnings) ??
+    (def.envOnly ? undefined : fromSource(def, src.configMap, "configMap", warnings)) ??
+    def.def
+  );
+}
+
+/** One setting (outside the Prometheus group) read from the given sources. */
+export function readSetting<K extends keyof Settings>(prop: K, src: MainConfigSources): Settings[K] {
+  const def = SETTING_DEFS.find((d) => d.prop === prop);
+  if (def === undefined) throw new Error(`unknown setting ${String(prop)}`);
+  return resolve(def, src, []) as Settings[K];
+}
+
+interface LeaseTimes {
+  leaderElectionLeaseDurationMs: number;
+  leaderElectionRenewDeadlineMs: number;
+  leaderElectionRetryPeriodMs: number;
 }
 
 /**
- * Prometheus settings (wva-core 4.5): all from env when env `PROMETHEUS_BASE_URL` is set, else from the
- * ConfigMap (which has no token-file key). Throws when neither has a base URL.
+ * client-go's leader-election rules: lease duration > renew deadline > 1.2 x retry period. `name`
+ * gives the name of each setting as the user wrote it (flag or key).
+ */
+export function checkLeaderElection(t: LeaseTimes, name: (prop: keyof LeaseTimes) => string): void {
+  const text = (p: keyof LeaseTimes) => `${name(p)} (${formatDuration(t[p])})`;
+  if (!(t.leaderElectionLeaseDurationMs > t.leaderElectionRenewDeadlineMs)) {
+    throw new ConfigFieldError(
+      name("leaderElectionLeaseDurationMs"),
+      `${text("leaderElectionLeaseDurationMs")} must be greater than ${text("leaderElectionRenewDeadlineMs")}`,
+    );
+  }
+  if (!(t.leaderElectionRenewDeadlineMs > 1.2 * t.leaderElectionRetryPeriodMs)) {
+    throw new ConfigFieldError(
+      name("leaderElectionRenewDeadlineMs"),
+      `${text("leaderElectionRenewDeadlineMs")} must be greater than 1.2 x ${text("leaderElectionRetryPeriodMs")}`,
+    );
+  }
+}
+
+/** Where a setting's value came from, in the words the user wrote it. */
+function sourceName(def: SettingDef, src: MainConfigSources): string {
+  if (def.flag !== undefined && (src.flags as Record<string, unknown> | undefined)?.[def.prop] !== undefined)
+    return `--${def.flag}`;
+  const key = def.key ?? def.prop;
+  if (nonEmpty(src.env?.[key]) !== undefined) return `${key} (${WHERE.env})`;
+  if (nonEmpty(src.configMap?.[key]) !== undefined) return `${key} (${WHERE.configMap})`;
+  return `${key} (default)`;
+}
+
+/**
+ * Prometheus settings: all from the environment when it sets `PROMETHEUS_BASE_URL`, else all from the
+ * main ConfigMap (the token file only from the environment). Throws when neither has a base URL.
  */
 export function loadPrometheusConfig(src: MainConfigSources): PrometheusConfig {
-  const env = src.env ?? {};
-  const cm = src.configMap ?? {};
-  const fromEnv = nonEmpty(env.PROMETHEUS_BASE_URL) !== undefined;
-  const s = fromEnv ? env : cm;
-  const baseURL = nonEmpty(s.PROMETHEUS_BASE_URL);
-  if (baseURL === undefined) {
+  const fromEnv = nonEmpty(src.env?.PROMETHEUS_BASE_URL) !== undefined;
+  const out: Record<string, unknown> = { source: fromEnv ? "env" : "configmap" };
+  for (const def of SETTING_DEFS) {
+    if (def.group !== "prometheus") continue;
+    const map = fromEnv ? src.env : def.envOnly ? undefined : src.configMap;
+    out[def.prop] = fromSource(def, map, fromEnv ? "env" : "configMap", []) ?? def.def;
+  }
+  const cfg = out as unknown as PrometheusConfig;
+  if (cfg.baseURL === "") {
     throw new ConfigFieldError(
       "PROMETHEUS_BASE_URL",
       "no Prometheus configuration found. Please set PROMETHEUS_BASE_URL environment variable or configure via ConfigMap",
     );
   }
-  return {
-    baseURL,
-    tlsInsecureSkipVerify: s.PROMETHEUS_TLS_INSECURE_SKIP_VERIFY === "true",
-    caCertPath: s.PROMETHEUS_CA_CERT_PATH ?? "",
-    clientCertPath: s.PROMETHEUS_CLIENT_CERT_PATH ?? "",
-    clientKeyPath: s.PROMETHEUS_CLIENT_KEY_PATH ?? "",
-    serverName: s.PROMETHEUS_SERVER_NAME ?? "",
-    bearerToken: s.PROMETHEUS_BEARER_TOKEN ?? "",
-    tokenPath: fromEnv ? (env.PROMETHEUS_TOKEN_PATH ?? "") : "",
-    source: fromEnv ? "env" : "configmap",
-  };
+  return cfg;
 }
 
 /**
- * Cache settings from the ConfigMap: unset keys take defaults, unparsable values take defaults with a
- * warning.
+ * Loads the main configuration at start-up. Throws ConfigFieldError naming the field when a value is
+ * out of its range, when the leader-election durations break their relations, or, with
+ * `requirePrometheus` (the default), when there is no Prometheus base URL. Unparsable values in the
+ * environment or the ConfigMap count as unset and are listed in `warnings`.
  */
-export function loadCacheConfig(
-  cm: Record<string, string> | undefined,
-  warnings: string[] = [],
-): CacheConfig {
-  const out: CacheConfig = { ...DEFAULT_CACHE_CONFIG };
-  for (const [key, prop] of CACHE_KEYS) {
-    const v = nonEmpty(cm?.[key]);
-    if (v === undefined) continue;
-    if (prop === "enabled") {
-      const b = parseGoBool(v);
-      if (b === undefined) warnings.push(`${key}: invalid boolean "${v}"; using default`);
-      else out.enabled = b;
-    } else {
-      const ms = tryParseDuration(v);
-      if (ms === undefined || ms < 0) warnings.push(`${key}: invalid duration "${v}"; using default`);
-      else out[prop] = ms;
-    }
-  }
-  return out;
-}
-
-/** `GLOBAL_OPT_INTERVAL` (env, else ConfigMap): unparsable → undefined with a warning. */
-function readInterval(src: MainConfigSources, warnings: string[]): number | undefined {
-  const text = nonEmpty(src.env?.GLOBAL_OPT_INTERVAL) ?? nonEmpty(src.configMap?.GLOBAL_OPT_INTERVAL);
-  if (text === undefined) return undefined;
-  const ms = tryParseDuration(text);
-  if (ms === undefined) {
-    warnings.push(
-      `GLOBAL_OPT_INTERVAL: invalid duration "${text}"; using ${formatDuration(DEFAULT_GLOBAL_OPT_INTERVAL_MS)}`,
-    );
-  }
-  return ms;
-}
-
-function readTransitionTimeout(text: string | undefined, fallback: number, warnings: string[]): number {
-  const v = nonEmpty(text);
-  if (v === undefined) return fallback;
-  const ms = tryParseDuration(v);
-  if (ms === undefined || ms <= 0) {
-    warnings.push(
-      `TRANSITION_LOCK_TIMEOUT: "${v}" is not a positive duration; using ${formatDuration(fallback)}`,
-    );
-    return fallback;
-  }
-  return ms;
-}
-
-/**
- * Loads the main configuration at start-up. Throws ConfigFieldError (start-up must fail) when there is
- * no Prometheus base URL, when `GLOBAL_OPT_INTERVAL` is <= 0 or when
- * `SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY` is <= 0; other bad values fall back to defaults and are
- * listed in `warnings`.
- */
-export function loadMainConfig(src: MainConfigSources): MainConfig {
+export function loadMainConfig(
+  src: MainConfigSources,
+  opts: { requirePrometheus?: boolean } = {},
+): MainConfig {
   const warnings: string[] = [];
-  const env = src.env ?? {};
-  const cm = src.configMap ?? {};
-  const infra = loadInfraConfig(src, warnings);
-  const prometheus = loadPrometheusConfig(src);
-  const interval = readInterval(src, warnings) ?? DEFAULT_GLOBAL_OPT_INTERVAL_MS;
-  if (interval <= 0)
-    throw new ConfigFieldError("GLOBAL_OPT_INTERVAL", `must be > 0, got ${formatDuration(interval)}`);
-
-  const concText =
-    nonEmpty(env.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY) ??
-    nonEmpty(cm.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY);
-  let concurrency = DEFAULT_SCALE_FROM_ZERO_CONCURRENCY;
-  if (concText !== undefined) {
-    const n = parseIntStrict(concText);
-    if (n === undefined)
-      warnings.push(`SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: not an integer "${concText}"; using 10`);
-    else if (n <= 0)
-      throw new ConfigFieldError("SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY", `must be > 0, got ${n}`);
-    else concurrency = n;
-  }
-
-  const stz = nonEmpty(env.WVA_SCALE_TO_ZERO) ?? nonEmpty(cm.WVA_SCALE_TO_ZERO);
-  const limited = nonEmpty(env.WVA_LIMITED_MODE) ?? nonEmpty(cm.WVA_LIMITED_MODE);
-  return {
-    infra,
-    prometheus,
-    globalOptIntervalMs: interval,
-    cache: loadCacheConfig(cm, warnings),
-    scaleToZeroEnabled: (stz ?? "").toLowerCase() === "true",
-    limitedMode: (limited ?? "").toLowerCase() === "true",
-    scaleFromZeroMaxConcurrency: concurrency,
-    eppMetricReaderBearerToken:
-      nonEmpty(env.EPP_METRIC_READER_BEARER_TOKEN) ?? cm.EPP_METRIC_READER_BEARER_TOKEN ?? "",
-    nodeSelector: nonEmpty(env.WVA_NODE_SELECTOR) ?? cm.WVA_NODE_SELECTOR ?? "",
-    transitionTimeoutMs: readTransitionTimeout(
-      nonEmpty(env.TRANSITION_LOCK_TIMEOUT) ?? cm.TRANSITION_LOCK_TIMEOUT,
-      DEFAULT_TRANSITION_TIMEOUT_MS,
-      warnings,
+  const out: Record<string, unknown> = {};
+  for (const def of SETTING_DEFS) if (def.group === undefined) out[def.prop] = resolve(def, src, warnings);
+  const settings = out as unknown as Settings;
+  checkLeaderElection(settings, (prop) =>
+    sourceName(
+      SETTING_DEFS.find((d) => d.prop === prop)!,
+      src,
     ),
-    warnings,
-  };
+  );
+  let prometheus: PrometheusConfig | undefined;
+  try {
+    prometheus = loadPrometheusConfig(src);
+  } catch (err) {
+    if (opts.requirePrometheus ?? true) throw err;
+  }
+  return { ...settings, prometheus, warnings };
 }
 
 /** A rejected runtime change of a key that needs a restart. */
@@ -445,50 +258,30 @@ export interface ImmutableChange {
   new: string;
 }
 
-/** Keys checked at runtime: changing them requires a restart. */
-export const IMMUTABLE_KEYS: ReadonlyArray<[string, string, (c: MainConfig) => string]> = [
-  ["PROMETHEUS_BASE_URL", "Prometheus BaseURL", (c) => c.prometheus.baseURL],
-  ["METRICS_BIND_ADDRESS", "Metrics bind address", (c) => c.infra.metricsBindAddress],
-  ["HEALTH_PROBE_BIND_ADDRESS", "Health probe bind address", (c) => c.infra.healthProbeBindAddress],
-  ["LEADER_ELECTION_ID", "Leader election ID", (c) => c.infra.leaderElectionID],
-  ["WEBHOOK_CERT_PATH", "Webhook certificate path", (c) => c.infra.webhookCertPath],
-  ["WEBHOOK_CERT_NAME", "Webhook certificate name", (c) => c.infra.webhookCertName],
-  ["WEBHOOK_CERT_KEY", "Webhook certificate key", (c) => c.infra.webhookCertKey],
-  ["METRICS_CERT_PATH", "Metrics certificate path", (c) => c.infra.metricsCertPath],
-  ["METRICS_CERT_NAME", "Metrics certificate name", (c) => c.infra.metricsCertName],
-  ["METRICS_CERT_KEY", "Metrics certificate key", (c) => c.infra.metricsCertKey],
-];
+function runningValue(running: MainConfig, def: SettingDef): unknown {
+  const holder = (def.group === "prometheus" ? (running.prometheus ?? {}) : running) as Record<
+    string,
+    unknown
+  >;
+  return holder[def.prop] ?? def.def;
+}
 
-/** Keys read only at start-up that are not checked: a runtime change is ignored (reported as a warning). */
-export const START_ONLY_KEYS = [
-  "PROMETHEUS_TLS_INSECURE_SKIP_VERIFY",
-  "PROMETHEUS_CA_CERT_PATH",
-  "PROMETHEUS_CLIENT_CERT_PATH",
-  "PROMETHEUS_CLIENT_KEY_PATH",
-  "PROMETHEUS_SERVER_NAME",
-  "PROMETHEUS_BEARER_TOKEN",
-  "WVA_SCALE_TO_ZERO",
-  "WVA_LIMITED_MODE",
-  "SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY",
-  "EPP_METRIC_READER_BEARER_TOKEN",
-  "WVA_NODE_SELECTOR",
-  ...INFRA_KEYS.map((d) => d.key).filter((k) => !IMMUTABLE_KEYS.some(([ik]) => ik === k)),
-];
+/** Settings of the main ConfigMap with the given mutability. */
+function mainConfigMapRows(mutability: SettingDef["mutability"]): SettingDef[] {
+  return SETTING_DEFS.filter((d) => d.key !== undefined && !d.envOnly && d.mutability === mutability);
+}
 
 /**
- * Immutable keys present in an updated main ConfigMap whose value differs from the running config
- * (wva-core 8.2, C14). An empty result means the update can be applied as is.
+ * Immutable keys present in an updated main ConfigMap whose value differs from the running config. An
+ * empty result means the update can be applied as is.
  */
-export function detectImmutableChanges(
-  running: MainConfig,
-  cm: Record<string, string> | undefined,
-): ImmutableChange[] {
+export function detectImmutableChanges(running: MainConfig, cm: TextMap | undefined): ImmutableChange[] {
   const out: ImmutableChange[] = [];
-  for (const [key, parameter, get] of IMMUTABLE_KEYS) {
-    const v = cm?.[key];
-    if (v === undefined || v === "") continue;
-    const old = get(running);
-    if (v !== old) out.push({ key, parameter, old, new: v });
+  for (const def of mainConfigMapRows("immutable")) {
+    const v = nonEmpty(cm?.[def.key!]);
+    if (v === undefined) continue;
+    const old = formatSettingValue(def, runningValue(running, def));
+    if (v !== old) out.push({ key: def.key!, parameter: def.label ?? def.key!, old, new: v });
   }
   return out;
 }
@@ -507,43 +300,42 @@ export interface RuntimeUpdate {
   config: MainConfig;
   /** Immutable keys whose change was rejected. */
   rejected: ImmutableChange[];
-  /** Ignored values (unparsable, start-only keys changed). */
+  /** Ignored values (unparsable, out of range, start-only keys changed). */
   warnings: string[];
 }
 
 /**
- * Applies a runtime update of the main ConfigMap: immutable changes are rejected (and returned), the
- * mutable keys (`GLOBAL_OPT_INTERVAL`, `TRANSITION_LOCK_TIMEOUT`, the cache block) are applied; an
- * unparsable or non-positive interval keeps the running value. With `previous` (the ConfigMap data the
- * running config came from), changes of start-only keys are reported in `warnings`.
+ * Applies a runtime update of the main ConfigMap: immutable changes are rejected (and returned); the
+ * runtime settings present are applied, an unparsable or out-of-range value keeps the running one.
+ * Changes of settings read at start-up only are reported in `warnings`: every such key present, or
+ * with `previous` (the data the running config came from) only those whose value differs.
  */
 export function applyRuntimeUpdate(
   running: MainConfig,
-  cm: Record<string, string> | undefined,
-  previous?: Record<string, string>,
+  cm: TextMap | undefined,
+  previous?: TextMap,
 ): RuntimeUpdate {
   const warnings: string[] = [];
   const data = cm ?? {};
   const rejected = detectImmutableChanges(running, data);
-  const config: MainConfig = { ...running, cache: { ...running.cache }, warnings: [] };
-  const iv = nonEmpty(data.GLOBAL_OPT_INTERVAL);
-  if (iv !== undefined) {
-    const ms = tryParseDuration(iv);
-    if (ms === undefined || ms <= 0) {
-      warnings.push(
-        `GLOBAL_OPT_INTERVAL: "${iv}" is not a positive duration; keeping ${formatDuration(running.globalOptIntervalMs)}`,
-      );
-    } else config.globalOptIntervalMs = ms;
+  const config: MainConfig = { ...running, warnings: [] };
+  const values = config as unknown as Record<string, unknown>;
+  for (const def of mainConfigMapRows("runtime")) {
+    const key = def.key!;
+    const parsed = parseText(def, data[key]);
+    if (parsed === undefined) continue;
+    const keep = `keeping ${formatSettingValue(def, values[def.prop])}`;
+    if ("invalid" in parsed) warnings.push(`${key}: invalid ${parsed.invalid} "${data[key]}"; ${keep}`);
+    else {
+      const rule = ruleBroken(def, parsed.value);
+      if (rule !== undefined) warnings.push(`${key}: ${rule}; ${keep}`);
+      else values[def.prop] = parsed.value;
+    }
   }
-  config.transitionTimeoutMs = readTransitionTimeout(
-    data.TRANSITION_LOCK_TIMEOUT,
-    running.transitionTimeoutMs,
-    warnings,
-  );
-  if (CACHE_KEYS.some(([k]) => data[k] !== undefined)) config.cache = loadCacheConfig(data, warnings);
-  for (const key of START_ONLY_KEYS) {
-    if (previous !== undefined && data[key] !== previous[key])
-      warnings.push(`${key}: read at start-up only; the change takes effect after a restart`);
+  for (const def of mainConfigMapRows("restart")) {
+    const key = def.key!;
+    if (data[key] === undefined || (previous !== undefined && data[key] === previous[key])) continue;
+    warnings.push(`${key}: read at start-up only; the change takes effect after a restart`);
   }
   config.warnings = warnings;
   return { config, rejected, warnings };

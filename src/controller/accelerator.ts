@@ -1,6 +1,6 @@
 import { LABEL_ACCELERATOR_NAME } from "../api/v1alpha1/constants.js";
 import { normalizeAcceleratorName } from "../limit/accelerator.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export { LABEL_ACCELERATOR_NAME, normalizeAcceleratorName };
 export const GPU_VENDORS = ["nvidia.com", "amd.com", "intel.com"] as const;
@@ -113,7 +113,7 @@ export function gpusPerReplica(deploy: Deployment | undefined): number {
   return total > 0 ? total : 1;
 }
 
-/** Replica state of a Deployment (5.2). */
+/** Replica state of a Deployment. */
 export function replicaState(deploy: Deployment): { current: number; ready: number; spec: number } {
   const spec = deploy.spec?.replicas ?? 1;
   const statusReplicas = deploy.status?.replicas ?? 0;

@@ -1,4 +1,5 @@
-import type { Informer, KubeObject } from "./kube/informer.js";
+import type { Informer } from "./kube/informer.js";
+import type { KubeObject, Pod, ReplicaSet } from "./kube/objects.js";
 
 /** Controller owner reference (`ownerReferences[].controller == true`). */
 export function controllerOwner(obj: KubeObject | undefined): { kind: string; name: string } | undefined {
@@ -12,8 +13,8 @@ export function controllerOwner(obj: KubeObject | undefined): { kind: string; na
  */
 export class InformerClusterLookup {
   constructor(
-    private readonly pods: Informer<KubeObject>,
-    private readonly replicaSets: Informer<KubeObject>,
+    private readonly pods: Informer<Pod>,
+    private readonly replicaSets: Informer<ReplicaSet>,
   ) {}
 
   async controllerOf(

@@ -5,7 +5,8 @@ import type { ScrapeTarget, ScrapeTargetLister } from "../collect/podscrape/sour
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
 import { resolveAccelerator } from "./accelerator.js";
 import type { GroupCollection, GroupCollector, ModelGroup } from "./engine-loop.js";
-import type { Informer, KubeObject } from "./kube/informer.js";
+import type { Informer } from "./kube/informer.js";
+import type { Pod, ReplicaSet } from "./kube/objects.js";
 import { variantCost } from "./types.js";
 
 function toCollectorGroup(g: ModelGroup): CollectorGroup {
@@ -70,11 +71,6 @@ export class SourceCollector implements GroupCollector {
   }
 }
 
-interface PodObject extends KubeObject {
-  spec?: { containers?: Array<{ ports?: Array<{ name?: string; containerPort?: number }> }> };
-  status?: { podIP?: string; phase?: string; conditions?: Array<{ type?: string; status?: string }> };
-}
-
 export interface PodScrapeOptions {
   /** Port to scrape; default: the first container port whose name contains `metric`, else `http`, else the first port, else 8000. */
   port?: number;
@@ -89,8 +85,8 @@ export interface PodScrapeOptions {
 /** Scrape targets from the pod cache: running pods owned (through ReplicaSets) by active Deployments. */
 export class InformerScrapeTargets implements ScrapeTargetLister {
   constructor(
-    private readonly pods: Informer<KubeObject>,
-    private readonly replicaSets: Informer<KubeObject>,
+    private readonly pods: Informer<Pod>,
+    private readonly replicaSets: Informer<ReplicaSet>,
     private readonly activeDeployments: () => Set<string>,
     private readonly opts: PodScrapeOptions = {},
   ) {}
@@ -98,7 +94,7 @@ export class InformerScrapeTargets implements ScrapeTargetLister {
   async listTargets(): Promise<ScrapeTarget[]> {
     const active = this.activeDeployments();
     const out: ScrapeTarget[] = [];
-    for (const p of this.pods.list() as PodObject[]) {
+    for (const p of this.pods.list()) {
       const ns = p.metadata?.namespace ?? "";
       const rsRef = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === "ReplicaSet");
       if (!rsRef?.name) continue;
@@ -120,7 +116,7 @@ export class InformerScrapeTargets implements ScrapeTargetLister {
     return out;
   }
 
-  private portOf(p: PodObject): number {
+  private portOf(p: Pod): number {
     if (this.opts.port) return this.opts.port;
     const ports = (p.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
     const named = (s: string) => ports.find((x) => (x.name ?? "").includes(s))?.containerPort;

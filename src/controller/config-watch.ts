@@ -15,12 +15,8 @@ import { applyRuntimeUpdate, immutableChangeMessage, type MainConfig } from "../
 import type { SaturationConfig } from "../engine/types.js";
 import type { Logger } from "../util/logger.js";
 import type { EventRecorder } from "./kube/events.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { ConfigMap } from "./kube/objects.js";
 import { namespaceConfigAllowed, type NamespaceLookup } from "./predicates.js";
-
-export interface ConfigMapObject extends KubeObject {
-  data?: Record<string, string>;
-}
 
 export interface ConfigWatchOptions {
   systemNamespace: string;
@@ -44,9 +40,9 @@ export const REASON_INVALID_SATURATION_CONFIG = "InvalidSaturationConfig";
 export const REASON_IMMUTABLE_CONFIG_CHANGE_REJECTED = "ImmutableConfigChangeRejected";
 
 /**
- * Hot-reloaded configuration (8.1–8.4). The global ConfigMaps live in the controller namespace;
- * saturation and scale-to-zero ConfigMaps may also be namespace-local (honoured per 7.2, including those
- * that existed before the controller started). A saturation ConfigMap with any invalid entry is
+ * Hot-reloaded configuration (docs/design/configuration-precedence.md). The global ConfigMaps live in
+ * the controller namespace; saturation and scale-to-zero ConfigMaps may also be namespace-local
+ * (including those that existed before the controller started). A saturation ConfigMap with any invalid entry is
  * rejected as a whole: the last good configuration stays and a Warning event names the problems.
  * Without any saturation ConfigMap the shipped defaults apply.
  */
@@ -111,7 +107,7 @@ export class ConfigWatch {
   }
 
   /** Handles an added or updated ConfigMap. */
-  onUpsert(cm: ConfigMapObject): void {
+  onUpsert(cm: ConfigMap): void {
     const name = cm.metadata?.name ?? "";
     const ns = cm.metadata?.namespace ?? "";
     const system = ns === this.opts.systemNamespace;
@@ -126,7 +122,7 @@ export class ConfigWatch {
   }
 
   /** Handles a deleted ConfigMap: a namespace-local one stops applying; global ones keep the last config. */
-  onDelete(cm: ConfigMapObject): void {
+  onDelete(cm: ConfigMap): void {
     const name = cm.metadata?.name ?? "";
     const ns = cm.metadata?.namespace ?? "";
     if (ns === this.opts.systemNamespace) return;
@@ -134,7 +130,7 @@ export class ConfigWatch {
     if (name === this.stzName) this.localScaleToZero.delete(ns);
   }
 
-  private onSaturation(cm: ConfigMapObject, system: boolean): void {
+  private onSaturation(cm: ConfigMap, system: boolean): void {
     const where = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
     const parsed = parseSaturationConfigMap(cm.data);
     if (parsed.errors.length > 0) {
@@ -150,7 +146,7 @@ export class ConfigWatch {
     this.opts.log.info({ configMap: where }, "saturation config loaded");
   }
 
-  private onMain(cm: ConfigMapObject): void {
+  private onMain(cm: ConfigMap): void {
     // only keys whose value changed since the data the running config came from are considered, so
     // that values taken from flags or the environment at start-up are not reported as changes
     const data = cm.data ?? {};

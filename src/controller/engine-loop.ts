@@ -1,9 +1,7 @@
-import { actuateDirect, scaleBounds } from "../actuate/direct.js";
-import type { ActuationMetrics, ScalingDirection } from "../actuate/metrics.js";
-import { decideCycle, STEP_ENFORCER, type ModelInput } from "../engine/pipeline.js";
+import type { ActuationMetrics } from "../actuate/metrics.js";
+import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
-  type Decision,
   type ModelDecisions,
   type ReplicaMetric,
   type SaturationConfig,
@@ -11,9 +9,11 @@ import {
   type VariantState,
 } from "../engine/types.js";
 import type { Logger } from "../util/logger.js";
+import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
@@ -101,16 +101,17 @@ export interface EngineLoopDeps {
   onCycle?: (report: CycleReport) => void;
 }
 
-/** Reason label of `wva_replica_scaling_total` for a decision (bounded set). */
-export function scalingReason(d: Decision): string {
-  let reason = "saturation";
-  for (let i = 1; i < d.steps.length; i++) {
-    const s = d.steps[i];
-    if (s.target === d.steps[i - 1].target) continue;
-    if (s.name === STEP_ENFORCER) reason = s.target === 0 ? "scale-to-zero" : "minimum-replicas";
-    else reason = s.name;
-  }
-  return reason;
+/** A model group a saturation config applies to. */
+interface ConfiguredGroup {
+  group: ModelGroup;
+  saturation: SaturationConfig;
+}
+
+/** A model group with usable metrics and its engine input. */
+interface CollectedGroup {
+  group: ModelGroup;
+  replicas: ReplicaMetric[];
+  input: ModelInput;
 }
 
 function groupKey(modelID: string, namespace: string): string {
@@ -118,7 +119,7 @@ function groupKey(modelID: string, namespace: string): string {
 }
 
 /**
- * The saturation engine loop (5.6): each cycle lists the active VAs from the informer caches, groups
+ * The saturation engine loop: each cycle lists the active VAs from the informer caches, groups
  * them by model and namespace, collects metrics, runs the pure engine, publishes gauges, acts
  * directly when configured and hands decisions to the reconciler. A group whose collection fails takes
  * the safety net: targets hold at the previous desired value (else current replicas), never lower.
@@ -129,17 +130,20 @@ export class EngineLoop {
   private running = false;
   private current?: Promise<unknown>;
   private failures = new Map<string, number>();
-  /** Last published desired per VA key (for counting real changes). */
-  private readonly published = new Map<string, number>();
+  private readonly publisher: DecisionPublisher;
   private retryMs = 100;
   cycles = 0;
 
   constructor(
     private readonly deps: EngineLoopDeps,
     private intervalMs: number,
-  ) {}
+  ) {
+    checkTimerDelay(intervalMs, "engine interval");
+    this.publisher = new DecisionPublisher(deps);
+  }
 
   setInterval(ms: number): void {
+    checkTimerDelay(ms, "engine interval");
     if (ms > 0 && ms !== this.intervalMs) {
       this.intervalMs = ms;
       if (this.running && this.timer) {
@@ -166,28 +170,32 @@ export class EngineLoop {
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.current = this.runOnce().then(
-        () => {
-          this.retryMs = 100;
-          if (this.running) this.schedule(this.intervalMs);
-        },
-        (err: unknown) => {
-          this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off");
-          const delay = this.retryMs;
-          this.retryMs = Math.min(this.retryMs * 2, 4000);
-          if (this.running) this.schedule(delay);
-        },
-      );
-    }, ms);
+    this.timer = boundedTimeout(
+      () => {
+        this.current = this.runOnce().then(
+          () => {
+            this.retryMs = 100;
+            if (this.running) this.schedule(this.intervalMs);
+          },
+          (err: unknown) => {
+            this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off");
+            const delay = this.retryMs;
+            this.retryMs = Math.min(this.retryMs * 2, 4000);
+            if (this.running) this.schedule(delay);
+          },
+        );
+      },
+      ms,
+      "engine interval",
+    );
   }
 
   /** Forgets per-VA bookkeeping (VA or target deleted). */
   forget(key: string): void {
-    this.published.delete(key);
+    this.publisher.forget(key);
   }
 
-  /** Active VAs (5.6 step 2): from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
   activeVariants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
@@ -200,7 +208,7 @@ export class EngineLoop {
         if (this.deps.metrics.hasSeries(ns, name)) {
           this.deps.metrics.removeVariant(ns, name);
           this.deps.decisions.delete(vaKey(ns, name));
-          this.published.delete(vaKey(ns, name));
+          this.publisher.forget(vaKey(ns, name));
         }
         continue;
       }
@@ -221,6 +229,7 @@ export class EngineLoop {
     return next;
   }
 
+  /** One cycle: group the active VAs by model, collect their metrics, decide, apply. */
   private async cycle(): Promise<CycleReport> {
     const startedAt = Date.now();
     this.cycles++;
@@ -234,6 +243,33 @@ export class EngineLoop {
     };
     const active = this.activeVariants();
     report.activeVariants = active.length;
+    const configured = this.configuredGroups(this.group(active), report);
+    const collected = await this.collect(configured, report);
+    const limiter = this.deps.config.limiterEnabled();
+    const result = decideCycle(
+      {
+        models: collected.map((c) => c.input),
+        enableLimiter: limiter,
+        gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
+      },
+      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+    );
+    this.transition = result.state;
+    report.models = result.models;
+    await this.applyAll(result.models, collected, report);
+    report.durationMs = Date.now() - startedAt;
+    report.variants.sort(
+      (a, b) =>
+        a.namespace.localeCompare(b.namespace) ||
+        a.modelID.localeCompare(b.modelID) ||
+        a.variant.localeCompare(b.variant),
+    );
+    this.deps.onCycle?.(report);
+    return report;
+  }
+
+  /** Groups the active variants by model and namespace. */
+  private group(active: readonly GroupVariant[]): Map<string, ModelGroup> {
     const groups = new Map<string, ModelGroup>();
     for (const v of active) {
       const ns = v.va.metadata!.namespace!;
@@ -242,18 +278,37 @@ export class EngineLoop {
       if (!g) groups.set(k, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
       g.variants.push(v);
     }
-    const inputs: ModelInput[] = [];
-    const byGroup = new Map<string, { group: ModelGroup; replicas: ReplicaMetric[] }>();
-    const cfg = this.deps.config;
-    const configured = new Map<string, { group: ModelGroup; saturation: SaturationConfig }>();
+    return groups;
+  }
+
+  /** The groups a saturation config applies to; the others hold their targets. */
+  private configuredGroups(
+    groups: Map<string, ModelGroup>,
+    report: CycleReport,
+  ): Map<string, ConfiguredGroup> {
+    const configured = new Map<string, ConfiguredGroup>();
     for (const [k, group] of groups) {
-      const saturation = cfg.saturationFor(group.modelID, group.namespace);
-      if (!saturation) {
-        this.hold(group, report, "no-config", "no saturation config (`default` entry) applies to this model");
-        continue;
-      }
-      configured.set(k, { group, saturation });
+      const saturation = this.deps.config.saturationFor(group.modelID, group.namespace);
+      if (saturation) configured.set(k, { group, saturation });
+      else
+        this.publisher.hold(
+          group,
+          report,
+          "no-config",
+          "no saturation config (`default` entry) applies to this model",
+        );
     }
+    return configured;
+  }
+
+  /**
+   * Collects the metrics of every configured group (and its request count when scale-to-zero is on).
+   * Groups without usable metrics hold their targets and are left out of the result.
+   */
+  private async collect(
+    configured: Map<string, ConfiguredGroup>,
+    report: CycleReport,
+  ): Promise<CollectedGroup[]> {
     let collected: Map<string, GroupCollection>;
     try {
       collected =
@@ -263,6 +318,7 @@ export class EngineLoop {
     } catch (err) {
       collected = new Map([...configured.keys()].map((k) => [k, { ok: false, error: errText(err) }]));
     }
+    const out: CollectedGroup[] = [];
     await Promise.all(
       [...configured.entries()].map(async ([k, { group, saturation }]) => {
         const got = collected.get(k) ?? { ok: false, error: "no collection result" };
@@ -274,67 +330,55 @@ export class EngineLoop {
             { group: k, err: got.error, failures: n },
             "metrics collection failed; safety net",
           );
-          this.hold(group, report, "safety-net", `${got.error} (${n} cycle(s) in a row)`);
+          this.publisher.hold(group, report, "safety-net", `${got.error} (${n} cycle(s) in a row)`);
           return;
         }
-        const replicas = got.replicas;
         this.failures.delete(k);
-        if (replicas.length === 0) {
-          this.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
+        if (got.replicas.length === 0) {
+          this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
           return;
         }
-        const stz = cfg.scaleToZeroFor(group.modelID, group.namespace);
-        let scaleToZero: ModelInput["scaleToZero"];
-        if (stz.enabled) {
-          const rc = await this.deps.collector.requestCount(group, stz.retentionMs).catch((e: unknown) => ({
-            count: null,
-            error: errText(e),
-          }));
-          scaleToZero = {
-            enabled: true,
-            requestCount: rc.count,
-            retentionMs: stz.retentionMs,
-            error: rc.error,
-          };
-        }
-        inputs.push({
+        const input: ModelInput = {
           modelID: group.modelID,
           namespace: group.namespace,
           variants: group.variants.map((v) => this.variantState(v)),
-          replicas,
+          replicas: got.replicas,
           config: saturation,
-          scaleToZero,
-        });
-        byGroup.set(k, { group, replicas });
+          scaleToZero: await this.scaleToZeroInput(group),
+        };
+        out.push({ group, replicas: got.replicas, input });
       }),
     );
-    const limiter = cfg.limiterEnabled();
-    const result = decideCycle(
-      { models: inputs, enableLimiter: limiter, gpuInventory: limiter ? cfg.gpuInventory() : undefined },
-      { now: startedAt, transitionTimeoutMs: cfg.transitionTimeoutMs(), state: this.transition },
-    );
-    this.transition = result.state;
-    report.models = result.models;
+    return out;
+  }
+
+  private async scaleToZeroInput(group: ModelGroup): Promise<ModelInput["scaleToZero"]> {
+    const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
+    if (!stz.enabled) return undefined;
+    const rc = await this.deps.collector
+      .requestCount(group, stz.retentionMs)
+      .catch((e: unknown) => ({ count: null, error: errText(e) }));
+    return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+  }
+
+  /** Applies the decisions of every model to its variants. */
+  private async applyAll(
+    models: readonly ModelDecisions[],
+    collected: readonly CollectedGroup[],
+    report: CycleReport,
+  ): Promise<void> {
+    const byGroup = new Map(collected.map((c) => [groupKey(c.group.modelID, c.group.namespace), c]));
     await Promise.all(
-      result.models.map(async (m) => {
+      models.map(async (m) => {
         const entry = byGroup.get(groupKey(m.modelID, m.namespace));
         if (!entry) return;
         const byName = new Map(entry.group.variants.map((v) => [v.va.metadata!.name!, v]));
         for (const d of m.decisions) {
           const v = byName.get(d.variantName);
-          if (v) await this.apply(v, d, m, entry.replicas, report);
+          if (v) await this.publisher.apply(v, d, m, entry.replicas, report);
         }
       }),
     );
-    report.durationMs = Date.now() - startedAt;
-    report.variants.sort(
-      (a, b) =>
-        a.namespace.localeCompare(b.namespace) ||
-        a.modelID.localeCompare(b.modelID) ||
-        a.variant.localeCompare(b.variant),
-    );
-    this.deps.onCycle?.(report);
-    return report;
   }
 
   private variantState(v: GroupVariant): VariantState {
@@ -350,173 +394,9 @@ export class EngineLoop {
       ready: rs.ready,
       // the last target this process published (the status may lag behind its own write), else the status
       desired:
-        this.published.get(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
+        this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
     };
-  }
-
-  /** The target published before this cycle: this process's last value, else the VA status, else current. */
-  private previousDesired(key: string, va: VA, current: number): number {
-    const published = this.published.get(key);
-    if (published !== undefined) return published;
-    const fromStatus = va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-    return fromStatus > 0 ? fromStatus : current;
-  }
-
-  /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
-  private hold(group: ModelGroup, report: CycleReport, path: VariantReport["path"], why: string): void {
-    for (const v of group.variants) {
-      const ns = v.va.metadata!.namespace!;
-      const name = v.va.metadata!.name!;
-      const key = vaKey(ns, name);
-      const rs = replicaState(v.deployment);
-      const statusReplicas = v.deployment.status?.replicas ?? 0;
-      const statusDesired = v.va.status?.desiredOptimizedAlloc?.numReplicas ?? 0;
-      const desired = this.previousDesired(key, v.va, rs.current);
-      const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
-      const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
-      this.published.set(key, desired);
-      const metrics =
-        path === "safety-net"
-          ? { status: "False" as const, reason: "PrometheusError", message: `Metrics query failed: ${why}` }
-          : {
-              status: "False" as const,
-              reason: "MetricsUnavailable",
-              message:
-                path === "no-config"
-                  ? `Saturation config missing: ${why}`
-                  : "No saturation metrics available - pods may not be ready or metrics not yet scraped",
-            };
-      const optimization =
-        path === "no-config"
-          ? {
-              status: "False" as const,
-              reason: "InvalidConfiguration",
-              message: `${why}; holding ${desired} replicas (${source})`,
-            }
-          : {
-              status: "True" as const,
-              reason: "SaturationSafetyOverride",
-              message: `Safety net: holding ${desired} replicas (${source}); never scaling down on missing data`,
-            };
-      this.deps.decisions.set(key, {
-        accelerator,
-        targetReplicas: desired,
-        keepAlloc: true,
-        metrics,
-        optimization,
-        applied: true,
-        reason: `${path}: ${why}`,
-      });
-      this.deps.enqueue(key);
-      report.variants.push({
-        namespace: ns,
-        modelID: group.modelID,
-        variant: name,
-        accelerator,
-        current: rs.current,
-        ready: rs.ready,
-        desired,
-        action: desired > rs.current ? "scale-up" : desired < rs.current ? "scale-down" : "no-change",
-        reason: `${path}: ${why}`,
-        path,
-      });
-    }
-  }
-
-  private async apply(
-    v: GroupVariant,
-    d: Decision,
-    model: ModelDecisions,
-    replicas: ReplicaMetric[],
-    report: CycleReport,
-  ): Promise<void> {
-    const ns = v.va.metadata!.namespace!;
-    const name = v.va.metadata!.name!;
-    const key = vaKey(ns, name);
-    const rs = replicaState(v.deployment);
-    let target = d.targetReplicas;
-    let applied = true;
-    let actuation = "";
-    if (this.deps.actuator === "direct") {
-      const bounds = scaleBounds(v.va.metadata?.annotations);
-      if (bounds.errors.length > 0) {
-        void this.deps.events?.record(v.va, "Warning", "InvalidScaleBounds", bounds.errors.join("; "));
-      }
-      try {
-        const r = await actuateDirect(
-          { setDeploymentScale: this.deps.setScale },
-          ns,
-          v.deployment.metadata!.name!,
-          rs.spec,
-          target,
-          bounds,
-        );
-        if (r.replicas !== target) actuation = ` (bounded to ${r.replicas} by annotations)`;
-        target = r.replicas;
-      } catch (err) {
-        applied = false;
-        actuation = ` (scale write failed: ${errText(err)})`;
-        this.deps.log.warn({ va: key, err: errText(err) }, "direct actuation failed");
-      }
-    }
-    const prev = this.previousDesired(key, v.va, rs.current);
-    if (target !== prev) {
-      const direction: ScalingDirection = target > prev ? "up" : "down";
-      const reason = target !== d.targetReplicas ? "scale-bounds" : scalingReason(d);
-      this.deps.metrics.countScaling(ns, name, direction, reason);
-    }
-    this.published.set(key, target);
-    const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
-    const reason = d.reason + actuation;
-    const optimization = model.transitionReleased
-      ? {
-          status: "True" as const,
-          reason: "TransitionReleased",
-          message: `Transition lock released after the bound: ${model.transitionReasons.join(", ")} did not converge (an external bound such as HPA maxReplicas may block it); ${reason} (target: ${target} replicas)`,
-        }
-      : {
-          status: "True" as const,
-          reason: "SaturationOnlyMode",
-          message: `${reason} (target: ${target} replicas)`,
-        };
-    this.deps.decisions.set(key, {
-      accelerator: d.acceleratorName,
-      targetReplicas: target,
-      keepAlloc: false,
-      metrics: d.metricsAvailable
-        ? {
-            status: "True",
-            reason: "MetricsAvailable",
-            message: "Saturation metrics data is available for scaling decisions",
-          }
-        : {
-            status: "False",
-            reason: "MetricsUnavailable",
-            message: "No saturation metrics available - pods may not be ready or metrics not yet scraped",
-          },
-      optimization,
-      applied,
-      reason,
-    });
-    this.deps.enqueue(key);
-    const own = replicas.filter((r) => r.variant === name);
-    report.variants.push({
-      namespace: ns,
-      modelID: model.modelID,
-      variant: name,
-      accelerator: d.acceleratorName,
-      current: rs.current,
-      ready: rs.ready,
-      desired: target,
-      kvUsage: own.length > 0 ? own.reduce((s, r) => s + r.kvCacheUsage, 0) / own.length : undefined,
-      queue: own.length > 0 ? own.reduce((s, r) => s + r.queueLength, 0) : undefined,
-      action: target > rs.current ? "scale-up" : target < rs.current ? "scale-down" : "no-change",
-      reason,
-      path: "engine",
-    });
   }
 }

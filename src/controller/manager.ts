@@ -2,51 +2,42 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ActuationMetrics } from "../actuate/metrics.js";
-import { ReplicaMetricsCollector } from "../collect/collector.js";
-import { PodScrapingSource } from "../collect/podscrape/source.js";
-import { resolvePrometheusConfig } from "../collect/prometheus/config.js";
-import { PrometheusSource } from "../collect/prometheus/source.js";
-import type { MetricsSource } from "../collect/types.js";
-import {
-  DEFAULT_SYSTEM_NAMESPACE,
-  MAIN_CONFIG_MAP,
-  SATURATION_CONFIG_MAP,
-  loadMainConfig,
-  type MainConfig,
-} from "../config/main.js";
-import { MANAGER_FLAGS, parseManagerArgs, type ManagerFlags } from "../config/manager-flags.js";
-import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
+import { readSetting, type MainConfig } from "../config/main.js";
+import { parseManagerArgs } from "../config/manager-flags.js";
+import { DEFAULT_SETTINGS, type FlagSettings, type MetricsSourceName } from "../config/settings.js";
 import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
-import { GPU_VENDORS, normalizeAcceleratorName, type Deployment } from "./accelerator.js";
-import { InformerClusterLookup } from "./cluster-lookup.js";
-import { InformerScrapeTargets, SourceCollector, type PodScrapeOptions } from "./collection.js";
-import { ConfigWatch, type ConfigMapObject } from "./config-watch.js";
+import type { Deployment } from "./accelerator.js";
+import type { PodScrapeOptions } from "./collection.js";
+import { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
-import { isNotFound, KubeClient, loadKubeConfig } from "./kube/client.js";
+import { Informers } from "./informers.js";
+import { KubeClient, loadKubeConfig } from "./kube/client.js";
 import { EventRecorder } from "./kube/events.js";
-import { errText, Informer, type KubeObject } from "./kube/informer.js";
-import { LeaderElector, leaseName } from "./kube/leader-election.js";
-import { runWorkers, WorkQueue } from "./kube/workqueue.js";
-import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
-import {
-  LABEL_CONTROLLER_INSTANCE,
-  SERVICE_MONITOR_DELETED_MESSAGE,
-  serviceMonitorAction,
-  vaPredicate,
-  type IsolationConfig,
-} from "./predicates.js";
+import type { Informer } from "./kube/informer.js";
+import { leaseName } from "./kube/leader-election.js";
+import type { ConfigMap, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
+import { Leadership, type LeaderWork } from "./leadership.js";
+import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
 import { VAReconciler } from "./reconciler.js";
 import {
-  KubeMetricsAuthorizer,
-  startMetricsServer,
-  startProbeServer,
-  type MetricsServer,
-} from "./servers.js";
+  configMapInformers,
+  createCollector,
+  gpuInventory,
+  loadStartupConfig,
+  ReconcileQueue,
+  startServers,
+} from "./setup.js";
+import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
-
-/** Default Lease name (`LEADER_ELECTION_ID`). */
-export const DEFAULT_LEADER_ELECTION_ID = "72dd1cf1.llm-d.ai";
+import {
+  enqueueVa,
+  watchConfigMaps,
+  watchForReconciler,
+  watchNamespaceExclusion,
+  watchServiceMonitor,
+  type VaTriggers,
+} from "./watches.js";
 
 export interface StartManagerOptions {
   /** Path of a kubeconfig file, or a loaded KubeConfig; default: KUBECONFIG / in-cluster. */
@@ -54,11 +45,11 @@ export interface StartManagerOptions {
   /** Command-line arguments in upstream's syntax (`--leader-elect`, `--metrics-bind-address=:8443`, …). */
   args?: readonly string[];
   /** Typed flag values; they count as given on the command line (they win over env and ConfigMap). */
-  flags?: Partial<ManagerFlags>;
+  flags?: Partial<FlagSettings>;
   /** Environment (default `process.env`). */
   env?: Record<string, string | undefined>;
   /** Where metrics come from: Prometheus (default), scraping the serving pods directly, or a custom collector. */
-  metricsSource?: "prometheus" | "pods" | GroupCollector;
+  metricsSource?: MetricsSourceName | GroupCollector;
   /** Pod scraping settings (with `metricsSource: "pods"`). */
   podScrape?: PodScrapeOptions;
   /** Leader election identity (default `<hostname>_<random>`). */
@@ -105,7 +96,8 @@ export interface ManagerHandle {
   nextCycle(): Promise<CycleReport>;
   /** Current engine period (follows `GLOBAL_OPT_INTERVAL`). */
   engineIntervalMs(): number;
-  flags: ManagerFlags;
+  /** The flag settings in effect (from flags, environment, ConfigMap or defaults). */
+  flags: FlagSettings;
   config(): MainConfig;
   /** Saturation / scale-to-zero config in effect for a model (hot-reloaded). */
   saturationFor(modelID: string, namespace: string): SaturationConfig | undefined;
@@ -117,40 +109,191 @@ export interface ManagerHandle {
   caches: { vas: Informer<VA>; deployments: Informer<Deployment> };
 }
 
-function explicitFlagValues(
-  flags: ManagerFlags,
-  explicit: ReadonlySet<keyof ManagerFlags>,
-): Record<string, string | boolean | number> {
-  const out: Record<string, string | boolean | number> = {};
-  for (const def of MANAGER_FLAGS) if (explicit.has(def.key)) out[def.name] = flags[def.key];
-  return out;
+/** What every setup unit of the manager shares. */
+interface ManagerContext {
+  options: StartManagerOptions;
+  main: MainConfig;
+  mainData?: Record<string, string>;
+  sourceKind: MetricsSourceName | "custom";
+  client: KubeClient;
+  log: Logger;
+  identity: string;
+  lease: string;
+  isolation: IsolationConfig;
+  events: EventRecorder;
+  metrics: ActuationMetrics;
 }
 
-async function readConfigMap(
-  client: KubeClient,
-  namespace: string,
-  name: string,
-  log: Logger,
-): Promise<Record<string, string> | undefined> {
-  // retrying GET: 100 ms × 2^n, 5 attempts, 10 % jitter; NotFound is not retried
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const cm = await client.get<ConfigMapObject>(
-        `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
-      );
-      return cm.data ?? {};
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      if (attempt >= 4) {
-        log.warn(
-          { configMap: `${namespace}/${name}`, err: errText(err) },
-          "reading ConfigMap failed; ignored",
+/** Flags, logger, API client, start-up configuration and identity. */
+async function createContext(options: StartManagerOptions): Promise<ManagerContext> {
+  const env = options.env ?? process.env;
+  const given: Partial<FlagSettings> = { ...parseManagerArgs(options.args ?? []).given, ...options.flags };
+  const log = options.logger ?? createLogger({ v: given.v ?? DEFAULT_SETTINGS.v, name: "manager" });
+  const sourceKind =
+    typeof options.metricsSource === "object"
+      ? "custom"
+      : (options.metricsSource ?? readSetting("metricsSource", { env }));
+  const timeoutMs = given.restClientTimeoutMs ?? DEFAULT_SETTINGS.restClientTimeoutMs;
+  const client = new KubeClient(loadKubeConfig(options.kubeconfig), { timeoutMs });
+  const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
+  client.setTimeout(main.restClientTimeoutMs);
+  const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
+  return {
+    options,
+    main,
+    mainData,
+    sourceKind,
+    client,
+    log,
+    identity,
+    lease: leaseName(main.leaderElectionID, main.controllerInstance),
+    isolation: { instance: main.controllerInstance, watchNamespace: main.watchNamespace },
+    events: new EventRecorder(client, "workload-variant-autoscaler", { logger: log, instance: identity }),
+    metrics: new ActuationMetrics(main.controllerInstance),
+  };
+}
+
+/** The informer caches of the manager. */
+interface Caches {
+  informers: Informers;
+  vas: Informer<VA>;
+  deployments: Informer<Deployment>;
+  pods: Informer<Pod>;
+  replicaSets: Informer<ReplicaSet>;
+  namespaces?: Informer<Namespace>;
+  nodes: Informer<Node>;
+  configMaps: Array<Informer<ConfigMap>>;
+  nsLookup?: NamespaceLookup;
+}
+
+function createCaches(ctx: ManagerContext): Caches {
+  const { main } = ctx;
+  const informers = new Informers({
+    client: ctx.client,
+    systemNamespace: main.systemNamespace,
+    watchNamespace: main.watchNamespace,
+    instance: main.controllerInstance,
+    resyncMs: ctx.options.resyncMs ?? 10 * 60_000,
+    log: ctx.log,
+  });
+  const vas = informers.create("vas");
+  vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
+  const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
+  return {
+    informers,
+    vas,
+    deployments: informers.create("deployments"),
+    pods: informers.create("pods"),
+    replicaSets: informers.create("replicaSets"),
+    namespaces,
+    nodes: informers.create("nodes"),
+    configMaps: configMapInformers(informers, main),
+    nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
+  };
+}
+
+/** The hot-reloaded configuration, fed by the ConfigMap informers. */
+function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
+  const { main } = ctx;
+  const config = new ConfigWatch(
+    main,
+    {
+      systemNamespace: main.systemNamespace,
+      watchNamespace: main.watchNamespace,
+      mainName: main.mainConfigMapName,
+      saturationName: main.saturationConfigMapName,
+      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
+      namespaces: c.nsLookup,
+      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+      events: ctx.events,
+      log: ctx.log,
+      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
+    },
+    ctx.mainData,
+  );
+  watchConfigMaps(c.configMaps, config);
+  return config;
+}
+
+/** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
+function createEngineLoop(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: {
+    collector: GroupCollector;
+    config: ConfigWatch;
+    decisions: Map<string, CachedDecision>;
+    queue: ReconcileQueue;
+    onCycle: (r: CycleReport) => void;
+  },
+): EngineLoop {
+  const { config } = parts;
+  return new EngineLoop(
+    {
+      vas: c.vas,
+      deployments: c.deployments,
+      collector: parts.collector,
+      config: {
+        saturationFor: (m, ns) => config.saturationFor(m, ns),
+        limiterEnabled: () => config.limiterEnabled(),
+        scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
+        gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
+        transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
+      },
+      metrics: ctx.metrics,
+      decisions: parts.decisions,
+      enqueue: (key) => parts.queue.add(key),
+      isolation: ctx.isolation,
+      namespaces: c.nsLookup,
+      actuator: ctx.main.actuator,
+      setScale: async (ns, name, replicas) => {
+        await ctx.client.mergePatch(
+          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
+          { spec: { replicas } },
         );
-        return undefined;
-      }
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt * (0.9 + Math.random() * 0.2)));
-    }
-  }
+      },
+      events: ctx.events,
+      log: ctx.log,
+      onCycle: parts.onCycle,
+    },
+    ctx.main.globalOptIntervalMs,
+  );
+}
+
+/** Leadership: on the leader, the reconcile queue (with every VA queued) and the engine loop run. */
+function createLeadership(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: { loop: EngineLoop; queue: ReconcileQueue; triggers: VaTriggers; synced: Promise<void> },
+): Leadership {
+  const { main, metrics } = ctx;
+  const work: LeaderWork = {
+    start: () => {
+      metrics.reset();
+      parts.queue.start();
+      for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
+      parts.loop.start();
+    },
+    stop: async () => {
+      await parts.loop.stop();
+      await parts.queue.stop();
+      metrics.reset();
+    },
+  };
+  return new Leadership({
+    client: ctx.client,
+    elect: main.leaderElect,
+    namespace: main.systemNamespace,
+    lease: ctx.lease,
+    identity: ctx.identity,
+    leaseDurationMs: main.leaderElectionLeaseDurationMs,
+    renewDeadlineMs: main.leaderElectionRenewDeadlineMs,
+    retryPeriodMs: main.leaderElectionRetryPeriodMs,
+    synced: parts.synced,
+    work,
+    log: ctx.log,
+    onLost: ctx.options.onLostLeadership,
+  });
 }
 
 /**
@@ -158,453 +301,93 @@ async function readConfigMap(
  * server, leader election and, on the leader, the engine loop and the VA reconciler.
  */
 export async function startManager(options: StartManagerOptions = {}): Promise<ManagerHandle> {
-  const env = options.env ?? process.env;
-  const parsed = parseManagerArgs(options.args ?? []);
-  const flags: ManagerFlags = { ...parsed.flags, ...(options.flags ?? {}) };
-  const explicit = new Set<keyof ManagerFlags>([
-    ...parsed.explicit,
-    ...(Object.keys(options.flags ?? {}) as Array<keyof ManagerFlags>),
-  ]);
-  const log = options.logger ?? createLogger({ v: flags.v, name: "manager" });
-  const kc = loadKubeConfig(options.kubeconfig);
-  const client = new KubeClient(kc, { timeoutMs: flags.restClientTimeout });
-
-  const systemNamespace = env.POD_NAMESPACE || DEFAULT_SYSTEM_NAMESPACE;
-  const mainName = env.CONFIG_MAP_NAME || MAIN_CONFIG_MAP;
-  const saturationName = env.SATURATION_CONFIG_MAP_NAME || SATURATION_CONFIG_MAP;
-  const instance = env.CONTROLLER_INSTANCE ?? "";
-  const sourceKind =
-    typeof options.metricsSource === "object" ? "custom" : (options.metricsSource ?? "prometheus");
-
-  // start-up configuration: flag > env > main ConfigMap > default
-  const mainData = await readConfigMap(client, systemNamespace, mainName, log);
-  const sources = { flags: explicitFlagValues(flags, explicit), env, configMap: mainData };
-  let main: MainConfig;
-  try {
-    main = loadMainConfig(sources);
-  } catch (err) {
-    // the Prometheus URL is required only when Prometheus is the metrics source
-    if (sourceKind === "prometheus" || !/PROMETHEUS_BASE_URL/.test(errText(err))) throw err;
-    main = loadMainConfig({ ...sources, env: { ...env, PROMETHEUS_BASE_URL: "https://unused.invalid" } });
-  }
-  for (const w of main.warnings) log.warn(w);
-  const infra = main.infra;
-  client.setTimeout(infra.restClientTimeoutMs);
-  const watchNamespace = infra.watchNamespace;
-  const isolation: IsolationConfig = { instance, watchNamespace };
-  const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
-  const lease = leaseName(infra.leaderElectionID || DEFAULT_LEADER_ELECTION_ID, instance);
-  const events = new EventRecorder(client, "workload-variant-autoscaler", {
-    logger: log,
-    instance: identity,
-  });
-  const metrics = new ActuationMetrics(instance);
-  const resyncMs = options.resyncMs ?? 10 * 60_000;
-
-  // informers
-  const nsPath = (group: string, resource: string, ns?: string) =>
-    `${group}${ns ? `/namespaces/${encodeURIComponent(ns)}` : ""}/${resource}`;
-  const scoped = watchNamespace || undefined;
-  const mk = <T extends KubeObject>(
-    path: string,
-    name: string,
-    extra: { labelSelector?: string; fieldSelector?: string; apiVersion?: string; kind?: string } = {},
-  ) => new Informer<T>(client, { path, name, resyncMs, logger: log, ...extra });
-  const vas = mk<VA>(nsPath("/apis/llmd.ai/v1alpha1", "variantautoscalings", scoped), "variantautoscalings", {
-    labelSelector: instance ? `${LABEL_CONTROLLER_INSTANCE}=${instance}` : undefined,
-    apiVersion: "llmd.ai/v1alpha1",
-    kind: "VariantAutoscaling",
-  });
-  const deployments = mk<Deployment>(nsPath("/apis/apps/v1", "deployments", scoped), "deployments", {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-  });
-  const pods = mk<KubeObject>(nsPath("/api/v1", "pods", scoped), "pods", { apiVersion: "v1", kind: "Pod" });
-  const replicaSets = mk<KubeObject>(nsPath("/apis/apps/v1", "replicasets", scoped), "replicasets", {
-    apiVersion: "apps/v1",
-    kind: "ReplicaSet",
-  });
-  const namespaces = watchNamespace
-    ? undefined
-    : mk<KubeObject>("/api/v1/namespaces", "namespaces", { apiVersion: "v1", kind: "Namespace" });
-  const nodes = mk<KubeObject & { status?: { allocatable?: Record<string, string> } }>(
-    "/api/v1/nodes",
-    "nodes",
-    {
-      apiVersion: "v1",
-      kind: "Node",
-    },
-  );
-  const serviceMonitors = mk<KubeObject>(
-    nsPath("/apis/monitoring.coreos.com/v1", "servicemonitors", systemNamespace),
-    "servicemonitors",
-    { apiVersion: "monitoring.coreos.com/v1", kind: "ServiceMonitor" },
-  );
-  const cmNames = [mainName, saturationName, SCALE_TO_ZERO_CONFIG_MAP];
-  const cmScopes = watchNamespace ? [...new Set([systemNamespace, watchNamespace])] : [undefined];
-  const configMaps: Array<Informer<ConfigMapObject>> = [];
-  for (const scope of cmScopes) {
-    for (const name of cmNames) {
-      if (name === mainName && scope !== undefined && scope !== systemNamespace) continue;
-      const ns = name === mainName ? systemNamespace : scope;
-      configMaps.push(
-        mk<ConfigMapObject>(nsPath("/api/v1", "configmaps", ns), `configmaps/${name}`, {
-          fieldSelector: `metadata.name=${name}`,
-          apiVersion: "v1",
-          kind: "ConfigMap",
-        }),
-      );
-    }
-  }
-
-  vas.addIndex("target", (va) =>
-    va.spec?.scaleTargetRef?.name ? [`${va.metadata?.namespace}/${va.spec.scaleTargetRef.name}`] : [],
-  );
-  vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
-  const nsLookup = namespaces ? (name: string) => namespaces.get(undefined, name) : undefined;
-
+  const ctx = await createContext(options);
+  const { main, log } = ctx;
+  const c = createCaches(ctx);
+  const config = setupConfigWatch(ctx, c, (ms) => loop.setInterval(ms));
   const decisions = new Map<string, CachedDecision>();
-  let queue = new WorkQueue();
-  let leading = false;
-  const enqueue = (key: string) => {
-    if (leading) queue.add(key);
-  };
-
-  const config = new ConfigWatch(
+  const reconciler = new VAReconciler({
+    client: ctx.client,
+    vas: c.vas,
+    deployments: c.deployments,
+    decisions,
+    metrics: ctx.metrics,
+    events: ctx.events,
+    isolation: ctx.isolation,
+    namespaces: c.nsLookup,
+    log,
+  });
+  const queue = new ReconcileQueue(reconciler, options.workers ?? 4);
+  const { collector, source } = await createCollector({
+    options,
     main,
-    {
-      systemNamespace,
-      watchNamespace,
-      mainName,
-      saturationName,
-      scaleToZeroEnv: env.WVA_SCALE_TO_ZERO,
-      namespaces: nsLookup,
-      tracked: (ns) => vas.byIndex("namespace", ns).length > 0,
-      events,
-      log,
-      onMainConfig: (c) => loop.setInterval(c.globalOptIntervalMs),
-    },
-    mainData,
-  );
-  for (const inf of configMaps) {
-    inf.addHandlers({
-      add: (cm) => config.onUpsert(cm),
-      update: (o, n) => {
-        if (o.metadata?.resourceVersion !== n.metadata?.resourceVersion) config.onUpsert(n);
-      },
-      delete: (cm) => config.onDelete(cm),
-    });
-  }
-
-  // metrics source and collector
-  let collector: GroupCollector;
-  let source: MetricsSource | undefined;
-  const lookup = new InformerClusterLookup(pods, replicaSets);
-  if (typeof options.metricsSource === "object") {
-    collector = options.metricsSource;
-  } else if (sourceKind === "pods") {
-    const active = () =>
+    pods: c.pods,
+    replicaSets: c.replicaSets,
+    activeDeployments: () =>
       new Set(
         loop
           .activeVariants()
           .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      );
-    source = new PodScrapingSource({
-      targets: new InformerScrapeTargets(pods, replicaSets, active, options.podScrape),
-      clock: options.podScrape?.clock,
-      timeoutMs: options.podScrape?.timeoutMs,
-      logger: log,
-      bearerToken: main.eppMetricReaderBearerToken || undefined,
-    });
-    collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
-  } else {
-    const promCfg = resolvePrometheusConfig(env, mainData);
-    const prom = new PrometheusSource({ config: promCfg, logger: log, ...options.prometheus });
-    source = prom;
-    const timeout = options.prometheusStartupTimeoutMs ?? 5 * 60_000;
-    if (timeout > 0) await prom.waitUntilReachable(timeout);
-    collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
-  }
-
-  const nodeSelector = parseLabelSelector(main.nodeSelector);
-  const gpuInventory = (): Record<string, number> => {
-    const out: Record<string, number> = {};
-    for (const n of nodes.list()) {
-      if (!matchesLabels(nodeSelector, n.metadata?.labels)) continue;
-      for (const vendor of GPU_VENDORS) {
-        const product = n.metadata?.labels?.[`${vendor}/gpu.product`];
-        if (!product) continue;
-        const count = Number.parseInt(n.status?.allocatable?.[`${vendor}/gpu`] ?? "0", 10) || 0;
-        if (count <= 0) continue;
-        const type = normalizeAcceleratorName(product);
-        out[type] = (out[type] ?? 0) + count;
-      }
-    }
-    return out;
-  };
-
-  const cycleWaiters: Array<(r: CycleReport) => void> = [];
-  const loop: EngineLoop = new EngineLoop(
-    {
-      vas,
-      deployments,
-      collector,
-      config: {
-        saturationFor: (m, ns) => config.saturationFor(m, ns),
-        limiterEnabled: () => config.limiterEnabled(),
-        scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
-        gpuInventory,
-        transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
-      },
-      metrics,
-      decisions,
-      enqueue,
-      isolation,
-      namespaces: nsLookup,
-      actuator: flags.actuator,
-      setScale: async (ns, name, replicas) => {
-        await client.mergePatch(
-          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
-          { spec: { replicas } },
-        );
-      },
-      events,
-      log,
-      onCycle: (r) => {
-        options.onCycle?.(r);
-        for (const w of cycleWaiters.splice(0)) w(r);
-      },
-    },
-    main.globalOptIntervalMs,
-  );
-
-  const reconciler = new VAReconciler({
-    client,
-    vas,
-    deployments,
-    decisions,
-    metrics,
-    events,
-    isolation,
-    namespaces: nsLookup,
+      ),
     log,
   });
-  const forgetVa = (va: VA) => {
-    const ns = va.metadata?.namespace ?? "";
-    const name = va.metadata?.name ?? "";
-    reconciler.forget(ns, name);
-    loop.forget(vaKey(ns, name));
+  const cycleWaiters: Array<(r: CycleReport) => void> = [];
+  const onCycle = (r: CycleReport) => {
+    options.onCycle?.(r);
+    for (const w of cycleWaiters.splice(0)) w(r);
   };
+  const loop = createEngineLoop(ctx, c, { collector, config, decisions, queue, onCycle });
 
-  // watches → reconcile triggers
-  const vaEnqueue = (va: VA) => {
-    if (vaPredicate(va, isolation, nsLookup)) enqueue(vaKey(va.metadata!.namespace!, va.metadata!.name!));
+  const triggers: VaTriggers = {
+    isolation: ctx.isolation,
+    namespaces: c.nsLookup,
+    enqueue: (key) => queue.add(key),
+    forget: (va) => {
+      const ns = va.metadata?.namespace ?? "";
+      const name = va.metadata?.name ?? "";
+      reconciler.forget(ns, name);
+      loop.forget(vaKey(ns, name));
+    },
   };
-  vas.addHandlers({
-    add: vaEnqueue,
-    update: (o, n) => {
-      if (
-        o.metadata?.generation !== n.metadata?.generation ||
-        JSON.stringify(o.metadata?.labels ?? {}) !== JSON.stringify(n.metadata?.labels ?? {}) ||
-        (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp)
-      ) {
-        if (n.metadata?.deletionTimestamp) forgetVa(n);
-        else vaEnqueue(n);
-      }
-    },
-    delete: forgetVa,
-  });
-  const deploymentVAs = (d: Deployment) =>
-    vas.byIndex("target", `${d.metadata?.namespace}/${d.metadata?.name}`);
-  deployments.addHandlers({
-    add: (d) => deploymentVAs(d).forEach(vaEnqueue),
-    update: (o, n) => {
-      if (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp)
-        deploymentVAs(n).forEach(vaEnqueue);
-    },
-    delete: (d) => deploymentVAs(d).forEach(vaEnqueue),
-  });
-  const onServiceMonitor = (sm: KubeObject) => {
-    if (serviceMonitorAction(sm, systemNamespace).warn) {
-      void events.record(sm, "Warning", "ServiceMonitorDeleted", SERVICE_MONITOR_DELETED_MESSAGE);
-    }
-  };
-  // a namespace whose exclusion annotation changes: re-evaluate its VAs at once
-  namespaces?.addHandlers({
-    update: (o, n) => {
-      const key = "wva.llmd.ai/exclude";
-      if (o.metadata?.annotations?.[key] === n.metadata?.annotations?.[key]) return;
-      for (const va of vas.byIndex("namespace", n.metadata?.name ?? "")) {
-        if (vaPredicate(va, isolation, nsLookup)) vaEnqueue(va);
-        else forgetVa(va);
-      }
-    },
-  });
-  serviceMonitors.addHandlers({
-    update: (o, n) => {
-      if (!o.metadata?.deletionTimestamp && n.metadata?.deletionTimestamp) onServiceMonitor(n);
-    },
-    delete: (sm) =>
-      onServiceMonitor({
-        ...sm,
-        metadata: {
-          ...sm.metadata,
-          deletionTimestamp: sm.metadata?.deletionTimestamp ?? new Date().toISOString(),
-        },
-      }),
-  });
+  watchForReconciler(c.vas, c.deployments, triggers);
+  if (c.namespaces) watchNamespaceExclusion(c.namespaces, c.vas, triggers);
+  watchServiceMonitor(c.informers.create("serviceMonitors"), main.systemNamespace, ctx.events);
 
-  const core: Array<Informer<never>> = [
-    vas,
-    deployments,
-    pods,
-    replicaSets,
-    ...configMaps,
-    ...(namespaces ? [namespaces] : []),
-  ] as never;
-  const all: Array<Informer<never>> = [...core, nodes, serviceMonitors] as never;
-  for (const inf of all) inf.start();
-  const synced = Promise.all(core.map((i) => i.waitForSync()));
+  c.informers.start();
+  const synced = c.informers.synced();
   let isReady = false;
-  void synced.then(() => {
-    isReady = true;
-  });
-
-  // servers
-  const probe = await startProbeServer(infra.healthProbeBindAddress, () => isReady);
-  let metricsServer: MetricsServer | undefined;
-  try {
-    metricsServer = await startMetricsServer({
-      bindAddress: infra.metricsBindAddress,
-      secure: infra.metricsSecure,
-      certPath: infra.metricsCertPath,
-      certName: infra.metricsCertName,
-      keyName: infra.metricsCertKey,
-      enableHttp2: infra.enableHTTP2,
-      authorizer: new KubeMetricsAuthorizer(client),
-      render: async () => ({ contentType: metrics.registry.contentType, body: await metrics.metrics() }),
-      logger: log,
-    });
-  } catch (err) {
-    await probe?.close();
-    for (const inf of all) inf.stop();
-    throw err;
-  }
-
-  // leadership
-  let workers: Promise<void> | undefined;
-  const leadershipWaiters: Array<() => void> = [];
-  const startLeading = async () => {
-    await synced;
-    if (stopping || leading) return;
-    leading = true;
-    metrics.reset();
-    queue = new WorkQueue();
-    workers = runWorkers(
-      queue,
-      options.workers ?? 4,
-      (k) => reconciler.reconcile(k),
-      (k, e) => reconciler.onError(k, e),
-    );
-    for (const va of vas.list()) vaEnqueue(va);
-    loop.start();
-    log.info({ identity, lease }, "started leading");
-    for (const w of leadershipWaiters.splice(0)) w();
-  };
-  const stopLeading = async () => {
-    leading = false;
-    await loop.stop();
-    const w = workers;
-    workers = undefined;
-    queue.shutdown();
-    await w;
-    metrics.reset();
-  };
-  // leadership changes run one after the other (a quick lose / re-acquire must not interleave)
-  let transition: Promise<void> = Promise.resolve();
-  const inTurn = (fn: () => Promise<void>): Promise<void> =>
-    (transition = transition.then(fn).catch((err: unknown) => {
-      log.error({ err: errText(err) }, "leadership change failed");
-    }));
-  let stopping = false;
-  let elector: LeaderElector | undefined;
-  if (infra.leaderElect) {
-    elector = new LeaderElector(client, {
-      namespace: systemNamespace,
-      name: lease,
-      identity,
-      leaseDurationMs: infra.leaderElectionLeaseDurationMs,
-      renewDeadlineMs: infra.leaderElectionRenewDeadlineMs,
-      retryPeriodMs: infra.leaderElectionRetryPeriodMs,
-      releaseOnCancel: true,
-      logger: log,
-    });
-    elector.on("started", () => void inTurn(startLeading));
-    elector.on("stopped", () => {
-      void inTurn(stopLeading);
-      if (!stopping) {
-        log.error({ identity, lease }, "leader election lost");
-        options.onLostLeadership?.();
-      }
-    });
-    elector.start();
-  } else {
-    void inTurn(startLeading);
-  }
+  void synced.then(() => (isReady = true));
+  const servers = await startServers(main, ctx.client, ctx.metrics, () => isReady, log).catch(
+    (err: unknown) => {
+      c.informers.stop();
+      throw err;
+    },
+  );
+  const leadership = createLeadership(ctx, c, { loop, queue, triggers, synced });
+  leadership.start();
   log.info(
     {
-      identity,
-      lease,
-      leaderElect: infra.leaderElect,
-      metrics: metricsServer?.url,
-      probes: probe?.url,
-      source: sourceKind,
-      actuator: flags.actuator,
+      identity: ctx.identity,
+      lease: ctx.lease,
+      leaderElect: main.leaderElect,
+      metrics: servers.metricsServer?.url,
+      probes: servers.probe?.url,
+      source: ctx.sourceKind,
+      actuator: main.actuator,
       intervalMs: main.globalOptIntervalMs,
     },
     "manager started",
   );
-
-  return {
-    metricsUrl: metricsServer ? `${metricsServer.url}/metrics` : undefined,
-    probeUrl: probe?.url,
-    metricsCertPem: metricsServer?.certPem,
-    identity,
-    leaseName: lease,
-    flags,
-    metrics,
-    caches: { vas, deployments },
-    isLeader: () => leading,
-    waitForLeadership: () =>
-      leading ? Promise.resolve() : new Promise<void>((resolve) => leadershipWaiters.push(resolve)),
-    ready: async () => {
-      await synced;
-    },
-    runCycle: async () => {
-      if (!leading) throw new Error("not the leader");
-      return await loop.runOnce();
-    },
-    nextCycle: () => new Promise<CycleReport>((resolve) => cycleWaiters.push(resolve)),
-    reconcileIdle: async () => {
-      while (!queue.idle) await new Promise((r) => setTimeout(r, 5));
-    },
-    engineIntervalMs: () => loop.interval,
-    config: () => config.mainConfig,
-    saturationFor: (m, ns) => config.saturationFor(m, ns),
-    scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
-    apiRequests: () => client.stats.snapshot(),
-    stop: async (opts = {}) => {
-      if (stopping) return;
-      stopping = true;
-      if (elector) await elector.stop({ release: opts.releaseLease ?? true });
-      // informers stop first: a leadership start still waiting for the first sync is released
-      // (and returns, as stopping is set); caches stay readable for the last reconciles
-      for (const inf of all) inf.stop();
-      await inTurn(stopLeading);
-      source?.close();
-      await Promise.all([metricsServer?.close(), probe?.close()]);
-      client.close();
-      log.info("manager stopped");
-    },
-  };
+  return managerHandle({
+    ...ctx,
+    ...c,
+    leadership,
+    loop,
+    queue,
+    config,
+    source,
+    servers,
+    synced,
+    cycleWaiters,
+  });
 }

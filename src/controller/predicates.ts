@@ -1,11 +1,11 @@
 import { LABEL_CONTROLLER_INSTANCE } from "../api/v1alpha1/constants.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { KubeObject } from "./kube/objects.js";
 
 export { LABEL_CONTROLLER_INSTANCE };
 export const ANNOTATION_NAMESPACE_EXCLUDE = "wva.llmd.ai/exclude";
 export const LABEL_NAMESPACE_CONFIG_ENABLED = "wva.llmd.ai/config-enabled";
 
-/** What isolation needs to know about the running controller (7.1, 7.2). */
+/** What isolation needs to know about the running controller. */
 export interface IsolationConfig {
   /** `CONTROLLER_INSTANCE`; "" = handle every VA. */
   instance: string;
@@ -29,7 +29,7 @@ export function namespaceExcluded(lookup: NamespaceLookup | undefined, namespace
   }
 }
 
-/** True when the VA belongs to this controller instance (7.1). */
+/** True when the VA belongs to this controller instance. */
 export function instanceMatches(obj: KubeObject, instance: string): boolean {
   if (!instance) return true;
   return obj.metadata?.labels?.[LABEL_CONTROLLER_INSTANCE] === instance;
@@ -53,7 +53,7 @@ export function vaPredicate(
 }
 
 /**
- * Whether a namespace-local ConfigMap (saturation or scale-to-zero) in `namespace` is honoured (7.2):
+ * Whether a namespace-local ConfigMap (saturation or scale-to-zero) in `namespace` is honoured (docs/design/configuration-precedence.md):
  * the watched namespace always; an excluded namespace never; otherwise a namespace with VAs of this
  * controller (tracked) or one labelled `wva.llmd.ai/config-enabled: "true"`.
  */

@@ -1,13 +1,21 @@
 import type { ActuationMetrics } from "../actuate/metrics.js";
-import { ConditionType, OptimizationReason, TargetResolvedReason } from "../api/v1alpha1/constants.js";
+import { ConditionType } from "../api/v1alpha1/constants.js";
 import type { Logger } from "../util/logger.js";
 import { replicaState } from "./accelerator.js";
+import { skippedNoTarget, skippedZeroReplicas, targetFound, targetNotFound } from "./conditions.js";
 import type { KubeClient } from "./kube/client.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
 import { metaTime, patchStatus, setCondition, type StatusWriteResult } from "./kube/status.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
-import { splitKey, vaPath, type CachedDecision, type Deployment, type VA } from "./types.js";
+import {
+  splitKey,
+  vaPath,
+  type CachedDecision,
+  type ConditionState,
+  type Deployment,
+  type VA,
+} from "./types.js";
 
 export const CONDITION_TARGET_RESOLVED = ConditionType.TargetResolved;
 export const CONDITION_METRICS_AVAILABLE = ConditionType.MetricsAvailable;
@@ -49,38 +57,19 @@ export function nextStatus(
   const status = structuredClone(va.status ?? {});
   const generation = va.metadata?.generation;
   const target = va.spec?.scaleTargetRef?.name ?? "";
-  const set = (
-    type: string,
-    s: { status: "True" | "False" | "Unknown"; reason: string; message: string },
-  ) => {
+  const set = (type: string, s: ConditionState) => {
     status.conditions = setCondition(status.conditions, { type, ...s, observedGeneration: generation }, now);
   };
   if (!deploy) {
-    set(CONDITION_TARGET_RESOLVED, {
-      status: "False",
-      reason: TargetResolvedReason.TargetNotFound,
-      message: `Scale target Deployment ${target} not found`,
-    });
-    set(CONDITION_OPTIMIZATION_READY, {
-      status: "False",
-      reason: OptimizationReason.SkippedProcessing,
-      message: `No decisions while the scale target Deployment ${target} does not exist`,
-    });
+    set(CONDITION_TARGET_RESOLVED, targetNotFound(target));
+    set(CONDITION_OPTIMIZATION_READY, skippedNoTarget(target));
     if (status.actuation) status.actuation = { applied: false };
     return status;
   }
-  set(CONDITION_TARGET_RESOLVED, {
-    status: "True",
-    reason: TargetResolvedReason.TargetFound,
-    message: `Scale target Deployment ${target} found`,
-  });
+  set(CONDITION_TARGET_RESOLVED, targetFound(target));
   if (!decision) {
     if (replicaState(deploy).spec === 0) {
-      set(CONDITION_OPTIMIZATION_READY, {
-        status: "False",
-        reason: OptimizationReason.SkippedProcessing,
-        message: `Scale target Deployment ${target} has 0 replicas; the saturation engine skips it`,
-      });
+      set(CONDITION_OPTIMIZATION_READY, skippedZeroReplicas(target));
     }
     return status;
   }

@@ -1,23 +1,11 @@
 import { GROUP, PLURAL, VERSION } from "../api/v1alpha1/constants.js";
 import type { Deployment } from "./accelerator.js";
-import type { Condition } from "./kube/status.js";
-import type { KubeObject } from "./kube/informer.js";
+import type { Condition, VariantAutoscaling } from "../api/v1alpha1/types.js";
 
 export type { Deployment };
 
-/** A VariantAutoscaling as the controller reads it (JSON form). */
-export interface VA extends KubeObject {
-  spec: {
-    scaleTargetRef: { apiVersion?: string; kind: string; name: string };
-    modelID: string;
-    variantCost?: string;
-  };
-  status?: {
-    desiredOptimizedAlloc?: { lastRunTime?: string; accelerator: string; numReplicas: number };
-    actuation?: { applied: boolean };
-    conditions?: Condition[];
-  };
-}
+/** A VariantAutoscaling as the controller reads it (the API's JSON form). */
+export type VA = VariantAutoscaling;
 
 export const VA_GROUP = GROUP;
 export const VA_VERSION = VERSION;

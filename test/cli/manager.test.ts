@@ -91,7 +91,7 @@ describe("make build && ./bin/manager", () => {
     assert.equal(r.status, 2);
     assert.match(
       r.stderr,
-      /^manager: invalid WVA_METRICS_SOURCE "carrier-pigeon": must be one of prometheus, pods/,
+      /^manager: WVA_METRICS_SOURCE \(the environment\): must be one of prometheus, pods, got "carrier-pigeon"/,
     );
   });
 

@@ -192,7 +192,7 @@ describe("Prometheus connection settings", () => {
         PROMETHEUS_TOKEN_PATH: "/t",
       },
     });
-    const cfg = fromLoadedSettings(loaded, { PROMETHEUS_ALLOW_HTTP: "true" });
+    const cfg = fromLoadedSettings(loaded, true);
     assert.equal(cfg.baseURL, "https://prom:9090");
     assert.equal(cfg.serverName, "prom.internal");
     assert.equal(cfg.tokenPath, "/t");

@@ -154,7 +154,7 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
       ["PROMETHEUS_BASE_URL"],
     );
     assert.equal(s.main.globalOptIntervalMs, 30_000);
-    assert.equal(s.main.prometheus.baseURL, "https://prometheus-initial:9090");
+    assert.equal(s.main.prometheus?.baseURL, "https://prometheus-initial:9090");
   });
 
   it("other ConfigMaps and a main ConfigMap outside the system namespace are ignored", () => {

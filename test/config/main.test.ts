@@ -1,49 +1,52 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
+import { ConfigFieldError } from "../../src/config/errors.js";
+import { withSettingsDocTable } from "../../src/config/settings-doc.js";
+import { SETTING_DEFS } from "../../src/config/settings.js";
+import { MAX_TIMER_DELAY_MS } from "../../src/util/timer.js";
 import {
   applyRuntimeUpdate,
   detectImmutableChanges,
   immutableChangeMessage,
-  loadInfraConfig,
   loadMainConfig,
 } from "../../src/config/main.js";
 
 const URL_ENV = { PROMETHEUS_BASE_URL: "https://prometheus:9090" };
 
-describe("main ConfigMap and environment (wva-core 10.10)", () => {
-  it("C5: only PROMETHEUS_BASE_URL in env ⇒ shipped defaults", () => {
+describe("main ConfigMap and environment", () => {
+  it("only PROMETHEUS_BASE_URL in env ⇒ shipped defaults", () => {
     const c = loadMainConfig({ env: URL_ENV });
-    assert.equal(c.infra.metricsBindAddress, "0");
-    assert.equal(c.infra.healthProbeBindAddress, ":8081");
-    assert.equal(c.infra.leaderElect, false);
+    assert.equal(c.metricsBindAddress, "0");
+    assert.equal(c.healthProbeBindAddress, ":8081");
+    assert.equal(c.leaderElect, false);
     assert.equal(c.globalOptIntervalMs, 60_000);
-    assert.equal(c.infra.leaderElectionID, "72dd1cf1.llm-d.ai");
-    assert.equal(c.infra.leaderElectionLeaseDurationMs, 60_000);
-    assert.equal(c.infra.v, 2);
+    assert.equal(c.leaderElectionID, "72dd1cf1.llm-d.ai");
+    assert.equal(c.leaderElectionLeaseDurationMs, 60_000);
+    assert.equal(c.v, 2);
     assert.equal(c.transitionTimeoutMs, 600_000);
-    assert.equal(c.prometheus.source, "env");
+    assert.equal(c.prometheus?.source, "env");
   });
 
-  it("C6: string precedence flag > env > ConfigMap", () => {
+  it("string precedence flag > env > ConfigMap", () => {
     const env = { ...URL_ENV, METRICS_BIND_ADDRESS: "env-value" };
     const configMap = { METRICS_BIND_ADDRESS: "cm-value" };
     assert.equal(
-      loadMainConfig({ flags: { "metrics-bind-address": "flag-value" }, env, configMap }).infra
-        .metricsBindAddress,
+      loadMainConfig({ flags: { metricsBindAddress: "flag-value" }, env, configMap }).metricsBindAddress,
       "flag-value",
     );
-    assert.equal(loadMainConfig({ env, configMap }).infra.metricsBindAddress, "env-value");
-    assert.equal(loadMainConfig({ env: URL_ENV, configMap }).infra.metricsBindAddress, "cm-value");
+    assert.equal(loadMainConfig({ env, configMap }).metricsBindAddress, "env-value");
+    assert.equal(loadMainConfig({ env: URL_ENV, configMap }).metricsBindAddress, "cm-value");
   });
 
-  it("C7: no Prometheus configuration anywhere fails to load", () => {
+  it("no Prometheus configuration anywhere fails to load", () => {
     assert.throws(
       () => loadMainConfig({ env: {}, configMap: {} }),
       /PROMETHEUS_BASE_URL: no Prometheus configuration found/,
     );
   });
 
-  it("C8: GLOBAL_OPT_INTERVAL 30s is used; an invalid value falls back to 60s with a warning", () => {
+  it("GLOBAL_OPT_INTERVAL 30s is used; an invalid value falls back to 60s with a warning", () => {
     assert.equal(
       loadMainConfig({ env: URL_ENV, configMap: { GLOBAL_OPT_INTERVAL: "30s" } }).globalOptIntervalMs,
       30_000,
@@ -53,109 +56,127 @@ describe("main ConfigMap and environment (wva-core 10.10)", () => {
     assert.match(c.warnings.join("\n"), /GLOBAL_OPT_INTERVAL: invalid duration "invalid-duration"/);
   });
 
-  it("C8: an interval <= 0 fails at start-up", () => {
+  it("an interval <= 0 fails at start-up", () => {
     assert.throws(
       () => loadMainConfig({ env: URL_ENV, configMap: { GLOBAL_OPT_INTERVAL: "0s" } }),
-      /GLOBAL_OPT_INTERVAL: must be > 0/,
+      /GLOBAL_OPT_INTERVAL \(the main ConfigMap\): must be a duration from 100ms to 24h0m0s, got 0s/,
     );
   });
 
-  it("C10: feature flags from the ConfigMap", () => {
-    const c = loadMainConfig({
-      env: URL_ENV,
-      configMap: {
-        WVA_SCALE_TO_ZERO: "true",
-        WVA_LIMITED_MODE: "false",
-        SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: "5",
-      },
-    });
-    assert.equal(c.scaleToZeroEnabled, true);
-    assert.equal(c.limitedMode, false);
-    assert.equal(c.scaleFromZeroMaxConcurrency, 5);
-  });
-
-  it("C10: WVA_LIMITED_MODE in env is honoured (upstream read it from the ConfigMap only, though Helm sets env)", () => {
-    const c = loadMainConfig({
-      env: { ...URL_ENV, WVA_LIMITED_MODE: "true" },
-      configMap: { WVA_LIMITED_MODE: "false" },
-    });
-    assert.equal(c.limitedMode, true);
-  });
-
-  it("C10: scale-from-zero concurrency <= 0 fails; a non-integer falls back to 10", () => {
-    assert.throws(
-      () => loadMainConfig({ env: URL_ENV, configMap: { SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: "0" } }),
-      /SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: must be > 0/,
+  it("WVA_SCALE_TO_ZERO from the ConfigMap, the environment winning (any case of true)", () => {
+    assert.equal(
+      loadMainConfig({ env: URL_ENV, configMap: { WVA_SCALE_TO_ZERO: "true" } }).scaleToZero,
+      true,
     );
-    const c = loadMainConfig({ env: URL_ENV, configMap: { SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY: "many" } });
-    assert.equal(c.scaleFromZeroMaxConcurrency, 10);
+    assert.equal(
+      loadMainConfig({
+        env: { ...URL_ENV, WVA_SCALE_TO_ZERO: "TRUE" },
+        configMap: { WVA_SCALE_TO_ZERO: "false" },
+      }).scaleToZero,
+      true,
+    );
+    assert.equal(loadMainConfig({ env: URL_ENV }).scaleToZero, false);
   });
 
-  it("C11: cache keys: ENABLED false and TTL 60s, others default", () => {
-    const c = loadMainConfig({
-      env: URL_ENV,
-      configMap: { PROMETHEUS_METRICS_CACHE_ENABLED: "false", PROMETHEUS_METRICS_CACHE_TTL: "60s" },
-    });
-    assert.equal(c.cache.enabled, false);
-    assert.equal(c.cache.ttlMs, 60_000);
-    assert.equal(c.cache.cleanupIntervalMs, 60_000);
-    assert.equal(c.cache.fetchIntervalMs, 30_000);
-    assert.equal(c.cache.unavailableThresholdMs, 300_000);
-  });
-
-  it("C12: bool precedence — an explicit flag wins over the ConfigMap both ways; env over ConfigMap; else ConfigMap", () => {
+  it("bool precedence — an explicit flag wins over the ConfigMap both ways; env over ConfigMap; else ConfigMap", () => {
     // Upstream's binary treated every flag default as explicitly set, so env/ConfigMap never won for
-    // booleans (wva-core 12.8); here only flags given on the command line count.
+    // booleans; here only flags given on the command line count.
     const cm = (v: string) => ({ LEADER_ELECT: v });
     assert.equal(
-      loadInfraConfig({ flags: { "leader-elect": false }, configMap: cm("true") }).leaderElect,
+      loadMainConfig({ flags: { leaderElect: false }, env: URL_ENV, configMap: cm("true") }).leaderElect,
       false,
     );
     assert.equal(
-      loadInfraConfig({ flags: { "leader-elect": true }, configMap: cm("false") }).leaderElect,
+      loadMainConfig({ flags: { leaderElect: true }, env: URL_ENV, configMap: cm("false") }).leaderElect,
       true,
     );
-    assert.equal(loadInfraConfig({ env: { LEADER_ELECT: "yes" }, configMap: cm("false") }).leaderElect, true);
-    assert.equal(loadInfraConfig({ env: { LEADER_ELECT: "no" }, configMap: cm("true") }).leaderElect, false);
-    assert.equal(loadInfraConfig({ configMap: cm("1") }).leaderElect, true);
-    assert.equal(loadInfraConfig({ configMap: cm("TRUE") }).leaderElect, false); // case-sensitive words
+    assert.equal(
+      loadMainConfig({ env: { ...URL_ENV, LEADER_ELECT: "yes" }, configMap: cm("false") }).leaderElect,
+      true,
+    );
+    assert.equal(
+      loadMainConfig({ env: { ...URL_ENV, LEADER_ELECT: "no" }, configMap: cm("true") }).leaderElect,
+      false,
+    );
+    assert.equal(loadMainConfig({ env: URL_ENV, configMap: cm("1") }).leaderElect, true);
+    assert.equal(loadMainConfig({ env: URL_ENV, configMap: cm("TRUE") }).leaderElect, false); // case-sensitive words
   });
 
-  it("durations and V: unparsable env/ConfigMap values count as unset; bad flags are errors naming the flag", () => {
-    const w: string[] = [];
-    const c = loadInfraConfig(
-      {
-        env: { LEADER_ELECTION_LEASE_DURATION: "soon", V: "loud" },
-        configMap: { LEADER_ELECTION_LEASE_DURATION: "90s", V: "4" },
-      },
-      w,
-    );
+  it("durations and V: unparsable env/ConfigMap values count as unset; given flags win", () => {
+    const c = loadMainConfig({
+      env: { ...URL_ENV, LEADER_ELECTION_LEASE_DURATION: "soon", V: "loud" },
+      configMap: { LEADER_ELECTION_LEASE_DURATION: "90s", V: "4" },
+    });
     assert.equal(c.leaderElectionLeaseDurationMs, 90_000);
     assert.equal(c.v, 4);
-    assert.equal(w.length, 2);
-    assert.equal(loadInfraConfig({ flags: { v: 5 }, env: { V: "3" } }).v, 5);
+    assert.equal(c.warnings.length, 2);
+    assert.match(
+      c.warnings.join("\n"),
+      /LEADER_ELECTION_LEASE_DURATION: invalid duration "soon" in the environment/,
+    );
+    assert.equal(loadMainConfig({ flags: { v: 5 }, env: { ...URL_ENV, V: "3" } }).v, 5);
+  });
+
+  it("flag values out of range are errors naming the flag", () => {
     assert.throws(
-      () => loadInfraConfig({ flags: { "rest-client-timeout": "later" } }),
-      /^.*--rest-client-timeout: must be a duration/,
+      () => loadMainConfig({ flags: { v: -1 }, env: URL_ENV }),
+      /--v: must be an integer from 0 to 10, got -1/,
+    );
+    assert.throws(
+      () => loadMainConfig({ flags: { restClientTimeoutMs: 0 }, env: URL_ENV }),
+      /--rest-client-timeout: must be a duration from 100ms to 1h0m0s, got 0s/,
+    );
+    assert.equal(
+      loadMainConfig({ flags: { restClientTimeoutMs: 5000 }, env: URL_ENV }).restClientTimeoutMs,
+      5000,
     );
   });
 
-  it("flag values of the wrong kind are errors naming the flag", () => {
-    assert.throws(
-      () => loadInfraConfig({ flags: { "leader-elect": "maybe" } }),
-      /--leader-elect: must be true or false, got "maybe"/,
-    );
-    assert.equal(loadInfraConfig({ flags: { "leader-elect": "false" } }).leaderElect, false);
-    assert.throws(() => loadInfraConfig({ flags: { v: "-1" } }), /--v: must be a non-negative integer/);
-    assert.throws(
-      () => loadInfraConfig({ flags: { "watch-namespace": true } }),
-      /--watch-namespace: must be a string/,
-    );
-    assert.equal(loadInfraConfig({ flags: { "rest-client-timeout": 5000 } }).restClientTimeoutMs, 5000);
-    assert.equal(loadInfraConfig({ flags: { "rest-client-timeout": "2m" } }).restClientTimeoutMs, 120_000);
+  it("durations outside their range are refused from env and ConfigMap with the key named", () => {
+    // 600h would overflow Node's timers and fire after 1 ms; 1ns would make the engine loop spin
+    for (const [key, text] of [
+      ["GLOBAL_OPT_INTERVAL", "600h"],
+      ["GLOBAL_OPT_INTERVAL", "1ns"],
+      ["LEADER_ELECTION_RETRY_PERIOD", "600h"],
+      ["LEADER_ELECTION_LEASE_DURATION", "0s"],
+      ["REST_CLIENT_TIMEOUT", "-1s"],
+      ["TRANSITION_LOCK_TIMEOUT", "9999h"],
+      ["V", "99"],
+    ]) {
+      for (const where of ["env", "configMap"] as const) {
+        const src =
+          where === "env"
+            ? { env: { ...URL_ENV, [key]: text } }
+            : { env: URL_ENV, configMap: { [key]: text } };
+        assert.throws(
+          () => loadMainConfig(src),
+          (e: unknown) => e instanceof ConfigFieldError && e.field.startsWith(key) && /must be/.test(e.rule),
+          `${key}=${text} in ${where}`,
+        );
+      }
+    }
   });
 
-  it("Prometheus settings (4.5): all from env when env has the URL, else all from the ConfigMap", () => {
+  it("leader-election relations are checked for values from env and ConfigMap, naming their source", () => {
+    assert.throws(
+      () => loadMainConfig({ env: URL_ENV, configMap: { LEADER_ELECTION_RENEW_DEADLINE: "70s" } }),
+      /LEADER_ELECTION_LEASE_DURATION \(default\) \(1m0s\) must be greater than LEADER_ELECTION_RENEW_DEADLINE \(the main ConfigMap\) \(1m10s\)/,
+    );
+    assert.throws(
+      () => loadMainConfig({ env: { ...URL_ENV, LEADER_ELECTION_RETRY_PERIOD: "45s" } }),
+      /LEADER_ELECTION_RENEW_DEADLINE \(default\) \(50s\) must be greater than 1\.2 x LEADER_ELECTION_RETRY_PERIOD \(the environment\) \(45s\)/,
+    );
+    assert.throws(
+      () => loadMainConfig({ flags: { leaderElectionRenewDeadlineMs: 900 }, env: URL_ENV }),
+      /--leader-election-renew-deadline \(900ms\) must be greater than 1\.2 x LEADER_ELECTION_RETRY_PERIOD \(default\)/,
+    );
+  });
+
+  it("the Prometheus URL is required only when asked for", () => {
+    assert.equal(loadMainConfig({ env: {} }, { requirePrometheus: false }).prometheus, undefined);
+  });
+
+  it("Prometheus settings: all from env when env has the URL, else all from the ConfigMap", () => {
     const cm = {
       PROMETHEUS_BASE_URL: "https://cm:9090",
       PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: "true",
@@ -165,7 +186,7 @@ describe("main ConfigMap and environment (wva-core 10.10)", () => {
     const fromEnv = loadMainConfig({
       env: { ...URL_ENV, PROMETHEUS_TOKEN_PATH: "/var/token", PROMETHEUS_TLS_INSECURE_SKIP_VERIFY: "yes" },
       configMap: cm,
-    }).prometheus;
+    }).prometheus!;
     assert.equal(fromEnv.baseURL, "https://prometheus:9090");
     assert.equal(fromEnv.caCertPath, "");
     assert.equal(fromEnv.tokenPath, "/var/token");
@@ -184,28 +205,32 @@ describe("main ConfigMap and environment (wva-core 10.10)", () => {
     });
   });
 
-  it("TRANSITION_LOCK_TIMEOUT sets the bound of the transition lock; invalid values keep 10m", () => {
+  it("TRANSITION_LOCK_TIMEOUT sets the bound of the transition lock; unparsable keeps 10m, 0s is refused", () => {
     assert.equal(
       loadMainConfig({ env: URL_ENV, configMap: { TRANSITION_LOCK_TIMEOUT: "5m" } }).transitionTimeoutMs,
       300_000,
     );
-    const c = loadMainConfig({ env: URL_ENV, configMap: { TRANSITION_LOCK_TIMEOUT: "0s" } });
+    const c = loadMainConfig({ env: URL_ENV, configMap: { TRANSITION_LOCK_TIMEOUT: "later" } });
     assert.equal(c.transitionTimeoutMs, 600_000);
-    assert.match(c.warnings[0], /TRANSITION_LOCK_TIMEOUT: "0s" is not a positive duration/);
+    assert.match(c.warnings[0], /TRANSITION_LOCK_TIMEOUT: invalid duration "later"/);
+    assert.throws(
+      () => loadMainConfig({ env: URL_ENV, configMap: { TRANSITION_LOCK_TIMEOUT: "0s" } }),
+      /TRANSITION_LOCK_TIMEOUT \(the main ConfigMap\): must be a duration from 1s to 24h0m0s/,
+    );
   });
 });
 
-describe("immutable keys changed at runtime (wva-core 10.10 C14)", () => {
+describe("immutable keys changed at runtime", () => {
   const running = loadMainConfig({
     env: {},
     configMap: { PROMETHEUS_BASE_URL: "https://prometheus-initial:9090" },
   });
 
-  it("C14: a mutable key only ⇒ no change", () => {
+  it("a mutable key only ⇒ no change", () => {
     assert.deepEqual(detectImmutableChanges(running, { GLOBAL_OPT_INTERVAL: "120s" }), []);
   });
 
-  it("C14: a new Prometheus URL is reported", () => {
+  it("a new Prometheus URL is reported", () => {
     assert.deepEqual(
       detectImmutableChanges(running, { PROMETHEUS_BASE_URL: "https://prometheus-new:9090" }),
       [
@@ -219,7 +244,7 @@ describe("immutable keys changed at runtime (wva-core 10.10 C14)", () => {
     );
   });
 
-  it("C14: each infrastructure key is reported on its own, two keys together, mixed with mutable ones", () => {
+  it("each infrastructure key is reported on its own, two keys together, mixed with mutable ones", () => {
     assert.deepEqual(
       detectImmutableChanges(running, { METRICS_BIND_ADDRESS: ":9443" }).map((c) => c.key),
       ["METRICS_BIND_ADDRESS"],
@@ -248,7 +273,7 @@ describe("immutable keys changed at runtime (wva-core 10.10 C14)", () => {
     );
   });
 
-  it("C14: an empty ConfigMap or unchanged values ⇒ none", () => {
+  it("an empty ConfigMap or unchanged values ⇒ none", () => {
     assert.deepEqual(detectImmutableChanges(running, {}), []);
     assert.deepEqual(
       detectImmutableChanges(running, { PROMETHEUS_BASE_URL: "https://prometheus-initial:9090" }),
@@ -256,17 +281,15 @@ describe("immutable keys changed at runtime (wva-core 10.10 C14)", () => {
     );
   });
 
-  it("C14: the runtime update rejects the immutable change and still applies the mutable keys", () => {
+  it("the runtime update rejects the immutable change and still applies the mutable keys", () => {
     const u = applyRuntimeUpdate(running, {
       PROMETHEUS_BASE_URL: "https://x:9090",
       GLOBAL_OPT_INTERVAL: "120s",
-      PROMETHEUS_METRICS_CACHE_TTL: "45s",
       TRANSITION_LOCK_TIMEOUT: "2m",
     });
     assert.equal(u.rejected.length, 1);
-    assert.equal(u.config.prometheus.baseURL, "https://prometheus-initial:9090");
+    assert.equal(u.config.prometheus?.baseURL, "https://prometheus-initial:9090");
     assert.equal(u.config.globalOptIntervalMs, 120_000);
-    assert.equal(u.config.cache.ttlMs, 45_000);
     assert.equal(u.config.transitionTimeoutMs, 120_000);
     assert.match(
       immutableChangeMessage("wva-variantautoscaling-config", u.rejected),
@@ -274,18 +297,36 @@ describe("immutable keys changed at runtime (wva-core 10.10 C14)", () => {
     );
   });
 
-  it("runtime: an invalid interval keeps the running one; start-only key changes are reported", () => {
+  it("runtime: an invalid or out-of-range interval keeps the running one; start-only key changes are reported", () => {
     assert.deepEqual(
-      applyRuntimeUpdate(running, { WVA_LIMITED_MODE: "true" }, { WVA_LIMITED_MODE: "true" }).warnings,
+      applyRuntimeUpdate(running, { WVA_NODE_SELECTOR: "a=b" }, { WVA_NODE_SELECTOR: "a=b" }).warnings,
       [],
     );
-    const u = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: "soon", WVA_LIMITED_MODE: "true" }, {});
+    const u = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: "soon", WVA_NODE_SELECTOR: "a=b" }, {});
     assert.equal(u.config.globalOptIntervalMs, 60_000);
     assert.equal(u.rejected.length, 0);
-    assert.match(
-      u.warnings.join("\n"),
-      /GLOBAL_OPT_INTERVAL: "soon" is not a positive duration; keeping 1m0s/,
-    );
-    assert.match(u.warnings.join("\n"), /WVA_LIMITED_MODE: read at start-up only/);
+    assert.match(u.warnings.join("\n"), /GLOBAL_OPT_INTERVAL: invalid duration "soon"; keeping 1m0s/);
+    assert.match(u.warnings.join("\n"), /WVA_NODE_SELECTOR: read at start-up only/);
+    for (const text of ["600h", "1ns", "0s"]) {
+      const w = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: text });
+      assert.equal(w.config.globalOptIntervalMs, 60_000, text);
+      assert.match(w.warnings.join("\n"), /GLOBAL_OPT_INTERVAL: must be a duration from 100ms to 24h0m0s/);
+    }
+  });
+});
+
+describe("settings documentation", () => {
+  it("the table in docs/user-guide/configuration.md matches the settings table (npm run manifests)", () => {
+    const page = readFileSync("docs/user-guide/configuration.md", "utf8");
+    assert.equal(withSettingsDocTable(page), page, "stale settings table: run npm run manifests");
+    for (const d of SETTING_DEFS) {
+      if (d.key) assert.ok(page.includes(`\`${d.key}\``), `${d.key} missing from the docs`);
+    }
+  });
+
+  it("every duration range stays below Node's timer limit", () => {
+    for (const d of SETTING_DEFS) {
+      if (d.kind === "duration") assert.ok(d.min > 0 && d.max <= MAX_TIMER_DELAY_MS, d.prop);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UsageError } from "../../src/cli/usage-error.js";
+import { UsageError } from "../../src/config/errors.js";
 import {
   MANAGER_FLAG_DEFAULTS,
   MANAGER_FLAGS,
@@ -8,7 +8,7 @@ import {
   parseManagerArgs,
 } from "../../src/config/manager-flags.js";
 
-/** The flags of upstream's cmd/main.go (wva-core 3.1) with their defaults as printed by --help. */
+/** The flags of the upstream Go manager with their defaults as printed by --help, plus --actuator. */
 const UPSTREAM: Array<[string, string]> = [
   ["metrics-bind-address", '"0"'],
   ["health-probe-bind-address", '":8081"'],
@@ -51,15 +51,15 @@ describe("manager flags", () => {
   it("no arguments give the defaults and nothing explicit", () => {
     const p = parseManagerArgs([]);
     assert.deepEqual(p.flags, MANAGER_FLAG_DEFAULTS);
-    assert.equal(p.flags.leaderElectionLeaseDuration, 60_000);
+    assert.equal(p.flags.leaderElectionLeaseDurationMs, 60_000);
     assert.equal(p.flags.actuator, "hpa");
-    assert.equal(p.explicit.size, 0);
+    assert.deepEqual(p.given, {});
     assert.deepEqual([p.help, p.version, p.json], [false, false, false]);
   });
 
   it("every definition's kind matches the type of its default", () => {
     for (const d of MANAGER_FLAGS) {
-      const v = MANAGER_FLAG_DEFAULTS[d.key];
+      const v = MANAGER_FLAG_DEFAULTS[d.prop as keyof typeof MANAGER_FLAG_DEFAULTS];
       const expected = {
         string: "string",
         enum: "string",
@@ -67,7 +67,7 @@ describe("manager flags", () => {
         int: "number",
         duration: "number",
       }[d.kind];
-      assert.equal(typeof v, expected, d.name);
+      assert.equal(typeof v, expected, d.flag);
     }
   });
 
@@ -96,13 +96,13 @@ describe("manager flags", () => {
     assert.equal(p.flags.enableHttp2, true);
     assert.equal(p.flags.watchNamespace, "team-a");
     assert.equal(p.flags.v, 4);
-    assert.equal(p.flags.leaderElectionLeaseDuration, 30_000);
-    assert.equal(p.flags.leaderElectionRenewDeadline, 20_000);
-    assert.equal(p.flags.leaderElectionRetryPeriod, 5_000);
-    assert.equal(p.flags.restClientTimeout, 90_000);
+    assert.equal(p.flags.leaderElectionLeaseDurationMs, 30_000);
+    assert.equal(p.flags.leaderElectionRenewDeadlineMs, 20_000);
+    assert.equal(p.flags.leaderElectionRetryPeriodMs, 5_000);
+    assert.equal(p.flags.restClientTimeoutMs, 90_000);
     assert.equal(p.flags.actuator, "direct");
-    assert.equal(p.explicit.size, 12);
-    assert.ok(p.explicit.has("metricsSecure"));
+    assert.equal(Object.keys(p.given).length, 12);
+    assert.equal(p.given.metricsSecure, false);
   });
 
   it("a bare boolean does not consume the next argument", () => {
@@ -111,7 +111,7 @@ describe("manager flags", () => {
 
   it("an explicitly given default still counts as explicit; the last occurrence wins", () => {
     const p = parseManagerArgs(["--v=2", "--watch-namespace=a", "--watch-namespace=b"]);
-    assert.ok(p.explicit.has("v"));
+    assert.equal(p.given.v, 2);
     assert.equal(p.flags.watchNamespace, "b");
   });
 
@@ -127,16 +127,24 @@ describe("manager flags", () => {
   it("bad values are usage errors naming the flag and the rule", () => {
     usageError(["--leader-elect=maybe"], /flag --leader-elect: must be true or false/);
     usageError(["--metrics-secure=yes"], /flag --metrics-secure: must be true or false/);
-    usageError(["--v=x"], /flag --v: must be a non-negative integer/);
-    usageError(["--v=-1"], /flag --v: must be a non-negative integer/);
+    usageError(["--v=x"], /flag --v: must be an integer from 0 to 10/);
+    usageError(["--v=-1"], /flag --v: must be an integer from 0 to 10, got -1/);
     usageError(["--rest-client-timeout=abc"], /flag --rest-client-timeout: must be a duration/);
     usageError(["--rest-client-timeout=10"], /flag --rest-client-timeout: must be a duration/);
-    usageError(["--rest-client-timeout=0s"], /flag --rest-client-timeout: must be greater than 0/);
+    usageError(
+      ["--rest-client-timeout=0s"],
+      /flag --rest-client-timeout: must be a duration from 100ms to 1h0m0s, got 0s/,
+    );
     usageError(
       ["--leader-election-retry-period=-5s"],
-      /flag --leader-election-retry-period: must be greater than 0/,
+      /flag --leader-election-retry-period: must be a duration from 100ms to 1h0m0s, got -5s/,
     );
-    usageError(["--actuator=keda"], /flag --actuator: must be one of hpa, direct/);
+    // 600h overflowed Node's timers: the elector then retried every millisecond
+    usageError(
+      ["--leader-election-retry-period=600h"],
+      /flag --leader-election-retry-period: must be a duration from 100ms to 1h0m0s, got 600h0m0s/,
+    );
+    usageError(["--actuator=keda"], /flag --actuator: must be one of hpa, direct, got "keda"/);
     usageError(["--watch-namespace"], /flag --watch-namespace needs a value/);
     usageError(["--no-such-flag"], /^unknown flag --no-such-flag/);
     usageError(["--zap-devel"], /^unknown flag --zap-devel/);
@@ -149,11 +157,11 @@ describe("manager flags", () => {
   it("leader-election durations must keep lease > renew deadline > 1.2 x retry period", () => {
     usageError(
       ["--leader-election-renew-deadline=70s"],
-      /--leader-election-lease-duration \(1m0s\) must be greater than --leader-election-renew-deadline \(1m10s\)/,
+      /flag --leader-election-lease-duration \(1m0s\) must be greater than flag --leader-election-renew-deadline \(1m10s\)/,
     );
     usageError(
       ["--leader-election-retry-period=45s"],
-      /--leader-election-renew-deadline \(50s\) must be greater than 1\.2 x --leader-election-retry-period \(45s\)/,
+      /flag --leader-election-renew-deadline \(50s\) must be greater than 1\.2 x flag --leader-election-retry-period \(45s\)/,
     );
     assert.doesNotThrow(() => parseManagerArgs(["--leader-election-retry-period=41s"]));
   });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Deployment } from "../../src/controller/accelerator.js";
 import {
   SYSTEM_NS,
@@ -10,36 +10,26 @@ import {
   eventsWithReason,
   getVA,
   metricsText,
-  startEnv,
-  waitFor,
+  acceleratorLabel,
+  seriesValue,
+  useTestEnv,
   type TestEnv,
+  waitFor,
 } from "../support/controller.js";
-
-const sample = (text: string, metric: string, variant: string) =>
-  Number(new RegExp(`^${metric}\\{variant_name="${variant}"[^}]*\\} (\\S+)$`, "m").exec(text)?.[1]);
 
 async function deployment(env: TestEnv, ns: string, name: string): Promise<Deployment> {
   return env.client.get<Deployment>(`/apis/apps/v1/namespaces/${ns}/deployments/${name}`);
 }
 
 describe("actuation", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv({ nodes: "1xH100:2" });
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv({ nodes: "1xH100:2" });
 
   it("direct actuator: scales the target through /scale within the VA's max-replicas annotation; the counter counts each real change once", async () => {
     const collector = new ScriptedCollector();
     collector.set("direct", 0.95, 10);
     await createDeployment(env.client, "ns1", "direct", 1);
     await createVA(env.client, "ns1", "direct", "direct", "m-direct", {
-      labels: { "inference.optimization/acceleratorName": "A100" },
+      labels: acceleratorLabel("A100"),
       annotations: { "wva.llmd.ai/max-replicas": "3" },
     });
     const m = await env.start({ metricsSource: collector, flags: { actuator: "direct" } });
@@ -51,7 +41,7 @@ describe("actuation", () => {
     for (let i = 0; i < 4; i++) await m.nextCycle();
     assert.equal((await deployment(env, "ns1", "direct")).spec?.replicas, 3);
     const text = await metricsText(m);
-    assert.equal(sample(text, "wva_desired_replicas", "direct"), 3);
+    assert.equal(seriesValue(text, "wva_desired_replicas", "direct"), 3);
     assert.match(
       text,
       /^wva_replica_scaling_total\{variant_name="direct",namespace="ns1",direction="up",reason="saturation"\} 2$/m,
@@ -71,7 +61,7 @@ describe("actuation", () => {
   it("direct actuator: a malformed bound is ignored and reported with a Warning event", async () => {
     await createDeployment(env.client, "ns1", "badbound", 1);
     await createVA(env.client, "ns1", "badbound", "badbound", "m-badbound", {
-      labels: { "inference.optimization/acceleratorName": "A100" },
+      labels: acceleratorLabel("A100"),
       annotations: { "wva.llmd.ai/min-replicas": "two" },
     });
     const m = await env.start({ metricsSource: new ScriptedCollector(), flags: { actuator: "direct" } });
@@ -95,20 +85,20 @@ describe("actuation", () => {
     collector.set("idle", 0.6, 0); // neither a scale-up signal nor safe to scale down: stays at 2
     await createDeployment(env.client, "ns2", "idle", 2);
     await createVA(env.client, "ns2", "idle", "idle", "m-idle", {
-      labels: { "inference.optimization/acceleratorName": "A100" },
+      labels: acceleratorLabel("A100"),
     });
     const m = await env.start({ metricsSource: collector });
     await waitFor(() => m.scaleToZeroFor("m-idle", "ns2").enabled, "config");
     assert.equal(m.scaleToZeroFor("m-idle", "ns2").retentionMs, 300_000);
     await waitFor(
-      async () => sample(await metricsText(m), "wva_desired_replicas", "idle") === 2,
+      async () => seriesValue(await metricsText(m), "wva_desired_replicas", "idle") === 2,
       "kept at 2 while the count is unknown",
     );
     for (let i = 0; i < 2; i++) await m.nextCycle();
-    assert.equal(sample(await metricsText(m), "wva_desired_replicas", "idle"), 2);
+    assert.equal(seriesValue(await metricsText(m), "wva_desired_replicas", "idle"), 2);
     collector.requests = 0;
     await waitFor(
-      async () => sample(await metricsText(m), "wva_desired_replicas", "idle") === 0,
+      async () => seriesValue(await metricsText(m), "wva_desired_replicas", "idle") === 0,
       "scaled to zero",
     );
     assert.match(
@@ -136,7 +126,7 @@ describe("actuation", () => {
     const m = await env.start({ metricsSource: collector, flags: { actuator: "direct" } });
     await waitFor(() => m.saturationFor("m-gpu", "ns2")?.kvCacheThreshold === 0.8, "config");
     await waitFor(
-      async () => sample(await metricsText(m), "wva_desired_replicas", "gpu") === 2,
+      async () => seriesValue(await metricsText(m), "wva_desired_replicas", "gpu") === 2,
       "scale-up to 2",
     );
     for (let i = 0; i < 4; i++) await m.nextCycle();
@@ -152,7 +142,7 @@ describe("actuation", () => {
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-saturation-scaling-config`);
   });
 
-  it("U13: deleting the controller's ServiceMonitor emits a Warning event ServiceMonitorDeleted; other ServiceMonitors do nothing", async () => {
+  it("deleting the controller's ServiceMonitor emits a Warning event ServiceMonitorDeleted; other ServiceMonitors do nothing", async () => {
     await env.client.create("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", {
       apiVersion: "apiextensions.k8s.io/v1",
       kind: "CustomResourceDefinition",

@@ -1,20 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { after, before, describe, it } from "node:test";
-import { SYSTEM_NS, startEnv, waitFor, type TestEnv } from "../support/controller.js";
+import { describe, it } from "node:test";
+import { SYSTEM_NS, useTestEnv, waitFor } from "../support/controller.js";
 
 interface Lease {
   spec?: { holderIdentity?: string };
 }
 
 describe("manager process", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv({}, { stopAfterEach: false });
 
   it("runs against a kubeconfig, leads, and on SIGTERM stops gracefully (exit 0, lease released)", async () => {
     const child = spawn(

@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import https from "node:https";
-import { after, afterEach, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import {
   ScriptedCollector,
   createDeployment,
   createVA,
-  startEnv,
+  acceleratorLabel,
+  useTestEnv,
+  withIdentities,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
 function get(
@@ -32,44 +33,31 @@ function get(
 }
 
 describe("metrics and probe endpoints", () => {
-  let env: TestEnv;
+  const env = useTestEnv();
   before(async () => {
-    env = await startEnv();
-    env.cluster.authz.setTable({
-      identities: [
-        { token: env.cluster.token, username: "admin", groups: ["system:masters"] },
-        {
-          token: "scraper-token",
-          username: "system:serviceaccount:monitoring:prometheus",
-          groups: ["system:serviceaccounts"],
-        },
-        { token: "nobody-token", username: "nobody", groups: ["system:authenticated"] },
-      ],
-      rules: [
-        {
-          subjects: ["group:system:masters"],
-          verbs: ["*"],
-          apiGroups: ["*"],
-          resources: ["*"],
-          nonResourceURLs: ["*"],
-        },
-        {
-          subjects: ["system:serviceaccount:monitoring:prometheus"],
-          verbs: ["get"],
-          nonResourceURLs: ["/metrics"],
-        },
-      ],
-    });
+    env.cluster.authz.setTable(
+      withIdentities(env.cluster.token, {
+        identities: [
+          {
+            token: "scraper-token",
+            username: "system:serviceaccount:monitoring:prometheus",
+            groups: ["system:serviceaccounts"],
+          },
+          { token: "nobody-token", username: "nobody", groups: ["system:authenticated"] },
+        ],
+        rules: [
+          {
+            subjects: ["system:serviceaccount:monitoring:prometheus"],
+            verbs: ["get"],
+            nonResourceURLs: ["/metrics"],
+          },
+        ],
+      }),
+    );
     await createDeployment(env.client, "ns1", "ep", 1);
     await createVA(env.client, "ns1", "ep", "ep", "m-ep", {
-      labels: { "inference.optimization/acceleratorName": "L40S" },
+      labels: acceleratorLabel("L40S"),
     });
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
   });
 
   it("HTTPS /metrics with a generated certificate: 401 without or with an unknown token, 403 without get on /metrics, 200 for an allowed caller", async () => {

@@ -1,17 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Deployment } from "../../src/controller/accelerator.js";
 import { Informer } from "../../src/controller/kube/informer.js";
-import { createDeployment, startEnv, waitFor, type TestEnv } from "../support/controller.js";
+import { createDeployment, useTestEnv, waitFor } from "../support/controller.js";
 
 describe("informer on the API emulator", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv({ watchHistorySize: 20 });
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv({ watchHistorySize: 20 }, { stopAfterEach: false });
 
   it("lists, watches, resumes after dropped watches and re-lists after failed watches, with index and handlers", async () => {
     await createDeployment(env.client, "ns1", "inf-a", 1);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import {
   FAST_LEASE,
   ScriptedCollector,
@@ -7,9 +7,9 @@ import {
   createDeployment,
   createVA,
   metricsText,
-  startEnv,
+  acceleratorLabel,
+  useTestEnv,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
 interface Lease {
@@ -17,19 +17,12 @@ interface Lease {
 }
 
 describe("leader election", () => {
-  let env: TestEnv;
+  const env = useTestEnv();
   before(async () => {
-    env = await startEnv();
     await createDeployment(env.client, "ns1", "le-deploy", 1);
     await createVA(env.client, "ns1", "le-va", "le-deploy", "m-le", {
-      labels: { "inference.optimization/acceleratorName": "H100" },
+      labels: acceleratorLabel("H100"),
     });
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
   });
 
   it("two managers: one leads and alone serves wva_* samples; when it dies the other takes over after the lease expires", async () => {
@@ -64,7 +57,7 @@ describe("leader election", () => {
     assert.match(await (await fetch(two.metricsUrl!)).text(), /^wva_desired_replicas\{variant_name="le-va"/m);
     // informational (timings are not asserted on a shared machine): lease duration 1.2 s
     console.log(
-      `# takeover after ${tookOverMs} ms (lease duration ${FAST_LEASE.leaderElectionLeaseDuration} ms)`,
+      `# takeover after ${tookOverMs} ms (lease duration ${FAST_LEASE.leaderElectionLeaseDurationMs} ms)`,
     );
     await two.stop();
   });
@@ -75,8 +68,8 @@ describe("leader election", () => {
       flags: {
         leaderElect: true,
         ...FAST_LEASE,
-        leaderElectionLeaseDuration: 60_000,
-        leaderElectionRenewDeadline: 50_000,
+        leaderElectionLeaseDurationMs: 60_000,
+        leaderElectionRenewDeadlineMs: 50_000,
       },
     };
     const a = await env.start({ ...opts, identity: "a" });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   FAST_LEASE,
   ScriptedCollector,
@@ -10,26 +10,17 @@ import {
   eventsWithReason,
   getVA,
   metricsText,
-  startEnv,
+  acceleratorLabel,
+  useTestEnv,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
-const H100 = { "inference.optimization/acceleratorName": "H100" };
+const H100 = acceleratorLabel("H100");
 
 describe("controller manager on the API emulator", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv();
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv();
 
-  it("U11: a VA whose Deployment is missing gets TargetNotFound, then TargetFound and gauges once it is created", async () => {
+  it("a VA whose Deployment is missing gets TargetNotFound, then TargetFound and gauges once it is created", async () => {
     const collector = new ScriptedCollector();
     const m = await env.start({ metricsSource: collector });
     await createVA(env.client, "ns1", "late-va", "late-deploy", "m-late", { labels: H100 });
@@ -139,7 +130,7 @@ describe("controller manager on the API emulator", () => {
     );
     assert.match(ev.message, /Metrics bind address/);
     assert.match(ev.message, /Mutable parameter updates were still applied/);
-    assert.equal(m.config().prometheus.baseURL, "http://127.0.0.1:9");
+    assert.equal(m.config().prometheus?.baseURL, "http://127.0.0.1:9");
     await m.stop();
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
   });
@@ -158,17 +149,35 @@ describe("controller manager on the API emulator", () => {
       flags: { leaderElect: true, ...FAST_LEASE },
     });
     assert.equal(fromCm.leaseName, "from-configmap.llm-d.ai");
-    assert.equal(fromCm.config().infra.restClientTimeoutMs, 7000, "ConfigMap beats the default");
-    assert.equal(fromCm.config().infra.leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
+    assert.equal(fromCm.config().restClientTimeoutMs, 7000, "ConfigMap beats the default");
+    assert.equal(fromCm.config().leaderElectionRetryPeriodMs, 200, "a given flag beats the ConfigMap");
     await fromCm.stop();
     const fromEnv = await env.start({
       metricsSource: new ScriptedCollector(),
       env: { LEADER_ELECTION_ID: "from-env.llm-d.ai", REST_CLIENT_TIMEOUT: "9s" },
     });
     assert.equal(fromEnv.leaseName, "from-env.llm-d.ai", "env beats the ConfigMap");
-    assert.equal(fromEnv.config().infra.restClientTimeoutMs, 9000);
+    assert.equal(fromEnv.config().restClientTimeoutMs, 9000);
     await fromEnv.stop();
     await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
+  });
+
+  it("out-of-range durations from the main ConfigMap or the environment stop the start, naming the key", async () => {
+    // a lease duration of 0s used to reach the elector as is; 600h overflowed the engine timer
+    await env.client.create(`/api/v1/namespaces/${SYSTEM_NS}/configmaps`, {
+      metadata: { name: "wva-variantautoscaling-config", namespace: SYSTEM_NS },
+      data: { LEADER_ELECTION_LEASE_DURATION: "0s" },
+    });
+    await assert.rejects(
+      env.start({ metricsSource: new ScriptedCollector(), flags: { leaderElect: true } }),
+      /LEADER_ELECTION_LEASE_DURATION \(the main ConfigMap\): must be a duration from 100ms to 1h0m0s, got 0s/,
+    );
+    await env.client.delete(`/api/v1/namespaces/${SYSTEM_NS}/configmaps/wva-variantautoscaling-config`);
+    await assert.rejects(
+      env.start({ metricsSource: new ScriptedCollector(), env: { GLOBAL_OPT_INTERVAL: "600h" } }),
+      /GLOBAL_OPT_INTERVAL \(the environment\): must be a duration from 100ms to 24h0m0s, got 600h0m0s/,
+    );
+    assert.equal(env.managers.length, 0, "no manager started");
   });
 
   it("an invalid saturation ConfigMap keeps the last good config and emits a Warning event", async () => {

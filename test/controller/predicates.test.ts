@@ -19,28 +19,28 @@ const nsWith =
     metadata: { name, annotations, labels },
   });
 
-describe("U10: VA predicate", () => {
+describe("VA predicate", () => {
   const multi = { instance: "", watchNamespace: "" };
-  it("U10: rejects a VA in a namespace annotated exclude=true (multi-namespace)", () => {
+  it("rejects a VA in a namespace annotated exclude=true (multi-namespace)", () => {
     assert.equal(vaPredicate(va("a"), multi, nsWith({ "wva.llmd.ai/exclude": "true" })), false);
   });
-  it("U10: accepts a VA when the annotation value is false", () => {
+  it("accepts a VA when the annotation value is false", () => {
     assert.equal(vaPredicate(va("a"), multi, nsWith({ "wva.llmd.ai/exclude": "false" })), true);
   });
-  it("U10: accepts a VA of the watched namespace even when it is excluded", () => {
+  it("accepts a VA of the watched namespace even when it is excluded", () => {
     assert.equal(
       vaPredicate(va("a"), { instance: "", watchNamespace: "a" }, nsWith({ "wva.llmd.ai/exclude": "true" })),
       true,
     );
   });
-  it("U10: with CONTROLLER_INSTANCE=x accepts label x, rejects label y and no label", () => {
+  it("with CONTROLLER_INSTANCE=x accepts label x, rejects label y and no label", () => {
     const cfg = { instance: "x", watchNamespace: "" };
     const ok = nsWith({});
     assert.equal(vaPredicate(va("a", { "wva.llmd.ai/controller-instance": "x" }), cfg, ok), true);
     assert.equal(vaPredicate(va("a", { "wva.llmd.ai/controller-instance": "y" }), cfg, ok), false);
     assert.equal(vaPredicate(va("a"), cfg, ok), false);
   });
-  it("U10: accepts when the namespace lookup fails (fail-open)", () => {
+  it("accepts when the namespace lookup fails (fail-open)", () => {
     const failing: NamespaceLookup = () => {
       throw new Error("forbidden");
     };
@@ -50,7 +50,7 @@ describe("U10: VA predicate", () => {
       true,
     );
   });
-  it("U10: without a config behaves as multi-namespace mode", () => {
+  it("without a config behaves as multi-namespace mode", () => {
     assert.equal(
       vaPredicate(va("a", { "wva.llmd.ai/controller-instance": "y" }), undefined, nsWith({})),
       true,
@@ -85,7 +85,7 @@ describe("namespace-local ConfigMaps", () => {
   });
 });
 
-describe("U13: ServiceMonitor handler", () => {
+describe("ServiceMonitor handler", () => {
   const sm = (deleting: boolean): KubeObject => ({
     apiVersion: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
@@ -95,13 +95,13 @@ describe("U13: ServiceMonitor handler", () => {
       deletionTimestamp: deleting ? "2026-01-01T00:00:00Z" : undefined,
     },
   });
-  it("U13: a ServiceMonitor with a deletion timestamp warns and enqueues nothing", () => {
+  it("a ServiceMonitor with a deletion timestamp warns and enqueues nothing", () => {
     assert.deepEqual(serviceMonitorAction(sm(true), "sys"), { warn: true, enqueue: false });
   });
-  it("U13: a plain ServiceMonitor create does nothing", () => {
+  it("a plain ServiceMonitor create does nothing", () => {
     assert.deepEqual(serviceMonitorAction(sm(false), "sys"), { warn: false, enqueue: false });
   });
-  it("U13: a non-ServiceMonitor object does nothing", () => {
+  it("a non-ServiceMonitor object does nothing", () => {
     const cm: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { ...sm(true).metadata } };
     assert.deepEqual(serviceMonitorAction(cm, "sys"), { warn: false, enqueue: false });
   });

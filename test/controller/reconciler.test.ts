@@ -49,7 +49,7 @@ describe("VA reconciler on the API emulator", () => {
     await env.close();
   });
 
-  it("U12: a cached partial decision (no accelerator) for a VA without desiredOptimizedAlloc passes CRD validation", async () => {
+  it("a cached partial decision (no accelerator) for a VA without desiredOptimizedAlloc passes CRD validation", async () => {
     await createDeployment(env.client, "ns1", "u12", 1);
     await createVA(env.client, "ns1", "u12", "u12", "m-u12");
     await waitFor(() => !!vas.get("ns1", "u12") && !!deployments.get("ns1", "u12"), "caches");

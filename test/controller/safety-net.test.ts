@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { Deployment } from "../../src/controller/accelerator.js";
 import {
   ScriptedCollector,
@@ -9,9 +9,10 @@ import {
   createVA,
   getVA,
   metricsText,
-  startEnv,
+  acceleratorLabel,
+  seriesValue,
+  useTestEnv,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
 async function closedPort(): Promise<number> {
@@ -22,31 +23,22 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const desiredOf = (text: string, variant: string) =>
-  Number(new RegExp(`wva_desired_replicas\\{variant_name="${variant}"[^}]*\\} (\\d+)`).exec(text)?.[1]);
-
 describe("safety net when metrics fail", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv();
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv();
 
   it("metrics failing for three cycles: gauges hold the last desired value, nothing is scaled down, a condition says why", async () => {
     const collector = new ScriptedCollector();
     await createDeployment(env.client, "ns1", "hold", 1);
     await createVA(env.client, "ns1", "hold", "hold", "m-hold", {
-      labels: { "inference.optimization/acceleratorName": "H100" },
+      labels: acceleratorLabel("H100"),
       annotations: { "wva.llmd.ai/max-replicas": "3" },
     });
     collector.set("hold", 0.9, 8); // saturated: the engine scales up
     const m = await env.start({ metricsSource: collector, flags: { actuator: "direct" } });
-    await waitFor(async () => desiredOf(await metricsText(m), "hold") >= 2, "a scale-up");
+    await waitFor(
+      async () => seriesValue(await metricsText(m), "wva_desired_replicas", "hold") >= 2,
+      "a scale-up",
+    );
     collector.set("hold", 0.05, 0); // idle: the engine would scale down once stable
     await waitFor(async () => {
       const d = await env.client.get<Deployment>("/apis/apps/v1/namespaces/ns1/deployments/hold");
@@ -55,7 +47,7 @@ describe("safety net when metrics fail", () => {
     collector.fail = "KV cache query failed: connect ECONNREFUSED 127.0.0.1:9090";
     await m.nextCycle(); // a cycle already running may still see metrics
     await m.nextCycle();
-    const held = desiredOf(await metricsText(m), "hold");
+    const held = seriesValue(await metricsText(m), "wva_desired_replicas", "hold");
     const specBefore = (await env.client.get<Deployment>("/apis/apps/v1/namespaces/ns1/deployments/hold"))
       .spec?.replicas;
     for (let i = 0; i < 3; i++) {
@@ -64,7 +56,11 @@ describe("safety net when metrics fail", () => {
       assert.equal(r.variants[0].path, "safety-net");
       assert.ok(r.variants[0].desired >= held, "never lower than the held value");
     }
-    assert.equal(desiredOf(await metricsText(m), "hold"), held, "gauge holds the last desired value");
+    assert.equal(
+      seriesValue(await metricsText(m), "wva_desired_replicas", "hold"),
+      held,
+      "gauge holds the last desired value",
+    );
     const d = await env.client.get<Deployment>("/apis/apps/v1/namespaces/ns1/deployments/hold");
     assert.equal(d.spec?.replicas, specBefore, "no scale-down while metrics are missing");
     await waitFor(
@@ -92,7 +88,7 @@ describe("safety net when metrics fail", () => {
     const port = await closedPort();
     await createDeployment(env.client, "ns2", "prom", 2);
     await createVA(env.client, "ns2", "prom", "prom", "m-prom", {
-      labels: { "inference.optimization/acceleratorName": "A100" },
+      labels: acceleratorLabel("A100"),
     });
     await env.client.mergePatch("/apis/llmd.ai/v1alpha1/namespaces/ns2/variantautoscalings/prom/status", {
       status: {
@@ -109,7 +105,7 @@ describe("safety net when metrics fail", () => {
       const r = await m.nextCycle();
       assert.ok(r.failedGroups.includes("m-prom|ns2"), r.failedGroups.join(","));
     }
-    assert.equal(desiredOf(await metricsText(m), "prom"), 3, "previous desired");
+    assert.equal(seriesValue(await metricsText(m), "wva_desired_replicas", "prom"), 3, "previous desired");
     const d = await env.client.get<Deployment>("/apis/apps/v1/namespaces/ns2/deployments/prom");
     assert.equal(d.spec?.replicas, 2, "the direct actuator does not act on the safety net");
     await waitFor(

@@ -1,34 +1,25 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
   ScriptedCollector,
   condition,
   createDeployment,
   createVA,
   getVA,
-  startEnv,
+  acceleratorLabel,
+  useTestEnv,
   waitFor,
-  type TestEnv,
 } from "../support/controller.js";
 
 describe("stuck transition", () => {
-  let env: TestEnv;
-  before(async () => {
-    env = await startEnv();
-  });
-  afterEach(async () => {
-    await env.stopAll();
-  });
-  after(async () => {
-    await env.close();
-  });
+  const env = useTestEnv();
 
   it("a model whose target is never reached (nothing acts on it) is released after TRANSITION_LOCK_TIMEOUT and the condition says so", async () => {
     const collector = new ScriptedCollector();
     collector.set("stuck", 0.95, 10);
     await createDeployment(env.client, "ns1", "stuck", 1);
     await createVA(env.client, "ns1", "stuck", "stuck", "m-stuck", {
-      labels: { "inference.optimization/acceleratorName": "H100" },
+      labels: acceleratorLabel("H100"),
     });
     // hpa actuation without an HPA: the published target 2 is never realised
     const m = await env.start({ metricsSource: collector, env: { TRANSITION_LOCK_TIMEOUT: "1s" } });

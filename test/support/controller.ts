@@ -1,4 +1,5 @@
 // Helpers for controller tests on the API emulator with the real client.
+import { after, afterEach, before } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { variantAutoscalingCRD } from "../../src/api/v1alpha1/crd.js";
 import { replicaState } from "../../src/controller/accelerator.js";
@@ -11,6 +12,7 @@ import {
   type ClusterOptions,
   type RunningCluster,
 } from "../../src/playground/cluster/index.js";
+import { defaultIdentities, type IdentityTable } from "../../src/playground/cluster/auth.js";
 import { silentLogger } from "../../src/util/logger.js";
 
 export const SYSTEM_NS = "wva-system";
@@ -27,9 +29,9 @@ export interface TestEnv {
 
 /** Fast leader election for tests (ms). */
 export const FAST_LEASE = {
-  leaderElectionLeaseDuration: 1200,
-  leaderElectionRenewDeadline: 900,
-  leaderElectionRetryPeriod: 200,
+  leaderElectionLeaseDurationMs: 1200,
+  leaderElectionRenewDeadlineMs: 900,
+  leaderElectionRetryPeriodMs: 200,
 };
 
 export async function startEnv(opts: ClusterOptions = {}): Promise<TestEnv> {
@@ -247,4 +249,59 @@ export async function eventsWithReason(client: KubeClient, ns: string, reason: s
     items: Array<{ reason: string; type: string; message: string; involvedObject: { name: string } }>;
   }>(`/api/v1/namespaces/${ns}/events`);
   return list.items.filter((e) => e.reason === reason);
+}
+
+/**
+ * Registers the shared hooks of a controller test suite: one emulated cluster for the suite, every
+ * manager stopped after each test, the cluster closed at the end. The returned env is usable inside
+ * the tests (not at suite definition time).
+ */
+export function useTestEnv(opts: ClusterOptions = {}, hooks: { stopAfterEach?: boolean } = {}): TestEnv {
+  let env: TestEnv | undefined;
+  before(async () => {
+    env = await startEnv(opts);
+  });
+  if (hooks.stopAfterEach ?? true) {
+    afterEach(async () => {
+      await env?.stopAll();
+    });
+  }
+  after(async () => {
+    await env?.close();
+  });
+  const current = (): TestEnv => {
+    if (env === undefined) throw new Error("the test env is only available inside tests");
+    return env;
+  };
+  return {
+    get cluster() {
+      return current().cluster;
+    },
+    get client() {
+      return current().client;
+    },
+    get managers() {
+      return current().managers;
+    },
+    start: (o) => current().start(o),
+    stopAll: () => current().stopAll(),
+    close: () => current().close(),
+  };
+}
+
+/** Labels of a VA naming its accelerator. */
+export const acceleratorLabel = (accelerator: string): Record<string, string> => ({
+  "inference.optimization/acceleratorName": accelerator,
+});
+
+/** The value of a `wva_*` gauge or counter of one variant in a /metrics text (NaN when absent). */
+export function seriesValue(text: string, metric: string, variant: string): number {
+  const line = new RegExp(`^${metric}\\{variant_name="${variant}"[^}]*\\} (\\S+)$`, "m").exec(text);
+  return Number(line?.[1]);
+}
+
+/** The cluster's default identity table (the admin token may do everything) with more callers and rules. */
+export function withIdentities(adminToken: string, extra: IdentityTable): IdentityTable {
+  const base = defaultIdentities(adminToken);
+  return { identities: [...base.identities, ...extra.identities], rules: [...base.rules, ...extra.rules] };
 }

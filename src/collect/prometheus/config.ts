@@ -3,9 +3,10 @@ import { existsSync, readFileSync } from "node:fs";
 import https from "node:https";
 import http from "node:http";
 import { isIP } from "node:net";
-import type { PrometheusConfig as MainPrometheusConfig } from "../../config/main.js";
+import { loadPrometheusConfig, readSetting } from "../../config/main.js";
+import type { PrometheusSettings as LoadedPrometheusSettings } from "../../config/settings.js";
 
-/** Connection settings of the Prometheus source (wva-core 4.5). */
+/** Connection settings of the Prometheus source. */
 export interface PrometheusConfig {
   baseURL: string;
   insecureSkipVerify?: boolean;
@@ -21,33 +22,21 @@ export interface PrometheusConfig {
 
 export class PrometheusConfigError extends Error {}
 
-/** Main ConfigMap keys that may carry the Prometheus settings when the environment has none. */
+/** Environment variables or main ConfigMap keys by name. */
 export type SettingsMap = Record<string, string | undefined>;
 
 /**
- * Resolves the settings: when env `PROMETHEUS_BASE_URL` is non-empty, every setting comes from the
- * environment; otherwise from the main ConfigMap's keys (which have no token-path key). Neither ⇒ error.
+ * The source's config from the environment and the main ConfigMap's keys, read by the configuration
+ * loader (all from the environment when it sets `PROMETHEUS_BASE_URL`, else all from the ConfigMap).
+ * Throws ConfigFieldError when neither has a base URL.
  */
 export function resolvePrometheusConfig(
   env: SettingsMap = process.env,
   configMap?: SettingsMap,
 ): PrometheusConfig {
-  const allowHttp = env.PROMETHEUS_ALLOW_HTTP === "true";
-  const pick = (src: SettingsMap, withTokenPath: boolean): PrometheusConfig => ({
-    baseURL: (src.PROMETHEUS_BASE_URL ?? "").trim(),
-    insecureSkipVerify: src.PROMETHEUS_TLS_INSECURE_SKIP_VERIFY === "true",
-    caCertPath: src.PROMETHEUS_CA_CERT_PATH || undefined,
-    clientCertPath: src.PROMETHEUS_CLIENT_CERT_PATH || undefined,
-    clientKeyPath: src.PROMETHEUS_CLIENT_KEY_PATH || undefined,
-    serverName: src.PROMETHEUS_SERVER_NAME || undefined,
-    bearerToken: src.PROMETHEUS_BEARER_TOKEN || undefined,
-    tokenPath: withTokenPath ? src.PROMETHEUS_TOKEN_PATH || undefined : undefined,
-    allowHttp,
-  });
-  if ((env.PROMETHEUS_BASE_URL ?? "").trim() !== "") return pick(env, true);
-  if (configMap && (configMap.PROMETHEUS_BASE_URL ?? "").trim() !== "") return pick(configMap, false);
-  throw new PrometheusConfigError(
-    "no Prometheus configuration found: set PROMETHEUS_BASE_URL in the environment or in the main ConfigMap",
+  return fromLoadedSettings(
+    loadPrometheusConfig({ env, configMap }),
+    readSetting("prometheusAllowHttp", { env }),
   );
 }
 
@@ -134,17 +123,8 @@ export function createAgent(cfg: PrometheusConfig): http.Agent | https.Agent {
   });
 }
 
-/** The Prometheus settings loaded by the configuration module, without where they came from. */
-export type LoadedPrometheusSettings = Omit<MainPrometheusConfig, "source">;
-
-/**
- * Converts settings loaded by the configuration module into this source's config. `allowHttp` follows env
- * `PROMETHEUS_ALLOW_HTTP=true`.
- */
-export function fromLoadedSettings(
-  s: LoadedPrometheusSettings,
-  env: SettingsMap = process.env,
-): PrometheusConfig {
+/** Converts settings loaded by the configuration module into this source's config. */
+export function fromLoadedSettings(s: LoadedPrometheusSettings, allowHttp = false): PrometheusConfig {
   return {
     baseURL: s.baseURL,
     insecureSkipVerify: s.tlsInsecureSkipVerify,
@@ -154,6 +134,6 @@ export function fromLoadedSettings(
     serverName: s.serverName || undefined,
     bearerToken: s.bearerToken || undefined,
     tokenPath: s.tokenPath || undefined,
-    allowHttp: env.PROMETHEUS_ALLOW_HTTP === "true",
+    allowHttp,
   };
 }

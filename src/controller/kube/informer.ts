@@ -1,29 +1,9 @@
 import type { Logger } from "../../util/logger.js";
 import { silentLogger } from "../../util/logger.js";
 import { KubeApiError, type KubeClient } from "./client.js";
+import type { KubeObject } from "./objects.js";
 
-/** The part of a Kubernetes object an informer needs. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    resourceVersion?: string;
-    uid?: string;
-    generation?: number;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    deletionTimestamp?: string;
-    ownerReferences?: Array<{
-      apiVersion?: string;
-      kind?: string;
-      name?: string;
-      uid?: string;
-      controller?: boolean;
-    }>;
-  };
-}
+export type { KubeObject };
 
 export type InformerEvent = "add" | "update" | "delete";
 

@@ -3,6 +3,8 @@ import type { Logger } from "../../util/logger.js";
 import { silentLogger } from "../../util/logger.js";
 import { isConflict, isNotFound, type KubeClient } from "./client.js";
 import { errText } from "./informer.js";
+import type { Lease } from "./objects.js";
+import { boundedTimeout, checkTimerDelay } from "../../util/timer.js";
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -19,19 +21,6 @@ export interface LeaderElectionOptions {
   /** Release the lease on stop so another candidate can take over at once. */
   releaseOnCancel?: boolean;
   logger?: Logger;
-}
-
-interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata: { name: string; namespace: string; resourceVersion?: string };
-  spec?: {
-    holderIdentity?: string;
-    leaseDurationSeconds?: number;
-    acquireTime?: string;
-    renewTime?: string;
-    leaseTransitions?: number;
-  };
 }
 
 /** Kubernetes MicroTime: RFC 3339 with microseconds. */
@@ -63,6 +52,9 @@ export class LeaderElector extends EventEmitter {
     private readonly opts: LeaderElectionOptions,
   ) {
     super();
+    checkTimerDelay(opts.leaseDurationMs, "leader election lease duration");
+    checkTimerDelay(opts.renewDeadlineMs, "leader election renew deadline");
+    checkTimerDelay(opts.retryPeriodMs * 1.2, "leader election retry period");
     this.log = (opts.logger ?? silentLogger).child({ lease: `${opts.namespace}/${opts.name}` });
   }
 
@@ -114,7 +106,11 @@ export class LeaderElector extends EventEmitter {
       const jitter = this.leading ? 1 : 1 + Math.random() * 0.2;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        this.timer = setTimeout(resolve, this.opts.retryPeriodMs * jitter);
+        this.timer = boundedTimeout(
+          resolve,
+          this.opts.retryPeriodMs * jitter,
+          "leader election retry period",
+        );
       });
     }
   }

@@ -1,16 +1,9 @@
 import { isConflict, type KubeClient } from "./client.js";
+import type { Condition } from "../../api/v1alpha1/types.js";
 import { createMergePatch } from "./merge-patch.js";
 import type { KubeObject } from "./informer.js";
 
-/** metav1.Condition (JSON form). */
-export interface Condition {
-  type: string;
-  status: "True" | "False" | "Unknown";
-  observedGeneration?: number;
-  lastTransitionTime: string;
-  reason: string;
-  message: string;
-}
+export type { Condition };
 
 /** RFC 3339 timestamp with second precision (metav1.Time). */
 export function metaTime(d: Date = new Date()): string {
