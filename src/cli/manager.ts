@@ -22,7 +22,14 @@ async function main(args: string[]): Promise<number> {
   // loaded only now, so that --help and --version work without the runtime dependencies
   const { startManager } = await import("../controller/manager.js");
   const { createLogger } = await import("../util/logger.js");
-  const log = createLogger({ v: parsed.flags.v, name: "manager" });
+  const { readSetting } = await import("../config/main.js");
+  let format;
+  try {
+    format = parsed.given.logFormat ?? readSetting("logFormat", { env: process.env });
+  } catch (err) {
+    return reportFailure("manager", err);
+  }
+  const log = createLogger({ v: parsed.flags.v, name: "manager", format });
   let handle: ManagerHandle;
   try {
     handle = await startManager({

@@ -30,8 +30,8 @@ export class SourceCollector implements GroupCollector {
     private readonly source: MetricsSource,
   ) {}
 
-  async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
-    const res = await this.collector.collectAll(groups.map(toCollectorGroup));
+  async collectAll(groups: ModelGroup[], signal?: AbortSignal): Promise<Map<string, GroupCollection>> {
+    const res = await this.collector.collectAll(groups.map(toCollectorGroup), signal);
     const out = new Map<string, GroupCollection>();
     for (const [k, r] of res) {
       out.set(
@@ -45,6 +45,7 @@ export class SourceCollector implements GroupCollector {
                 kvCacheUsage: x.kvCacheUsage,
                 queueLength: x.queueLength,
               })),
+              stale: r.stale,
             }
           : { ok: false, error: r.error },
       );
@@ -56,13 +57,18 @@ export class SourceCollector implements GroupCollector {
   async requestCount(
     group: ModelGroup,
     retentionMs: number,
+    signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }> {
     const name = QueryName.modelRequestCount;
-    const res = await this.source.refresh([name], {
-      namespace: group.namespace,
-      modelID: group.modelID,
-      retentionPeriod: formatPrometheusDuration(retentionMs),
-    });
+    const res = await this.source.refresh(
+      [name],
+      {
+        namespace: group.namespace,
+        modelID: group.modelID,
+        retentionPeriod: formatPrometheusDuration(retentionMs),
+      },
+      signal,
+    );
     const r = res.get(name);
     if (!r) return { count: null, error: "no result" };
     if (r.error) return { count: null, error: r.error };

@@ -1,8 +1,5 @@
 import { pino, type Logger } from "pino";
-
-/** Log output formats: one JSON object per line (for log collectors) or one readable line per entry. */
-export const LOG_FORMATS = ["json", "text"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
+import type { LogFormat } from "../config/settings.js";
 
 /**
  * Structured logs on stderr (or appended to `file`). Verbosity follows upstream's `--v` (2 = info, 3 = verbose/debug,

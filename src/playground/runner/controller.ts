@@ -20,6 +20,7 @@ export const inProcessManager: ControllerStarter = async (o) => {
     env: {
       POD_NAMESPACE: o.systemNamespace,
       GLOBAL_OPT_INTERVAL: `${o.engineIntervalMs}ms`,
+      DIRECT_SCALE_DOWN_STABILIZATION_WINDOW: `${o.scaleDownStabilizationMs}ms`,
     },
     metricsSource: "pods",
     logger: o.logger,

@@ -29,6 +29,8 @@ export interface ControllerStartOptions {
   kubeconfigPath: string;
   actuation: "hpa" | "direct";
   engineIntervalMs: number;
+  /** Scale-down stabilisation window of the direct actuator (the scenario's `hpa.stabilizationWindow`). */
+  scaleDownStabilizationMs: number;
   /** Namespace of the controller's ConfigMaps. */
   systemNamespace: string;
   logger: Logger;
@@ -355,6 +357,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       kubeconfigPath: cluster.kubeconfigPath,
       actuation: scenario.actuation,
       engineIntervalMs: scenario.engineIntervalMs,
+      scaleDownStabilizationMs: scenario.hpa.stabilizationWindowMs,
       systemNamespace: SYSTEM_NAMESPACE,
       logger: log,
       onCycle,
