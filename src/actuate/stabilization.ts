@@ -16,23 +16,21 @@ interface Recommendation {
 export class ScaleDownStabilizer {
   private readonly history = new Map<string, Recommendation[]>();
 
-  constructor(private windowMs: number = DEFAULT_SCALE_DOWN_STABILIZATION_MS) {}
+  constructor(private readonly windowMs: number = DEFAULT_SCALE_DOWN_STABILIZATION_MS) {}
 
   get window(): number {
     return this.windowMs;
   }
 
-  setWindow(ms: number): void {
-    this.windowMs = ms;
-  }
-
   /**
    * Records the recommendation `target` for `key` at `now` and returns the target to apply: the highest
-   * recommendation within the window (which is `target` itself when it is the highest). A window of 0
-   * applies every recommendation at once.
+   * recommendation within the window (which is `target` itself when it is the highest). The first call
+   * for a key starts the window with `current` (the replicas running then), as the HPA does, so a
+   * restart does not scale down at once. A window of 0 applies every recommendation at once.
    */
-  stabilize(key: string, target: number, now: number): number {
-    const list = (this.history.get(key) ?? []).filter((r) => now - r.at < this.windowMs);
+  stabilize(key: string, target: number, now: number, current: number): number {
+    const seen = this.history.get(key) ?? [{ at: now, target: current }];
+    const list = seen.filter((r) => now - r.at < this.windowMs);
     list.push({ at: now, target });
     this.history.set(key, list);
     return list.reduce((m, r) => Math.max(m, r.target), target);

@@ -151,7 +151,7 @@ export class DecisionPublisher {
       target = prev;
     }
     if (this.deps.actuator === "direct") {
-      const stable = this.stabilizer.stabilize(key, target, Date.now());
+      const stable = this.stabilizer.stabilize(key, target, Date.now(), rs.spec);
       if (stable > target) {
         actuation += ` (scale-down to ${target} held at ${stable} by the ${this.stabilizer.window / 1000} s stabilisation window)`;
         target = stable;
