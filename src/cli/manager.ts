@@ -2,12 +2,13 @@
 // The controller manager entry point (`./bin/manager`). Flags: src/config/manager-flags.ts.
 import { managerHelp, parseManagerArgs } from "../config/manager-flags.js";
 import type { ManagerHandle } from "../controller/manager.js";
-import { printVersionIfAsked, reportFailure } from "./exit.js";
+import { installCrashHandlers, printVersionIfAsked, reportFailure } from "./exit.js";
 
 /** How long a SIGTERM'd manager may take to stop (Helm's termination grace period is 10 s). */
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 async function main(args: string[]): Promise<number> {
+  installCrashHandlers("manager");
   let parsed;
   try {
     parsed = parseManagerArgs(args);
