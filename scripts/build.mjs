@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Compiles src/ to dist/, stamps commit and build time, and writes the ./bin/wva and ./bin/manager launchers.
+// Compiles src/ to dist/ (copying the views' browser script), stamps commit and build time, and writes the ./bin/wva and ./bin/manager launchers.
 // WVA_COMMIT and WVA_BUILD_DATE override the stamp (the container build passes them as build args).
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -13,6 +13,8 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
   cwd: root,
   stdio: "inherit",
 });
+// the views' browser script is plain JavaScript, read at run time next to the compiled views
+cpSync(join(root, "src/views/client"), join(dist, "src/views/client"), { recursive: true });
 
 function commit() {
   if (process.env.WVA_COMMIT) return process.env.WVA_COMMIT;

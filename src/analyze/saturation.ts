@@ -5,10 +5,10 @@ import type {
   SaturationConfig,
   VariantAnalysis,
   VariantState,
-} from "../engine/types.js";
-import { DEFAULT_VARIANT_COST } from "../engine/types.js";
+} from "../types/decision.js";
+import { compareNames, DEFAULT_VARIANT_COST } from "../types/decision.js";
 
-/** Scale-down needs at least this many non-saturated replicas (upstream constant). */
+/** Scale-down needs at least this many non-saturated replicas. */
 export const MIN_NON_SATURATED_REPLICAS_FOR_SCALE_DOWN = 2;
 
 export interface AnalyzeOptions {
@@ -38,7 +38,7 @@ interface VariantAcc {
 }
 
 /**
- * V1 saturation analysis of one model group (wva-core 5.3).
+ * V1 saturation analysis of one model group (docs/design/saturation-analysis.md).
  *
  * A replica is saturated when `kv >= kvCacheThreshold` or `queue >= queueLengthThreshold`; the spare
  * capacity of the non-saturated replicas decides the scale-up signal, and an N/(N-1) projection decides
@@ -50,17 +50,18 @@ export function analyzeSaturation(
   opts: AnalyzeOptions,
 ): ModelAnalysis {
   const states = opts.variants;
-  // Variants per model are few: arrays with a last-hit cache beat Maps here (fewer allocations).
-  const accs: VariantAcc[] = [];
+  // Linear in the replicas: one Map lookup per pod, skipped while consecutive pods share a variant.
+  const accs = new Map<string, VariantAcc>();
+  const stateByName = states === undefined ? undefined : new Map(states.map((s) => [s.name, s]));
   let last: VariantAcc | undefined;
   let n = 0;
   let sumKv = 0;
   let sumQueue = 0;
   let total = 0;
   for (const r of replicas) {
-    let acc = last !== undefined && last.variant === r.variant ? last : findByVariant(accs, r.variant);
+    let acc = last !== undefined && last.variant === r.variant ? last : accs.get(r.variant);
     if (acc === undefined) {
-      const state = states === undefined ? undefined : findState(states, r.variant);
+      const state = stateByName?.get(r.variant);
       acc = {
         variant: r.variant,
         state,
@@ -73,7 +74,7 @@ export function analyzeSaturation(
         maxQueue: 0,
         saturated: [],
       };
-      accs.push(acc);
+      accs.set(r.variant, acc);
     }
     last = acc;
     if (acc.ignored) continue;
@@ -98,7 +99,7 @@ export function analyzeSaturation(
   }
 
   const variants: VariantAnalysis[] = [];
-  for (const acc of accs) {
+  for (const acc of accs.values()) {
     if (acc.ignored) continue;
     const state = acc.state;
     variants.push({
@@ -155,16 +156,6 @@ export function analyzeSaturation(
   };
 }
 
-function findByVariant(accs: VariantAcc[], variant: string): VariantAcc | undefined {
-  for (const a of accs) if (a.variant === variant) return a;
-  return undefined;
-}
-
-function findState(states: readonly VariantState[], name: string): VariantState | undefined {
-  for (const s of states) if (s.name === name) return s;
-  return undefined;
-}
-
 /**
  * Scale-down safety (a permission, never an initiator): with N non-saturated replicas, project the load
  * onto N-1 replicas and require both spare triggers to still hold.
@@ -193,9 +184,4 @@ export function scaleDownSafety(
     `${config.kvSpareTrigger.toFixed(3)}, queue spare ${spareQueueAfter.toFixed(1)} ${queueOk ? ">=" : "<"} ` +
     `${config.queueSpareTrigger.toFixed(1)}`;
   return { safe: kvOk && queueOk, reason: text };
-}
-
-/** Byte-wise name order (the alphabetical tie-break of upstream, independent of locale). */
-export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

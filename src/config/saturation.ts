@@ -1,27 +1,44 @@
-import { parse as parseYaml } from "yaml";
+import { boolean, number, object, optional, string, type Static } from "../api/v1alpha1/schema-builder.js";
+import { documentValidator } from "../api/v1alpha1/validate.js";
 import type { SaturationConfig } from "../engine/types.js";
-import { DEFAULT_SATURATION_CONFIG } from "../engine/types.js";
-import { ConfigFieldError, isPlainObject, typeName } from "./errors.js";
+import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG } from "../engine/types.js";
+import { parseYamlStrict } from "../util/yaml.js";
+import { ConfigFieldError } from "./errors.js";
 
 /** Key of the global entry in the saturation ConfigMap. */
 export const DEFAULT_ENTRY = "default";
-/** Analyzer names: "" = V1 saturation analyzer, "saturation" = V2 token-based analyzer. */
-export const ANALYZER_NAMES = ["", "saturation"] as const;
+export { ANALYZER_NAMES };
 /** V2 defaults applied by {@link applySaturationDefaults}. */
 export const V2_DEFAULT_SCALE_UP_THRESHOLD = 0.85;
 export const V2_DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
 
-const NUMBER_KEYS = [
-  "kvCacheThreshold",
-  "queueLengthThreshold",
-  "kvSpareTrigger",
-  "queueSpareTrigger",
-  "scaleUpThreshold",
-  "scaleDownBoundary",
-] as const;
+/** The fields of one saturation entry, all optional (types only; ranges and relations are checked by
+ * {@link validateSaturationConfig} on the merged config). */
+const SATURATION_FIELDS = {
+  kvCacheThreshold: optional(
+    number({ description: "KV-cache usage (0..1) at which a replica is saturated" }),
+  ),
+  queueLengthThreshold: optional(number({ description: "waiting requests at which a replica is saturated" })),
+  kvSpareTrigger: optional(number({ description: "scale up when the average spare KV is below this" })),
+  queueSpareTrigger: optional(number({ description: "scale up when the average spare queue is below this" })),
+  scaleUpThreshold: optional(number({ description: "V2: scale up above this utilisation" })),
+  scaleDownBoundary: optional(number({ description: "V2: scale down below this utilisation" })),
+  enableLimiter: optional(boolean({ description: "run the GPU limiter (default entry only)" })),
+  analyzerName: optional(string({ description: "decision engine of the model" })),
+};
+
+/** Schema of the `default` entry (and of a snapshot's `saturation`). */
+export const SaturationEntrySchema = object(SATURATION_FIELDS);
+/** Schema of an override entry: the fields plus the model it applies to. */
+export const SaturationOverrideSchema = object({
+  ...SATURATION_FIELDS,
+  model_id: optional(string({ description: "model the override applies to" })),
+  namespace: optional(string({ description: "namespace of the model; absent = every namespace" })),
+});
+export type SaturationOverrideEntry = Static<typeof SaturationOverrideSchema>;
 
 /** Every key a saturation entry may carry. */
-export const SATURATION_KEYS = [...NUMBER_KEYS, "enableLimiter", "analyzerName"] as const;
+export const SATURATION_KEYS = Object.keys(SATURATION_FIELDS) as Array<keyof typeof SATURATION_FIELDS>;
 /** Keys that identify an override entry. */
 export const OVERRIDE_ID_KEYS = ["model_id", "namespace"] as const;
 
@@ -38,45 +55,41 @@ export interface SaturationOverride {
   fields: SaturationFields;
 }
 
-/**
- * Reads the saturation keys of one entry, checking types. With `strict`, unknown keys are errors;
- * otherwise they are returned in `unknown`. `allowIds` accepts `model_id` / `namespace`.
- */
-export function readSaturationFields(
-  obj: unknown,
-  path: string,
-  opts: { strict: boolean; allowIds: boolean },
-): { fields: SaturationFields; modelID?: string; namespace?: string; unknown: string[] } {
-  if (!isPlainObject(obj)) throw new ConfigFieldError(path, `must be a mapping, got ${typeName(obj)}`);
+/** Only the saturation fields of an entry. */
+export function saturationFieldsOf(entry: SaturationOverrideEntry): SaturationFields {
   const fields: SaturationFields = {};
-  const unknown: string[] = [];
-  let modelID: string | undefined;
-  let namespace: string | undefined;
-  const at = (k: string) => (path === "" ? k : `${path}.${k}`);
-  for (const [k, v] of Object.entries(obj)) {
-    if ((NUMBER_KEYS as readonly string[]).includes(k)) {
-      if (typeof v !== "number" || !Number.isFinite(v)) {
-        throw new ConfigFieldError(at(k), `must be a number, got ${typeName(v)}`);
-      }
-      fields[k as (typeof NUMBER_KEYS)[number]] = v;
-    } else if (k === "enableLimiter") {
-      if (typeof v !== "boolean") throw new ConfigFieldError(at(k), `must be a boolean, got ${typeName(v)}`);
-      fields.enableLimiter = v;
-    } else if (k === "analyzerName") {
-      if (typeof v !== "string") throw new ConfigFieldError(at(k), `must be a string, got ${typeName(v)}`);
-      fields.analyzerName = v;
-    } else if (opts.allowIds && (k === "model_id" || k === "namespace")) {
-      if (typeof v !== "string") throw new ConfigFieldError(at(k), `must be a string, got ${typeName(v)}`);
-      if (k === "model_id") modelID = v;
-      else namespace = v;
-    } else if (opts.strict) {
-      throw new ConfigFieldError(at(k), "unknown field");
-    } else {
-      unknown.push(k);
-    }
-  }
-  return { fields, modelID, namespace, unknown };
+  for (const k of SATURATION_KEYS) if (entry[k] !== undefined) Object.assign(fields, { [k]: entry[k] });
+  return fields;
 }
+
+/**
+ * Reads one ConfigMap entry against its schema (`allowIds`: an override entry with `model_id` /
+ * `namespace`). Unknown keys are returned in `unknown`; a wrong type throws ConfigFieldError naming the
+ * field as `<key>.<field>`.
+ */
+function readSaturationEntry(
+  obj: unknown,
+  key: string,
+  allowIds: boolean,
+): { fields: SaturationFields; modelID?: string; namespace?: string; unknown: string[] } {
+  const check = (allowIds ? checkOverride : checkEntry)(obj);
+  const v = check.violations[0];
+  if (v !== undefined) throw new ConfigFieldError(v.field === ROOT ? key : `${key}.${v.field}`, v.rule);
+  const entry = check.value;
+  return {
+    fields: saturationFieldsOf(entry),
+    modelID: entry.model_id,
+    namespace: entry.namespace,
+    unknown: check.unknownFields,
+  };
+}
+
+const ROOT = "(entry)";
+const checkEntry = documentValidator<SaturationOverrideEntry>(SaturationEntrySchema, {
+  root: ROOT,
+  unknownFields: "report",
+});
+const checkOverride = documentValidator(SaturationOverrideSchema, { root: ROOT, unknownFields: "report" });
 
 /** Fills V2 thresholds left at 0 with 0.85 / 0.70 (V1 entries are returned unchanged). */
 export function applySaturationDefaults(cfg: SaturationConfig): SaturationConfig {
@@ -89,8 +102,9 @@ export function applySaturationDefaults(cfg: SaturationConfig): SaturationConfig
 }
 
 /**
- * Checks the rules of a complete saturation config (wva-core 5.1); throws ConfigFieldError naming the
- * field (prefixed with `path`) and the rule.
+ * Checks the ranges and cross-field rules of a complete saturation config, the one place they live
+ * (docs/design/saturation-analysis.md); throws ConfigFieldError naming the field (prefixed with `path`)
+ * and the rule.
  */
 export function validateSaturationConfig(cfg: SaturationConfig, path = ""): void {
   const at = (k: string) => (path === "" ? k : `${path}.${k}`);
@@ -114,7 +128,7 @@ export function validateSaturationConfig(cfg: SaturationConfig, path = ""): void
   if (!(ANALYZER_NAMES as readonly string[]).includes(cfg.analyzerName)) {
     throw new ConfigFieldError(
       at("analyzerName"),
-      `must be "" (V1) or "saturation" (V2), got "${cfg.analyzerName}"`,
+      `must be "" (V1) or "saturation" (V2) ("default" = ""), got "${cfg.analyzerName}"`,
     );
   }
   if (cfg.analyzerName === "saturation") {
@@ -161,7 +175,7 @@ export interface SaturationConfigMap {
 }
 
 /**
- * Parses a saturation ConfigMap's data (wva-core 8.4). Each data key is one YAML document; an entry
+ * Parses a saturation ConfigMap's data. Each data key is one YAML document; an entry
  * with a YAML error or a broken rule is dropped and reported in `errors` (parsing never throws).
  * Override entries (any key other than `default`, with `model_id`) are validated after merging over
  * `default`, so a field missing in an override inherits from `default`.
@@ -169,17 +183,22 @@ export interface SaturationConfigMap {
 export function parseSaturationConfigMap(data: Record<string, string> | undefined): SaturationConfigMap {
   const out: SaturationConfigMap = { overrides: [], errors: [], warnings: [] };
   const keys = Object.keys(data ?? {}).sort();
-  const raw = new Map<string, ReturnType<typeof readSaturationFields>>();
+  const raw = new Map<string, ReturnType<typeof readSaturationEntry>>();
   for (const key of keys) {
     try {
-      const doc: unknown = parseYaml(data![key]) ?? {};
-      const r = readSaturationFields(doc, key, { strict: false, allowIds: key !== DEFAULT_ENTRY });
+      let doc: unknown;
+      try {
+        doc = parseYamlStrict(data![key]) ?? {};
+      } catch (err) {
+        throw new Error(`${key}: invalid YAML: ${errText(err)}`);
+      }
+      const r = readSaturationEntry(doc, key, key !== DEFAULT_ENTRY);
       for (const u of r.unknown) out.warnings.push(`${key}: unknown field ${u} ignored`);
       raw.set(key, r);
     } catch (err) {
       out.errors.push({
         key,
-        message: err instanceof ConfigFieldError ? err.message : `${key}: invalid YAML: ${errText(err)}`,
+        message: errText(err),
       });
     }
   }

@@ -1,6 +1,7 @@
-import { parse as parseYaml } from "yaml";
+import { boolean, object, optional, string } from "../api/v1alpha1/schema-builder.js";
+import { documentValidator } from "../api/v1alpha1/validate.js";
 import { tryParseDuration } from "../util/duration.js";
-import { isPlainObject, typeName } from "./errors.js";
+import { parseYamlStrict } from "../util/yaml.js";
 
 /** Fixed name of the scale-to-zero ConfigMap. */
 export const SCALE_TO_ZERO_CONFIG_MAP = "wva-model-scale-to-zero-config";
@@ -9,7 +10,7 @@ export const DEFAULT_RETENTION_MS = 10 * 60_000;
 /** Retention periods above this only produce a warning. */
 export const LONG_RETENTION_MS = 24 * 3_600_000;
 
-/** One entry of the scale-to-zero ConfigMap (wva-core 8.3). */
+/** One entry of the scale-to-zero ConfigMap (docs/design/scale-to-zero.md). */
 export interface ScaleToZeroEntry {
   /** Data key of the entry. */
   key: string;
@@ -31,7 +32,16 @@ export interface ScaleToZeroConfigMap {
   errors: Array<{ key: string; message: string }>;
 }
 
-const FIELDS = ["model_id", "namespace", "enable_scale_to_zero", "retention_period"];
+/** Schema of one data key's document; other fields are ignored. */
+export const ScaleToZeroEntrySchema = object({
+  model_id: optional(string({ description: "model the entry applies to (required except in default)" })),
+  namespace: optional(string({ description: "accepted, not used for matching" })),
+  enable_scale_to_zero: optional(boolean({ description: "scale the model to zero when idle" })),
+  retention_period: optional(string({ description: "idle window, a Go duration such as 10m" })),
+});
+
+const ROOT = "(entry)";
+const checkEntry = documentValidator(ScaleToZeroEntrySchema, { root: ROOT, unknownFields: "report" });
 
 /**
  * Parses the scale-to-zero ConfigMap data: keys in sorted order, a YAML or type error skips the key, a
@@ -42,32 +52,26 @@ export function parseScaleToZeroConfigMap(data: Record<string, string> | undefin
   for (const key of Object.keys(data ?? {}).sort()) {
     let doc: unknown;
     try {
-      doc = parseYaml(data![key]) ?? {};
+      doc = parseYamlStrict(data![key]) ?? {};
     } catch (err) {
-      out.errors.push({ key, message: `${key}: invalid YAML: ${(err as Error).message.split("\n")[0]}` });
+      out.errors.push({ key, message: `${key}: invalid YAML: ${(err as Error).message}` });
       continue;
     }
-    if (!isPlainObject(doc)) {
-      out.errors.push({ key, message: `${key}: must be a mapping, got ${typeName(doc)}` });
-      continue;
-    }
-    const entry: ScaleToZeroEntry = { key };
-    let bad: string | undefined;
-    for (const [k, v] of Object.entries(doc)) {
-      if (!FIELDS.includes(k)) continue;
-      if (k === "enable_scale_to_zero") {
-        if (typeof v !== "boolean") bad = `${key}.${k}: must be a boolean, got ${typeName(v)}`;
-        else entry.enableScaleToZero = v;
-      } else if (typeof v !== "string") {
-        bad = `${key}.${k}: must be a string, got ${typeName(v)}`;
-      } else if (k === "model_id") entry.modelID = v;
-      else if (k === "namespace") entry.namespace = v;
-      else entry.retentionPeriod = v;
-    }
+    const check = checkEntry(doc);
+    const bad = check.violations[0];
     if (bad !== undefined) {
-      out.errors.push({ key, message: bad });
+      const field = bad.field === ROOT ? key : `${key}.${bad.field}`;
+      out.errors.push({ key, message: `${field}: ${bad.rule}` });
       continue;
     }
+    const e = check.value;
+    const entry: ScaleToZeroEntry = {
+      key,
+      modelID: e.model_id,
+      namespace: e.namespace,
+      enableScaleToZero: e.enable_scale_to_zero,
+      retentionPeriod: e.retention_period,
+    };
     if (key === "default") {
       out.default = entry;
       continue;

@@ -1,6 +1,5 @@
-import { compareNames } from "../analyze/saturation.js";
-import type { ScaleToZeroInput } from "../engine/types.js";
-import { DEFAULT_VARIANT_COST } from "../engine/types.js";
+import type { ScaleToZeroInput } from "../types/decision.js";
+import { compareNames, DEFAULT_VARIANT_COST } from "../types/decision.js";
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
 
 /** One variant's target entering the enforcer. */
@@ -23,7 +22,8 @@ export interface EnforcerResult {
 }
 
 /**
- * Scale-to-zero / minimum-replica enforcer (wva-core 5.5), per model after the target calculation.
+ * Scale-to-zero / minimum-replica enforcer (docs/design/scale-to-zero.md), per model after the target
+ * calculation.
  *
  * Enabled: zero successful requests in the retention window ⇒ every target 0; an unknown request count
  * (query failed / no values) or a positive one keeps the targets (never scale to zero on uncertainty).

@@ -1,9 +1,4 @@
-import { compareNames } from "../analyze/saturation.js";
-
-/** Key of a model group: all variants with the same modelID in the same namespace (`modelID|namespace`). */
-export function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
-}
+import { compareNames, groupKey } from "../types/decision.js";
 
 export interface ModelGroup<T> {
   key: string;

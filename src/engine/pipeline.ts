@@ -1,7 +1,5 @@
-import { analyzeSaturation, compareNames } from "../analyze/saturation.js";
 import { enforceScaleToZero } from "../enforce/scale-to-zero.js";
 import { applyGpuLimiter } from "../limit/limiter.js";
-import { actionOf, calculateTargets } from "../optimize/targets.js";
 import type {
   Decision,
   GpuInventory,
@@ -11,7 +9,9 @@ import type {
   ScaleToZeroInput,
   TransitionState,
   VariantState,
-} from "./types.js";
+} from "../types/decision.js";
+import { actionOf, compareNames, groupKey } from "../types/decision.js";
+import { engineFor } from "./registry.js";
 
 /** Name of the target-calculation step in decision records. */
 export const STEP_TARGETS = "saturation-targets";
@@ -47,28 +47,34 @@ export interface ModelResult {
 }
 
 /**
- * Runs analysis → targets → enforcer for one model group and returns one decision per variant with its
- * step-by-step record. The GPU limiter is global and runs afterwards (see {@link decideCycle}).
+ * Runs analyze → optimize → enforce for one model group and returns one decision per variant with its
+ * step-by-step record. The analyzer and optimizer are those of the model's `analyzerName` (see
+ * registry.ts). The GPU limiter is global and runs afterwards (see {@link decideCycle}).
  */
 export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult {
   return decideModelStages(input, opts, true);
 }
 
 function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
-  const analysis = analyzeSaturation(input.replicas, input.config, {
+  const engine = engineFor(input.config.analyzerName);
+  const analysis = engine.analyze({
     modelID: input.modelID,
     namespace: input.namespace,
     now: opts.now,
     variants: input.variants,
+    replicas: input.replicas,
+    config: input.config,
   });
-  const t = calculateTargets(analysis, input.variants, {
+  const t = engine.optimize(analysis, input.variants, {
     now: opts.now,
     transitionTimeoutMs: opts.transitionTimeoutMs,
     state: opts.state,
   });
 
+  const stateOf = new Map(input.variants.map((v) => [v.name, v]));
+  const spareOf = new Map(analysis.variants.map((v) => [v.variant, v.avgSpareKv]));
   const decisions: Decision[] = t.targets.map((vt) => {
-    const s = input.variants.find((v) => v.name === vt.variant)!;
+    const s = stateOf.get(vt.variant)!;
     return {
       variantName: s.name,
       namespace: input.namespace,
@@ -82,7 +88,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       targetReplicas: vt.target,
       originalTargetReplicas: vt.target,
       desiredReplicas: s.desired,
-      spareCapacity: analysis.variants.find((v) => v.variant === s.name)?.avgSpareKv ?? 0,
+      spareCapacity: spareOf.get(s.name) ?? 0,
       metricsAvailable: vt.analysed,
       wasLimited: false,
       limitedBy: "",
@@ -170,7 +176,7 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
   );
   for (const m of sorted) {
-    const key = `${m.modelID}|${m.namespace}`;
+    const key = groupKey(m.modelID, m.namespace);
     const own: TransitionState = {
       firstSeen: key in prev ? { [key]: prev[key] } : {},
       decisions: key in prevDecisions ? { [key]: prevDecisions[key] } : {},

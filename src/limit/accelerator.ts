@@ -1,6 +1,6 @@
 /**
  * Normalises a full GPU product name (node label `<vendor>/gpu.product`) to the short accelerator
- * name used on VariantAutoscalings (wva-core 5.9): `NVIDIA-A100-PCIE-80GB` → `A100`,
+ * name used on VariantAutoscalings (docs/design/gpu-limiter.md): `NVIDIA-A100-PCIE-80GB` → `A100`,
  * `AMD-MI300X-192G` → `MI300X`, `Intel-Gaudi-2-96GB` → `Gaudi-2`, `A100` → `A100`.
  */
 export function normalizeAcceleratorName(product: string): string {

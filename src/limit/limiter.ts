@@ -1,6 +1,5 @@
-import { compareNames } from "../analyze/saturation.js";
-import type { Decision } from "../engine/types.js";
-import { actionOf } from "../optimize/targets.js";
+import type { Decision } from "../types/decision.js";
+import { actionOf, compareNames } from "../types/decision.js";
 import { GpuAllocator, GpuInventory } from "./inventory.js";
 
 /** Name of the allocation algorithm. */
@@ -34,7 +33,7 @@ function gpr(n: number): number {
 }
 
 /**
- * Greedy-by-saturation (wva-core 5.8): scale-up candidates are served most saturated first (ascending
+ * Greedy-by-saturation (docs/design/gpu-limiter.md): scale-up candidates are served most saturated first (ascending
  * spare capacity, then ascending cost, then id); each gets `min(need × gpusPerReplica, available)` GPUs
  * rounded down to whole replicas. Returns one outcome per item, in the input order.
  */

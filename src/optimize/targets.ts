@@ -1,93 +1,41 @@
-import { compareNames } from "../analyze/saturation.js";
-import type { Action, ModelAnalysis, TransitionState, VariantState } from "../engine/types.js";
-import { DEFAULT_TRANSITION_TIMEOUT_MS } from "../engine/types.js";
+import type {
+  ModelAnalysis,
+  OptimizeOptions,
+  OptimizeResult,
+  VariantState,
+  VariantTarget,
+} from "../types/decision.js";
+import {
+  actionOf,
+  compareNames,
+  DEFAULT_TRANSITION_TIMEOUT_MS,
+  groupKey,
+  pendingReplicas,
+  variantTransition,
+} from "../types/decision.js";
 import { formatDuration } from "../util/duration.js";
-
-/** Target of one variant after the cost-aware step (5.4). */
-export interface VariantTarget {
-  variant: string;
-  target: number;
-  action: Action;
-  reason: string;
-  /** The step blocked what the signals asked for (transition lock or pending replicas). */
-  wasConstrained: boolean;
-  /** The variant had replica metrics this cycle. */
-  analysed: boolean;
-}
-
-export interface TargetOptions {
-  /** Current time (epoch ms). */
-  now: number;
-  /** After how long a model stuck in transition is released (default 10 minutes; <= 0 = never). */
-  transitionTimeoutMs?: number;
-  /** Transition bookkeeping from the previous cycle (not modified; the new state is returned). */
-  state?: TransitionState;
-}
-
-export interface TargetResult {
-  /** One entry per variant state, sorted by variant name. */
-  targets: VariantTarget[];
-  inTransition: boolean;
-  transitionReleased: boolean;
-  transitionReasons: string[];
-  /** When the model was first seen in its current transition (epoch ms), if in transition. */
-  transitionSince?: number;
-  /** Transition bookkeeping to pass into the next cycle. */
-  state: TransitionState;
-}
-
-/** Key of a model group: `modelID|namespace`. */
-export function modelKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
-}
-
-/** Replicas that exist but are not ready yet. */
-export function pendingReplicas(s: VariantState): number {
-  return Math.max(0, s.current - s.ready);
-}
+import { transitionLock } from "./transition-lock.js";
 
 /**
- * Cost-aware V1 targets (wva-core 5.4): at most one variant changes by exactly one replica per cycle —
- * the cheapest variant without pending replicas grows on a scale-up signal, the most expensive variant
- * above one replica shrinks when scale-down is safe; nothing changes while the model is in transition.
+ * Cost-aware V1 targets (docs/design/target-calculation.md): at most one variant changes by exactly one
+ * replica per cycle — the cheapest variant without pending replicas grows on a scale-up signal, the most
+ * expensive variant above one replica shrinks when scale-down is safe; nothing changes while the model
+ * is in transition.
  *
- * The transition lock is bounded: when the model has been in transition for `transitionTimeoutMs`
- * (something outside WVA, such as an HPA maxReplicas, keeps `current` from reaching `desired`), the
- * model is released and decided from its current replicas, and every reason says so.
+ * The transition lock ({@link transitionLock}) is bounded: when the model has been in transition for
+ * `transitionTimeoutMs` (something outside WVA, such as an HPA maxReplicas, keeps `current` from reaching
+ * `desired`), the model is released and decided from its current replicas, and every reason says so.
+ * Runs in O(n log n) in the number of variants.
  */
 export function calculateTargets(
   analysis: ModelAnalysis,
   states: readonly VariantState[],
-  opts: TargetOptions,
-): TargetResult {
+  opts: OptimizeOptions,
+): OptimizeResult {
   const timeout = opts.transitionTimeoutMs ?? DEFAULT_TRANSITION_TIMEOUT_MS;
-  const key = modelKey(analysis.modelID, analysis.namespace);
-  // Copy-on-write: the caller's state is never modified, and is returned as is when nothing changed.
-  const prevSeen = opts.state?.firstSeen ?? {};
-  const prevDecisions = opts.state?.decisions ?? {};
-  let firstSeen = prevSeen;
-  let decisions = prevDecisions;
-  const setSeen = (value: number | undefined, signature?: string) => {
-    if (firstSeen[key] !== value || (value === undefined && key in firstSeen)) {
-      firstSeen = { ...prevSeen };
-      if (value === undefined) delete firstSeen[key];
-      else firstSeen[key] = value;
-    }
-    if (decisions[key] !== signature || (signature === undefined && key in decisions)) {
-      decisions = { ...prevDecisions };
-      if (signature === undefined) delete decisions[key];
-      else decisions[key] = signature;
-    }
-  };
-  const newState = (): TransitionState =>
-    firstSeen === prevSeen && decisions === prevDecisions && opts.state !== undefined
-      ? opts.state
-      : { firstSeen, decisions };
+  const key = groupKey(analysis.modelID, analysis.namespace);
   const sorted = [...states].sort((a, b) => compareNames(a.name, b.name));
-  const analysed = {
-    get: (name: string) => analysis.variants.find((v) => v.variant === name),
-    has: (name: string) => analysis.variants.some((v) => v.variant === name),
-  };
+  const byName = new Map(analysis.variants.map((v) => [v.variant, v]));
 
   const keep = (s: VariantState, reason: string): VariantTarget => ({
     variant: s.name,
@@ -99,13 +47,17 @@ export function calculateTargets(
   });
 
   if (analysis.totalReplicas === 0) {
-    setSeen(undefined);
+    const lock = transitionLock(
+      key,
+      { inTransition: false, pendingDecisions: [] },
+      { ...opts, timeoutMs: timeout },
+    );
     return {
       targets: sorted.map((s) => keep(s, "no replica metrics for the model; keeping current replicas")),
       inTransition: false,
       transitionReleased: false,
       transitionReasons: [],
-      state: newState(),
+      state: lock.state,
     };
   }
 
@@ -113,29 +65,18 @@ export function calculateTargets(
   const reasons: string[] = [];
   const pendingDecisions: string[] = [];
   for (const s of sorted) {
-    const v = analysed.get(s.name);
+    const v = byName.get(s.name);
     if (v === undefined) continue;
-    if (s.desired !== 0 && s.desired !== s.current) {
-      reasons.push(`${s.name}: desired(${s.desired})!=current(${s.current})`);
-      pendingDecisions.push(`${s.name}=${s.desired}`);
-    }
-    if (v.replicaCount !== s.current)
-      reasons.push(`${s.name}: metrics(${v.replicaCount})!=current(${s.current})`);
+    const t = variantTransition(s, v.replicaCount);
+    reasons.push(...t.reasons);
+    if (t.pendingDecision !== undefined) pendingDecisions.push(t.pendingDecision);
   }
-  const inTransition = reasons.length > 0;
-  let released = false;
-  let since: number | undefined;
-  if (inTransition) {
-    // A transition is identified by its pending decisions: a new decision restarts the bound.
-    const signature = pendingDecisions.join(",");
-    const known = firstSeen[key] !== undefined && (decisions[key] ?? signature) === signature;
-    since = known ? firstSeen[key] : opts.now;
-    setSeen(since, signature);
-    released = timeout > 0 && opts.now - since >= timeout;
-  } else {
-    setSeen(undefined);
-  }
-  const state = newState();
+  const lock = transitionLock(
+    key,
+    { inTransition: reasons.length > 0, pendingDecisions },
+    { now: opts.now, timeoutMs: timeout, state: opts.state },
+  );
+  const { inTransition, released, since, state } = lock;
   const transitionText = reasons.join(", ");
 
   const noMetrics = "no replica metrics for this variant; keeping current replicas";
@@ -143,7 +84,7 @@ export function calculateTargets(
   // 2./3. Locked: keep the pending decision (or current) and do not scale.
   if (inTransition && !released) {
     const targets = sorted.map((s): VariantTarget => {
-      if (!analysed.has(s.name)) return keep(s, noMetrics);
+      if (!byName.has(s.name)) return keep(s, noMetrics);
       const pendingDecision = s.desired !== 0 && s.desired !== s.current;
       const target = pendingDecision ? s.desired : s.current;
       return {
@@ -172,7 +113,7 @@ export function calculateTargets(
     ? `transition lock released after ${formatDuration(timeout)} (${transitionText}); deciding from current replicas; `
     : "";
   const work = sorted.map((s) => {
-    const v = analysed.get(s.name);
+    const v = byName.get(s.name);
     return { s, v, target: v === undefined ? s.current : released ? s.current : v.replicaCount };
   });
   const candidates = work.filter((w) => w.v !== undefined);
@@ -234,9 +175,4 @@ export function calculateTargets(
     transitionSince: since,
     state,
   };
-}
-
-/** scale-up / scale-down / no-change of a target compared with the current replicas. */
-export function actionOf(target: number, current: number): Action {
-  return target > current ? "scale-up" : target < current ? "scale-down" : "no-change";
 }

@@ -4,7 +4,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /**
- * Formats a duration (milliseconds) for a PromQL range selector (wva-core 5.10): whole days → `Nd`,
+ * Formats a duration (milliseconds) for a PromQL range selector: whole days → `Nd`,
  * else whole hours → `Nh`, else whole minutes → `Nm`, else seconds (truncated) → `Ns`; anything below
  * one second, including 0 and negative values, → `1s`.
  */

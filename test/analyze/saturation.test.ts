@@ -2,13 +2,14 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyzeSaturation } from "../../src/analyze/saturation.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const opts = { modelID: "m", namespace: "ns", now: NOW };
 const close = (a: number, b: number, msg?: string) =>
   assert.ok(Math.abs(a - b) < 1e-9, msg ?? `${a} != ${b}`);
 
-describe("V1 saturation analysis (wva-core 10.1)", () => {
-  it("A1: two replicas near the KV threshold trigger a scale-up through the KV spare trigger", () => {
+describe("V1 saturation analysis (docs/design/saturation-analysis.md)", () => {
+  it("two replicas near the KV threshold trigger a scale-up through the KV spare trigger", () => {
     const a = analyzeSaturation(
       reps("v1", [
         [0.75, 2],
@@ -25,7 +26,7 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.equal(a.scaleDownSafe, false);
   });
 
-  it("A3: half-loaded replicas: no scale-up, and removing one would overload (not safe)", () => {
+  it("half-loaded replicas: no scale-up, and removing one would overload (not safe)", () => {
     const a = analyzeSaturation(
       reps("v1", [
         [0.5, 1],
@@ -42,7 +43,7 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.match(a.scaleDownReason, /KV spare after removing one replica -0\.200 < 0\.100/);
   });
 
-  it("A5: avgSpareKv 0.075 scales up; the N/(N-1) projection makes scale-down unsafe", () => {
+  it("avgSpareKv 0.075 scales up; the N/(N-1) projection makes scale-down unsafe", () => {
     const a = analyzeSaturation(
       reps("v1", [
         [0.7, 2],
@@ -57,14 +58,14 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.match(a.scaleDownReason, /-0\.650 < 0\.100/);
   });
 
-  it("A6: a single non-saturated replica is never safe to scale down", () => {
+  it("a single non-saturated replica is never safe to scale down", () => {
     const a = analyzeSaturation(reps("v1", [[0.5, 2]]), C0, opts);
     assert.equal(a.nonSaturatedReplicas, 1);
     assert.equal(a.scaleDownSafe, false);
     assert.match(a.scaleDownReason, /fewer than 2 non-saturated replicas/);
   });
 
-  it("A8: no replicas gives an empty analysis", () => {
+  it("no replicas gives an empty analysis", () => {
     const a = analyzeSaturation([], C0, opts);
     assert.equal(a.totalReplicas, 0);
     assert.equal(a.scaleUp, false);
@@ -72,7 +73,7 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.deepEqual(a.variants, []);
   });
 
-  it("A9: per-variant counts, saturated pods with their cause, spares and maxima", () => {
+  it("per-variant counts, saturated pods with their cause, spares and maxima", () => {
     const a = analyzeSaturation(
       [
         { pod: "pod-1", variant: "v1", kvCacheUsage: 0.85, queueLength: 2 },
@@ -95,14 +96,8 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.equal(v.maxQueueLength, 6);
   });
 
-  it("A11: all thresholds 0 saturate every replica: no scale-up, not safe", () => {
-    const zero = {
-      ...C0,
-      kvCacheThreshold: 0,
-      queueLengthThreshold: 0,
-      kvSpareTrigger: 0,
-      queueSpareTrigger: 0,
-    };
+  it("all thresholds 0 saturate every replica: no scale-up, not safe", () => {
+    const zero = { ...ZERO_SATURATION_CONFIG };
     const a = analyzeSaturation(
       reps("v1", [
         [0.1, 0],
@@ -119,7 +114,7 @@ describe("V1 saturation analysis (wva-core 10.1)", () => {
     assert.equal(a.scaleDownSafe, false);
   });
 
-  it("A12: analyzedAt is the `now` given by the caller (pure code takes time as input instead of reading the clock)", () => {
+  it("analyzedAt is the `now` given by the caller (pure code takes time as input instead of reading the clock)", () => {
     const a = analyzeSaturation(reps("v1", [[0.5, 1]]), C0, { ...opts, now: NOW + 42 });
     assert.equal(a.analyzedAt, NOW + 42);
   });

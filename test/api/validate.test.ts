@@ -195,7 +195,7 @@ describe("validateVariantAutoscaling: rejected objects name the field", () => {
 });
 
 describe("validateVariantAutoscaling: accepted objects, defaults and pruning", () => {
-  it("accepts the full sample of wva-core 2.6", () => {
+  it("accepts a full sample with spec and status", () => {
     const r = validateVariantAutoscaling(valid());
     assert.deepEqual(r.errors, []);
     assert.equal(r.valid, true);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import type { DecideOutput } from "../../src/engine/decide.js";
+import type { DecideOutput } from "../../src/cli/decide/decide.js";
 
 type Out = DecideOutput;
 
@@ -142,5 +142,21 @@ describe("wva decide (spawned CLI)", () => {
     const noFile = wva(["decide"]);
     assert.equal(noFile.status, 2);
     assert.match(noFile.stderr, /required option '-f, --file <file>' not specified/);
+  });
+
+  it("large or endless input: reading stops at 16 MiB and exits 2 with one line", () => {
+    const start = Date.now();
+    const r = wva(["decide", "-f", "/dev/zero"]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, "wva: -f /dev/zero: the snapshot is larger than 16 MiB\n");
+    assert.ok(Date.now() - start < 20_000, "bounded time");
+  });
+
+  it("bad input: NaN exits 2 with one line: 'must be a finite number'", () => {
+    failsWith(
+      "variants:\n  - {name: v, namespace: n, modelID: m, currentReplicas: 1, replicas: [{pod: p, kvCacheUsage: .nan, queueLength: 0}]}\n",
+      /^wva: invalid snapshot: variants\[0\]\.replicas\[0\]\.kvCacheUsage: must be a finite number$/,
+    );
   });
 });

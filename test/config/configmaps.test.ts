@@ -34,8 +34,8 @@ const ns = (over: Partial<Parameters<typeof shouldWatchNamespaceLocalConfigMap>[
   ...over,
 });
 
-describe("ConfigMap reconciliation (wva-core 10.10)", () => {
-  it("C19: reconciling without a configuration is an error", () => {
+describe("ConfigMap reconciliation", () => {
+  it("reconciling without a configuration is an error", () => {
     assert.throws(
       () => reconcileConfigMap(undefined, names, { name: names.main, namespace: SYS }),
       /^Error: config is nil$/,
@@ -46,7 +46,7 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
     );
   });
 
-  it("C20: which namespaces' local ConfigMaps are honoured", () => {
+  it("which namespaces' local ConfigMaps are honoured", () => {
     assert.equal(shouldWatchNamespaceLocalConfigMap(ns()), false); // untracked, no opt-in label
     assert.equal(
       shouldWatchNamespaceLocalConfigMap(ns({ labels: { "wva.llmd.ai/config-enabled": "true" } })),
@@ -67,7 +67,7 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
     );
   });
 
-  it("C17: a global saturation update takes effect", () => {
+  it("a global saturation update takes effect", () => {
     const s = state();
     const out = reconcileConfigMap(s, names, {
       name: names.saturation,
@@ -80,7 +80,7 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
     assert.equal(s.saturation.resolve("m", "any")!.kvCacheThreshold, 0.75);
   });
 
-  it("C18: invalid YAML is reported, not thrown", () => {
+  it("invalid YAML is reported, not thrown", () => {
     const s = state();
     const out = reconcileConfigMap(s, names, {
       name: names.saturation,
@@ -142,7 +142,7 @@ describe("ConfigMap reconciliation (wva-core 10.10)", () => {
     assert.equal(s.scaleToZero.resolve("m", "team-a").enabled, true);
   });
 
-  it("C14: a main ConfigMap update rejects immutable changes and applies mutable ones", () => {
+  it("a main ConfigMap update rejects immutable changes and applies mutable ones", () => {
     const s = state();
     const out = reconcileConfigMap(s, names, {
       name: names.main,

@@ -8,21 +8,21 @@ import {
   SaturationConfigStore,
   validateSaturationConfig,
 } from "../../src/config/saturation.js";
-import type { SaturationConfig } from "../../src/engine/types.js";
+import type { SaturationConfig } from "../../src/types/decision.js";
 import { C0 } from "../support/engine-fixtures.js";
 
 const cfg = (over: Partial<SaturationConfig>): SaturationConfig => ({ ...C0, ...over });
 const v1 = (kv: number, q: number, kvs: number, qs: number) =>
   cfg({ kvCacheThreshold: kv, queueLengthThreshold: q, kvSpareTrigger: kvs, queueSpareTrigger: qs });
 
-describe("saturation config validation (wva-core 10.10)", () => {
-  it("C1: valid configs", () => {
+describe("saturation config validation", () => {
+  it("valid configs", () => {
     for (const c of [C0, v1(0.75, 10, 0.15, 5), v1(0, 0, 0, 0), v1(1.0, 1000, 1.0, 1000)]) {
       assert.doesNotThrow(() => validateSaturationConfig(c));
     }
   });
 
-  it("C2: each broken rule is rejected with the field and the rule", () => {
+  it("each broken rule is rejected with the field and the rule", () => {
     const cases: Array<[SaturationConfig, RegExp]> = [
       [cfg({ kvCacheThreshold: 1.5 }), /^kvCacheThreshold: must be between 0 and 1, got 1.5$/],
       [cfg({ kvCacheThreshold: -0.1 }), /^kvCacheThreshold: must be between 0 and 1/],
@@ -43,7 +43,7 @@ describe("saturation config validation (wva-core 10.10)", () => {
     }
   });
 
-  it("C3: V2 thresholds are validated only for the V2 analyzer", () => {
+  it("V2 thresholds are validated only for the V2 analyzer", () => {
     const v2 = cfg({ analyzerName: "saturation", scaleUpThreshold: 0.9, scaleDownBoundary: 0.6 });
     assert.doesNotThrow(() => validateSaturationConfig(v2));
     assert.throws(
@@ -64,7 +64,7 @@ describe("saturation config validation (wva-core 10.10)", () => {
     );
   });
 
-  it("C4: V2 defaults fill zeros only; V1 stays untouched", () => {
+  it("V2 defaults fill zeros only; V1 stays untouched", () => {
     const zeros = applySaturationDefaults(cfg({ analyzerName: "saturation" }));
     assert.equal(zeros.scaleUpThreshold, 0.85);
     assert.equal(zeros.scaleDownBoundary, 0.7);
@@ -78,7 +78,7 @@ describe("saturation config validation (wva-core 10.10)", () => {
     assert.equal(onV1.scaleDownBoundary, 0);
   });
 
-  it("C9: a valid default gives one entry; an invalid one gives none and no exception", () => {
+  it("a valid default gives one entry; an invalid one gives none and no exception", () => {
     const ok = parseSaturationConfigMap({
       default: "kvCacheThreshold: 0.8\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n",
     });
@@ -119,7 +119,30 @@ describe("saturation config validation (wva-core 10.10)", () => {
   });
 });
 
-describe("per-model saturation overrides (DECISIONS section 3: upstream v0.5.1 parses and ignores them)", () => {
+describe("saturation ConfigMap entries checked against their schema", () => {
+  it("every unknown key is a warning; unknown YAML tags and non-finite numbers are entry errors", () => {
+    const m = parseSaturationConfigMap({
+      default: "kvCacheThreshold: 0.8\nfoo: 1\nbar: 2\n",
+      tagged: "model_id: x\nkvCacheThreshold: !high 0.9\n",
+      nan: "model_id: y\nkvCacheThreshold: .nan\n",
+    });
+    assert.deepEqual(m.warnings, [
+      "default: unknown field foo ignored",
+      "default: unknown field bar ignored",
+    ]);
+    assert.match(
+      m.errors.find((e) => e.key === "tagged")!.message,
+      /^tagged: invalid YAML: Unresolved tag: !high$/,
+    );
+    assert.equal(
+      m.errors.find((e) => e.key === "nan")!.message,
+      "nan.kvCacheThreshold: must be a finite number",
+    );
+    assert.deepEqual(m.overrides, []);
+  });
+});
+
+describe("per-model saturation overrides (upstream v0.5.1 parses and ignores them)", () => {
   const data = {
     default: "kvCacheThreshold: 0.8\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3\n",
     "granite-override":
@@ -159,7 +182,7 @@ describe("per-model saturation overrides (DECISIONS section 3: upstream v0.5.1 p
   });
 });
 
-describe("global and namespace-local saturation ConfigMaps (wva-core 10.10)", () => {
+describe("global and namespace-local saturation ConfigMaps", () => {
   const global = {
     default: "kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3",
   };
@@ -167,7 +190,7 @@ describe("global and namespace-local saturation ConfigMaps (wva-core 10.10)", ()
     default: "kvCacheThreshold: 0.70\nqueueLengthThreshold: 3\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 2",
   };
 
-  it("C15: a namespace-local map applies to its namespace only; empty namespace → global", () => {
+  it("a namespace-local map applies to its namespace only; empty namespace → global", () => {
     const s = new SaturationConfigStore();
     s.setGlobal(global, { startup: true });
     s.setNamespace("test-namespace", local);
@@ -177,7 +200,7 @@ describe("global and namespace-local saturation ConfigMaps (wva-core 10.10)", ()
     assert.equal(s.resolve("m", "")!.kvCacheThreshold, 0.8);
   });
 
-  it("C16: removing the namespace-local map falls back to global", () => {
+  it("removing the namespace-local map falls back to global", () => {
     const s = new SaturationConfigStore();
     s.setGlobal(global);
     s.setNamespace("test-namespace", local);
@@ -185,7 +208,7 @@ describe("global and namespace-local saturation ConfigMaps (wva-core 10.10)", ()
     assert.equal(s.resolve("m", "test-namespace")!.kvCacheThreshold, 0.8);
   });
 
-  it("C17: a runtime update of the global map takes effect", () => {
+  it("a runtime update of the global map takes effect", () => {
     const s = new SaturationConfigStore();
     s.setGlobal(global, { startup: true });
     s.setGlobal({
@@ -194,7 +217,7 @@ describe("global and namespace-local saturation ConfigMaps (wva-core 10.10)", ()
     assert.equal(s.resolve("m", "ns")!.kvCacheThreshold, 0.75);
   });
 
-  it("C18: invalid YAML at runtime is reported, not thrown; start-up keeps the previous map", () => {
+  it("invalid YAML at runtime is reported, not thrown; start-up keeps the previous map", () => {
     const s = new SaturationConfigStore();
     s.setGlobal(global, { startup: true });
     const parsed = s.setGlobal({ default: "invalid: yaml: content: [[[" }, { startup: true });

@@ -5,12 +5,9 @@ import {
   resolveScaleToZero,
   retentionPeriodMs,
 } from "../../src/config/scale-to-zero.js";
-import {
-  modelRequestCountQuery,
-  requestCountFrom,
-  scaleToZeroInput,
-} from "../../src/enforce/request-count.js";
+import { buildQuery, PER_MODEL_TEMPLATES, QueryName } from "../../src/collect/queries.js";
 import { enforceScaleToZero } from "../../src/enforce/scale-to-zero.js";
+import { formatPrometheusDuration } from "../../src/util/prometheus-duration.js";
 
 const targets = (t: Record<string, number>, cost: Record<string, number> = {}) =>
   Object.entries(t).map(([variant, target]) => ({ variant, target, cost: cost[variant] }));
@@ -18,8 +15,8 @@ const asMap = (r: ReturnType<typeof enforceScaleToZero>) =>
   Object.fromEntries(r.targets.map((t) => [t.variant, t.target]));
 const TEN_MIN = 10 * 60_000;
 
-describe("scale-to-zero enforcer (wva-core 10.4)", () => {
-  it("E1: enabled and no requests in the retention window ⇒ every target 0", () => {
+describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
+  it("enabled and no requests in the retention window ⇒ every target 0", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
       enabled: true,
       requestCount: 0,
@@ -31,25 +28,25 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
     assert.equal(r.reason, "No requests in retention period in the last 10m, scaling to zero");
   });
 
-  it("E2: enabled with requests ⇒ unchanged", () => {
+  it("enabled with requests ⇒ unchanged", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 1 }), { enabled: true, requestCount: 10 });
     assert.deepEqual(asMap(r), { a: 2, b: 1 });
     assert.equal(r.applied, false);
   });
 
-  it("E3: enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
-    const input = scaleToZeroInput(
-      { enabled: true, retentionMs: TEN_MIN },
-      { values: [], error: "prometheus unavailable" },
-    );
-    assert.equal(input.requestCount, null);
-    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), input);
+  it("enabled but the request-count query failed ⇒ unchanged (never scale to zero on uncertainty)", () => {
+    const r = enforceScaleToZero(targets({ a: 2, b: 1 }), {
+      enabled: true,
+      requestCount: null,
+      retentionMs: TEN_MIN,
+      error: "prometheus unavailable",
+    });
     assert.deepEqual(asMap(r), { a: 2, b: 1 });
     assert.equal(r.applied, false);
-    assert.match(r.reason, /request count is unknown \(request count query failed: prometheus unavailable\)/);
+    assert.match(r.reason, /request count is unknown \(prometheus unavailable\)/);
   });
 
-  it("E4: disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
+  it("disabled and all targets 0 ⇒ the cheapest variant gets 1", () => {
     const r = enforceScaleToZero(targets({ a: 0, b: 0 }, { a: 2, b: 1 }), {
       enabled: false,
       requestCount: null,
@@ -59,13 +56,13 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
     assert.equal(r.policy, "minimum-replica");
   });
 
-  it("E5: disabled and some replicas left ⇒ unchanged", () => {
+  it("disabled and some replicas left ⇒ unchanged", () => {
     const r = enforceScaleToZero(targets({ a: 2, b: 0 }), { enabled: false, requestCount: null });
     assert.deepEqual(asMap(r), { a: 2, b: 0 });
     assert.equal(r.applied, false);
   });
 
-  it("E7: equal cost ⇒ the alphabetically first variant gets the minimum replica", () => {
+  it("equal cost ⇒ the alphabetically first variant gets the minimum replica", () => {
     const r = enforceScaleToZero(
       targets({ "variant-z": 0, "variant-a": 0 }, { "variant-z": 1, "variant-a": 1 }),
       {
@@ -81,7 +78,7 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
     assert.deepEqual(asMap(r), { a: 1, b: 0 });
   });
 
-  it("E9: a per-model entry without enable_scale_to_zero inherits default's true", () => {
+  it("a per-model entry without enable_scale_to_zero inherits default's true", () => {
     const map = parseScaleToZeroConfigMap({
       default: "enable_scale_to_zero: true\nretention_period: 15m\n",
       llama: "model_id: meta/llama\nnamespace: prod\nretention_period: 5m\n",
@@ -90,14 +87,14 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
     assert.deepEqual(resolveScaleToZero(map, "other"), { enabled: true, retentionMs: 15 * 60_000 });
   });
 
-  it("E10: no entries and env WVA_SCALE_TO_ZERO=TRUE ⇒ enabled (case-insensitive)", () => {
+  it("no entries and env WVA_SCALE_TO_ZERO=TRUE ⇒ enabled (case-insensitive)", () => {
     const map = parseScaleToZeroConfigMap({});
     assert.equal(resolveScaleToZero(map, "m", "TRUE").enabled, true);
     assert.equal(resolveScaleToZero(map, "m", "yes").enabled, false);
     assert.equal(resolveScaleToZero(map, "m").enabled, false);
   });
 
-  it("E10: an explicit false in the model entry wins over default and env", () => {
+  it("an explicit false in the model entry wins over default and env", () => {
     const map = parseScaleToZeroConfigMap({
       default: "enable_scale_to_zero: true",
       x: "model_id: m\nenable_scale_to_zero: false",
@@ -105,7 +102,7 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
     assert.equal(resolveScaleToZero(map, "m", "true").enabled, false);
   });
 
-  it("E11: invalid retention values fall back to default's, then to 10m", () => {
+  it("invalid retention values fall back to default's, then to 10m", () => {
     const w: string[] = [];
     const a = parseScaleToZeroConfigMap({
       default: "retention_period: 15m",
@@ -139,49 +136,21 @@ describe("scale-to-zero enforcer (wva-core 10.4)", () => {
   });
 });
 
-describe("request-count query (wva-core 10.5)", () => {
-  it("Q1: a scalar 100.5 is the count", () => {
-    assert.deepEqual(requestCountFrom({ values: [{ value: 100.5 }] }), { count: 100.5 });
-  });
+describe("request-count query of the scale-to-zero enforcer", () => {
+  const template = PER_MODEL_TEMPLATES.find((t) => t.name === QueryName.modelRequestCount)!;
+  const query = (namespace: string, modelID: string, retentionMs: number) =>
+    buildQuery(template, { namespace, modelID, retentionPeriod: formatPrometheusDuration(retentionMs) });
 
-  it("Q2: an empty vector is an error containing 'no values' with count 0", () => {
-    const r = requestCountFrom({ values: [] });
-    assert.equal(r.count, 0);
-    assert.match(r.error!, /no values/);
-  });
-
-  it("Q3: a Prometheus error is an error containing 'query' with count 0", () => {
-    const r = requestCountFrom({ values: [], error: "connection refused" });
-    assert.equal(r.count, 0);
-    assert.match(r.error!, /query/);
-  });
-
-  it("Q4: the PromQL uses the formatted retention, the model and the namespace", () => {
-    const q = modelRequestCountQuery("test-ns", "test-model", 15 * 60_000);
-    assert.equal(
-      q,
-      'sum(increase(vllm:request_success_total{namespace="test-ns",model_name="test-model"}[15m]))',
-    );
+  it("the PromQL uses the formatted retention, the model and the namespace", () => {
+    const q = query("test-ns", "test-model", 15 * 60_000);
+    assert.ok(q.startsWith("sum(increase(vllm:request_success_total{"), q);
     assert.ok(
       q.includes("[15m]") && q.includes('model_name="test-model"') && q.includes('namespace="test-ns"'),
     );
   });
 
-  it("Q4: parameter values are escaped", () => {
-    const q = modelRequestCountQuery('prod",x="y', "m", 60_000);
+  it("parameter values are escaped", () => {
+    const q = query('prod",x="y', "m", 60_000);
     assert.ok(q.includes('namespace="prod\\",x=\\"y"'));
-  });
-
-  it("a disabled model is never queried; an enabled one without a result is unknown", () => {
-    assert.deepEqual(scaleToZeroInput({ enabled: false, retentionMs: 1 }), {
-      enabled: false,
-      requestCount: null,
-      retentionMs: 1,
-    });
-    assert.equal(scaleToZeroInput({ enabled: true, retentionMs: 1 }).requestCount, null);
-    assert.equal(
-      scaleToZeroInput({ enabled: true, retentionMs: 1 }, { values: [{ value: 0 }] }).requestCount,
-      0,
-    );
   });
 });

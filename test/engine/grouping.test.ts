@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { groupByModel, groupKey } from "../../src/engine/grouping.js";
+import { groupByModel } from "../../src/engine/grouping.js";
+import { groupKey } from "../../src/types/decision.js";
 
-describe("model grouping (wva-core 10.11)", () => {
-  it("U7: variants of one model in one namespace form one group", () => {
+describe("model grouping by modelID and namespace", () => {
+  it("variants of one model in one namespace form one group", () => {
     const groups = groupByModel([
       { name: "va-a100", modelID: "llama-8b", namespace: "default" },
       { name: "va-h100", modelID: "llama-8b", namespace: "default" },
@@ -14,7 +15,7 @@ describe("model grouping (wva-core 10.11)", () => {
     );
   });
 
-  it("U7: the same model in two namespaces forms two groups", () => {
+  it("the same model in two namespaces forms two groups", () => {
     const groups = groupByModel([
       { name: "a", modelID: "llama-8b", namespace: "ns2" },
       { name: "b", modelID: "llama-8b", namespace: "ns1" },

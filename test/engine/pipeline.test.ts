@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { decideCycle, decideModel, type ModelInput } from "../../src/engine/pipeline.js";
-import type { VariantState } from "../../src/engine/types.js";
+import type { VariantState } from "../../src/types/decision.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
+import { ZERO_SATURATION_CONFIG } from "../../src/config/saturation.js";
 
 const model = (
   variants: VariantState[],
@@ -22,8 +23,8 @@ const idle = (v: string, n: number) =>
     Array.from({ length: n }, () => [0.5, 1] as [number, number]),
   );
 
-describe("decision conversion (wva-core 10.3)", () => {
-  it("D1: one decision per variant including no-change, action from target vs current, reason prefix", () => {
+describe("decision conversion", () => {
+  it("one decision per variant including no-change, action from target vs current, reason prefix", () => {
     // b's previous decision 5 is not realised yet (current 3): the model is in transition and keeps it.
     const variants = [
       state("a", { current: 3 }),
@@ -51,14 +52,8 @@ describe("decision conversion (wva-core 10.3)", () => {
     );
   });
 
-  it("D2: a cycle without any metrics completes and keeps every variant", () => {
-    const zero = {
-      ...C0,
-      kvCacheThreshold: 0,
-      queueLengthThreshold: 0,
-      kvSpareTrigger: 0,
-      queueSpareTrigger: 0,
-    };
+  it("a cycle without any metrics completes and keeps every variant", () => {
+    const zero = { ...ZERO_SATURATION_CONFIG };
     const variants = ["va-1", "va-2", "va-3"].map((n) => state(n, { accelerator: "A100", current: 1 }));
     const r = decideCycle(
       { models: [model(variants, [], { config: zero })], enableLimiter: false },

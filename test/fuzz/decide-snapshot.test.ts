@@ -3,8 +3,8 @@ import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parse, stringify } from "yaml";
-import { decide } from "../../src/engine/decide.js";
-import { SnapshotError, parseSnapshotText } from "../../src/engine/snapshot.js";
+import { decide } from "../../src/cli/decide/decide.js";
+import { SnapshotError, parseSnapshotText } from "../../src/cli/decide/snapshot.js";
 import { Tally, bounded, fuzzParameters, mutated } from "./support.js";
 
 /**

@@ -31,8 +31,8 @@ class RecordingAllocator extends GpuAllocator {
   }
 }
 
-describe("GPU limiter algorithm (wva-core 10.6)", () => {
-  it("L1: enough GPUs ⇒ the full scale-up is granted", () => {
+describe("GPU limiter algorithm (docs/design/gpu-limiter.md)", () => {
+  it("enough GPUs ⇒ the full scale-up is granted", () => {
     const alloc = new GpuAllocator({ H100: 10 });
     const [o] = greedyBySaturation(
       [item("v1", { current: 2, target: 4, gpusPerReplica: 2, spareCapacity: 0.1 })],
@@ -44,7 +44,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     assert.equal(alloc.remaining("H100"), 6);
   });
 
-  it("L2: most saturated first (ascending spare capacity)", () => {
+  it("most saturated first (ascending spare capacity)", () => {
     const items = [
       item("v1-medium", { spareCapacity: 0.3, cost: 10, accelerator: "X1" }),
       item("v2-saturated", { spareCapacity: 0.05, cost: 15, accelerator: "X2" }),
@@ -63,7 +63,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     );
   });
 
-  it("L2: with one pool of 6 GPUs each of the three gets 2", () => {
+  it("with one pool of 6 GPUs each of the three gets 2", () => {
     const items = ["v1-medium", "v2-saturated", "v3-idle"].map((id, i) =>
       item(id, { spareCapacity: [0.3, 0.05, 0.5][i], cost: [10, 15, 20][i] }),
     );
@@ -76,7 +76,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     assert.equal(alloc.remaining("H100"), 0);
   });
 
-  it("L4: scale-downs and no-changes take no GPUs", () => {
+  it("scale-downs and no-changes take no GPUs", () => {
     const alloc = new GpuAllocator({ H100: 10 });
     const out = greedyBySaturation(
       [item("v1", { current: 2, target: 2 }), item("v2", { current: 3, target: 2 })],
@@ -92,7 +92,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     );
   });
 
-  it("L5: equal spare ⇒ cheaper first; both fit", () => {
+  it("equal spare ⇒ cheaper first; both fit", () => {
     const alloc = new RecordingAllocator({ E: 2, C: 2 });
     const out = greedyBySaturation(
       [item("expensive", { cost: 20, accelerator: "E" }), item("cheap", { cost: 5, accelerator: "C" })],
@@ -105,7 +105,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     );
   });
 
-  it("L5: equal spare with too few GPUs ⇒ the cheaper variant gets them", () => {
+  it("equal spare with too few GPUs ⇒ the cheaper variant gets them", () => {
     const out = greedyBySaturation(
       [item("expensive", { cost: 20 }), item("cheap", { cost: 5 })],
       new GpuAllocator({ H100: 2 }),
@@ -120,18 +120,18 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     assert.equal(out[0].reason, "limited: allocated 0 GPUs for +0 replicas");
   });
 
-  it("L6: gpusPerReplica 0 is treated as 1", () => {
+  it("gpusPerReplica 0 is treated as 1", () => {
     const [o] = greedyBySaturation([item("v", { gpusPerReplica: 0 })], new GpuAllocator({ H100: 10 }));
     assert.equal(o.gpusAllocated, 1);
     assert.equal(o.target, 2);
   });
 
-  it("L7: names of the algorithm and the limiter", () => {
+  it("names of the algorithm and the limiter", () => {
     assert.equal(GREEDY_BY_SATURATION, "greedy-by-saturation");
     assert.equal(GPU_LIMITER, "gpu-limiter");
   });
 
-  it("L8: used GPUs come from current replicas; a gpu-limiter step is appended", () => {
+  it("used GPUs come from current replicas; a gpu-limiter step is appended", () => {
     const d = decision("v1", {
       acceleratorName: "A100",
       currentReplicas: 2,
@@ -152,7 +152,7 @@ describe("GPU limiter algorithm (wva-core 10.6)", () => {
     });
   });
 
-  it("L10: two accelerator pools are limited independently", () => {
+  it("two accelerator pools are limited independently", () => {
     const a = decision("v1-a100", {
       acceleratorName: "A100",
       currentReplicas: 2,

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyzeSaturation } from "../../src/analyze/saturation.js";
-import type { ModelAnalysis, ReplicaMetric, VariantState } from "../../src/engine/types.js";
-import { calculateTargets, modelKey } from "../../src/optimize/targets.js";
+import type { ModelAnalysis, ReplicaMetric, VariantState } from "../../src/types/decision.js";
+import { calculateTargets } from "../../src/optimize/targets.js";
+import { groupKey } from "../../src/types/decision.js";
 import { C0, NOW, reps, state } from "../support/engine-fixtures.js";
 
 /** An analysis with the given signals over `replicas` metric pods per variant. */
@@ -30,21 +31,21 @@ const three = () => [
   state("v3-medium", { cost: 15, current: 2 }),
 ];
 
-describe("V1 target calculation (wva-core 10.2)", () => {
-  it("T1: a scale-up signal adds one replica to the cheapest variant", () => {
+describe("V1 target calculation (docs/design/target-calculation.md)", () => {
+  it("a scale-up signal adds one replica to the cheapest variant", () => {
     const s = three();
     const r = calculateTargets(analysis(s, { up: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { "v1-expensive": 2, "v2-cheap": 3, "v3-medium": 2 });
     assert.equal(r.targets.find((t) => t.variant === "v2-cheap")!.action, "scale-up");
   });
 
-  it("T2: a safe scale-down removes one replica from the most expensive variant", () => {
+  it("a safe scale-down removes one replica from the most expensive variant", () => {
     const s = three();
     const r = calculateTargets(analysis(s, { down: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { "v1-expensive": 1, "v2-cheap": 2, "v3-medium": 2 });
   });
 
-  it("T3: a previous decision not yet realised puts the model in transition and blocks scaling", () => {
+  it("a previous decision not yet realised puts the model in transition and blocks scaling", () => {
     const s = [
       state("v1-expensive", { cost: 20, current: 2, desired: 4 }),
       state("v2-cheap", { cost: 5, current: 2 }),
@@ -56,7 +57,7 @@ describe("V1 target calculation (wva-core 10.2)", () => {
     assert.ok(r.targets.every((t) => t.wasConstrained));
   });
 
-  it("T3: metrics from fewer pods than current replicas also mean transition", () => {
+  it("metrics from fewer pods than current replicas also mean transition", () => {
     const s = [state("v1", { current: 3 })];
     const r = calculateTargets(analysis(s, { up: true }, { v1: 2 }), s, { now: NOW });
     assert.equal(r.inTransition, true);
@@ -64,7 +65,7 @@ describe("V1 target calculation (wva-core 10.2)", () => {
     assert.deepEqual(targetsOf(r), { v1: 3 });
   });
 
-  it("T6: every variant with pending replicas ⇒ no change (cascade-scaling prevention)", () => {
+  it("every variant with pending replicas ⇒ no change (cascade-scaling prevention)", () => {
     const s = [state("a", { cost: 5, current: 2, ready: 1 }), state("b", { cost: 10, current: 2, ready: 1 })];
     const r = calculateTargets(analysis(s, { up: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { a: 2, b: 2 });
@@ -72,13 +73,13 @@ describe("V1 target calculation (wva-core 10.2)", () => {
     assert.equal(r.targets[0].wasConstrained, true);
   });
 
-  it("T6: the cheapest variant with pending replicas is skipped for the next cheapest", () => {
+  it("the cheapest variant with pending replicas is skipped for the next cheapest", () => {
     const s = [state("a", { cost: 5, current: 2, ready: 1 }), state("b", { cost: 10, current: 2 })];
     const r = calculateTargets(analysis(s, { up: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { a: 2, b: 3 });
   });
 
-  it("T7: equal cost ⇒ the alphabetically smaller name grows", () => {
+  it("equal cost ⇒ the alphabetically smaller name grows", () => {
     const s = [state("b", { cost: 5 }), state("a", { cost: 5 })];
     const r = calculateTargets(analysis(s, { up: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { a: 2, b: 1 });
@@ -90,14 +91,14 @@ describe("V1 target calculation (wva-core 10.2)", () => {
     assert.deepEqual(targetsOf(r), { a: 2, b: 1 });
   });
 
-  it("T9: scale-down never takes a variant below 1", () => {
+  it("scale-down never takes a variant below 1", () => {
     const s = [state("a", { cost: 5 }), state("b", { cost: 50 })];
     const r = calculateTargets(analysis(s, { down: true }), s, { now: NOW });
     assert.deepEqual(targetsOf(r), { a: 1, b: 1 });
     assert.match(r.targets[0].reason, /every variant is at 1 replica/);
   });
 
-  it("T10: an empty analysis keeps the current replicas", () => {
+  it("an empty analysis keeps the current replicas", () => {
     const s = [state("a", { current: 3 }), state("b", { current: 1 })];
     const empty = analyzeSaturation([], C0, { modelID: "m", namespace: "ns", now: NOW });
     const r = calculateTargets(empty, s, { now: NOW });
@@ -112,7 +113,7 @@ describe("V1 target calculation (wva-core 10.2)", () => {
   });
 });
 
-describe("bounded transition lock (DECISIONS section 3: upstream holds a blocked model forever)", () => {
+describe("bounded transition lock: a model blocked from outside is released after the timeout", () => {
   const blocked = () => [
     state("v1", { cost: 20, current: 4, desired: 5 }),
     state("v2", { cost: 30, current: 1 }),
@@ -122,17 +123,17 @@ describe("bounded transition lock (DECISIONS section 3: upstream holds a blocked
     const s = blocked();
     const a = analysis(s, { up: true });
     const r1 = calculateTargets(a, s, { now: NOW });
-    assert.equal(r1.state.firstSeen[modelKey("m", "ns")], NOW);
+    assert.equal(r1.state.firstSeen[groupKey("m", "ns")], NOW);
     const r2 = calculateTargets(a, s, { now: NOW + 9 * 60_000, state: r1.state });
     assert.equal(r2.inTransition, true);
     assert.equal(r2.transitionReleased, false);
-    assert.equal(r2.state.firstSeen[modelKey("m", "ns")], NOW);
+    assert.equal(r2.state.firstSeen[groupKey("m", "ns")], NOW);
     assert.deepEqual(targetsOf(r2), { v1: 5, v2: 1 });
   });
 
   it("releases after the default 10 minutes, decides from current replicas and says so in the reason", () => {
-    // Upstream keeps such a model blocked forever (wva-core 12.16); DECISIONS section 3 requires a
-    // bounded release reported to the user.
+    // Upstream keeps such a model blocked forever; here the lock is bounded and the release is
+    // reported to the user (docs/design/target-calculation.md).
     const s = blocked();
     const a = analysis(s, { down: true });
     const first = calculateTargets(a, s, { now: NOW });

@@ -39,6 +39,7 @@ describe("wva simulate (CLI)", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
   // every process starts at once (each one spends most of its time loading TypeScript)
   const out = join(dir, "r.json");
+  const html = join(dir, "r.html");
   const trace = join(dir, "empty.csv");
   writeFileSync(trace, "TIMESTAMP,ContextTokens,GeneratedTokens\n");
   const scenario = join(dir, "s.yaml");
@@ -63,6 +64,8 @@ describe("wva simulate (CLI)", () => {
       "wva,static-peak,oracle",
       "--report",
       out,
+      "--html",
+      html,
     ),
     check: wva("simulate", "--scenario", "examples/scenarios/spike.yaml", "--check"),
     policy: wva("simulate", "--scenario", "examples/scenarios/quick.yaml", "--policies", "wva,keda"),
@@ -91,6 +94,18 @@ describe("wva simulate (CLI)", () => {
     assert.deepEqual(Object.keys(p.requests), ["sent", "completed", "failed"]);
     assert.deepEqual(Object.keys(p.ttftMs), ["p50", "p95", "p99"]);
     assert.ok(p.timeline.length > 10);
+    const page = readFileSync(html, "utf8");
+    assert.match(r.stdout, /page written to .*r\.html\n$/);
+    assert.match(page, /<title>WVA simulation: quick<\/title>/);
+    const data = JSON.parse(
+      /<script type="application\/json" id="wva-data">(.*?)<\/script>/s.exec(page)![1],
+    ) as {
+      simulation: { policies: Array<{ policy: string; timeline: unknown[] }> };
+    };
+    assert.deepEqual(
+      data.simulation.policies.map((x) => [x.policy, x.timeline.length]),
+      report.policies.map((x) => [x.policy, x.timeline.length]),
+    );
   });
 
   it("--check validates and prints the scenario with defaults", async () => {

@@ -1,5 +1,5 @@
-import type { Decision } from "../../src/engine/types.js";
-import { actionOf } from "../../src/optimize/targets.js";
+import type { Decision } from "../../src/types/decision.js";
+import { actionOf } from "../../src/types/decision.js";
 
 /** A decision record as the limiter receives it. */
 export function decision(

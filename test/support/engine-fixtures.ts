@@ -1,5 +1,5 @@
-import type { ReplicaMetric, SaturationConfig, VariantState } from "../../src/engine/types.js";
-import { DEFAULT_SATURATION_CONFIG } from "../../src/engine/types.js";
+import type { ReplicaMetric, SaturationConfig, VariantState } from "../../src/types/decision.js";
+import { DEFAULT_SATURATION_CONFIG } from "../../src/types/decision.js";
 
 /** C0: the shipped default thresholds. */
 export const C0: SaturationConfig = { ...DEFAULT_SATURATION_CONFIG };

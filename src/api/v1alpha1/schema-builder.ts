@@ -27,6 +27,8 @@ export interface JSONSchemaProps {
   properties?: Record<string, JSONSchemaProps>;
   required?: string[];
   items?: JSONSchemaProps;
+  /** Schema of every value of a map-like object (instead of `properties`). */
+  additionalProperties?: JSONSchemaProps;
   "x-kubernetes-map-type"?: "atomic" | "granular";
   "x-kubernetes-list-type"?: "atomic" | "set" | "map";
   "x-kubernetes-list-map-keys"?: string[];
@@ -150,6 +152,16 @@ export function array<T>(
   if (opts.listType) schema["x-kubernetes-list-type"] = opts.listType;
   if (opts.listMapKeys) schema["x-kubernetes-list-map-keys"] = [...opts.listMapKeys];
   return node(schema);
+}
+
+/** A map-like object: any keys, every value accepted by `values`. */
+export function record<T>(values: Node<T>, opts: Common = {}): Node<Record<string, T>> {
+  return node({ type: "object", ...opts, additionalProperties: clone(values.schema) });
+}
+
+/** Also accepts `null`. */
+export function nullable<T>(child: Node<T>): Node<T | null> {
+  return node({ ...clone(child.schema), nullable: true });
 }
 
 /** Marks a property as optional in its parent object. */

@@ -10,11 +10,15 @@
  *    `spec.scaleTargetRef.name: required`.
  *
  * The input is never modified: the pruned and defaulted object is returned as `object`.
+ *
+ * The same machinery checks the project's other user documents ({@link documentValidator}): `wva decide`
+ * snapshots and the saturation and scale-to-zero ConfigMaps, each from a typed schema of the schema
+ * builder, with path-qualified errors.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { createRequire } from "node:module";
 import { API_VERSION, KIND } from "./constants.js";
-import type { JSONSchemaProps } from "./schema-builder.js";
+import type { JSONSchemaProps, Node } from "./schema-builder.js";
 import { VariantAutoscalingSchema, type VariantAutoscaling } from "./types.js";
 
 export interface ValidationResult {
@@ -36,8 +40,18 @@ export interface ValidateOptions {
 const require = createRequire(import.meta.url);
 const addFormats = require("ajv-formats") as (ajv: Ajv, formats?: string[]) => Ajv;
 
-function makeValidator(schema: JSONSchemaProps): ValidateFunction {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, strictRequired: false });
+function makeValidator(
+  schema: JSONSchemaProps,
+  opts: { allErrors: boolean; useDefaults: boolean } = { allErrors: true, useDefaults: true },
+): ValidateFunction {
+  const ajv = new Ajv({
+    ...opts,
+    strict: true,
+    strictRequired: false,
+    // NaN and ±Infinity are not numbers of any schema (YAML can write them as .nan and .inf)
+    strictNumbers: true,
+    verbose: true,
+  });
   addFormats(ajv, ["date-time"]);
   ajv.addFormat("int32", { type: "number", validate: (n: number) => n >= -(2 ** 31) && n < 2 ** 31 });
   ajv.addFormat("int64", { type: "number", validate: (n: number) => Number.isSafeInteger(n) });
@@ -166,4 +180,144 @@ export function parseVariantAutoscaling(input: unknown, options: ValidateOptions
   const r = validateVariantAutoscaling(input, options);
   if (!r.valid) throw new Error(`invalid VariantAutoscaling: ${r.errors.join("; ")}`);
   return r.object;
+}
+
+/** One broken rule of a document: `field` is the dotted path (`variants[0].currentReplicas`). */
+export interface FieldViolation {
+  field: string;
+  rule: string;
+}
+
+/** Result of a {@link documentValidator}. */
+export interface DocumentCheck<T> {
+  /** Empty when the document is valid (with `firstOnly`, at most one entry). */
+  violations: FieldViolation[];
+  /** Paths of fields the schema does not declare (reported as violations with `unknownFields: "reject"`). */
+  unknownFields: string[];
+  /** The document, typed; only meaningful when `violations` is empty. Never modified. */
+  value: T;
+}
+
+export interface DocumentValidatorOptions {
+  /** Name of the whole document in messages (e.g. `snapshot`). */
+  root: string;
+  /** "reject" (the default): unknown fields are violations; "report": only listed in `unknownFields`. */
+  unknownFields?: "reject" | "report";
+  /** Stop at the first violation (the default; cheap on large documents). */
+  firstOnly?: boolean;
+}
+
+/**
+ * A validator of user documents from a schema-builder node: unknown fields, then types, ranges and
+ * required fields, each violation with its dotted path and a plain rule ("must be a number, got string",
+ * "must be a finite number", "required field is missing", "unknown field"). Rules that relate several
+ * fields stay with the document's owner, after this check.
+ */
+export function documentValidator<T>(
+  node: Node<T>,
+  opts: DocumentValidatorOptions,
+): (value: unknown) => DocumentCheck<T> {
+  const firstOnly = opts.firstOnly ?? true;
+  let validate: ValidateFunction | undefined;
+  const reject = opts.unknownFields !== "report";
+  return (value: unknown): DocumentCheck<T> => {
+    validate ??= makeValidator(node.schema, { allErrors: !firstOnly, useDefaults: false });
+    const unknownFields: string[] = [];
+    collectUnknown(value, node.schema, "", unknownFields, firstOnly && reject ? 1 : Infinity);
+    const violations: FieldViolation[] = reject
+      ? unknownFields.map((f) => ({ field: f, rule: "unknown field" }))
+      : [];
+    // the schemas never close objects (additionalProperties: false), so unknown fields pass here
+    if ((violations.length === 0 || !firstOnly) && !validate(value)) {
+      for (const e of validate.errors ?? []) violations.push(plainViolation(e, opts.root));
+    }
+    return { violations: firstOnly ? violations.slice(0, 1) : violations, unknownFields, value: value as T };
+  };
+}
+
+/** Paths of undeclared fields of a plain object tree (stops after `limit` paths). */
+function collectUnknown(
+  value: unknown,
+  schema: JSONSchemaProps,
+  path: string,
+  out: string[],
+  limit: number,
+): void {
+  if (out.length >= limit) return;
+  if (schema.type === "object" && isPlainObject(value)) {
+    if (schema.properties === undefined) {
+      if (schema.additionalProperties !== undefined) {
+        for (const key of Object.keys(value)) {
+          collectUnknown(value[key], schema.additionalProperties, join(path, key), out, limit);
+        }
+      }
+      return;
+    }
+    for (const key of Object.keys(value)) {
+      const child = schema.properties[key];
+      if (child === undefined) {
+        if (!schema["x-kubernetes-preserve-unknown-fields"]) out.push(join(path, key));
+        if (out.length >= limit) return;
+      } else collectUnknown(value[key], child, join(path, key), out, limit);
+    }
+  } else if (schema.type === "array" && Array.isArray(value) && schema.items) {
+    for (let i = 0; i < value.length && out.length < limit; i++) {
+      collectUnknown(value[i], schema.items, `${path}[${i}]`, out, limit);
+    }
+  }
+}
+
+/** Type name of a parsed YAML/JSON value for messages. */
+function typeOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  object: "a mapping",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  integer: "a number",
+  boolean: "a boolean",
+};
+
+function plainViolation(e: ErrorObject, root: string): FieldViolation {
+  const path = dotted(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  const data: unknown = e.data;
+  const at = path === "" ? root : path;
+  switch (e.keyword) {
+    case "required":
+      return { field: join(path, String(p.missingProperty)), rule: "required field is missing" };
+    case "type": {
+      if (typeof data === "number" && !Number.isFinite(data))
+        return { field: at, rule: "must be a finite number" };
+      if (p.type === "integer" && typeof data === "number")
+        return { field: at, rule: `must be an integer, got ${data}` };
+      const wanted = String(p.type).split(",")[0];
+      return { field: at, rule: `must be ${TYPE_WORDS[wanted] ?? wanted}, got ${typeOf(data)}` };
+    }
+    case "minLength":
+      return {
+        field: at,
+        rule: p.limit === 1 ? "must not be empty" : `must be at least ${String(p.limit)} characters long`,
+      };
+    case "maxLength":
+      return { field: at, rule: `must be at most ${String(p.limit)} characters long` };
+    case "minimum":
+      return { field: at, rule: `must be >= ${String(p.limit)}, got ${String(data)}` };
+    case "maximum":
+      return { field: at, rule: `must be <= ${String(p.limit)}, got ${String(data)}` };
+    case "enum":
+      return {
+        field: at,
+        rule: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
+      };
+    case "pattern":
+      return { field: at, rule: `must match the pattern ${String(p.pattern)}` };
+    default:
+      return { field: at, rule: e.message ?? e.keyword };
+  }
 }

@@ -4,6 +4,7 @@ import { register as decide } from "./decide.js";
 import { register as emulate } from "./emulate.js";
 import { register as load } from "./load.js";
 import { register as playground } from "./playground.js";
+import { register as report } from "./report.js";
 import { register as simulate } from "./simulate.js";
 
 /** Each subcommand module registers itself on the `wva` program here, one line per module. */
@@ -13,5 +14,6 @@ export const commandModules: Array<(program: Command) => void> = [
   load,
   cluster,
   playground,
+  report,
   simulate,
 ];

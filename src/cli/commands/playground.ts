@@ -11,6 +11,7 @@ import {
 import { inProcessManager } from "../../playground/runner/controller.js";
 import { firstScaleUp } from "../../playground/runner/report.js";
 import { runPlayground } from "../../playground/runner/run.js";
+import { startDashboard, type Dashboard } from "../../views/dashboard.js";
 
 interface PlaygroundOptions {
   scenario?: string;
@@ -29,6 +30,7 @@ interface PlaygroundOptions {
   check?: boolean;
   logFile?: string;
   seed: string;
+  dashboard?: string | true;
 }
 
 const fmt = (ms: number) => `${ms / 1000}s`;
@@ -44,6 +46,15 @@ function durationFlag(flag: string, text: string, allowZero = false): number {
   if (v < 0 || (!allowZero && v === 0))
     throw new UsageError(`${flag}: must be a positive duration, got ${text}`);
   return v;
+}
+
+/** The `--dashboard [PORT]` value: a TCP port, 0 or no value for a free one. */
+export function dashboardPort(value: string | true): number {
+  if (value === true) return 0;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535)
+    throw new UsageError(`--dashboard: must be a TCP port 0-65535 (0: a free one), got ${value}`);
+  return port;
 }
 
 function rateFlag(flag: string, text: string): number {
@@ -145,6 +156,10 @@ export function register(program: Command): void {
     )
     .option("--seed <n>", "seed of the random arrivals and token sizes", "1")
     .option("--no-table", "print one line per variant and cycle instead of refreshing the table")
+    .option(
+      "--dashboard [port]",
+      "serve a live dashboard on 127.0.0.1 (a free port unless PORT is given) and print its URL",
+    )
     .addHelpText(
       "after",
       "\nWith --scenario, --duration, --interval and --actuation given on the command line override the file;" +
@@ -159,6 +174,16 @@ export function register(program: Command): void {
       }
       const seed = Number(opts.seed);
       if (!Number.isInteger(seed)) throw new UsageError(`--seed: must be an integer, got ${opts.seed}`);
+      const port = opts.dashboard === undefined ? undefined : dashboardPort(opts.dashboard);
+      let dashboard: Dashboard | undefined;
+      if (port !== undefined) {
+        try {
+          dashboard = await startDashboard({ port });
+        } catch (err) {
+          throw new UsageError(`--dashboard: cannot listen on 127.0.0.1:${port}: ${(err as Error).message}`);
+        }
+        process.stdout.write(`playground: live dashboard at ${dashboard.url}\n`);
+      }
       const stopped = new AbortController();
       const onSignal = () => {
         if (stopped.signal.aborted) process.exit(130); // a second Ctrl-C does not wait
@@ -178,7 +203,9 @@ export function register(program: Command): void {
           signal: stopped.signal,
           handleSignals: false,
           controller: inProcessManager,
+          observer: dashboard,
         });
+        dashboard?.end(report);
         const lines = [
           "",
           `${scenario.name}: ${stopped.signal.aborted ? "stopped early" : "done"} after ${report.duration}s, ${report.cycles.length} engine cycles`,
@@ -197,6 +224,7 @@ export function register(program: Command): void {
         if (opts.report) lines.push(`  report written to ${opts.report}`);
         process.stdout.write(`${lines.join("\n")}\n`);
       } finally {
+        await dashboard?.close();
         process.removeListener("SIGINT", onSignal);
         process.removeListener("SIGTERM", onSignal);
       }

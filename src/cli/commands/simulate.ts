@@ -5,6 +5,7 @@ import { loadScenarioFile, ScenarioError, type Scenario } from "../../playground
 import { POLICY_NAMES } from "../../simulate/policies.js";
 import { selectPolicies, simulate, UnknownPolicyError } from "../../simulate/simulate.js";
 import { renderReportTable } from "../../simulate/table.js";
+import { renderSimulationPage } from "../../views/page.js";
 import { UsageError } from "../usage-error.js";
 
 interface SimulateOptions {
@@ -12,6 +13,7 @@ interface SimulateOptions {
   policies: string;
   seed: string;
   report?: string;
+  html?: string;
   check?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function register(program: Command): void {
     .option("--policies <list>", `policies to compare, comma-separated`, POLICY_NAMES.join(","))
     .option("--seed <n>", "seed of the random arrivals and token sizes", "1")
     .option("--report <file>", "write the report (JSON) with per-cycle timelines to this file")
+    .option("--html <file>", "write the comparison as a self-contained HTML page (as wva report view does)")
     .option("--check", "validate the scenario and flags, print the scenario with defaults applied, and exit")
     .addHelpText(
       "after",
@@ -95,6 +98,11 @@ export function register(program: Command): void {
         mkdirSync(dirname(opts.report), { recursive: true });
         writeFileSync(opts.report, `${JSON.stringify(report)}\n`);
         process.stdout.write(`report written to ${opts.report}\n`);
+      }
+      if (opts.html) {
+        mkdirSync(dirname(opts.html), { recursive: true });
+        writeFileSync(opts.html, renderSimulationPage(report));
+        process.stdout.write(`page written to ${opts.html}\n`);
       }
     });
 }

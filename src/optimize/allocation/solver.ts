@@ -8,7 +8,7 @@
  *
  * Pure code; see docs/design/model-based-optimizer.md.
  */
-import type { GpuInventory } from "../../engine/types.js";
+import type { GpuInventory } from "../../types/decision.js";
 import {
   candidateAllocations,
   effectivePriority,

@@ -4,7 +4,7 @@
  * removing, within each variant's replica bounds. Pure; described in docs/design/cost-aware-optimizer.md.
  */
 import type { TokenCapacityAnalysis } from "../../analyze/token-capacity/index.js";
-import type { Action } from "../../engine/types.js";
+import type { Action } from "../../types/decision.js";
 
 /** Who sets a variant's replica maximum. */
 export type BoundSource = "annotation" | "limiter" | "hpa";

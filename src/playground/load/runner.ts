@@ -35,6 +35,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   info?: Record<string, unknown>;
+  /** Called as each request ends: its TTFT and inter-token gaps (ms), or the failure. */
+  onResult?: (r: { ok: true; ttftMs: number; itlMs: number[] } | { ok: false }) => void;
 }
 
 /** Percentiles (nearest rank) and mean of a list; all 0 for an empty list. */
@@ -108,13 +110,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         }
       }
       if (times.length === 0) throw new Error("stream ended without tokens");
+      const gaps = times.slice(1).map((t, i) => t - times[i]);
       ttft.push(times[0] - t0);
-      for (let i = 1; i < times.length; i++) itl.push(times[i] - times[i - 1]);
+      itl.push(...gaps);
+      opts.onResult?.({ ok: true, ttftMs: times[0] - t0, itlMs: gaps });
       e2e.push(times[times.length - 1] - t0);
       outTokens += times.length;
       completed++;
     } catch (e) {
       failed++;
+      opts.onResult?.({ ok: false });
       const reason = (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message.split(":")[0];
       errors[reason] = (errors[reason] ?? 0) + 1;
     }

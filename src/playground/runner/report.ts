@@ -1,3 +1,5 @@
+import type { Slo } from "./scenario.js";
+
 /**
  * The trial report (JSON): per engine cycle and variant the replica counts, mean KV use, queue
  * length and the decision with its reason; per model request totals and latency percentiles.
@@ -20,10 +22,33 @@ export interface VariantCycle {
   reason: string;
 }
 
+/** Requests of one model since the previous engine cycle, as the load generator saw them. */
+export interface ModelCycle {
+  model: string;
+  namespace: string;
+  /** Requests sent per second since the previous cycle. */
+  rate: number;
+  completed: number;
+  failed: number;
+  /** Percentiles over the requests that completed since the previous cycle (absent when none did). */
+  ttftMs?: Percentiles;
+  itlMs?: Percentiles;
+}
+
 export interface Cycle {
   /** Seconds since the trial started. */
   t: number;
   variants: VariantCycle[];
+  /** Request rate and latency per model over the cycle (absent in reports of older versions). */
+  models?: ModelCycle[];
+}
+
+/** What the views draw besides the cycles: thresholds, costs and latency objectives. */
+export interface TrialSetup {
+  saturation: { kvCacheThreshold: number; queueLengthThreshold: number };
+  variants: Array<{ model: string; namespace: string; variant: string; accelerator: string; cost: number }>;
+  /** Latency objectives of the models (the scenario's `slo`, or its default). */
+  slo: Array<{ model: string; namespace: string } & Slo>;
 }
 
 export interface Percentiles {
@@ -50,9 +75,14 @@ export interface Report {
   /** Trial length in seconds. */
   duration: number;
   startedAt: string;
+  /** Absent in reports of older versions. */
+  setup?: TrialSetup;
   cycles: Cycle[];
   models: ModelReport[];
 }
+
+/** The part of the report known when the trial starts. */
+export type ReportHeader = Omit<Report, "duration" | "cycles" | "models">;
 
 /** Collects cycles as they happen and produces the report at the end. */
 export class ReportBuilder {
@@ -63,11 +93,22 @@ export class ReportBuilder {
       actuation: "hpa" | "direct";
       engineIntervalMs: number;
       startedAt: Date;
+      setup?: TrialSetup;
     },
   ) {}
 
+  header(): ReportHeader {
+    return {
+      scenario: this.meta.scenario,
+      actuation: this.meta.actuation,
+      engineInterval: this.meta.engineIntervalMs / 1000,
+      startedAt: this.meta.startedAt.toISOString(),
+      ...(this.meta.setup ? { setup: this.meta.setup } : {}),
+    };
+  }
+
   /** Adds one engine cycle; `tMs` is the time since the start. Variants are sorted by model, variant. */
-  addCycle(tMs: number, variants: VariantCycle[]): Cycle {
+  addCycle(tMs: number, variants: VariantCycle[], models?: ModelCycle[]): Cycle {
     const sorted = [...variants].sort(
       (a, b) =>
         a.namespace.localeCompare(b.namespace) ||
@@ -77,6 +118,7 @@ export class ReportBuilder {
     const cycle: Cycle = {
       t: Math.round(tMs) / 1000,
       variants: sorted.map((v) => ({ ...v, kvUsage: Math.round(v.kvUsage * 10000) / 10000 })),
+      ...(models ? { models } : {}),
     };
     this.cycles.push(cycle);
     return cycle;
@@ -88,11 +130,8 @@ export class ReportBuilder {
 
   build(models: ModelReport[], durationMs: number): Report {
     return {
-      scenario: this.meta.scenario,
-      actuation: this.meta.actuation,
-      engineInterval: this.meta.engineIntervalMs / 1000,
+      ...this.header(),
       duration: Math.round(durationMs) / 1000,
-      startedAt: this.meta.startedAt.toISOString(),
       cycles: this.cycles,
       models: [...models].sort(
         (a, b) => a.namespace.localeCompare(b.namespace) || a.modelID.localeCompare(b.modelID),

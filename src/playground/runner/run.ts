@@ -13,10 +13,19 @@ import {
   type RunningCluster,
 } from "../cluster/index.js";
 import { seededRandom, stepArrivals, traceArrivals, type Arrival } from "../load/patterns.js";
-import { runLoad, type LoadReport } from "../load/runner.js";
+import { percentiles, runLoad, type LoadReport } from "../load/runner.js";
 import { VllmEmulator } from "../vllm/server.js";
 import { CONTAINER_PORT, trialManifests, VARIANT_LABEL } from "./manifests.js";
-import { ReportBuilder, type ModelReport, type Report, type VariantCycle } from "./report.js";
+import {
+  ReportBuilder,
+  type Cycle,
+  type ModelCycle,
+  type ModelReport,
+  type Report,
+  type ReportHeader,
+  type TrialSetup,
+  type VariantCycle,
+} from "./report.js";
 import { ModelRouter } from "./router.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
@@ -63,6 +72,13 @@ export interface RunOptions {
   seed?: number;
   /** The controller to run. */
   controller: ControllerStarter;
+  /** Told when the run starts and after each engine cycle of the trial (the live dashboard listens here). */
+  observer?: {
+    /** Shown under the live table. */
+    url?: string;
+    start(header: ReportHeader): void;
+    cycle(cycle: Cycle): void;
+  };
 }
 
 const SYSTEM_NAMESPACE = "wva-system";
@@ -169,7 +185,9 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     actuation: scenario.actuation,
     engineIntervalMs: scenario.engineIntervalMs,
     startedAt,
+    setup: trialSetup(scenario),
   });
+  options.observer?.start(builder.header());
   const loadReports = new Map<string, LoadReport>();
   let t0 = 0;
   let elapsed = 0;
@@ -284,6 +302,38 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       const key = `${m.namespace}/${m.modelID}`;
       if (m.load.schedule) timelines.set(key, timeline(m.load.schedule));
     }
+    // Requests per model since the previous cycle, for the per-cycle rate and latency.
+    const windows = new Map<string, { received: number; ttft: number[]; itl: number[]; failed: number }>();
+    const windowOf = (key: string) => {
+      let w = windows.get(key);
+      if (!w) windows.set(key, (w = { received: 0, ttft: [], itl: [], failed: 0 }));
+      return w;
+    };
+    let lastCycleMs = 0;
+    const modelCycles = (tMs: number): ModelCycle[] => {
+      const dt = Math.max(1e-3, (tMs - lastCycleMs) / 1000);
+      lastCycleMs = tMs;
+      return scenario.models.map((m) => {
+        const key = `${m.namespace}/${m.modelID}`;
+        const w = windowOf(key);
+        const received = routers.get(key)!.stats().received;
+        const mc: ModelCycle = {
+          model: m.modelID,
+          namespace: m.namespace,
+          rate: Math.round(((received - w.received) / dt) * 1000) / 1000,
+          completed: w.ttft.length,
+          failed: w.failed,
+          ...(w.ttft.length > 0
+            ? {
+                ttftMs: roundedPercentiles(percentiles(w.ttft)),
+                itlMs: roundedPercentiles(percentiles(w.itl)),
+              }
+            : {}),
+        };
+        windows.set(key, { received, ttft: [], itl: [], failed: 0 });
+        return mc;
+      });
+    };
     const costOf = (ns: string, v: string) => byDeployment.get(`${ns}/${v}`)?.variant.cost;
     const loadLines = (tMs: number): LoadLine[] =>
       scenario.models.map((m) => {
@@ -325,7 +375,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
           action: v.action,
           reason: v.reason,
         }));
-      builder.addCycle(tMs, rows);
+      const cycle = builder.addCycle(tMs, rows, modelCycles(tMs));
+      options.observer?.cycle(cycle);
       for (const row of rows)
         lastRows.set(`${row.namespace}/${row.variant}`, { ...row, cost: costOf(row.namespace, row.variant) });
       if (options.table) {
@@ -340,7 +391,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
             rows: [...lastRows.values()],
             load: loadLines(tMs),
             width: (out as { columns?: number }).columns ?? 120,
-          })}`,
+          })}${options.observer?.url ? `\nlive dashboard: ${options.observer.url}\n` : ""}`,
         );
       } else {
         for (const row of rows)
@@ -383,6 +434,14 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         pattern: m.load.schedule ? `schedule/${m.load.arrival}` : "trace",
         signal: loadAbort.signal,
         info,
+        onResult: (r) => {
+          const w = windowOf(key);
+          if (!r.ok) w.failed++;
+          else {
+            w.ttft.push(r.ttftMs);
+            w.itl.push(...r.itlMs);
+          }
+        },
       });
       loadReports.set(key, rep);
     });
@@ -406,17 +465,12 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
 
   const models: ModelReport[] = scenario.models.map((m) => {
     const r = loadReports.get(`${m.namespace}/${m.modelID}`);
-    const p = (x?: { p50: number; p95: number; p99: number }) => ({
-      p50: round(x?.p50),
-      p95: round(x?.p95),
-      p99: round(x?.p99),
-    });
     return {
       modelID: m.modelID,
       namespace: m.namespace,
       requests: r ? { ...r.requests } : { sent: 0, completed: 0, failed: 0 },
-      ttftMs: p(r?.ttftMs),
-      itlMs: p(r?.itlMs),
+      ttftMs: roundedPercentiles(r?.ttftMs),
+      itlMs: roundedPercentiles(r?.itlMs),
       ...(r && Object.keys(r.errors).length > 0 ? { errors: r.errors } : {}),
     };
   });
@@ -426,6 +480,33 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     writeFileSync(options.reportPath, `${JSON.stringify(report, null, 2)}\n`);
   }
   return report;
+}
+
+/** Percentiles rounded to the microsecond. */
+const roundedPercentiles = (x?: { p50: number; p95: number; p99: number }) => ({
+  p50: round(x?.p50),
+  p95: round(x?.p95),
+  p99: round(x?.p99),
+});
+
+/** Thresholds, variant costs and latency objectives of the trial, for the views. */
+function trialSetup(scenario: Scenario): TrialSetup {
+  return {
+    saturation: {
+      kvCacheThreshold: scenario.saturation.kvCacheThreshold,
+      queueLengthThreshold: scenario.saturation.queueLengthThreshold,
+    },
+    variants: scenario.models.flatMap((m) =>
+      m.variants.map((v) => ({
+        model: m.modelID,
+        namespace: m.namespace,
+        variant: v.name,
+        accelerator: v.accelerator,
+        cost: v.cost,
+      })),
+    ),
+    slo: scenario.models.map((m) => ({ model: m.modelID, namespace: m.namespace, ...m.slo })),
+  };
 }
 
 function round(x: number | undefined): number {

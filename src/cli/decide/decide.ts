@@ -1,10 +1,11 @@
-import { resolveSaturationConfig } from "../config/saturation.js";
-import { groupByModel } from "./grouping.js";
-import { decideCycle, type EngineOptions, type ModelInput } from "./pipeline.js";
-import type { Snapshot } from "./snapshot.js";
-import type { ModelDecisions, ReplicaMetric, VariantState } from "./types.js";
+import { resolveSaturationConfig } from "../../config/saturation.js";
+import { groupByModel } from "../../engine/grouping.js";
+import { decideCycle, type EngineOptions, type ModelInput } from "../../engine/pipeline.js";
+import type { ModelDecisions, ReplicaMetric, VariantState } from "../../engine/types.js";
+import { groupKey } from "../../engine/types.js";
+import type { Snapshot, SnapshotScaleToZero } from "./snapshot.js";
 
-/** Output of `wva decide` (DECISIONS section 4). */
+/** Output of `wva decide` (docs/user-guide/wva-decide.md). */
 export interface DecideOutput {
   models: Array<{
     modelID: string;
@@ -38,6 +39,9 @@ export function roundValue(x: number): number {
 /** The engine inputs of a snapshot, one per model group. */
 export function snapshotModels(snapshot: Snapshot): ModelInput[] {
   const map = { default: snapshot.saturation, overrides: snapshot.saturationOverrides };
+  const stzByGroup = new Map<string, SnapshotScaleToZero>(
+    snapshot.scaleToZero.map((s) => [groupKey(s.modelID, s.namespace), s]),
+  );
   return groupByModel(snapshot.variants).map((g) => {
     const variants: VariantState[] = g.members.map((v) => ({
       name: v.name,
@@ -58,7 +62,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
         queueLength: r.queueLength,
       })),
     );
-    const stz = snapshot.scaleToZero.find((s) => s.modelID === g.modelID && s.namespace === g.namespace);
+    const stz = stzByGroup.get(g.key);
     return {
       modelID: g.modelID,
       namespace: g.namespace,
@@ -83,7 +87,7 @@ export function decideSnapshotDetailed(snapshot: Snapshot, opts: EngineOptions):
 }
 
 /**
- * `wva decide`: the engine on a snapshot, in the DECISIONS section 4 output format. Models are sorted by
+ * `wva decide`: the engine on a snapshot, in its documented output format. Models are sorted by
  * namespace then modelID, decisions by variant name. A snapshot carries no transition history, so the
  * transition lock is never released here.
  */

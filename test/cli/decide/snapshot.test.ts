@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
-import { decide } from "../../src/engine/decide.js";
-import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../src/engine/snapshot.js";
+import { readBounded } from "../../../src/cli/commands/decide.js";
+import { UsageError } from "../../../src/cli/usage-error.js";
+import { decide } from "../../../src/cli/decide/decide.js";
+import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../../src/cli/decide/snapshot.js";
 
 const variant = (over: Record<string, unknown> = {}) => ({
   name: "v1",
@@ -23,7 +28,7 @@ function rejects(doc: unknown, field: string, rule: RegExp): void {
   );
 }
 
-describe("wva decide snapshot validation (DECISIONS section 4)", () => {
+describe("wva decide snapshot validation", () => {
   it("fills defaults: shipped thresholds, cost 10, 1 GPU, ready = current, desired 0, accelerator unknown", () => {
     const s = validateSnapshot({ variants: [variant({ replicas: undefined })] });
     assert.equal(s.saturation.kvCacheThreshold, 0.8);
@@ -213,7 +218,7 @@ describe("wva decide snapshot validation (DECISIONS section 4)", () => {
     );
   });
 
-  it("the example of DECISIONS section 4 produces its documented analysis and decision", () => {
+  it("the documented example snapshot produces its documented analysis and decision", () => {
     const out = decide(
       validateSnapshot({
         variants: [
@@ -291,5 +296,66 @@ describe("wva decide snapshot validation (DECISIONS section 4)", () => {
         ["b", "a", ["z"]],
       ],
     );
+  });
+
+  it("20,000 variants of one model are decided in well under a second or two (O(n log n))", () => {
+    const variants = Array.from({ length: 20_000 }, (_, i) =>
+      variant({
+        name: `v${i}`,
+        cost: 10 + (i % 7),
+        currentReplicas: 1,
+        replicas: [{ pod: `p${i}`, kvCacheUsage: 0.5, queueLength: 1 }],
+      }),
+    );
+    const start = performance.now();
+    const out = decide(validateSnapshot({ variants }));
+    const ms = performance.now() - start;
+    assert.equal(out.models[0].decisions.length, 20_000);
+    // the quadratic version took about 9 s on the same machine
+    assert.ok(ms < 3_000, `took ${Math.round(ms)} ms`);
+  });
+
+  it("Infinity, unknown YAML tags and readyReplicas above currentReplicas are refused", () => {
+    const bad = (text: string, field: string, rule: RegExp) =>
+      assert.throws(
+        () => parseSnapshotText(text),
+        (e: unknown) => e instanceof SnapshotError && e.field === field && rule.test(e.rule),
+        `${field} ${rule}`,
+      );
+    bad(
+      '{"saturation": {"queueSpareTrigger": 1e999}, "variants": []}',
+      "saturation.queueSpareTrigger",
+      /^must be a finite number$/,
+    );
+    bad(
+      "saturation: {kvCacheThreshold: -.inf}\nvariants: []\n",
+      "saturation.kvCacheThreshold",
+      /^must be a finite number$/,
+    );
+    bad("variants: !foo []\n", "snapshot", /^not valid YAML or JSON: Unresolved tag: !foo$/);
+    rejects(
+      { variants: [variant({ currentReplicas: 1, readyReplicas: 3 })] },
+      "variants[0].readyReplicas",
+      /^must be <= currentReplicas \(3 > 1\)$/,
+    );
+  });
+
+  it("input is read up to a bound: larger files and directories are usage errors", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "wva-decide-"));
+    try {
+      const file = join(dir, "big.yaml");
+      writeFileSync(file, "x".repeat(2048));
+      assert.equal((await readBounded(file, 2048)).length, 2048);
+      await assert.rejects(
+        readBounded(file, 2047),
+        (e: unknown) => e instanceof UsageError && /larger than/.test(e.message),
+      );
+      await assert.rejects(
+        readBounded(dir),
+        (e: unknown) => e instanceof UsageError && /\(EISDIR\)$/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
