@@ -84,6 +84,51 @@ describe("decisions visible and bounded", () => {
     assert.equal((await deployment(env, "ns1", "calm")).spec?.replicas, 5);
   });
 
+  it("idle fresh replicas and one stale pod: no scale-down, MetricsStale names the pod; fresh again, it scales down", async () => {
+    await createDeployment(env.client, "ns2", "part", 3);
+    await createVA(env.client, "ns2", "part", "part", "m-part", { labels: acceleratorLabel("A100") });
+    await waitFor(async () => (await deployment(env, "ns2", "part")).status?.readyReplicas === 3, "3 ready");
+    const scripted = new ScriptedCollector();
+    scripted.set("part", 0.05, 0); // idle: the engine recommends fewer replicas
+    let stale = true;
+    const collector: GroupCollector = {
+      collectAll: async (groups) => {
+        const out = await scripted.collectAll(groups);
+        for (const [k, r] of out) {
+          if (!r.ok || !stale) continue;
+          // the busiest pod went silent: the others are idle
+          out.set(k, {
+            ok: true,
+            replicas: r.replicas.slice(1),
+            stale: [{ pod: "part-0", variant: "part", reason: "no current sample" }],
+          });
+        }
+        return out;
+      },
+      requestCount: async () => scripted.requestCount(),
+    };
+    const m = await env.start({ metricsSource: collector, flags: { actuator: "direct" } });
+    for (let i = 0; i < 4; i++) {
+      const r = await m.nextCycle();
+      const v = r.variants.find((x) => x.variant === "part")!;
+      assert.equal(v.desired, 3, v.reason);
+    }
+    assert.equal((await deployment(env, "ns2", "part")).spec?.replicas, 3);
+    await waitFor(
+      async () =>
+        condition(await getVA(env.client, "ns2", "part"), "MetricsAvailable")?.reason === "MetricsStale",
+      "MetricsStale",
+    );
+    const c = condition(await getVA(env.client, "ns2", "part"), "MetricsAvailable")!;
+    assert.equal(c.status, "False");
+    assert.match(c.message, /1 pod\(s\) without fresh metrics: part-0 \(no current sample\)/);
+    stale = false;
+    await waitFor(
+      async () => (await deployment(env, "ns2", "part")).spec?.replicas === 2,
+      "a scale-down once fresh",
+    );
+  });
+
   it("failing cycles: the condition's count is the log's count; a hanging collector ends at the budget", async () => {
     await createDeployment(env.client, "ns2", "fail", 1);
     await createVA(env.client, "ns2", "fail", "fail", "m-fail", { labels: acceleratorLabel("A100") });
