@@ -350,3 +350,20 @@ describe("playground cluster: store indexes", () => {
     assert.equal(api.uidExists(uid), false);
   });
 });
+
+describe("playground cluster: discovery", () => {
+  it("resource metrics are read-only: discovery lists only get and list for them", async () => {
+    const { apiResourceList } = await import("../../src/playground/cluster/discovery.js");
+    const { builtinResources } = await import("../../src/playground/cluster/resources.js");
+    const list = apiResourceList(builtinResources(), "metrics.k8s.io", "v1beta1") as {
+      resources: { name: string; verbs: string[] }[];
+    };
+    assert.deepEqual(
+      list.resources.map((r) => [r.name, r.verbs]),
+      [
+        ["pods", ["get", "list"]],
+        ["nodes", ["get", "list"]],
+      ],
+    );
+  });
+});

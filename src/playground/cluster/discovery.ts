@@ -16,6 +16,7 @@ export const serverVersion = {
 const allVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 function verbsOf(t: ResourceType): string[] {
+  if (t.metrics) return ["get", "list"];
   return t.virtual ? ["create"] : allVerbs;
 }
 
