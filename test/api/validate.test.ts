@@ -64,6 +64,12 @@ describe("validateVariantAutoscaling: rejected objects name the field", () => {
       "spec.scaleTargetRef.name: required",
     );
   });
+  it("empty spec.scaleTargetRef.name", () => {
+    expectRejected(
+      mutate((o) => (o.spec.scaleTargetRef.name = "")),
+      /^spec\.scaleTargetRef\.name: must be at least 1 character/,
+    );
+  });
   it("missing spec.scaleTargetRef.kind", () => {
     expectRejected(
       mutate((o) => delete o.spec.scaleTargetRef.kind),

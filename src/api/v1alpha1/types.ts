@@ -47,6 +47,7 @@ export const CrossVersionObjectReferenceSchema = object(
     }),
     name: string({
       description: "name is the name of the referent, in the namespace of the VariantAutoscaling",
+      minLength: 1,
     }),
   },
   {
