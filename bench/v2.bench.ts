@@ -1,39 +1,39 @@
-// Decision time of the token-capacity analysis ("V2") plus the cost-aware optimizer for one cycle over
-// N models × 4 variants × 8 replicas, with the capacity store kept across cycles as the controller does.
+// Decision time of the engine with the token-capacity analyzer ("V2", analyzerName: saturation): analysis,
+// cost-aware optimizer and enforcer for one cycle over N models × 4 variants × 8 replicas, with the
+// capacity store kept across cycles as the controller does.
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
-import {
-  CapacityStore,
-  DEFAULT_VLLM_PARAMS,
-  analyzeTokenCapacity,
-  type TokenCapacityConfig,
-  type TokenCapacityInput,
-} from "../src/analyze/token-capacity/index.js";
-import { optimizeCostAware, toCostAwareModel } from "../src/optimize/cost-aware/index.js";
+import { CapacityStore, DEFAULT_VLLM_PARAMS } from "../src/analyze/token-capacity/index.js";
+import { applySaturationDefaults } from "../src/config/saturation.js";
+import { decideCycle, type ModelInput } from "../src/engine/pipeline.js";
+import { DEFAULT_SATURATION_CONFIG, type SaturationConfig } from "../src/engine/types.js";
 import { buildModels } from "./engine.bench.js";
 import { median, type BenchTable } from "./table.js";
 
 const VARIANTS = 4;
 const REPLICAS = 8;
-const CONFIG: TokenCapacityConfig = {
-  kvCacheThreshold: 0.8,
-  queueLengthThreshold: 5,
-  scaleUpThreshold: 0.85,
-  scaleDownBoundary: 0.7,
-};
+const CONFIG: SaturationConfig = applySaturationDefaults({
+  ...DEFAULT_SATURATION_CONFIG,
+  analyzerName: "saturation",
+});
 const NOW = 1_700_000_000_000;
 
 /** The engine bench's cluster with token metrics: KV usage becomes tokens in use. */
-function buildInputs(count: number): TokenCapacityInput[] {
+function buildInputs(count: number): ModelInput[] {
   return buildModels(count).map((m, i) => ({
     modelID: m.modelID,
     namespace: m.namespace,
-    variants: m.variants.map((v, j) => (j % 2 === 0 ? { ...v, vllmParams: { ...DEFAULT_VLLM_PARAMS } } : v)),
+    config: CONFIG,
+    variants: m.variants,
+    vllmParams: Object.fromEntries(
+      m.variants.filter((_, j) => j % 2 === 0).map((v) => [v.name, { ...DEFAULT_VLLM_PARAMS }]),
+    ),
     replicas: m.replicas.map((r, j) => {
       const totalKv = 16_000 * (1 + (j % 3));
       return {
         pod: r.pod,
         variant: r.variant,
+        kvCacheUsage: r.kvCacheUsage,
         queueLength: r.queueLength,
         tokensInUse: Math.round(r.kvCacheUsage * totalKv),
         totalKvCapacityTokens: totalKv,
@@ -51,13 +51,10 @@ interface Sample {
   cpu: number;
 }
 
-function timeCycle(models: TokenCapacityInput[], store: CapacityStore, now: number): Sample {
+function timeCycle(models: ModelInput[], store: CapacityStore, now: number): Sample {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  store.evict(now);
-  for (const m of models) {
-    optimizeCostAware(toCostAwareModel(analyzeTokenCapacity(m, CONFIG, store, now)));
-  }
+  decideCycle({ models, enableLimiter: false }, { now, capacityStore: store });
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
   return { wall, cpu: (c.user + c.system) / 1000 };
@@ -82,11 +79,12 @@ export async function run(): Promise<BenchTable[]> {
     .join(" / ");
   return [
     {
-      title: "V2 decision time per cycle (ms): token-capacity analysis + cost-aware optimizer",
+      title: "V2 decision time per cycle (ms): the engine with analyzerName saturation",
       columns: ["models", "replicas", "runs", "median", "min", "CPU time median", "capacity records"],
       rows,
       note:
-        `Pure decision code (no I/O): ${VARIANTS} variants × ${REPLICAS} replicas per model, capacity store ` +
+        `Pure decision code (no I/O), through the engine pipeline (analysis, cost-aware optimizer, enforcer): ` +
+        `${VARIANTS} variants × ${REPLICAS} replicas per model, capacity store ` +
         `kept across cycles; goal < 20 ms median for 1,000 models. Node ${process.version}, ` +
         `${cpus().length} CPUs, load average ${load} (1/5/15 min) at the end of the run: on a shared machine ` +
         "the median includes time the process was not running; `min` approximates an idle machine.",

@@ -1,16 +1,18 @@
 import { boolean, number, object, optional, string, type Static } from "../api/v1alpha1/schema-builder.js";
 import { documentValidator } from "../api/v1alpha1/validate.js";
 import type { SaturationConfig } from "../engine/types.js";
-import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG } from "../engine/types.js";
+import {
+  ANALYZER_NAMES,
+  DEFAULT_SATURATION_CONFIG,
+  DEFAULT_SCALE_DOWN_BOUNDARY,
+  DEFAULT_SCALE_UP_THRESHOLD,
+} from "../engine/types.js";
 import { parseYamlStrict } from "../util/yaml.js";
 import { ConfigFieldError } from "./errors.js";
 
 /** Key of the global entry in the saturation ConfigMap. */
 export const DEFAULT_ENTRY = "default";
 export { ANALYZER_NAMES };
-/** V2 defaults applied by {@link applySaturationDefaults}. */
-export const V2_DEFAULT_SCALE_UP_THRESHOLD = 0.85;
-export const V2_DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
 
 /** The fields of one saturation entry, all optional (types only; ranges and relations are checked by
  * {@link validateSaturationConfig} on the merged config). */
@@ -96,8 +98,8 @@ export function applySaturationDefaults(cfg: SaturationConfig): SaturationConfig
   if (cfg.analyzerName !== "saturation") return { ...cfg };
   return {
     ...cfg,
-    scaleUpThreshold: cfg.scaleUpThreshold === 0 ? V2_DEFAULT_SCALE_UP_THRESHOLD : cfg.scaleUpThreshold,
-    scaleDownBoundary: cfg.scaleDownBoundary === 0 ? V2_DEFAULT_SCALE_DOWN_BOUNDARY : cfg.scaleDownBoundary,
+    scaleUpThreshold: cfg.scaleUpThreshold === 0 ? DEFAULT_SCALE_UP_THRESHOLD : cfg.scaleUpThreshold,
+    scaleDownBoundary: cfg.scaleDownBoundary === 0 ? DEFAULT_SCALE_DOWN_BOUNDARY : cfg.scaleDownBoundary,
   };
 }
 

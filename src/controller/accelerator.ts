@@ -28,6 +28,9 @@ export interface Deployment extends KubeObject {
         };
         containers?: Array<{
           name?: string;
+          command?: string[];
+          args?: string[];
+          env?: Array<{ name: string; value?: string }>;
           resources?: {
             requests?: Record<string, string | number>;
             limits?: Record<string, string | number>;

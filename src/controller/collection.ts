@@ -1,5 +1,6 @@
 import type { ReplicaMetricsCollector, ModelGroup as CollectorGroup } from "../collect/collector.js";
 import { QueryName } from "../collect/queries.js";
+import type { SchedulerQueue } from "../analyze/token-capacity/index.js";
 import type { MetricsSource } from "../collect/types.js";
 import type { ScrapeTarget, ScrapeTargetLister } from "../collect/podscrape/source.js";
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
@@ -44,6 +45,13 @@ export class SourceCollector implements GroupCollector {
                 variant: x.variant,
                 kvCacheUsage: x.kvCacheUsage,
                 queueLength: x.queueLength,
+                tokensInUse: x.tokensInUse,
+                totalKvCapacityTokens: x.totalKvCapacityTokens,
+                numGpuBlocks: x.numGpuBlocks,
+                blockSize: x.blockSize,
+                avgInputTokens: x.avgInputTokens,
+                avgOutputTokens: x.avgOutputTokens,
+                prefixCacheHitRate: x.prefixCacheHitRate,
               })),
               stale: r.stale,
             }
@@ -74,6 +82,20 @@ export class SourceCollector implements GroupCollector {
     if (r.error) return { count: null, error: r.error };
     if (r.values.length === 0) return { count: null, error: "no samples" };
     return { count: r.values.reduce((s, v) => s + v.value, 0) };
+  }
+
+  /** The endpoint picker's queue of the model (size and bytes); undefined when it reports none. */
+  async schedulerQueue(group: ModelGroup): Promise<SchedulerQueue | undefined> {
+    const names = [QueryName.schedulerQueueSize, QueryName.schedulerQueueBytes];
+    const res = await this.source.refresh(names, { namespace: group.namespace, modelID: group.modelID });
+    const [size, bytes] = names.map((n) => {
+      const r = res.get(n);
+      return r === undefined || r.error || r.values.length === 0
+        ? undefined
+        : r.values.reduce((s, v) => s + v.value, 0);
+    });
+    if (size === undefined && bytes === undefined) return undefined;
+    return { size: size ?? 0, bytes: bytes ?? 0 };
   }
 }
 

@@ -77,11 +77,11 @@ export const metricsConfigMissing = (why: string): ConditionState => ({
 
 // --- OptimizationReady
 
-/** A target decided by the saturation engine. */
-export const optimized = (reason: string, target: number): ConditionState => ({
+/** A target decided by the saturation engine; `analyzer` names the engine that decided it. */
+export const optimized = (reason: string, target: number, analyzer: string): ConditionState => ({
   status: ConditionStatus.True,
   reason: OptimizationReason.SaturationOnlyMode,
-  message: `${reason} (target: ${target} replicas)`,
+  message: `${reason} (target: ${target} replicas; analyzer: ${analyzer})`,
 });
 
 /** A target decided after the transition lock of the model was released. */

@@ -1,9 +1,12 @@
+import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { describeStalePods, type StalePod } from "../collect/freshness.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
   type ModelDecisions,
+  type ReplicaBound,
   type ReplicaMetric,
   type SaturationConfig,
   type TransitionState,
@@ -14,10 +17,12 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
 import { vaPredicate, type IsolationConfig, type NamespaceLookup } from "./predicates.js";
 import { variantCost, vaKey, type CachedDecision, type Deployment, type VA } from "./types.js";
+import { deploymentVllmParams } from "./vllm-params.js";
 
 /** One variant of a model group, as handed to the metrics collector. */
 export interface GroupVariant {
@@ -52,6 +57,11 @@ export interface GroupCollector {
     retentionMs: number,
     signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }>;
+  /**
+   * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
+   * only for models on the token-capacity analyzer).
+   */
+  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -97,6 +107,8 @@ export interface CycleReport {
 export interface EngineLoopDeps {
   vas: Informer<VA>;
   deployments: Informer<Deployment>;
+  /** HPAs the controller can see: an HPA's `maxReplicas` bounds the decision for its Deployment. */
+  hpas?: Informer<HorizontalPodAutoscaler>;
   collector: GroupCollector;
   config: EngineConfig;
   metrics: ActuationMetrics;
@@ -151,6 +163,12 @@ function groupKey(modelID: string, namespace: string): string {
  */
 export class EngineLoop {
   private transition: TransitionState = emptyTransitionState();
+  /**
+   * What the token-capacity analyzer learned (capacity records, k2 history). It lives as long as the
+   * process; the first cycle rebuilds the Deployment records from the vLLM arguments of every active
+   * variant, and the store bounds its own size.
+   */
+  private readonly capacityStore = new CapacityStore();
   private timer?: NodeJS.Timeout;
   private running = false;
   private current?: Promise<unknown>;
@@ -220,7 +238,10 @@ export class EngineLoop {
     this.publisher.forget(key);
   }
 
-  /** Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0. */
+  /**
+   * Active VAs: from the caches, this instance's, not excluded, target present, replicas > 0 — or at zero
+   * replicas on the token-capacity analyzer, which keeps sizing a variant at zero from its stored capacity.
+   */
   activeVariants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
@@ -239,17 +260,42 @@ export class EngineLoop {
       }
       const deployment = targetDeployment(va, this.deps.deployments);
       if (!deployment) continue;
-      if (deployment.spec?.replicas === 0) continue;
+      if (deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(va)) continue;
       out.push({ va, deployment });
     }
     return out;
   }
 
+  /** The model of the VA is on the token-capacity analyzer, which decides for variants at zero too. */
+  private sizesZeroReplicas(va: VA): boolean {
+    const cfg = this.deps.config.saturationFor(va.spec.modelID, va.metadata?.namespace ?? "");
+    return cfg?.analyzerName === "saturation";
+  }
+
   private last: Promise<unknown> = Promise.resolve();
+
+  /** Target Deployments (`namespace/name`) of the active variants: what pod scraping reads. */
+  activeDeployments(): Set<string> {
+    return new Set(
+      this.activeVariants().map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
+    );
+  }
 
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
-    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    const next = this.last
+      .catch(() => undefined)
+      .then(() => this.cycle())
+      .then(
+        (report) => {
+          this.deps.metrics.observeCycle(report.durationMs / 1000);
+          return report;
+        },
+        (err: unknown) => {
+          this.deps.metrics.countCycleFailure();
+          throw err;
+        },
+      );
     this.last = next;
     return next;
   }
@@ -277,7 +323,12 @@ export class EngineLoop {
         enableLimiter: limiter,
         gpuInventory: limiter ? this.deps.config.gpuInventory() : undefined,
       },
-      { now: startedAt, transitionTimeoutMs: this.deps.config.transitionTimeoutMs(), state: this.transition },
+      {
+        now: startedAt,
+        transitionTimeoutMs: this.deps.config.transitionTimeoutMs(),
+        state: this.transition,
+        capacityStore: this.capacityStore,
+      },
     );
     this.transition = result.state;
     report.models = result.models;
@@ -398,6 +449,10 @@ export class EngineLoop {
           config: saturation,
           scaleToZero,
         };
+        if (saturation.analyzerName === "saturation") {
+          input.vllmParams = vllmParamsOf(group);
+          input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
+        }
         const queryErrors = scaleToZero?.error
           ? [`the scale-to-zero request count query failed: ${scaleToZero.error}`]
           : [];
@@ -453,8 +508,38 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
+      bounds: this.replicaBounds(v),
     };
   }
+
+  /**
+   * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
+   * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
+   */
+  private replicaBounds(v: GroupVariant): VariantState["bounds"] {
+    const bounds: ReplicaBound[] = [];
+    const max = scaleBounds(v.va.metadata?.annotations).max;
+    if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });
+    const ns = v.deployment.metadata?.namespace;
+    const name = v.deployment.metadata?.name;
+    for (const h of this.deps.hpas?.list() ?? []) {
+      const ref = h.spec?.scaleTargetRef;
+      const hpaMax = h.spec?.maxReplicas;
+      if (h.metadata?.namespace !== ns || ref?.kind !== "Deployment" || ref.name !== name) continue;
+      if (typeof hpaMax === "number" && hpaMax >= 0) bounds.push({ source: "hpa", maxReplicas: hpaMax });
+    }
+    return bounds.length > 0 ? bounds : undefined;
+  }
+}
+
+/** vLLM parameters of the group's Deployments, by VA name. */
+function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+  const out: Record<string, VllmParams> = {};
+  for (const v of group.variants) {
+    const p = deploymentVllmParams(v.deployment);
+    if (p !== undefined) out[v.va.metadata!.name!] = p;
+  }
+  return out;
 }
 
 /** `2 pod(s) without fresh metrics: a (no current sample), b (HTTP 500 from ...)`. */

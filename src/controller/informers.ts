@@ -3,7 +3,15 @@ import type { Logger } from "../util/logger.js";
 import type { Deployment } from "./accelerator.js";
 import type { KubeClient } from "./kube/client.js";
 import { Informer } from "./kube/informer.js";
-import type { ConfigMap, Namespace, Node, Pod, ReplicaSet, ServiceMonitor } from "./kube/objects.js";
+import type {
+  ConfigMap,
+  HorizontalPodAutoscaler,
+  Namespace,
+  Node,
+  Pod,
+  ReplicaSet,
+  ServiceMonitor,
+} from "./kube/objects.js";
 import type { VA } from "./types.js";
 
 /** What each informer caches. */
@@ -15,6 +23,7 @@ interface Shapes {
   namespaces: Namespace;
   nodes: Node;
   serviceMonitors: ServiceMonitor;
+  hpas: HorizontalPodAutoscaler;
 }
 
 /**
@@ -54,6 +63,14 @@ const INFORMERS: { [K in keyof Shapes]: InformerSpec } = {
     kind: "ServiceMonitor",
     resource: "servicemonitors",
     scope: "system",
+    ready: false,
+  },
+  // optional: an HPA's maxReplicas bounds the decision for its Deployment when the controller can see it
+  hpas: {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    resource: "horizontalpodautoscalers",
+    scope: "watched",
     ready: false,
   },
 };

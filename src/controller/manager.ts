@@ -9,20 +9,21 @@ import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
-import { ConfigWatch } from "./config-watch.js";
+import type { ConfigWatch } from "./config-watch.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
 import { KubeClient, loadKubeConfig } from "./kube/client.js";
 import { EventRecorder } from "./kube/events.js";
 import type { Informer } from "./kube/informer.js";
 import { leaseName } from "./kube/leader-election.js";
-import type { ConfigMap, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
+import type { ConfigMap, HorizontalPodAutoscaler, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { Leadership, type LeaderWork } from "./leadership.js";
 import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
 import { VAReconciler } from "./reconciler.js";
 import {
   configMapInformers,
   createCollector,
+  createConfigWatch,
   gpuInventory,
   loadStartupConfig,
   ReconcileQueue,
@@ -32,7 +33,6 @@ import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
 import {
   enqueueVa,
-  watchConfigMaps,
   watchForReconciler,
   watchNamespaceExclusion,
   watchServiceMonitor,
@@ -144,6 +144,9 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
   const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
   client.setTimeout(main.restClientTimeoutMs);
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
+  const lease = leaseName(main.leaderElectionID, main.controllerInstance);
+  const metrics = new ActuationMetrics(main.controllerInstance);
+  metrics.setLeader(lease, false);
   return {
     options,
     main,
@@ -152,10 +155,10 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
     client,
     log,
     identity,
-    lease: leaseName(main.leaderElectionID, main.controllerInstance),
+    lease,
     isolation: { instance: main.controllerInstance, watchNamespace: main.watchNamespace },
     events: new EventRecorder(client, "workload-variant-autoscaler", { logger: log, instance: identity }),
-    metrics: new ActuationMetrics(main.controllerInstance),
+    metrics,
   };
 }
 
@@ -168,6 +171,7 @@ interface Caches {
   replicaSets: Informer<ReplicaSet>;
   namespaces?: Informer<Namespace>;
   nodes: Informer<Node>;
+  hpas: Informer<HorizontalPodAutoscaler>;
   configMaps: Array<Informer<ConfigMap>>;
   nsLookup?: NamespaceLookup;
 }
@@ -193,6 +197,7 @@ function createCaches(ctx: ManagerContext): Caches {
     replicaSets: informers.create("replicaSets"),
     namespaces,
     nodes: informers.create("nodes"),
+    hpas: informers.create("hpas"),
     configMaps: configMapInformers(informers, main),
     nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
   };
@@ -200,25 +205,13 @@ function createCaches(ctx: ManagerContext): Caches {
 
 /** The hot-reloaded configuration, fed by the ConfigMap informers. */
 function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
-  const { main } = ctx;
-  const config = new ConfigWatch(
-    main,
-    {
-      systemNamespace: main.systemNamespace,
-      watchNamespace: main.watchNamespace,
-      mainName: main.mainConfigMapName,
-      saturationName: main.saturationConfigMapName,
-      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: c.nsLookup,
-      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
-      events: ctx.events,
-      log: ctx.log,
-      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
-    },
-    ctx.mainData,
-  );
-  watchConfigMaps(c.configMaps, config);
-  return config;
+  return createConfigWatch(ctx.main, ctx.mainData, c.configMaps, {
+    namespaces: c.nsLookup,
+    tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+    events: ctx.events,
+    log: ctx.log,
+    onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
+  });
 }
 
 /** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
@@ -238,6 +231,7 @@ function createEngineLoop(
     {
       vas: c.vas,
       deployments: c.deployments,
+      hpas: c.hpas,
       collector: parts.collector,
       config: {
         saturationFor: (m, ns) => config.saturationFor(m, ns),
@@ -277,11 +271,13 @@ function createLeadership(
   const work: LeaderWork = {
     start: () => {
       metrics.reset();
+      metrics.setLeader(ctx.lease, true);
       parts.queue.start();
       for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
       parts.loop.start();
     },
     stop: async () => {
+      metrics.setLeader(ctx.lease, false);
       await parts.loop.stop();
       await parts.queue.stop();
       metrics.reset();
@@ -330,12 +326,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     main,
     pods: c.pods,
     replicaSets: c.replicaSets,
-    activeDeployments: () =>
-      new Set(
-        loop
-          .activeVariants()
-          .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      ),
+    activeDeployments: () => loop.activeDeployments(),
     log,
   });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];

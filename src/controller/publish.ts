@@ -89,7 +89,7 @@ export class DecisionPublisher {
       const desired = this.previousDesired(key, v.va, rs.current);
       const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
       const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
+      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired, false);
       this.published.set(key, desired);
       const metrics =
         path === "safety-net"
@@ -199,10 +199,13 @@ export class DecisionPublisher {
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
+    const fresh = d.metricsAvailable && collected.stale.length === 0;
+    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target, fresh);
+    const analyzer = analyzerLabel(model.analysis.analyzer);
+    this.deps.metrics.setAnalyzer(ns, name, analyzer);
     const optimization = model.transitionReleased
       ? optimizedAfterRelease(model.transitionReasons, reason, target)
-      : optimized(reason, target);
+      : optimized(reason, target, analyzer);
     this.deps.decisions.set(key, {
       accelerator: d.acceleratorName,
       targetReplicas: target,
@@ -236,4 +239,9 @@ export class DecisionPublisher {
       path: "engine",
     });
   }
+}
+
+/** How the analyzer of a decision is named in conditions and metrics ("default" for V1). */
+export function analyzerLabel(analyzerName: string | undefined): string {
+  return analyzerName === undefined || analyzerName === "" ? "default" : analyzerName;
 }

@@ -67,6 +67,13 @@ export const rbacRequirements: readonly RbacRequirement[] = [
     why: "pod informer: map pods to ReplicaSets and Deployments; pod IPs for pod scraping",
   },
   {
+    apiGroup: "autoscaling",
+    resource: "horizontalpodautoscalers",
+    verbs: ["list", "watch"],
+    scope: "watched",
+    why: "HPA informer: an HPA's maxReplicas bounds the decision for the Deployment it targets",
+  },
+  {
     apiGroup: "apps",
     resource: "replicasets",
     verbs: ["list", "watch"],

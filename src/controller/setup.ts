@@ -17,6 +17,7 @@ import type { Logger } from "../util/logger.js";
 import { GPU_VENDORS } from "./accelerator.js";
 import { InformerClusterLookup } from "./cluster-lookup.js";
 import { InformerScrapeTargets, SourceCollector } from "./collection.js";
+import { ConfigWatch, type ConfigWatchOptions } from "./config-watch.js";
 import type { GroupCollector } from "./engine-loop.js";
 import type { Informers } from "./informers.js";
 import { isNotFound, type KubeClient } from "./kube/client.js";
@@ -25,6 +26,7 @@ import type { ConfigMap, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { runWorkers, WorkQueue } from "./kube/workqueue.js";
 import type { StartManagerOptions } from "./manager.js";
 import type { VAReconciler } from "./reconciler.js";
+import { watchConfigMaps } from "./watches.js";
 import {
   KubeMetricsAuthorizer,
   startMetricsServer,
@@ -88,6 +90,32 @@ export function configMapInformers(informers: Informers, main: MainConfig): Arra
       out.push(informers.configMap(name, scope));
   }
   return out;
+}
+
+/**
+ * The hot-reloaded configuration in effect for a main configuration (its ConfigMap names, watch
+ * namespace and scale-to-zero default), fed by the ConfigMap informers.
+ */
+export function createConfigWatch(
+  main: MainConfig,
+  mainData: Record<string, string> | undefined,
+  configMaps: ReadonlyArray<Informer<ConfigMap>>,
+  o: Pick<ConfigWatchOptions, "namespaces" | "tracked" | "events" | "log" | "onMainConfig">,
+): ConfigWatch {
+  const config = new ConfigWatch(
+    main,
+    {
+      systemNamespace: main.systemNamespace,
+      watchNamespace: main.watchNamespace,
+      mainName: main.mainConfigMapName,
+      saturationName: main.saturationConfigMapName,
+      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
+      ...o,
+    },
+    mainData,
+  );
+  watchConfigMaps(configMaps, config);
+  return config;
 }
 
 /** GPUs per accelerator of the selected nodes, read from their vendor labels and allocatable counts. */

@@ -11,6 +11,7 @@ import type {
   VariantState,
 } from "../types/decision.js";
 import { actionOf, compareNames, groupKey } from "../types/decision.js";
+import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { engineFor } from "./registry.js";
 
 /** Name of the target-calculation step in decision records. */
@@ -29,6 +30,10 @@ export interface ModelInput {
   config: SaturationConfig;
   /** Scale-to-zero of this model; absent = disabled (minimum one replica). */
   scaleToZero?: ScaleToZeroInput;
+  /** Token-capacity analyzer: vLLM parameters of the variants' Deployments, by variant name. */
+  vllmParams?: Readonly<Record<string, VllmParams>>;
+  /** Token-capacity analyzer: the endpoint picker's queue for this model, when it reports one. */
+  schedulerQueue?: SchedulerQueue;
 }
 
 export interface EngineOptions {
@@ -38,6 +43,11 @@ export interface EngineOptions {
   transitionTimeoutMs?: number;
   /** Transition bookkeeping of the previous cycle. */
   state?: TransitionState;
+  /**
+   * What the token-capacity analyzer learned in earlier cycles; the caller keeps it and passes the same
+   * store every cycle. Without one, each call starts from an empty store.
+   */
+  capacityStore?: CapacityStore;
 }
 
 export interface ModelResult {
@@ -57,14 +67,21 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
 
 function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
   const engine = engineFor(input.config.analyzerName);
-  const analysis = engine.analyze({
-    modelID: input.modelID,
-    namespace: input.namespace,
-    now: opts.now,
-    variants: input.variants,
-    replicas: input.replicas,
-    config: input.config,
-  });
+  const analysis = engine.analyze(
+    {
+      modelID: input.modelID,
+      namespace: input.namespace,
+      now: opts.now,
+      variants: input.variants,
+      replicas: input.replicas,
+      config: input.config,
+    },
+    {
+      capacityStore: opts.capacityStore ?? new CapacityStore(),
+      vllmParams: input.vllmParams,
+      schedulerQueue: input.schedulerQueue,
+    },
+  );
   const t = engine.optimize(analysis, input.variants, {
     now: opts.now,
     transitionTimeoutMs: opts.transitionTimeoutMs,
@@ -72,7 +89,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
   });
 
   const stateOf = new Map(input.variants.map((v) => [v.name, v]));
-  const spareOf = new Map(analysis.variants.map((v) => [v.variant, v.avgSpareKv]));
+  const analysed = new Map(analysis.variants.map((v) => [v.variant, v]));
   const decisions: Decision[] = t.targets.map((vt) => {
     const s = stateOf.get(vt.variant)!;
     return {
@@ -88,8 +105,9 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       targetReplicas: vt.target,
       originalTargetReplicas: vt.target,
       desiredReplicas: s.desired,
-      spareCapacity: spareOf.get(s.name) ?? 0,
+      spareCapacity: analysed.get(s.name)?.avgSpareKv ?? 0,
       metricsAvailable: vt.analysed,
+      ...perReplicaCapacity(analysed.get(s.name)?.perReplicaCapacity),
       wasLimited: false,
       limitedBy: "",
       gpusAllocated: 0,
@@ -146,6 +164,10 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
   };
 }
 
+function perReplicaCapacity(c: number | undefined): { perReplicaCapacity?: number } {
+  return c === undefined ? {} : { perReplicaCapacity: c };
+}
+
 export interface CycleInput {
   models: readonly ModelInput[];
   /** Run the GPU limiter (the global `default.enableLimiter`). */
@@ -172,6 +194,9 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   const decisions: Record<string, string> = {};
   const models: ModelDecisions[] = [];
   const limit = input.enableLimiter && input.gpuInventory !== undefined;
+  // one store for the whole cycle, forgetting what is too old once
+  const capacityStore = opts.capacityStore ?? new CapacityStore();
+  capacityStore.evict(opts.now);
   const sorted = [...input.models].sort(
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
   );
@@ -182,7 +207,7 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
       decisions: key in prevDecisions ? { [key]: prevDecisions[key] } : {},
     };
     // with the limiter, reasons are summarised once after it ran
-    const r = decideModelStages(m, { ...opts, state: own }, !limit);
+    const r = decideModelStages(m, { ...opts, state: own, capacityStore }, !limit);
     if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
     if (r.state.decisions !== undefined && key in r.state.decisions) decisions[key] = r.state.decisions[key];
     models.push(r.result);

@@ -1,14 +1,18 @@
 import { analyzeSaturation } from "../analyze/saturation.js";
 import { calculateTargets } from "../optimize/targets.js";
-import type { Analyzer, Optimizer } from "../types/decision.js";
+import type { AnalyzeInput, ModelAnalysis, Optimizer } from "../types/decision.js";
 import { ANALYZER_NAMES } from "../types/decision.js";
+import { analyzeTokens, optimizeTokens, type TokenCapacityContext } from "./token-capacity.js";
+
+/** What the pipeline hands every analyzer besides its input: the state and inputs some engines need. */
+export type EngineContext = TokenCapacityContext;
 
 /**
  * A decision engine: the analyzer and the optimizer the pipeline runs for a model. The scale-to-zero
  * enforcer and the GPU limiter are shared by every engine. See docs/architecture.md.
  */
 export interface DecisionEngine {
-  analyze: Analyzer;
+  analyze: (input: AnalyzeInput, ctx: EngineContext) => ModelAnalysis;
   optimize: Optimizer;
 }
 
@@ -18,10 +22,14 @@ const SATURATION_V1: DecisionEngine = {
   optimize: calculateTargets,
 };
 
+/** V2: token-capacity analysis and the cost-aware optimizer (src/engine/token-capacity.ts). */
+const TOKEN_CAPACITY: DecisionEngine = { analyze: analyzeTokens, optimize: optimizeTokens };
+
 /** Engines built into this version, by `analyzerName`. Adding an engine is one entry here. */
 const ENGINES: Readonly<Record<string, DecisionEngine>> = Object.freeze({
   "": SATURATION_V1,
   default: SATURATION_V1,
+  saturation: TOKEN_CAPACITY,
 });
 
 /** True when this version has an engine for the analyzer name. */

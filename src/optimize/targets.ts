@@ -7,11 +7,14 @@ import type {
 } from "../types/decision.js";
 import {
   actionOf,
+  boundLabel,
   compareNames,
   DEFAULT_TRANSITION_TIMEOUT_MS,
   groupKey,
   pendingReplicas,
+  tightestBound,
   variantTransition,
+  type ReplicaBound,
 } from "../types/decision.js";
 import { formatDuration } from "../util/duration.js";
 import { transitionLock } from "./transition-lock.js";
@@ -121,9 +124,16 @@ export function calculateTargets(
   let chosenUp: (typeof work)[number] | undefined;
   let chosenDown: (typeof work)[number] | undefined;
   let upBlocked = false;
+  // variants at their maximum (annotation, limiter grant, HPA maxReplicas) cannot take the step
+  const atMax = new Map<(typeof work)[number], ReplicaBound>();
   if (analysis.scaleUp) {
     for (const w of candidates) {
       if (pendingReplicas(w.s) > 0) continue;
+      const bound = tightestBound(w.s.bounds);
+      if (bound !== undefined && w.target >= bound.maxReplicas) {
+        atMax.set(w, bound);
+        continue;
+      }
       if (chosenUp === undefined || w.s.cost < chosenUp.s.cost) chosenUp = w; // sorted ⇒ ties keep the smaller name
     }
     if (chosenUp === undefined) upBlocked = true;
@@ -140,8 +150,21 @@ export function calculateTargets(
     if (w.v === undefined) return keep(w.s, noMetrics);
     let reason: string;
     let constrained = false;
+    const bound = atMax.get(w);
     if (w === chosenUp) {
-      reason = `${analysis.scaleUpReason}; cheapest variant without pending replicas (cost ${w.s.cost})`;
+      const capped = [...atMax].filter(([x]) => x.s.cost <= w.s.cost);
+      reason =
+        capped.length === 0
+          ? `${analysis.scaleUpReason}; cheapest variant without pending replicas (cost ${w.s.cost})`
+          : `${analysis.scaleUpReason}; next cheapest variant (cost ${w.s.cost}): ${capped
+              .map(([x, b]) => `${x.s.name} at maximum (${boundLabel(b)})`)
+              .join(", ")}`;
+    } else if (bound !== undefined) {
+      reason =
+        chosenUp === undefined
+          ? `${analysis.scaleUpReason}; at maximum (${boundLabel(bound)}); no variant can take the scale-up`
+          : `${analysis.scaleUpReason}; at maximum (${boundLabel(bound)}); scale-up goes to the next cheapest variant ${chosenUp.s.name}`;
+      constrained = true;
     } else if (w === chosenDown) {
       reason = `scale-down safe (${analysis.scaleDownReason}); most expensive variant above 1 replica (cost ${w.s.cost})`;
     } else if (analysis.scaleUp && upBlocked) {

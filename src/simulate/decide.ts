@@ -3,14 +3,18 @@
  * the engine's plain-data input, runs the same pipeline as the controller's engine loop, and keeps what
  * the controller keeps between cycles (transition bookkeeping, the last published target per variant).
  */
+import { CapacityStore, parseVllmContainer, type VllmParams } from "../analyze/token-capacity/index.js";
+import { applySaturationDefaults } from "../config/saturation.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   DEFAULT_SATURATION_CONFIG,
   DEFAULT_TRANSITION_TIMEOUT_MS,
   emptyTransitionState,
+  type BoundSource,
   type SaturationConfig,
   type TransitionState,
 } from "../engine/types.js";
+import { vllmServeCommand } from "../playground/runner/manifests.js";
 import type { SaturationSpec } from "../playground/runner/scenario.js";
 import type { SimModel, World } from "./world.js";
 
@@ -19,9 +23,22 @@ export class WvaDecider {
   /** Last published target per variant (`namespace/name`). */
   private readonly published = new Map<string, number>();
   private readonly config: SaturationConfig;
+  /** What the token-capacity analyzer learned, kept across cycles as the controller keeps it. */
+  private readonly capacityStore = new CapacityStore();
 
-  constructor(saturation: SaturationSpec) {
-    this.config = { ...DEFAULT_SATURATION_CONFIG, ...saturation, enableLimiter: false };
+  /**
+   * `boundSource`: who enforces each variant's `maxReplicas` (the VA annotation with direct actuation,
+   * the HPA otherwise); the engine sees the bound and gives the step to the next cheapest variant.
+   */
+  constructor(
+    saturation: SaturationSpec,
+    private readonly boundSource: BoundSource = "annotation",
+  ) {
+    this.config = applySaturationDefaults({
+      ...DEFAULT_SATURATION_CONFIG,
+      ...saturation,
+      enableLimiter: false,
+    });
   }
 
   /**
@@ -38,7 +55,12 @@ export class WvaDecider {
     }
     const result = decideCycle(
       { models: inputs, enableLimiter: false },
-      { now, transitionTimeoutMs: DEFAULT_TRANSITION_TIMEOUT_MS, state: this.state },
+      {
+        now,
+        transitionTimeoutMs: DEFAULT_TRANSITION_TIMEOUT_MS,
+        state: this.state,
+        capacityStore: this.capacityStore,
+      },
     );
     this.state = result.state;
     for (const m of result.models)
@@ -62,13 +84,24 @@ export class WvaDecider {
         current: v.pods.length,
         ready: world.readyCount(v),
         desired: this.published.get(key(ns, v.spec.name)) ?? 0,
+        bounds: [{ source: this.boundSource, maxReplicas: v.spec.maxReplicas }],
       })),
       replicas: m.variants.flatMap((v) =>
-        world
-          .peakMetrics(v)
-          .map((p) => ({ pod: p.pod, variant: v.spec.name, kvCacheUsage: p.kv, queueLength: p.queue })),
+        world.peakMetrics(v).map(({ pod, kv, queue, ...tokens }) => ({
+          pod,
+          variant: v.spec.name,
+          kvCacheUsage: kv,
+          queueLength: queue,
+          ...tokens,
+        })),
       ),
       config: this.config,
+      vllmParams: Object.fromEntries(
+        m.variants.map((v): [string, VllmParams] => [
+          v.spec.name,
+          parseVllmContainer({ command: vllmServeCommand(m.spec.modelID, v.spec) }),
+        ]),
+      ),
     };
   }
 }

@@ -80,33 +80,48 @@ function initial(world: World): void {
   for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
 }
 
-const wva: Policy = {
-  name: "wva",
-  description: "the WVA engine with the scenario's saturation config and actuation",
-  start(world, { scenario }) {
-    initial(world);
-    const decider = new WvaDecider(scenario.saturation);
-    const published = new Map<string, number>();
-    if (scenario.actuation === "hpa")
-      hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
-    return (now) => {
-      const targets = decider.decide(world, now);
-      for (const v of world.variants) {
-        const target = targets.get(key(v.model.spec.namespace, v.spec.name));
-        if (target === undefined) continue;
-        published.set(key(v.model.spec.namespace, v.spec.name), target);
-        if (scenario.actuation === "direct") {
-          const bounded = clampReplicas(
-            target,
-            scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
-          );
-          world.scale(v, bounded);
-          v.desired = bounded;
-        } else v.desired = target;
-      }
-    };
-  },
-};
+/** The WVA engine with the scenario's saturation config, `analyzerName` replaced when given. */
+function wvaPolicy(name: string, description: string, analyzerName?: string): Policy {
+  return {
+    name,
+    description,
+    start: (world, ctx) => startWva(world, ctx, analyzerName),
+  };
+}
+
+function startWva(world: World, { scenario }: PolicyContext, analyzerName?: string): (now: number) => void {
+  initial(world);
+  const decider = new WvaDecider(
+    analyzerName === undefined ? scenario.saturation : { ...scenario.saturation, analyzerName },
+    scenario.actuation === "hpa" ? "hpa" : "annotation",
+  );
+  const published = new Map<string, number>();
+  if (scenario.actuation === "hpa")
+    hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
+  return (now) => {
+    const targets = decider.decide(world, now);
+    for (const v of world.variants) {
+      const target = targets.get(key(v.model.spec.namespace, v.spec.name));
+      if (target === undefined) continue;
+      published.set(key(v.model.spec.namespace, v.spec.name), target);
+      if (scenario.actuation === "direct") {
+        const bounded = clampReplicas(
+          target,
+          scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
+        );
+        world.scale(v, bounded);
+        v.desired = bounded;
+      } else v.desired = target;
+    }
+  };
+}
+
+const wva = wvaPolicy("wva", "the WVA engine with the scenario's saturation config and actuation");
+const wvaV2 = wvaPolicy(
+  "wva-v2",
+  "as wva, with the token-capacity analyzer and cost-aware optimizer (analyzerName: saturation)",
+  "saturation",
+);
 
 const hpaKv: Policy = {
   name: "hpa-kv",
@@ -193,6 +208,6 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [wva, wvaV2, hpaKv, hpaQueue, staticPeak, oracle];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);

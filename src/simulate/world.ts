@@ -18,6 +18,24 @@ export interface PodSample {
   t: number;
   kv: number;
   queue: number;
+  /** Completed requests and their prompt / generated tokens so far (the server's histogram sums). */
+  done: number;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** What the collector reads of one pod: peaks over the last minute, token figures as vLLM reports them. */
+export interface PodMetrics {
+  pod: string;
+  kv: number;
+  queue: number;
+  /** Tokens in the KV cache at the peak KV use. */
+  tokensInUse: number;
+  /** KV-cache capacity in tokens (blocks × block size). */
+  totalKvCapacityTokens: number;
+  /** Mean prompt and generated lengths of the requests completed in the window; absent without any. */
+  avgInputTokens?: number;
+  avgOutputTokens?: number;
 }
 
 export interface SimPod {
@@ -30,6 +48,10 @@ export interface SimPod {
   /** Deadline of the termination grace period once deleted. */
   drainUntil?: number;
   inFlight: number;
+  /** Completed requests and their tokens so far. */
+  done: number;
+  inputTokens: number;
+  outputTokens: number;
   /** Scrapes of the last minute. */
   samples: PodSample[];
 }
@@ -190,7 +212,8 @@ export class World {
   }
 
   /** Per ready pod of a variant: the peak KV use and queue length over the last minute of scrapes. */
-  peakMetrics(v: SimVariant): Array<{ pod: string; kv: number; queue: number }> {
+  peakMetrics(v: SimVariant): PodMetrics[] {
+    const capacity = v.spec.emulator.kvBlocks * v.spec.emulator.blockSize;
     return v.pods
       .filter((p) => p.ready && p.samples.length > 0)
       .map((p) => {
@@ -200,7 +223,21 @@ export class World {
           if (s.kv > kv) kv = s.kv;
           if (s.queue > queue) queue = s.queue;
         }
-        return { pod: p.name, kv, queue };
+        const m: PodMetrics = {
+          pod: p.name,
+          kv,
+          queue,
+          tokensInUse: Math.round(kv * capacity),
+          totalKvCapacityTokens: capacity,
+        };
+        const first = p.samples[0];
+        const last = p.samples[p.samples.length - 1];
+        const done = last.done - first.done;
+        if (done > 0) {
+          m.avgInputTokens = (last.inputTokens - first.inputTokens) / done;
+          m.avgOutputTokens = (last.outputTokens - first.outputTokens) / done;
+        }
+        return m;
       });
   }
 
@@ -347,6 +384,9 @@ export class World {
         {
           onDone: (c: CompletedRequest) => {
             pod.inFlight--;
+            pod.done++;
+            pod.inputTokens += c.inputTokens;
+            pod.outputTokens += c.outputTokens;
             m.completed++;
             const ttft = c.firstToken - a.t;
             m.ttft.add(ttft);
@@ -383,6 +423,9 @@ export class World {
       readyAt: ready ? now : now + v.spec.startupDelayMs,
       ready: ready || v.spec.startupDelayMs === 0,
       inFlight: 0,
+      done: 0,
+      inputTokens: 0,
+      outputTokens: 0,
       samples: [],
     });
     if (v.pods[v.pods.length - 1].ready) this.dispatchWaiting(v.model, now);
@@ -401,7 +444,14 @@ export class World {
         if (!p.ready) continue;
         p.engine.advance(now);
         const s = p.engine.stats();
-        p.samples.push({ t: now, kv: s.kvUsage, queue: s.waiting });
+        p.samples.push({
+          t: now,
+          kv: s.kvUsage,
+          queue: s.waiting,
+          done: p.done,
+          inputTokens: p.inputTokens,
+          outputTokens: p.outputTokens,
+        });
         while (p.samples.length > 1 && now - p.samples[0].t > PEAK_WINDOW_MS) p.samples.shift();
       }
   }

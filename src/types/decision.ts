@@ -42,6 +42,36 @@ export interface VariantState {
   ready: number;
   /** Previous decision (`status.desiredOptimizedAlloc.numReplicas`); 0 = not set. */
   desired: number;
+  /** Upper bounds on the variant's replicas; the tightest applies (none = unbounded). */
+  bounds?: readonly ReplicaBound[];
+}
+
+/** Who sets a variant's replica maximum. */
+export type BoundSource = "annotation" | "limiter" | "hpa";
+
+/** How each bound is named in reason strings. */
+export const BOUND_LABELS: Readonly<Record<BoundSource, string>> = Object.freeze({
+  annotation: "wva.llmd.ai/max-replicas annotation",
+  limiter: "GPU limiter grant",
+  hpa: "HPA maxReplicas",
+});
+
+/** A maximum number of replicas for one variant and where it comes from. */
+export interface ReplicaBound {
+  source: BoundSource;
+  maxReplicas: number;
+}
+
+/** The tightest of a variant's bounds, if any. */
+export function tightestBound(bounds: readonly ReplicaBound[] | undefined): ReplicaBound | undefined {
+  let best: ReplicaBound | undefined;
+  for (const b of bounds ?? []) if (best === undefined || b.maxReplicas < best.maxReplicas) best = b;
+  return best;
+}
+
+/** "HPA maxReplicas 4": a bound as reason strings name it. */
+export function boundLabel(b: ReplicaBound): string {
+  return `${BOUND_LABELS[b.source]} ${b.maxReplicas}`;
 }
 
 /** Saturation metrics of one serving pod. */
@@ -53,6 +83,19 @@ export interface ReplicaMetric {
   kvCacheUsage: number;
   /** Requests waiting in the queue. */
   queueLength: number;
+  // Token metrics, read by the token-capacity analyzer; absent when the server does not report them.
+  /** Tokens held in the KV cache now. */
+  tokensInUse?: number;
+  /** KV-cache capacity of the pod in tokens (blocks × block size). */
+  totalKvCapacityTokens?: number;
+  numGpuBlocks?: number;
+  blockSize?: number;
+  /** Average prompt length of recent requests, tokens. */
+  avgInputTokens?: number;
+  /** Average generated length of recent requests, tokens. */
+  avgOutputTokens?: number;
+  /** Prefix-cache hit rate, 0..1. */
+  prefixCacheHitRate?: number;
 }
 
 /** Scale-to-zero input of one model, already resolved from the scale-to-zero ConfigMap. */
@@ -87,6 +130,23 @@ export interface VariantAnalysis {
   maxKvCacheUsage: number;
   maxQueueLength: number;
   saturatedReplicas: SaturatedReplica[];
+  /** Token-capacity analyzer: tokens one replica holds before it saturates. */
+  perReplicaCapacity?: number;
+}
+
+/** Model-level figures of an analyzer that sizes capacity in tokens (V2), all in tokens. */
+export interface CapacityFigures {
+  /** Capacity of the ready replicas. */
+  supply: number;
+  /** Supply once pending replicas are ready. */
+  anticipatedSupply: number;
+  /** Tokens the model needs now, scheduler-queue demand included. */
+  demand: number;
+  schedulerQueueDemand: number;
+  /** Capacity to add. */
+  requiredCapacity: number;
+  /** Capacity that may go. */
+  spareCapacity: number;
 }
 
 /** Saturation analysis of one model group (docs/design/saturation-analysis.md). */
@@ -102,10 +162,14 @@ export interface ModelAnalysis {
   scaleUpReason: string;
   scaleDownSafe: boolean;
   scaleDownReason: string;
-  /** Variants with at least one replica metric, sorted by name. */
+  /** Variants with at least one replica metric (V2: every variant), sorted by name. */
   variants: VariantAnalysis[];
   /** The `now` the analysis was made at (milliseconds since the epoch). */
   analyzedAt: number;
+  /** Name of the analyzer that made this analysis ("" = V1). */
+  analyzer?: string;
+  /** Token-capacity figures (V2 only). */
+  capacity?: CapacityFigures;
 }
 
 /** One stage's effect on one variant. */
@@ -141,6 +205,8 @@ export interface Decision {
   spareCapacity: number;
   /** True when the variant had replica metrics this cycle. */
   metricsAvailable: boolean;
+  /** Token-capacity analyzer: tokens one replica holds before it saturates. */
+  perReplicaCapacity?: number;
   wasLimited: boolean;
   limitedBy: string;
   gpusAllocated: number;
@@ -194,6 +260,11 @@ export const DEFAULT_SATURATION_CONFIG: Readonly<SaturationConfig> = Object.free
   scaleUpThreshold: 0,
   scaleDownBoundary: 0,
 });
+
+/** Token-capacity analyzer (V2): utilisation above which capacity is added (`scaleUpThreshold` default). */
+export const DEFAULT_SCALE_UP_THRESHOLD = 0.85;
+/** Token-capacity analyzer (V2): utilisation below which capacity is removed (`scaleDownBoundary` default). */
+export const DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
 
 /** Default bound after which a model stuck "in transition" is released (10 minutes). */
 export const DEFAULT_TRANSITION_TIMEOUT_MS = 10 * 60_000;

@@ -72,6 +72,7 @@ describe("playground scenario validation", () => {
           assert.ok(err instanceof ScenarioError, String(err));
           assert.equal(err.field, c.field);
           assert.match(err.rule, c.rule);
+          assert.ok(!err.message.includes("\n"), `one line: ${err.message}`);
           return true;
         },
       );

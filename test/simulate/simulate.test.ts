@@ -69,6 +69,17 @@ describe("wva simulate", () => {
     assert.notDeepEqual(c.policies[0].requests, a.policies[0].requests);
   });
 
+  it("wva-v2 on spike.yaml: the cheaper A100 grows first, no later than V1", () => {
+    const r = simulate(loadScenarioFile(join(EXAMPLES, "spike.yaml")), {
+      seed: 1,
+      policies: ["wva", "wva-v2"],
+    });
+    const [v1, v2] = r.policies.map((p) => firstScaleUp(p.timeline));
+    assert.ok(v1 && v2, "both scale up");
+    assert.equal(v2.variant, "llama-3-8b-a100");
+    assert.ok(v2.t <= v1.t, `V2 first scale-up at ${v2.t}s, V1 at ${v1.t}s`);
+  });
+
   it("spike.yaml scales up, the cheaper A100 variant first, while the load is high", () => {
     for (const seed of [1, 2, 3]) {
       const r = simulate(loadScenarioFile(join(EXAMPLES, "spike.yaml")), { seed, policies: ["wva"] });
@@ -145,7 +156,8 @@ describe("wva simulate", () => {
   it("an unknown policy is an error listing the valid ones", () => {
     assert.throws(
       () => simulate(normalizeScenario(validDoc()), { policies: ["wva", "keda"] }),
-      (e: unknown) => e instanceof UnknownPolicyError && /valid policies: wva, hpa-kv/.test(e.message),
+      (e: unknown) =>
+        e instanceof UnknownPolicyError && /valid policies: wva, wva-v2, hpa-kv/.test(e.message),
     );
   });
 });

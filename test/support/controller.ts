@@ -209,10 +209,17 @@ export class ScriptedCollector implements GroupCollector {
   fail?: string;
   requests: number | null = 5;
   readonly load = new Map<string, { kv: number; queue: number }>();
+  /** Per variant: the KV-cache capacity in tokens its pods report (token metrics follow from `kv`). */
+  readonly kvTokens = new Map<string, number>();
   calls = 0;
 
   set(variant: string, kv: number, queue = 0): void {
     this.load.set(variant, { kv, queue });
+  }
+
+  /** Pods of `variant` also report token metrics: a `capacity`-token KV cache, `kv` of it in use. */
+  setTokens(variant: string, capacity: number): void {
+    this.kvTokens.set(variant, capacity);
   }
 
   async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
@@ -228,11 +235,22 @@ export class ScriptedCollector implements GroupCollector {
         const name = v.va.metadata!.name!;
         const l = this.load.get(name) ?? { kv: 0.3, queue: 0 };
         const n = replicaState(v.deployment).current;
+        const capacity = this.kvTokens.get(name);
+        const tokens =
+          capacity === undefined
+            ? {}
+            : {
+                tokensInUse: Math.round(l.kv * capacity),
+                totalKvCapacityTokens: capacity,
+                avgInputTokens: 500,
+                avgOutputTokens: 200,
+              };
         return Array.from({ length: n }, (_, i) => ({
           pod: `${name}-${i}`,
           variant: name,
           kvCacheUsage: l.kv,
           queueLength: l.queue,
+          ...tokens,
         }));
       });
       out.set(key, { ok: true, replicas });

@@ -30,6 +30,13 @@
     - list
     - watch
 - apiGroups:
+    - autoscaling
+  resources:
+    - horizontalpodautoscalers
+  verbs:
+    - list
+    - watch
+- apiGroups:
     - apps
   resources:
     - replicasets

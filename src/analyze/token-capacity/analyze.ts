@@ -7,10 +7,9 @@
 import { CapacityStore, outputBucket, type CapacityRecord, type OutputBucket } from "./store.js";
 import { effectiveMaxBatchedTokens, type VllmParams } from "./vllm-args.js";
 
-/** Default utilisation above which V2 adds capacity. */
-export const DEFAULT_SCALE_UP_THRESHOLD = 0.85;
-/** Default utilisation below which V2 removes capacity. */
-export const DEFAULT_SCALE_DOWN_BOUNDARY = 0.7;
+import { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD } from "../../types/decision.js";
+
+export { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD };
 /** Bytes per token when the scheduler queue reports its size in bytes. */
 export const BYTES_PER_TOKEN = 4;
 
@@ -34,9 +33,9 @@ export interface TokenReplica {
   /** Requests waiting in the server's queue. */
   queueLength: number;
   /** Tokens held in the KV cache now. */
-  tokensInUse: number;
+  tokensInUse?: number;
   /** KV-cache capacity in tokens (blocks × block size); <= 0 = unknown, the replica is ignored. */
-  totalKvCapacityTokens: number;
+  totalKvCapacityTokens?: number;
   numGpuBlocks?: number;
   blockSize?: number;
   avgInputTokens?: number;
@@ -245,7 +244,7 @@ export function analyzeTokenCapacity(
     if (i < 0) continue;
     last = i;
     // A replica without KV capacity has no capacity to analyse, but its request lengths still count.
-    if (r.totalKvCapacityTokens > 0) lists[i].push(r);
+    if ((r.totalKvCapacityTokens ?? 0) > 0) lists[i].push(r);
     const inTokens = positive(r.avgInputTokens);
     const outTokens = positive(r.avgOutputTokens);
     if (inTokens > 0 || outTokens > 0) {
@@ -288,7 +287,7 @@ export function analyzeTokenCapacity(
         gpuCount: gpus(v),
         numGpuBlocks: first.numGpuBlocks ?? 0,
         blockSize: first.blockSize ?? 0,
-        totalKvCapacityTokens: first.totalKvCapacityTokens,
+        totalKvCapacityTokens: first.totalKvCapacityTokens ?? 0,
         effectiveCapacity: capacity,
       },
       now,
@@ -363,7 +362,7 @@ function replicaCapacity(
   const avgIn = Math.trunc(positive(r.avgInputTokens));
   const avgOut = positive(r.avgOutputTokens);
   const demand = tokens + (avgIn > 0 ? queue * avgIn : 0);
-  const k1 = Math.trunc(r.totalKvCapacityTokens * config.kvCacheThreshold);
+  const k1 = Math.trunc((r.totalKvCapacityTokens ?? 0) * config.kvCacheThreshold);
   const bucket: OutputBucket = outputBucket(avgOut);
   let k2: number;
   let rule: K2Rule;

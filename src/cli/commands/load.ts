@@ -14,7 +14,8 @@ import {
   traceArrivals,
   type Arrival,
 } from "../../playground/load/patterns.js";
-import { formatReport, runLoad } from "../../playground/load/runner.js";
+import { formatReport, runLoad, type LoadProgress } from "../../playground/load/runner.js";
+import { formatEta, ProgressLine } from "../../util/progress.js";
 import { UsageError } from "../usage-error.js";
 
 interface LoadCliOptions {
@@ -35,6 +36,18 @@ interface LoadCliOptions {
   endpoint: string;
   timeout: string;
   json?: boolean;
+  progress?: boolean;
+}
+
+/** The progress line of `wva load`: counts, elapsed time and the time left until the last request is sent. */
+export function loadProgressText(p: LoadProgress): string {
+  const inFlight = p.sent - p.completed - p.failed;
+  const eta =
+    p.sent < p.total ? `ETA ${formatEta(p.lastArrivalMs - p.elapsedMs)}` : `finishing ${inFlight} in flight`;
+  return (
+    `load: sent ${p.sent}/${p.total}, completed ${p.completed}, failed ${p.failed}, in flight ${inFlight}, ` +
+    `${formatEta(p.elapsedMs)} elapsed, ${eta}`
+  );
 }
 
 const PATTERNS = ["constant", "poisson", "step", "trace"];
@@ -163,6 +176,8 @@ export function register(program: Command): void {
     .option("--endpoint <e>", "completions | chat", "completions")
     .option("--timeout <d>", "per-request timeout", "180s")
     .option("--json", "print the report as JSON")
+    .option("--progress", "show a progress line with an ETA on stderr (default: only on a terminal)")
+    .option("--no-progress", "never show the progress line")
     .action(async (o: LoadCliOptions, cmd: Command) => {
       if (!o.target) throw new UsageError("--target: required (server base URL)");
       try {
@@ -180,6 +195,13 @@ export function register(program: Command): void {
       const ac = new AbortController();
       const onSignal = () => ac.abort(new Error("interrupted"));
       process.once("SIGINT", onSignal);
+      const tty = process.stderr.isTTY === true;
+      const line = (o.progress ?? tty) ? new ProgressLine(process.stderr, { tty }) : undefined;
+      let latest: LoadProgress | undefined;
+      const show = () =>
+        latest && line?.update(loadProgressText({ ...latest, elapsedMs: performance.now() - t0 }));
+      const t0 = performance.now();
+      const ticker = line ? setInterval(show, 1000) : undefined;
       const report = await runLoad({
         target: o.target,
         model: o.model,
@@ -189,6 +211,13 @@ export function register(program: Command): void {
         timeoutMs,
         signal: ac.signal,
         info,
+        onProgress: (p) => {
+          latest = p;
+          show();
+        },
+      }).finally(() => {
+        clearInterval(ticker);
+        line?.clear();
       });
       process.off("SIGINT", onSignal);
       const json = o.json || (cmd.optsWithGlobals() as { json?: boolean }).json;

@@ -1,9 +1,11 @@
 import { resolveSaturationConfig } from "../../config/saturation.js";
 import { groupByModel } from "../../engine/grouping.js";
 import { decideCycle, type EngineOptions, type ModelInput } from "../../engine/pipeline.js";
+import type { VllmParams } from "../../analyze/token-capacity/index.js";
 import type { ModelDecisions, ReplicaMetric, VariantState } from "../../engine/types.js";
 import { groupKey } from "../../engine/types.js";
 import type { Snapshot, SnapshotScaleToZero } from "./snapshot.js";
+import { snapshotStore } from "./token-capacity.js";
 
 /** Output of `wva decide` (docs/user-guide/wva-decide.md). */
 export interface DecideOutput {
@@ -18,6 +20,11 @@ export interface DecideOutput {
       scaleUp: boolean;
       scaleDownSafe: boolean;
       inTransition: boolean;
+      /** Token-capacity analyzer only, in tokens. */
+      requiredCapacity?: number;
+      spareCapacity?: number;
+      supply?: number;
+      demand?: number;
     };
     decisions: Array<{
       variant: string;
@@ -27,6 +34,8 @@ export interface DecideOutput {
       action: string;
       reason: string;
       wasLimited: boolean;
+      /** Token-capacity analyzer only: tokens one replica holds before it saturates. */
+      perReplicaCapacity?: number;
     }>;
   }>;
 }
@@ -34,6 +43,18 @@ export interface DecideOutput {
 /** Rounds away binary noise (0.04500000000000004 → 0.045) so the output is stable and readable. */
 export function roundValue(x: number): number {
   return Math.round(x * 1e6) / 1e6 + 0;
+}
+
+/** The token figures of a V2 analysis (nothing for V1, so V1 output keeps its shape). */
+function capacityFigures(m: ModelDecisions): Partial<DecideOutput["models"][number]["analysis"]> {
+  const c = m.analysis.capacity;
+  if (c === undefined) return {};
+  return {
+    requiredCapacity: roundValue(c.requiredCapacity),
+    spareCapacity: roundValue(c.spareCapacity),
+    supply: roundValue(c.supply),
+    demand: roundValue(c.demand),
+  };
 }
 
 /** The engine inputs of a snapshot, one per model group. */
@@ -55,13 +76,10 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       desired: v.desiredReplicas,
     }));
     const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
-      v.replicas.map((r) => ({
-        pod: r.pod,
-        variant: v.name,
-        kvCacheUsage: r.kvCacheUsage,
-        queueLength: r.queueLength,
-      })),
+      v.replicas.map((r) => ({ ...r, variant: v.name })),
     );
+    const vllmParams: Record<string, VllmParams> = {};
+    for (const v of g.members) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
     const stz = stzByGroup.get(g.key);
     return {
       modelID: g.modelID,
@@ -70,6 +88,8 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       replicas,
       config: resolveSaturationConfig(map, g.modelID, g.namespace)!,
       scaleToZero: stz === undefined ? undefined : { enabled: stz.enabled, requestCount: stz.requestCount },
+      vllmParams,
+      schedulerQueue: snapshot.tokens.schedulerQueues.get(g.key),
     };
   });
 }
@@ -82,7 +102,7 @@ export function decideSnapshotDetailed(snapshot: Snapshot, opts: EngineOptions):
       enableLimiter: snapshot.saturation.enableLimiter,
       gpuInventory: snapshot.gpuInventory,
     },
-    opts,
+    { ...opts, capacityStore: opts.capacityStore ?? snapshotStore(snapshot.tokens, opts.now) },
   ).models;
 }
 
@@ -104,6 +124,7 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         scaleUp: m.analysis.scaleUp,
         scaleDownSafe: m.analysis.scaleDownSafe,
         inTransition: m.inTransition,
+        ...capacityFigures(m),
       },
       decisions: m.decisions.map((d) => ({
         variant: d.variantName,
@@ -113,6 +134,9 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         action: d.action,
         reason: d.reason,
         wasLimited: d.wasLimited,
+        ...(d.perReplicaCapacity === undefined
+          ? {}
+          : { perReplicaCapacity: roundValue(d.perReplicaCapacity) }),
       })),
     })),
   };

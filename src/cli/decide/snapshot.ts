@@ -25,6 +25,15 @@ import { hasEngine } from "../../engine/registry.js";
 import type { GpuInventory, SaturationConfig } from "../../engine/types.js";
 import { DEFAULT_SATURATION_CONFIG, DEFAULT_VARIANT_COST, groupKey } from "../../engine/types.js";
 import { parseYamlStrict } from "../../util/yaml.js";
+import type { VllmParams } from "../../analyze/token-capacity/index.js";
+import {
+  TOKEN_REPLICA_FIELDS,
+  TOKEN_SNAPSHOT_FIELDS,
+  TOKEN_VARIANT_FIELDS,
+  tokenSnapshot,
+  variantParams,
+  type TokenSnapshot,
+} from "./token-capacity.js";
 
 /** Largest replica count or GPU count a snapshot may carry. */
 const MAX_COUNT = 2 ** 31 - 1;
@@ -35,6 +44,7 @@ const ReplicaSchema = object({
   pod: name("pod name, unique in its variant"),
   kvCacheUsage: number({ minimum: 0, maximum: 1, description: "KV-cache usage, 0..1" }),
   queueLength: number({ minimum: 0, description: "requests waiting in the pod's queue" }),
+  ...TOKEN_REPLICA_FIELDS,
 });
 
 const VariantSchema = object({
@@ -48,6 +58,7 @@ const VariantSchema = object({
   readyReplicas: optional(count("ready replicas (default currentReplicas)")),
   desiredReplicas: optional(count("previous decision; 0 = none (default)")),
   replicas: optional(array(ReplicaSchema, { description: "metrics of the serving pods" })),
+  ...TOKEN_VARIANT_FIELDS,
 });
 
 const ScaleToZeroSchema = object({
@@ -66,14 +77,19 @@ export const SnapshotSchema = object({
   scaleToZero: optional(array(ScaleToZeroSchema)),
   gpuInventory: optional(record(count("GPUs of this accelerator in the cluster"))),
   variants: array(VariantSchema),
+  ...TOKEN_SNAPSHOT_FIELDS,
 });
 type SnapshotDocument = Static<typeof SnapshotSchema>;
 
 /** One pod of a snapshot variant. */
 export type SnapshotReplica = Static<typeof ReplicaSchema>;
 
-/** One variant of a snapshot, defaults filled in. */
-export type SnapshotVariant = Required<Static<typeof VariantSchema>>;
+/** One variant of a snapshot, defaults filled in; `vllmParams` parsed from `vllmArgs` and `env`. */
+export type SnapshotVariant = Required<
+  Omit<Static<typeof VariantSchema>, keyof typeof TOKEN_VARIANT_FIELDS>
+> & {
+  vllmParams?: VllmParams;
+};
 
 export interface SnapshotScaleToZero {
   modelID: string;
@@ -89,6 +105,8 @@ export interface Snapshot {
   scaleToZero: SnapshotScaleToZero[];
   gpuInventory?: GpuInventory;
   variants: SnapshotVariant[];
+  /** Token-capacity analyzer inputs (scheduler queues, capacity store content). */
+  tokens: TokenSnapshot;
 }
 
 /** Invalid snapshot: `field` is the path of the offending key (e.g. `variants[0].currentReplicas`). */
@@ -200,7 +218,9 @@ export function validateSnapshot(doc: unknown): Snapshot {
       if (pods.has(r.pod)) fail(`${path}.replicas[${j}].pod`, `duplicate pod ${r.pod}`);
       pods.add(r.pod);
     });
+    const vllmParams = variantParams(o);
     return {
+      ...(vllmParams === undefined ? {} : { vllmParams }),
       name: o.name,
       namespace: o.namespace,
       modelID: o.modelID,
@@ -210,13 +230,10 @@ export function validateSnapshot(doc: unknown): Snapshot {
       currentReplicas: o.currentReplicas,
       readyReplicas,
       desiredReplicas: o.desiredReplicas ?? 0,
-      replicas: replicas.map((r) => ({
-        pod: r.pod,
-        kvCacheUsage: r.kvCacheUsage,
-        queueLength: r.queueLength,
-      })),
+      replicas: replicas.map((r) => ({ ...r })),
     };
   });
 
-  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, variants };
+  const tokens = tokenSnapshot(top, fail);
+  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, variants, tokens };
 }

@@ -54,6 +54,11 @@ export interface Node extends KubeObject {
 /** A ServiceMonitor of the Prometheus operator (only its metadata is read). */
 export type ServiceMonitor = KubeObject;
 
+/** The parts of an autoscaling/v2 HorizontalPodAutoscaler the controller reads. */
+export interface HorizontalPodAutoscaler extends KubeObject {
+  spec?: { scaleTargetRef?: { kind?: string; name?: string }; maxReplicas?: number };
+}
+
 /** A coordination.k8s.io/v1 Lease. */
 export interface Lease {
   apiVersion?: string;

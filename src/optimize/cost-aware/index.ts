@@ -4,23 +4,15 @@
  * removing, within each variant's replica bounds. Pure; described in docs/design/cost-aware-optimizer.md.
  */
 import type { TokenCapacityAnalysis } from "../../analyze/token-capacity/index.js";
-import type { Action } from "../../types/decision.js";
+import {
+  BOUND_LABELS,
+  tightestBound,
+  type Action,
+  type BoundSource,
+  type ReplicaBound,
+} from "../../types/decision.js";
 
-/** Who sets a variant's replica maximum. */
-export type BoundSource = "annotation" | "limiter" | "hpa";
-
-/** How each bound is named in reason strings. */
-export const BOUND_LABELS: Readonly<Record<BoundSource, string>> = {
-  annotation: "wva.llmd.ai/max-replicas annotation",
-  limiter: "GPU limiter grant",
-  hpa: "HPA maxReplicas",
-};
-
-/** A maximum number of replicas for one variant and where it comes from. */
-export interface ReplicaBound {
-  source: BoundSource;
-  maxReplicas: number;
-}
+export { BOUND_LABELS, tightestBound, type BoundSource, type ReplicaBound };
 
 export interface CostAwareVariant {
   /** VA name. */
@@ -63,13 +55,6 @@ export interface CostAwareResult {
   decisions: CostAwareDecision[];
   /** Required capacity no variant could take because every candidate was at its maximum. */
   unmetCapacity: number;
-}
-
-/** The tightest of a variant's bounds, if any. */
-export function tightestBound(bounds: readonly ReplicaBound[] | undefined): ReplicaBound | undefined {
-  let best: ReplicaBound | undefined;
-  for (const b of bounds ?? []) if (best === undefined || b.maxReplicas < best.maxReplicas) best = b;
-  return best;
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

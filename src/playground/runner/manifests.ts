@@ -27,6 +27,28 @@ export function namespaceManifest(name: string): Manifest {
 }
 
 /**
+ * The vLLM server command line of a variant, as a real Deployment runs it: the emulator's batch size and
+ * KV-cache size as vLLM flags, so the token-capacity analyzer can derive capacity from it.
+ */
+export function vllmServeCommand(modelID: string, v: VariantSpec): string[] {
+  return [
+    "vllm",
+    "serve",
+    modelID,
+    "--max-num-seqs",
+    String(v.emulator.maxBatch),
+    "--block-size",
+    String(v.emulator.blockSize),
+    "--num-gpu-blocks-override",
+    String(v.emulator.kvBlocks),
+    "--gpu-memory-utilization",
+    "0.9",
+    "--tensor-parallel-size",
+    String(Math.max(1, v.gpusPerReplica)),
+  ];
+}
+
+/**
  * The variant's Deployment. Pods request `gpusPerReplica` GPUs on a node of the variant's
  * accelerator (node selector on the GPU product label, value as the emulated nodes carry it).
  */
@@ -51,7 +73,8 @@ export function deploymentManifest(
             {
               name: "vllm",
               image: "vllm/vllm-openai:emulated",
-              args: ["--model", m.modelID, "--max-num-seqs", String(v.emulator.maxBatch)],
+              command: vllmServeCommand(m.modelID, v).slice(0, 2),
+              args: vllmServeCommand(m.modelID, v).slice(2),
               ports: [{ name: "http", containerPort: CONTAINER_PORT, protocol: "TCP" }],
               resources: {
                 requests: { "nvidia.com/gpu": String(v.gpusPerReplica) },

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
 import type { VariantReport } from "../../controller/engine-loop.js";
 import { createLogger, silentLogger } from "../../util/logger.js";
+import { formatEta, ProgressLine } from "../../util/progress.js";
 import {
   productLabel,
   startCluster,
@@ -252,18 +253,27 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     }
 
     // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
-    say("playground: waiting for the initial pods to become Ready");
     const depType = store.typeFor("apps/v1", "Deployment");
     const setupStart = Date.now();
-    const readyWaitEnd =
-      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
-    const notReady = () =>
-      [...byDeployment.values()].filter(({ model, variant }) => {
-        const d = store.peek(depType, model.namespace, variant.name);
-        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-        return ready < variant.initialReplicas;
-      });
+    const slowestStartup = Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
+    const readyWaitEnd = Date.now() + 60_000 + slowestStartup;
+    const readyOf = ({ model, variant }: VariantRef) => {
+      const d = store.peek(depType, model.namespace, variant.name);
+      const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+      return Math.min(ready, variant.initialReplicas);
+    };
+    const notReady = () => [...byDeployment.values()].filter((r) => readyOf(r) < r.variant.initialReplicas);
+    // "waiting for 4 pods, 2 ready": rewritten in place with an ETA under the live table, else one line per change
+    const wanted = [...byDeployment.values()].reduce((n, r) => n + r.variant.initialReplicas, 0);
+    const startup = new ProgressLine(out, { tty: options.table, minIntervalMs: options.table ? 250 : 0 });
+    const showStartup = () => {
+      const ready = [...byDeployment.values()].reduce((n, r) => n + readyOf(r), 0);
+      const eta = options.table ? ` (ETA ${formatEta(setupStart + slowestStartup - Date.now())})` : "";
+      startup.update(`playground: waiting for ${wanted} pods, ${ready} ready${eta}`);
+    };
+    showStartup();
     while (!stop.signal.aborted && notReady().length > 0) {
+      showStartup();
       if (Date.now() > readyWaitEnd) {
         const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
         throw new Error(
@@ -272,6 +282,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       }
       await sleep(100, stop.signal);
     }
+    startup.clear();
+    say(`playground: ${wanted} pods ready`);
 
     // Routers: one front door per model over its ready pods.
     const podType = store.typeFor("v1", "Pod");
@@ -390,6 +402,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
             cycle: cycleNo,
             rows: [...lastRows.values()],
             load: loadLines(tMs),
+            metricsUrl: manager?.metricsUrl,
             width: (out as { columns?: number }).columns ?? 120,
           })}${options.observer?.url ? `\nlive dashboard: ${options.observer.url}\n` : ""}`,
         );
@@ -413,6 +426,10 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       logger: log,
       onCycle,
     });
+    if (manager.metricsUrl)
+      say(
+        `playground: the manager's metrics (wva_*) are at ${manager.metricsUrl} for your own Prometheus or Grafana`,
+      );
     if (scenario.actuation === "hpa") {
       const m = manager;
       cluster.hpa.setProvider(new ScrapeMetricsProvider(() => m.metricsUrl));

@@ -14,6 +14,9 @@ import {
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
 import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
+import { ConfigFieldError } from "../../config/errors.js";
+import { applySaturationDefaults, validateSaturationConfig } from "../../config/saturation.js";
+import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG } from "../../types/decision.js";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import { LoadSpecError, traceArrivals } from "../load/patterns.js";
 import { DEFAULT_ENGINE_CONFIG, type PerformanceParams } from "../vllm/engine.js";
@@ -120,6 +123,12 @@ export interface SaturationSpec {
   queueLengthThreshold: number;
   kvSpareTrigger: number;
   queueSpareTrigger: number;
+  /** Decision engine: absent or "" = V1, "saturation" = the token-capacity analyzer (V2). */
+  analyzerName?: string;
+  /** V2: scale up above this utilisation (default 0.85). */
+  scaleUpThreshold?: number;
+  /** V2: scale down below this utilisation (default 0.70). */
+  scaleDownBoundary?: number;
 }
 
 export const DEFAULT_SATURATION: SaturationSpec = {
@@ -256,6 +265,9 @@ export const ScenarioDocSchema = object({
       queueLengthThreshold: optional(number({ minimum: 0, maximum: 1_000_000 })),
       kvSpareTrigger: optional(fraction),
       queueSpareTrigger: optional(number({ minimum: 0, maximum: 1_000_000 })),
+      analyzerName: optional(stringEnum(ANALYZER_NAMES)),
+      scaleUpThreshold: optional(fraction),
+      scaleDownBoundary: optional(fraction),
     }),
   ),
   routerTimeout: optional(duration),
@@ -462,6 +474,15 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
         : "saturation.kvCacheThreshold",
       `kvCacheThreshold (${saturation.kvCacheThreshold}) must be >= kvSpareTrigger (${saturation.kvSpareTrigger})`,
     );
+  try {
+    validateSaturationConfig(
+      applySaturationDefaults({ ...DEFAULT_SATURATION_CONFIG, ...saturation }),
+      "saturation",
+    );
+  } catch (err) {
+    if (err instanceof ConfigFieldError) throw new ScenarioError(err.field, err.rule);
+    throw err;
+  }
   const routerTimeoutMs = positiveMs(
     d.routerTimeout,
     "routerTimeout",

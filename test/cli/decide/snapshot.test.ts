@@ -160,18 +160,15 @@ describe("wva decide snapshot validation", () => {
     rejects({ variants: [variant({ currentReplicas: -1 })] }, "variants[0].currentReplicas", />= 0/);
   });
 
-  it("duplicates, limiter without inventory and the V2 analyzer are rejected", () => {
+  it("duplicates and limiter without inventory are rejected; the V2 analyzer is accepted", () => {
     rejects({ variants: [variant(), variant()] }, "variants[1].name", /duplicate variant v1 in namespace ns/);
     rejects(
       { saturation: { enableLimiter: true }, variants: [] },
       "gpuInventory",
       /required when saturation.enableLimiter is true/,
     );
-    rejects(
-      { saturation: { analyzerName: "saturation" }, variants: [] },
-      "saturation.analyzerName",
-      /not available in this version/,
-    );
+    const v2 = validateSnapshot({ saturation: { analyzerName: "saturation" }, variants: [] });
+    assert.deepEqual([v2.saturation.scaleUpThreshold, v2.saturation.scaleDownBoundary], [0.85, 0.7]);
     rejects(
       { saturationOverrides: [{ model_id: "m" }, { model_id: "m" }], variants: [] },
       "saturationOverrides[1]",
