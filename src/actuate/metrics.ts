@@ -6,6 +6,8 @@ export const METRIC_DESIRED_REPLICAS = "wva_desired_replicas";
 export const METRIC_CURRENT_REPLICAS = "wva_current_replicas";
 export const METRIC_DESIRED_RATIO = "wva_desired_ratio";
 export const METRIC_REPLICA_SCALING_TOTAL = "wva_replica_scaling_total";
+/** queueing-model: the learned alpha, beta, gamma of a variant. */
+export const METRIC_MODEL_PARAMETER = "wva_model_parameter";
 export const METRIC_METRICS_MISSING_CYCLES = "wva_metrics_missing_cycles";
 export const METRIC_CYCLE_DURATION = "wva_engine_cycle_duration_seconds";
 export const METRIC_CYCLE_FAILURES = "wva_engine_cycle_failures_total";
@@ -29,6 +31,9 @@ export class ActuationMetrics {
   private readonly current: Gauge<string>;
   private readonly ratio: Gauge<string>;
   private readonly scaling: Counter<string>;
+  private readonly modelParameter: Gauge<string>;
+  /** `ns/name` → label sets of that variant's `wva_model_parameter` series. */
+  private readonly parameterLabels = new Map<string, Array<Record<string, string>>>();
   private readonly missing: Gauge<string>;
   private readonly cycleDuration: Histogram<string>;
   private readonly cycleFailures: Counter<string>;
@@ -72,6 +77,12 @@ export class ActuationMetrics {
       name: METRIC_REPLICA_SCALING_TOTAL,
       help: "Changes of a variant's replica target, by direction and reason",
       labelNames: ["variant_name", "namespace", "direction", "reason", ...extra],
+      registers: [this.registry],
+    });
+    this.modelParameter = new Gauge({
+      name: METRIC_MODEL_PARAMETER,
+      help: "Learned performance parameter of a variant (queueing-model): alpha ms per iteration, beta and gamma ms per token",
+      labelNames: ["variant_name", "namespace", "parameter", ...extra],
       registers: [this.registry],
     });
     this.missing = new Gauge({
@@ -173,6 +184,31 @@ export class ActuationMetrics {
     this.leader.set({ name: lease }, leading ? 1 : 0);
   }
 
+  /** Publishes the learned alpha, beta, gamma of one variant. */
+  emitModelParameters(
+    namespace: string,
+    variant: string,
+    p: { alpha: number; beta: number; gamma: number },
+  ): void {
+    const sets = (["alpha", "beta", "gamma"] as const).map((parameter) => {
+      const labels = this.withInstance({ variant_name: variant, namespace, parameter });
+      this.modelParameter.set(labels, p[parameter]);
+      return labels;
+    });
+    this.parameterLabels.set(`${namespace}/${variant}`, sets);
+  }
+
+  /** Variants (`ns/name`) with `wva_model_parameter` series. */
+  modelParameterVariants(): string[] {
+    return [...this.parameterLabels.keys()];
+  }
+
+  /** Removes the `wva_model_parameter` series of one variant (`ns/name`). */
+  removeModelParameters(key: string): void {
+    for (const labels of this.parameterLabels.get(key) ?? []) this.modelParameter.remove(labels);
+    this.parameterLabels.delete(key);
+  }
+
   /** Records which analyzer decides a variant (one series per variant; a switch replaces it). */
   setAnalyzer(namespace: string, variant: string, analyzer: string): void {
     const key = `${namespace}/${variant}`;
@@ -222,6 +258,7 @@ export class ActuationMetrics {
     this.infoLabels.delete(key);
     this.gaugeLabels.delete(key);
     this.counterLabels.delete(key);
+    this.removeModelParameters(key);
     this.missingCycles.delete(key);
   }
 
@@ -236,6 +273,8 @@ export class ActuationMetrics {
     this.current.reset();
     this.ratio.reset();
     this.scaling.reset();
+    this.modelParameter.reset();
+    this.parameterLabels.clear();
     this.missing.reset();
     this.cycleDuration.reset();
     this.cycleFailures.reset();

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { DEFAULT_VARIANT_COST, groupKey, type ModelGroup } from "../types/decision.js";
 import { silentLogger } from "../util/logger.js";
 import type { ClusterLookup } from "./cluster.js";
 import { DEFAULT_SCRAPE_INTERVAL_MS, maxSampleAgeMs, staleReason, type StalePod } from "./freshness.js";
@@ -16,13 +17,6 @@ export interface VariantInfo {
   accelerator?: string;
   /** Cost per replica; default 10. */
   cost?: number;
-}
-
-/** All variants of one model in one namespace. */
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: VariantInfo[];
 }
 
 /** Metrics of one replica (pod), ready for the analyzers. */
@@ -44,6 +38,10 @@ export interface ReplicaMetrics {
   avgOutputTokens?: number;
   avgInputTokens?: number;
   prefixCacheHitRate?: number;
+  /** queueing-model extras: completed requests per second, average TTFT and ITL (ms) over 1 minute. */
+  arrivalRatePerSec?: number;
+  ttftMs?: number;
+  itlMs?: number;
   /** Epoch ms of the pod's newest sample. */
   sampledAt: number;
 }
@@ -56,13 +54,6 @@ export type CollectResult =
   { ok: true; replicas: ReplicaMetrics[]; stale: StalePod[] } | { ok: false; error: string };
 
 export type CollectionMode = "batch" | "per-model";
-
-export const DEFAULT_COST = 10;
-
-/** Key of a model group, `modelID|namespace`. */
-export function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
-}
 
 export interface CollectorOptions {
   source: MetricsSource;
@@ -99,13 +90,16 @@ export class ReplicaMetricsCollector {
     this.maxAgeMs = maxSampleAgeMs(opts.scrapeIntervalMs ?? DEFAULT_SCRAPE_INTERVAL_MS);
   }
 
-  async collect(group: ModelGroup): Promise<CollectResult> {
+  async collect(group: ModelGroup<VariantInfo>): Promise<CollectResult> {
     const all = await this.collectAll([group]);
     return all.get(groupKey(group.modelID, group.namespace)) as CollectResult;
   }
 
   /** Collects every group; `signal` (the cycle's collection budget) ends queries still running. */
-  async collectAll(groups: readonly ModelGroup[], signal?: AbortSignal): Promise<Map<string, CollectResult>> {
+  async collectAll(
+    groups: readonly ModelGroup<VariantInfo>[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, CollectResult>> {
     const out = new Map<string, CollectResult>();
     if (groups.length === 0) {
       this.lastQueryCount = 0;
@@ -154,7 +148,7 @@ export class ReplicaMetricsCollector {
     return out;
   }
 
-  private async build(g: ModelGroup, results: Results): Promise<CollectResult> {
+  private async build(g: ModelGroup<VariantInfo>, results: Results): Promise<CollectResult> {
     const required = (name: string, what: string): MetricResult | string => {
       const r = results.get(name);
       return !r || r.error ? `${what} query failed: ${r?.error ?? "no result"}` : r;
@@ -183,6 +177,9 @@ export class ReplicaMetricsCollector {
     const avgOut = byPod(optional(QueryName.avgOutputTokens));
     const avgIn = byPod(optional(QueryName.avgInputTokens));
     const prefix = byPod(optional(QueryName.prefixCacheHitRate));
+    const rate = byPod(optional(QueryName.requestRate));
+    const ttft = byPod(optional(QueryName.avgTtft));
+    const itl = byPod(optional(QueryName.avgItl));
     const failed = new Map<string, string>();
     for (const f of this.opts.source.podFailures?.() ?? []) {
       if (f.namespace === g.namespace) failed.set(f.pod, f.error);
@@ -236,7 +233,7 @@ export class ReplicaMetricsCollector {
         accelerator: variant.accelerator ?? "",
         kvCacheUsage: kvUsage,
         queueLength: Math.trunc(qValue ?? 0),
-        cost: variant.cost ?? DEFAULT_COST,
+        cost: variant.cost ?? DEFAULT_VARIANT_COST,
         totalKvCapacityTokens: total,
         tokensInUse: total > 0 ? Math.min(total, Math.max(0, Math.round(kvUsage * total))) : 0,
         sampledAt: at,
@@ -251,6 +248,12 @@ export class ReplicaMetricsCollector {
       if (i !== undefined && Number.isFinite(i)) r.avgInputTokens = i;
       const p = prefix.get(pod);
       if (p !== undefined && Number.isFinite(p) && p >= 0 && p <= 1) r.prefixCacheHitRate = p;
+      const rps = rate.get(pod);
+      if (rps !== undefined && Number.isFinite(rps) && rps >= 0) r.arrivalRatePerSec = rps;
+      const t = ttft.get(pod);
+      if (t !== undefined && Number.isFinite(t) && t > 0) r.ttftMs = t * 1000;
+      const l = itl.get(pod);
+      if (l !== undefined && Number.isFinite(l) && l > 0) r.itlMs = l * 1000;
       replicas.push(r);
     }
     if (stale.length > 0) {

@@ -1,3 +1,4 @@
+// Over 450 lines: a data table, one row per manager setting, kept whole so each setting is declared once.
 /**
  * The manager's settings: one table from which the flag parser, `--help`, the loader with its
  * precedence, the runtime-change rules and the table in docs/user-guide/configuration.md are derived.

@@ -1,16 +1,17 @@
-import type { ReplicaMetricsCollector, ModelGroup as CollectorGroup } from "../collect/collector.js";
+import type { ReplicaMetricsCollector, VariantInfo } from "../collect/collector.js";
 import { QueryName } from "../collect/queries.js";
 import type { SchedulerQueue } from "../analyze/token-capacity/index.js";
 import type { MetricsSource } from "../collect/types.js";
 import type { ScrapeTarget, ScrapeTargetLister } from "../collect/podscrape/source.js";
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
 import { resolveAccelerator } from "./accelerator.js";
-import type { GroupCollection, GroupCollector, ModelGroup } from "./engine-loop.js";
+import type { ModelGroup } from "../engine/types.js";
+import type { GroupCollection, GroupCollector, GroupVariant } from "./engine-loop.js";
 import type { Informer } from "./kube/informer.js";
 import type { Pod, ReplicaSet } from "./kube/objects.js";
 import { variantCost } from "./types.js";
 
-function toCollectorGroup(g: ModelGroup): CollectorGroup {
+function toCollectorGroup(g: ModelGroup<GroupVariant>): ModelGroup<VariantInfo> {
   return {
     modelID: g.modelID,
     namespace: g.namespace,
@@ -31,7 +32,10 @@ export class SourceCollector implements GroupCollector {
     private readonly source: MetricsSource,
   ) {}
 
-  async collectAll(groups: ModelGroup[], signal?: AbortSignal): Promise<Map<string, GroupCollection>> {
+  async collectAll(
+    groups: ModelGroup<GroupVariant>[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, GroupCollection>> {
     const res = await this.collector.collectAll(groups.map(toCollectorGroup), signal);
     const out = new Map<string, GroupCollection>();
     for (const [k, r] of res) {
@@ -52,6 +56,9 @@ export class SourceCollector implements GroupCollector {
                 avgInputTokens: x.avgInputTokens,
                 avgOutputTokens: x.avgOutputTokens,
                 prefixCacheHitRate: x.prefixCacheHitRate,
+                arrivalRatePerSec: x.arrivalRatePerSec,
+                ttftMs: x.ttftMs,
+                itlMs: x.itlMs,
               })),
               stale: r.stale,
             }
@@ -63,7 +70,7 @@ export class SourceCollector implements GroupCollector {
 
   /** `model_request_count` over the retention window; null when the query failed or had no sample. */
   async requestCount(
-    group: ModelGroup,
+    group: ModelGroup<GroupVariant>,
     retentionMs: number,
     signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }> {
@@ -85,7 +92,7 @@ export class SourceCollector implements GroupCollector {
   }
 
   /** The endpoint picker's queue of the model (size and bytes); undefined when it reports none. */
-  async schedulerQueue(group: ModelGroup): Promise<SchedulerQueue | undefined> {
+  async schedulerQueue(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined> {
     const names = [QueryName.schedulerQueueSize, QueryName.schedulerQueueBytes];
     const res = await this.source.refresh(names, { namespace: group.namespace, modelID: group.modelID });
     const [size, bytes] = names.map((n) => {

@@ -9,6 +9,7 @@ import {
   TargetResolvedReason,
 } from "../api/v1alpha1/constants.js";
 import type { ConditionState } from "./types.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 
 /**
  * Reason of `OptimizationReady` when the transition lock was released after its bound (the engine
@@ -77,10 +78,16 @@ export const metricsConfigMissing = (why: string): ConditionState => ({
 
 // --- OptimizationReady
 
-/** A target decided by the saturation engine; `analyzer` names the engine that decided it. */
+/**
+ * A target decided by the engine; `analyzer` names the engine that decided it. The reason is
+ * `OptimizationSucceeded` for the model-based (queueing-model) engine, `SaturationOnlyMode` otherwise.
+ */
 export const optimized = (reason: string, target: number, analyzer: string): ConditionState => ({
   status: ConditionStatus.True,
-  reason: OptimizationReason.SaturationOnlyMode,
+  reason:
+    analyzer === QUEUEING_MODEL
+      ? OptimizationReason.OptimizationSucceeded
+      : OptimizationReason.SaturationOnlyMode,
   message: `${reason} (target: ${target} replicas; analyzer: ${analyzer})`,
 });
 

@@ -1,10 +1,16 @@
+// Over 450 lines: the cycle's group, collect and decide stages with the inputs each engine needs (apply is in publish.ts).
 import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { describeStalePods, type StalePod } from "../collect/freshness.js";
+import { groupByModel } from "../engine/grouping.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
+  groupKey,
+  QUEUEING_MODEL,
+  type ModelGroup,
+  type ModelSlo,
   type ModelDecisions,
   type ReplicaBound,
   type ReplicaMetric,
@@ -17,6 +23,7 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { maxBatchSizeOf, type ModelParameters, type TunedVariant } from "./model-parameters.js";
 import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
@@ -28,12 +35,6 @@ import { deploymentVllmParams } from "./vllm-params.js";
 export interface GroupVariant {
   va: VA;
   deployment: Deployment;
-}
-
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: GroupVariant[];
 }
 
 /**
@@ -50,10 +51,10 @@ export interface GroupCollector {
    * query failed gets `ok: false`. Throwing fails every group. `signal` aborts when the cycle's collection
    * budget is spent.
    */
-  collectAll(groups: ModelGroup[], signal?: AbortSignal): Promise<Map<string, GroupCollection>>;
+  collectAll(groups: ModelGroup<GroupVariant>[], signal?: AbortSignal): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
   requestCount(
-    group: ModelGroup,
+    group: ModelGroup<GroupVariant>,
     retentionMs: number,
     signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }>;
@@ -61,7 +62,7 @@ export interface GroupCollector {
    * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
    * only for models on the token-capacity analyzer).
    */
-  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
+  schedulerQueue?(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -72,6 +73,8 @@ export interface EngineConfig {
   /** GPUs per accelerator short name (only asked when the limiter is enabled). */
   gpuInventory(): Record<string, number>;
   transitionTimeoutMs(): number;
+  /** queueing-model: the model's SLO settings (SLO ConfigMap). */
+  sloFor?(modelID: string, namespace: string): ModelSlo;
 }
 
 export interface VariantReport {
@@ -124,17 +127,19 @@ export interface EngineLoopDeps {
   onCycle?: (report: CycleReport) => void;
   /** Direct actuator: scale-down stabilisation window (ms; 0 or unset applies lower targets at once). */
   scaleDownStabilizationMs?: number;
+  /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
+  modelParameters?: ModelParameters;
 }
 
 /** A model group a saturation config applies to. */
 interface ConfiguredGroup {
-  group: ModelGroup;
+  group: ModelGroup<GroupVariant>;
   saturation: SaturationConfig;
 }
 
 /** A model group with usable metrics and its engine input. */
 export interface CollectedGroup {
-  group: ModelGroup;
+  group: ModelGroup<GroupVariant>;
   replicas: ReplicaMetric[];
   /** Pods without fresh data: no target of the model may go down. */
   stale: StalePod[];
@@ -149,10 +154,6 @@ export interface CollectedGroup {
  */
 export function collectionBudgetMs(intervalMs: number): number {
   return Math.max(1000, Math.floor(intervalMs * 0.8));
-}
-
-function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
 }
 
 /**
@@ -316,6 +317,7 @@ export class EngineLoop {
     report.activeVariants = active.length;
     const configured = this.configuredGroups(this.group(active), report);
     const collected = await this.collect(configured, report);
+    await this.prepareQueueingModels(collected);
     const limiter = this.deps.config.limiterEnabled();
     const result = decideCycle(
       {
@@ -345,21 +347,17 @@ export class EngineLoop {
   }
 
   /** Groups the active variants by model and namespace. */
-  private group(active: readonly GroupVariant[]): Map<string, ModelGroup> {
-    const groups = new Map<string, ModelGroup>();
-    for (const v of active) {
-      const ns = v.va.metadata!.namespace!;
-      const k = groupKey(v.va.spec.modelID, ns);
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
-      g.variants.push(v);
-    }
-    return groups;
+  private group(active: readonly GroupVariant[]): Map<string, ModelGroup<GroupVariant>> {
+    const groups = groupByModel(active, (v) => ({
+      modelID: v.va.spec.modelID,
+      namespace: v.va.metadata!.namespace!,
+    }));
+    return new Map(groups.map((g) => [groupKey(g.modelID, g.namespace), g]));
   }
 
   /** The groups a saturation config applies to; the others hold their targets. */
   private configuredGroups(
-    groups: Map<string, ModelGroup>,
+    groups: Map<string, ModelGroup<GroupVariant>>,
     report: CycleReport,
   ): Map<string, ConfiguredGroup> {
     const configured = new Map<string, ConfiguredGroup>();
@@ -463,13 +461,57 @@ export class EngineLoop {
     return out;
   }
 
-  private async scaleToZeroInput(group: ModelGroup, signal: AbortSignal): Promise<ModelInput["scaleToZero"]> {
+  private async scaleToZeroInput(
+    group: ModelGroup<GroupVariant>,
+    signal: AbortSignal,
+  ): Promise<ModelInput["scaleToZero"]> {
     const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
     if (!stz.enabled) return undefined;
     const rc = await this.deps.collector
       .requestCount(group, stz.retentionMs, signal)
       .catch((e: unknown) => ({ count: null, error: errText(e) }));
     return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+  }
+
+  /**
+   * Groups of the queueing-model engine: one tuner step per busy pod (parameters persisted when they
+   * changed), then each variant's learned parameters and batch limit and the model's SLO settings.
+   */
+  private async prepareQueueingModels(collected: CollectedGroup[]): Promise<void> {
+    const groups = collected.filter((c) => c.input.config.analyzerName === QUEUEING_MODEL);
+    const store = this.deps.modelParameters;
+    if (groups.length === 0 || !store) return;
+    await store.ensureLoaded();
+    const batch = new Map<string, number>();
+    const replicas = new Map<string, ReplicaMetric[]>();
+    const variants: TunedVariant[] = [];
+    for (const c of groups) {
+      for (const v of c.group.variants) {
+        const name = v.va.metadata!.name!;
+        const maxBatchSize = maxBatchSizeOf(v.deployment);
+        batch.set(vaKey(c.group.namespace, name), maxBatchSize);
+        variants.push({ namespace: c.group.namespace, name, maxBatchSize });
+      }
+      for (const r of c.replicas) {
+        const k = vaKey(c.group.namespace, r.variant);
+        replicas.set(k, [...(replicas.get(k) ?? []), r]);
+      }
+    }
+    const learned = store.learn(variants, replicas);
+    for (const r of learned.rejected)
+      this.deps.log.debug({ variant: r.variant, reason: r.reason }, "tuner step rejected");
+    await store.persist();
+    for (const c of groups) {
+      c.input = {
+        ...c.input,
+        variants: c.input.variants.map((s) => ({
+          ...s,
+          maxBatchSize: batch.get(vaKey(s.namespace, s.name)),
+          parameters: store.params(s.namespace, s.name),
+        })),
+        slo: this.deps.config.sloFor?.(c.group.modelID, c.group.namespace),
+      };
+    }
   }
 
   /** Applies the decisions of every model to its variants. */
@@ -533,7 +575,7 @@ export class EngineLoop {
 }
 
 /** vLLM parameters of the group's Deployments, by VA name. */
-function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+function vllmParamsOf(group: ModelGroup<GroupVariant>): Record<string, VllmParams> {
   const out: Record<string, VllmParams> = {};
   for (const v of group.variants) {
     const p = deploymentVllmParams(v.deployment);

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "../util/logger.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
 import type { ConfigWatch } from "./config-watch.js";
+import { ModelParameters } from "./model-parameters.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
 import { KubeClient, loadKubeConfig } from "./kube/client.js";
@@ -239,7 +240,15 @@ function createEngineLoop(
         scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
         gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
         transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
+        sloFor: (m, ns) => config.sloFor(m, ns),
       },
+      modelParameters: new ModelParameters({
+        client: ctx.client,
+        namespace: ctx.main.systemNamespace,
+        metrics: ctx.metrics,
+        events: ctx.events,
+        log: ctx.log,
+      }),
       metrics: ctx.metrics,
       decisions: parts.decisions,
       enqueue: (key) => parts.queue.add(key),

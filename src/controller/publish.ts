@@ -7,7 +7,7 @@ import { actuateDirect, scaleBounds } from "../actuate/direct.js";
 import type { ScalingDirection } from "../actuate/metrics.js";
 import { ScaleDownStabilizer } from "../actuate/stabilization.js";
 import { STEP_ENFORCER } from "../engine/pipeline.js";
-import type { Decision, ModelDecisions } from "../engine/types.js";
+import type { Decision, ModelDecisions, ModelGroup } from "../engine/types.js";
 import { replicaState, resolveAccelerator } from "./accelerator.js";
 import {
   invalidConfiguration,
@@ -27,7 +27,6 @@ import {
   type CycleReport,
   type EngineLoopDeps,
   type GroupVariant,
-  type ModelGroup,
   type VariantReport,
 } from "./engine-loop.js";
 import { errText } from "./kube/informer.js";
@@ -78,7 +77,7 @@ export class DecisionPublisher {
   }
 
   /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
-  hold(group: ModelGroup, report: CycleReport, path: VariantReport["path"], why: string): void {
+  hold(group: ModelGroup<GroupVariant>, report: CycleReport, path: VariantReport["path"], why: string): void {
     for (const v of group.variants) {
       const ns = v.va.metadata!.namespace!;
       const name = v.va.metadata!.name!;

@@ -57,7 +57,14 @@ export const rbacRequirements: readonly RbacRequirement[] = [
     resource: "configmaps",
     verbs: ["get", "list", "watch"],
     scope: "controller-namespace",
-    why: "main, saturation and scale-to-zero ConfigMaps: read at start-up, then watched for hot reload",
+    why: "main, saturation, scale-to-zero and SLO ConfigMaps: read at start-up, then watched for hot reload",
+  },
+  {
+    apiGroup: "",
+    resource: "configmaps",
+    verbs: ["create", "update"],
+    scope: "controller-namespace",
+    why: "the queueing-model's learned parameters (wva-model-parameters), written when they change",
   },
   {
     apiGroup: "",

@@ -10,6 +10,7 @@ import { PrometheusSource } from "../collect/prometheus/source.js";
 import type { MetricsSource } from "../collect/types.js";
 import { loadMainConfig, readSetting, type MainConfig } from "../config/main.js";
 import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
+import { SLO_CONFIG_MAP } from "../config/slo.js";
 import type { FlagSettings, MetricsSourceName } from "../config/settings.js";
 import { GpuInventory, type GpuNode } from "../limit/inventory.js";
 import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
@@ -83,7 +84,10 @@ export async function loadStartupConfig(
 /** Informers of the main, saturation and scale-to-zero ConfigMaps in the namespaces they are read from. */
 export function configMapInformers(informers: Informers, main: MainConfig): Array<Informer<ConfigMap>> {
   const system = main.systemNamespace;
-  const out = [informers.configMap(main.mainConfigMapName, system)];
+  const out = [
+    informers.configMap(main.mainConfigMapName, system),
+    informers.configMap(SLO_CONFIG_MAP, system),
+  ];
   const scopes = main.watchNamespace ? [...new Set([system, main.watchNamespace])] : [undefined];
   for (const scope of scopes) {
     for (const name of [main.saturationConfigMapName, SCALE_TO_ZERO_CONFIG_MAP])

@@ -13,10 +13,16 @@ import {
   type BoundSource,
   type SaturationConfig,
   type TransitionState,
+  type VariantState,
+  QUEUEING_MODEL,
 } from "../engine/types.js";
 import { vllmServeCommand } from "../playground/runner/manifests.js";
 import type { SaturationSpec } from "../playground/runner/scenario.js";
-import type { SimModel, World } from "./world.js";
+import { LearnedParameters } from "../analyze/queueing-model/learning.js";
+import type { TunerObservation } from "../analyze/queueing-model/tuner.js";
+import { DEFAULT_SLO_MULTIPLIER } from "../config/slo.js";
+import { PodWindows } from "./pod-window.js";
+import type { SimModel, SimVariant, World } from "./world.js";
 
 export class WvaDecider {
   private state: TransitionState = emptyTransitionState();
@@ -25,6 +31,8 @@ export class WvaDecider {
   private readonly config: SaturationConfig;
   /** What the token-capacity analyzer learned, kept across cycles as the controller keeps it. */
   private readonly capacityStore = new CapacityStore();
+  /** queueing-model: per-pod windows and the learned parameters per variant key. */
+  private readonly model?: { windows: PodWindows; learned: LearnedParameters };
 
   /**
    * `boundSource`: who enforces each variant's `maxReplicas` (the VA annotation with direct actuation,
@@ -39,6 +47,8 @@ export class WvaDecider {
       ...saturation,
       enableLimiter: false,
     });
+    if (this.config.analyzerName === QUEUEING_MODEL)
+      this.model = { windows: new PodWindows(), learned: new LearnedParameters() };
   }
 
   /**
@@ -46,6 +56,7 @@ export class WvaDecider {
    * previous target (else its current replicas), as the controller does: missing data never scales down.
    */
   decide(world: World, now: number): Map<string, number> {
+    if (this.model) this.learn(world, now);
     const targets = new Map<string, number>();
     const inputs: ModelInput[] = [];
     for (const m of world.models) {
@@ -69,23 +80,78 @@ export class WvaDecider {
     return targets;
   }
 
+  /** Records the pods' windows, then one tuner step per busy pod of every variant. */
+  private learn(world: World, now: number): void {
+    const { windows, learned } = this.model!;
+    windows.record(
+      world.variants.flatMap((v) => v.pods.filter((p) => p.ready)),
+      now,
+    );
+    const observations = new Map<string, TunerObservation[]>();
+    for (const v of world.variants) {
+      const obs: TunerObservation[] = [];
+      for (const p of v.pods) {
+        const w = p.ready ? windows.window(p) : undefined;
+        if (w)
+          obs.push({
+            arrivalRatePerSec: w.arrivalRatePerSec!,
+            avgInputTokens: w.avgInputTokens!,
+            avgOutputTokens: w.avgOutputTokens!,
+            maxBatchSize: v.spec.emulator.maxBatch,
+            ttftMs: w.ttftMs!,
+            itlMs: w.itlMs!,
+          });
+      }
+      observations.set(key(v.model.spec.namespace, v.spec.name), obs);
+    }
+    learned.learn(observations);
+  }
+
+  private variantState(world: World, m: SimModel, v: SimVariant): VariantState {
+    const ns = m.spec.namespace;
+    return {
+      name: v.spec.name,
+      namespace: ns,
+      modelID: m.spec.modelID,
+      accelerator: v.spec.accelerator,
+      cost: v.spec.cost,
+      gpusPerReplica: v.spec.gpusPerReplica,
+      current: v.pods.length,
+      ready: world.readyCount(v),
+      desired: this.published.get(key(ns, v.spec.name)) ?? 0,
+      bounds: [{ source: this.boundSource, maxReplicas: v.spec.maxReplicas }],
+    };
+  }
+
   private modelInput(world: World, m: SimModel): ModelInput {
     const ns = m.spec.namespace;
+    const model = this.model;
+    if (model) {
+      return {
+        modelID: m.spec.modelID,
+        namespace: ns,
+        variants: m.variants.map((v) => ({
+          ...this.variantState(world, m, v),
+          maxBatchSize: v.spec.emulator.maxBatch,
+          parameters: model.learned.params(key(ns, v.spec.name)),
+        })),
+        replicas: m.variants.flatMap((v) =>
+          world.peakMetrics(v).flatMap((p) => {
+            const pod = v.pods.find((x) => x.name === p.pod)!;
+            const w = model.windows.window(pod);
+            return w
+              ? [{ pod: p.pod, variant: v.spec.name, kvCacheUsage: p.kv, queueLength: p.queue, ...w }]
+              : [];
+          }),
+        ),
+        config: this.config,
+        slo: { targets: { ...m.spec.slo }, sloMultiplier: DEFAULT_SLO_MULTIPLIER },
+      };
+    }
     return {
       modelID: m.spec.modelID,
       namespace: ns,
-      variants: m.variants.map((v) => ({
-        name: v.spec.name,
-        namespace: ns,
-        modelID: m.spec.modelID,
-        accelerator: v.spec.accelerator,
-        cost: v.spec.cost,
-        gpusPerReplica: v.spec.gpusPerReplica,
-        current: v.pods.length,
-        ready: world.readyCount(v),
-        desired: this.published.get(key(ns, v.spec.name)) ?? 0,
-        bounds: [{ source: this.boundSource, maxReplicas: v.spec.maxReplicas }],
-      })),
+      variants: m.variants.map((v) => this.variantState(world, m, v)),
       replicas: m.variants.flatMap((v) =>
         world.peakMetrics(v).map(({ pod, kv, queue, ...tokens }) => ({
           pod,

@@ -9,6 +9,7 @@ import {
 } from "../playground/cluster/hpa.js";
 import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
 import type { Scenario } from "../playground/runner/scenario.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 import { key, WvaDecider } from "./decide.js";
 import type { OraclePlan } from "./oracle.js";
 import type { SimVariant, World } from "./world.js";
@@ -122,6 +123,11 @@ const wvaV2 = wvaPolicy(
   "as wva, with the token-capacity analyzer and cost-aware optimizer (analyzerName: saturation)",
   "saturation",
 );
+const wvaModel = wvaPolicy(
+  "wva-model",
+  "the SLO-driven queueing-model engine: parameters learned online, the model's slo as targets",
+  QUEUEING_MODEL,
+);
 
 const hpaKv: Policy = {
   name: "hpa-kv",
@@ -208,6 +214,6 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, wvaV2, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [wva, wvaV2, wvaModel, hpaKv, hpaQueue, staticPeak, oracle];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);

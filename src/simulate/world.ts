@@ -1,4 +1,6 @@
+// Over 450 lines: one simulated cluster (pods, routers, metrics, timeline) whose parts share its virtual clock.
 import type { Arrival } from "../playground/load/patterns.js";
+import type { VariantCycle } from "../playground/runner/report.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
 import { EngineError, VllmEngine, type CompletedRequest } from "../playground/vllm/engine.js";
@@ -54,6 +56,19 @@ export interface SimPod {
   outputTokens: number;
   /** Scrapes of the last minute. */
   samples: PodSample[];
+  /** Totals of the completed requests, as vLLM's counters and histogram sums count them. */
+  served: ServedTotals;
+}
+
+/** Cumulative totals of one pod's completed requests (times in ms, measured at the pod). */
+export interface ServedTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  ttftMs: number;
+  /** Sum and count of the gaps between output tokens. */
+  itlMs: number;
+  itlCount: number;
 }
 
 export interface SimVariant {
@@ -90,14 +105,11 @@ export interface SimModel {
   windowSent: number;
 }
 
-export interface TimelineVariant {
-  model: string;
-  namespace: string;
-  variant: string;
-  current: number;
-  ready: number;
-  desired: number;
-}
+/** A variant's replicas in a timeline entry: the same fields as a playground report's cycle. */
+export type TimelineVariant = Pick<
+  VariantCycle,
+  "model" | "namespace" | "variant" | "current" | "ready" | "desired"
+>;
 
 export interface TimelineLoad {
   model: string;
@@ -387,6 +399,15 @@ export class World {
             pod.done++;
             pod.inputTokens += c.inputTokens;
             pod.outputTokens += c.outputTokens;
+            const s = pod.served;
+            s.requests++;
+            s.inputTokens += c.inputTokens;
+            s.outputTokens += c.outputTokens;
+            s.ttftMs += c.ttft;
+            if (c.outputTokens > 1) {
+              s.itlMs += c.finish - c.firstToken;
+              s.itlCount += c.outputTokens - 1;
+            }
             m.completed++;
             const ttft = c.firstToken - a.t;
             m.ttft.add(ttft);
@@ -427,6 +448,7 @@ export class World {
       inputTokens: 0,
       outputTokens: 0,
       samples: [],
+      served: { requests: 0, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: 0, itlCount: 0 },
     });
     if (v.pods[v.pods.length - 1].ready) this.dispatchWaiting(v.model, now);
   }

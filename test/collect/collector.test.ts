@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
-import { ReplicaMetricsCollector, groupKey, type ModelGroup } from "../../src/collect/collector.js";
+import { ReplicaMetricsCollector, type VariantInfo } from "../../src/collect/collector.js";
+import { groupKey, type ModelGroup } from "../../src/types/decision.js";
 import { batchQueryName, QueryName } from "../../src/collect/queries.js";
 import type { MetricResult, MetricsSource, MetricValue, QueryParams } from "../../src/collect/types.js";
 
@@ -51,7 +52,7 @@ const L = (pod: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const group: ModelGroup = {
+const group: ModelGroup<VariantInfo> = {
   modelID: "llama",
   namespace: "ns",
   variants: [
@@ -159,8 +160,8 @@ describe("replica metrics collector", () => {
     assert.equal(r.replicas[0].avgInputTokens, undefined);
   });
 
-  it("batch mode sends 7 queries per cycle whatever the number of models; per-model sends 7 per model", async () => {
-    const groups: ModelGroup[] = Array.from({ length: 7 }, (_, i) => ({
+  it("batch mode sends 10 queries per cycle whatever the number of models; per-model sends 10 per model", async () => {
+    const groups: ModelGroup<VariantInfo>[] = Array.from({ length: 7 }, (_, i) => ({
       modelID: `m${i}`,
       namespace: "ns",
       variants: [],
@@ -168,7 +169,7 @@ describe("replica metrics collector", () => {
     const batchSrc = new DataSource({});
     const batch = new ReplicaMetricsCollector({ source: batchSrc, lookup, mode: "batch" });
     const out = await batch.collectAll(groups);
-    assert.equal(batch.lastQueryCount, 7);
+    assert.equal(batch.lastQueryCount, 10);
     assert.equal(batchSrc.calls.length, 1);
     assert.ok(batchSrc.calls[0].names.includes(batchQueryName(QueryName.kvCacheUsage)));
     assert.equal(out.size, 7);
@@ -176,7 +177,7 @@ describe("replica metrics collector", () => {
     const perSrc = new DataSource({});
     const per = new ReplicaMetricsCollector({ source: perSrc, lookup, mode: "per-model" });
     await per.collectAll(groups);
-    assert.equal(per.lastQueryCount, 49);
+    assert.equal(per.lastQueryCount, 70);
     assert.deepEqual(perSrc.calls[0].params, { namespace: "ns", modelID: "m0" });
   });
 

@@ -264,3 +264,47 @@ describe("pod-scraping source", () => {
     src.close();
   });
 });
+
+describe("pod-scraping source: the queueing-model's inputs", () => {
+  it("request rate over the minute, average TTFT and ITL from the histograms", async () => {
+    const e = new VllmEmulator({
+      model: "llama",
+      timeMode: "virtual",
+      engine: { maxBatch: 4, kvBlocks: 100, blockSize: 16, alpha: 10, beta: 0, gamma: 0 },
+    });
+    await e.start();
+    let t = 5_000_000;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([{ pod: "p", namespace: "ns", url: `${e.url}/metrics` }]),
+      clock: () => t,
+    });
+    const q = [QueryName.requestRate, QueryName.avgTtft, QueryName.avgItl];
+    const value = (r: Map<string, { values: Array<{ value: number }> }>, n: string) =>
+      r.get(n)?.values[0]?.value;
+    try {
+      const first = await src.refresh(q, { namespace: "ns", modelID: "llama" });
+      assert.deepEqual(first.get(QueryName.requestRate)?.values, [], "a rate needs two scrapes");
+      // iterations of 10 ms: the first request starts alone (TTFT: prefill + first decode = 20 ms), the
+      // other two join at the next boundary (30 ms)
+      for (let i = 0; i < 3; i++) e.submit(100, 5);
+      e.advance(1_000);
+      t += 10_000;
+      const r = await src.refresh(q, { namespace: "ns", modelID: "llama" });
+      assert.equal(value(r, QueryName.requestRate), 0.3);
+      assert.ok(
+        Math.abs(value(r, QueryName.avgTtft)! - 0.08 / 3) < 1e-9,
+        `TTFT ${value(r, QueryName.avgTtft)}`,
+      );
+      assert.ok(Math.abs(value(r, QueryName.avgItl)! - 0.01) < 1e-9, `ITL ${value(r, QueryName.avgItl)}`);
+      const batch = await src.refresh([batchQueryName(QueryName.requestRate)]);
+      assert.deepEqual(batch.get(batchQueryName(QueryName.requestRate))?.values[0].labels, {
+        namespace: "ns",
+        model_name: "llama",
+        pod: "p",
+      });
+    } finally {
+      src.close();
+      await e.stop();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
-import { ReplicaMetricsCollector, type ModelGroup } from "../../src/collect/collector.js";
+import { ReplicaMetricsCollector, type VariantInfo } from "../../src/collect/collector.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import { PrometheusSource } from "../../src/collect/prometheus/source.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { flakyTarget, type FlakyTarget } from "../support/flaky-target.js";
@@ -44,7 +45,7 @@ describe("stale metrics against a real Prometheus", () => {
     for (const e of emus) await e.stop();
   });
 
-  const group: ModelGroup = {
+  const group: ModelGroup<VariantInfo> = {
     modelID: MODEL,
     namespace: NS,
     variants: [{ name: "va", namespace: NS, deployment: "llama" }],

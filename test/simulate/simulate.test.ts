@@ -157,7 +157,7 @@ describe("wva simulate", () => {
     assert.throws(
       () => simulate(normalizeScenario(validDoc()), { policies: ["wva", "keda"] }),
       (e: unknown) =>
-        e instanceof UnknownPolicyError && /valid policies: wva, wva-v2, hpa-kv/.test(e.message),
+        e instanceof UnknownPolicyError && /valid policies: wva, wva-v2, wva-model, hpa-kv/.test(e.message),
     );
   });
 });

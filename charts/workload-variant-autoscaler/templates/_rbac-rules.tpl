@@ -102,6 +102,13 @@
     - list
     - watch
 - apiGroups:
+    - ""
+  resources:
+    - configmaps
+  verbs:
+    - create
+    - update
+- apiGroups:
     - monitoring.coreos.com
   resources:
     - servicemonitors

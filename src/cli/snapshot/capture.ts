@@ -1,7 +1,7 @@
 import { ActuationMetrics } from "../../actuate/metrics.js";
 import type { MetricsSourceName } from "../../config/settings.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "../../controller/accelerator.js";
-import { EngineLoop, type GroupVariant, type ModelGroup } from "../../controller/engine-loop.js";
+import { EngineLoop, type GroupVariant } from "../../controller/engine-loop.js";
 import { Informers } from "../../controller/informers.js";
 import { KubeClient, loadKubeConfig } from "../../controller/kube/client.js";
 import { errText } from "../../controller/kube/informer.js";
@@ -14,7 +14,8 @@ import {
 } from "../../controller/setup.js";
 import { variantCost } from "../../controller/types.js";
 import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../decide/snapshot.js";
-import type { ReplicaMetric, SaturationConfig } from "../../engine/types.js";
+import { groupByModel } from "../../engine/grouping.js";
+import { groupKey, type ReplicaMetric, type SaturationConfig } from "../../engine/types.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 
 /**
@@ -127,14 +128,12 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
       }),
     ]).finally(() => clearTimeout(timer));
 
-    const groups = new Map<string, ModelGroup>();
-    for (const v of loop.activeVariants()) {
-      const ns = v.va.metadata!.namespace!;
-      const key = `${v.va.spec.modelID}|${ns}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
-      g.variants.push(v);
-    }
+    const groups = new Map(
+      groupByModel(loop.activeVariants(), (v) => ({
+        modelID: v.va.spec.modelID,
+        namespace: v.va.metadata!.namespace!,
+      })).map((g) => [groupKey(g.modelID, g.namespace), g]),
+    );
     const collected = groups.size > 0 ? await collector.collectAll([...groups.values()]) : new Map();
 
     const base: SaturationConfig = {

@@ -64,8 +64,8 @@ interface PodHistory {
 const WINDOW_1M = 60_000;
 const WINDOW_5M = 300_000;
 
-/** Queries answered per model and for all models at once. */
-const BATCHABLE = [
+/** Queries with a batch form (`<name>:all_models`). */
+const BATCHED = [
   QueryName.kvCacheUsage,
   QueryName.queueLength,
   QueryName.cacheConfigInfo,
@@ -73,10 +73,13 @@ const BATCHABLE = [
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
   QueryName.sampleTime,
+  QueryName.requestRate,
+  QueryName.avgTtft,
+  QueryName.avgItl,
 ];
 
 const SUPPORTED = [
-  ...BATCHABLE,
+  ...BATCHED,
   QueryName.schedulerQueueSize,
   QueryName.schedulerQueueBytes,
   QueryName.modelRequestCount,
@@ -109,7 +112,7 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   queryNames(): string[] {
-    return [...SUPPORTED, ...BATCHABLE.map(batchQueryName), ALL_METRICS_QUERY];
+    return [...SUPPORTED, ...BATCHED.map(batchQueryName), ALL_METRICS_QUERY];
   }
 
   podFailures(): readonly PodFailure[] {
@@ -266,6 +269,18 @@ export class PodScrapingSource implements MetricsSource {
       case QueryName.sampleTime:
         need(["namespace", "modelID"]);
         return this.sampleTimes(match, by);
+      case QueryName.requestRate:
+        need(["namespace", "modelID"]);
+        return this.rateOf(VllmMetric.requestSuccessTotal, match, by, now);
+      case QueryName.avgTtft:
+        need(["namespace", "modelID"]);
+        return this.histogramMean(VllmMetric.timeToFirstToken, match, by, now);
+      case QueryName.avgItl: {
+        need(["namespace", "modelID"]);
+        // vLLM V1 names the histogram inter_token_latency; older servers time_per_output_token
+        const newer = this.histogramMean(VllmMetric.interTokenLatency, match, by, now);
+        return newer.length > 0 ? newer : this.histogramMean(VllmMetric.timePerOutputToken, match, by, now);
+      }
       case QueryName.schedulerQueueSize:
       case QueryName.schedulerQueueBytes: {
         need(["modelID"]);
@@ -349,16 +364,59 @@ export class PodScrapingSource implements MetricsSource {
     return [...groups.values()];
   }
 
-  private ratioOfIncreases(
-    num: string,
-    den: string,
+  /** `rate(h_sum[1m]) / rate(h_count[1m])` of a histogram: the mean of its observations over 1 minute. */
+  private histogramMean(
+    histogram: string,
+    match: (l: Record<string, string>) => boolean,
+    by: string[],
+    now: number,
+  ): MetricValue[] {
+    return this.ratioOfIncreases(`${histogram}_sum`, `${histogram}_count`, match, by, now, WINDOW_1M).filter(
+      (v) => v.value > 0,
+    );
+  }
+
+  /** `sum by (...) (rate(counter[1m]))`: the increase per second between the oldest and latest scrape of the minute. */
+  private rateOf(
+    counter: string,
     match: (l: Record<string, string>) => boolean,
     by: string[],
     now: number,
   ): MetricValue[] {
     const groups = new Map<string, MetricValue>();
     for (const h of this.history.values()) {
-      const inWindow = h.scrapes.filter((s) => now - s.t <= WINDOW_5M);
+      const inWindow = h.scrapes.filter((s) => now - s.t <= WINDOW_1M);
+      if (inWindow.length < 2) continue;
+      const first = inWindow[0];
+      const last = inWindow[inWindow.length - 1];
+      const keys = new Set<string>();
+      for (const s of last.samples)
+        if (s.name === counter && match(s.labels)) keys.add(JSON.stringify(pick(s.labels, by)));
+      for (const key of keys) {
+        const sel = (l: Record<string, string>) => match(l) && JSON.stringify(pick(l, by)) === key;
+        const increase = Math.max(
+          0,
+          (sumOf(last.samples, counter, sel) ?? 0) - (sumOf(first.samples, counter, sel) ?? 0),
+        );
+        const value = finite(increase / ((last.t - first.t) / 1000));
+        const prev = groups.get(key);
+        groups.set(key, { value: (prev?.value ?? 0) + value, timestamp: last.t, labels: JSON.parse(key) });
+      }
+    }
+    return [...groups.values()];
+  }
+
+  private ratioOfIncreases(
+    num: string,
+    den: string,
+    match: (l: Record<string, string>) => boolean,
+    by: string[],
+    now: number,
+    windowMs = WINDOW_5M,
+  ): MetricValue[] {
+    const groups = new Map<string, MetricValue>();
+    for (const h of this.history.values()) {
+      const inWindow = h.scrapes.filter((s) => now - s.t <= windowMs);
       if (inWindow.length === 0) continue;
       const first = inWindow[0];
       const last = inWindow[inWindow.length - 1];

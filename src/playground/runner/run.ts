@@ -1,3 +1,4 @@
+// Over 450 lines: one trial from cluster start to report; its steps share the trial's running state.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
@@ -28,6 +29,7 @@ import {
   type VariantCycle,
 } from "./report.js";
 import { ModelRouter } from "./router.js";
+import { SLO_CONFIG_MAP } from "../../config/slo.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
@@ -241,10 +243,21 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NAMESPACE },
       data: {
         default: Object.entries(scenario.saturation)
+          .filter(([, v]) => v !== "")
           .map(([k, v]) => `${k}: ${v}`)
           .concat("enableLimiter: false")
           .join("\n"),
       },
+    });
+    // each model's latency targets, for the queueing-model engine
+    store.create(store.typeFor("v1", "ConfigMap"), {
+      metadata: { name: SLO_CONFIG_MAP, namespace: SYSTEM_NAMESPACE },
+      data: Object.fromEntries(
+        scenario.models.map((m, i) => [
+          `model-${i}`,
+          `model_id: ${JSON.stringify(m.modelID)}\nnamespace: ${m.namespace}\ntargetTTFT: ${m.slo.ttftMs}\ntargetITL: ${m.slo.itlMs}\n`,
+        ]),
+      ),
     });
     for (const obj of trialManifests(scenario, productLabel)) {
       const t = store.typeFor(obj.apiVersion, obj.kind);
