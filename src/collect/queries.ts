@@ -12,6 +12,7 @@ export const QueryName = {
   schedulerQueueSize: "scheduler_queue_size",
   schedulerQueueBytes: "scheduler_queue_bytes",
   modelRequestCount: "model_request_count",
+  sampleTime: "sample_time",
   requestRate: "request_rate",
   avgTtft: "avg_ttft",
   avgItl: "avg_itl",
@@ -99,6 +100,13 @@ export const PER_MODEL_TEMPLATES: readonly QueryTemplate[] = [
     promql: `sum(inference_extension_flow_control_queue_bytes{target_model_name="{{.modelID}}"}) or sum(inference_extension_flow_control_queue_bytes{model_name="{{.modelID}}",target_model_name=""})`,
   },
   {
+    name: QueryName.sampleTime,
+    params: ["namespace", "modelID"],
+    promql: `max by (pod) (timestamp(vllm:num_requests_waiting{${NM}}))`,
+    description:
+      "time (seconds since the epoch) of each pod's newest sample; absent once the pod's series went stale",
+  },
+  {
     name: QueryName.modelRequestCount,
     params: ["namespace", "modelID", "retentionPeriod"],
     promql: `sum(increase(vllm:request_success_total{${NM}}[{{.retentionPeriod}}]))`,
@@ -168,6 +176,11 @@ export const BATCH_TEMPLATES: readonly QueryTemplate[] = [
     promql: `max by (${BY}) (rate(vllm:prefix_cache_hits_total{model_name!=""}[5m]) / rate(vllm:prefix_cache_queries_total{model_name!=""}[5m]))`,
   },
   {
+    name: batchQueryName(QueryName.sampleTime),
+    params: [],
+    promql: `max by (${BY}) (timestamp(vllm:num_requests_waiting{model_name!=""}))`,
+  },
+  {
     name: batchQueryName(QueryName.requestRate),
     params: [],
     promql: `sum by (${BY}) (rate(vllm:request_success_total{${ALL}}[1m]))`,
@@ -184,7 +197,10 @@ export const BATCH_TEMPLATES: readonly QueryTemplate[] = [
   },
 ];
 
-/** The queries the collector refreshes per model group (KV and queue are required, the rest optional). */
+/**
+ * The queries the collector refreshes per model group (KV, queue and sample time are required, the rest
+ * optional).
+ */
 export const COLLECTOR_QUERIES: readonly string[] = [
   QueryName.kvCacheUsage,
   QueryName.queueLength,
@@ -192,6 +208,7 @@ export const COLLECTOR_QUERIES: readonly string[] = [
   QueryName.avgOutputTokens,
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
+  QueryName.sampleTime,
   QueryName.requestRate,
   QueryName.avgTtft,
   QueryName.avgItl,

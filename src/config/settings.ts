@@ -6,6 +6,9 @@
  */
 
 export const ACTUATORS = ["hpa", "direct"] as const;
+/** Log output formats: one JSON object per line, or one readable line per entry. */
+export const LOG_FORMATS = ["json", "text"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type Actuator = (typeof ACTUATORS)[number];
 export const METRICS_SOURCES = ["prometheus", "pods"] as const;
 export type MetricsSourceName = (typeof METRICS_SOURCES)[number];
@@ -214,6 +217,17 @@ export const SETTINGS = [
     help: "log verbosity: 2 default, 3 verbose, 4 debug, 5 trace",
   },
   {
+    prop: "logFormat",
+    key: "WVA_LOG_FORMAT",
+    flag: "log-format",
+    envOnly: true,
+    kind: "enum",
+    def: "json",
+    values: LOG_FORMATS,
+    mutability: "process",
+    help: "log output: json = one JSON object per line (for log collectors), text = one readable line per entry (local runs)",
+  },
+  {
     prop: "leaderElectionLeaseDurationMs",
     key: "LEADER_ELECTION_LEASE_DURATION",
     flag: "leader-election-lease-duration",
@@ -275,6 +289,26 @@ export const SETTINGS = [
     max: 24 * HOUR,
     mutability: "runtime",
     help: "period of the engine loop",
+  },
+  {
+    prop: "metricsScrapeIntervalMs",
+    key: "METRICS_SCRAPE_INTERVAL",
+    kind: "duration",
+    def: 15 * SECOND,
+    min: SECOND,
+    max: 10 * MINUTE,
+    mutability: "restart",
+    help: "how often the pods' metrics are scraped; a pod whose newest sample is three intervals old is stale, and its model is not scaled down",
+  },
+  {
+    prop: "scaleDownStabilizationMs",
+    key: "DIRECT_SCALE_DOWN_STABILIZATION_WINDOW",
+    kind: "duration",
+    def: 5 * MINUTE,
+    min: 0,
+    max: HOUR,
+    mutability: "restart",
+    help: "direct actuator: a lower target is applied only once every target of this window was at most that low (like the HPA's scale-down stabilisation); 0 applies it at once",
   },
   {
     prop: "transitionTimeoutMs",

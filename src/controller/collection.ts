@@ -32,8 +32,11 @@ export class SourceCollector implements GroupCollector {
     private readonly source: MetricsSource,
   ) {}
 
-  async collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>> {
-    const res = await this.collector.collectAll(groups.map(toCollectorGroup));
+  async collectAll(
+    groups: ModelGroup<GroupVariant>[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, GroupCollection>> {
+    const res = await this.collector.collectAll(groups.map(toCollectorGroup), signal);
     const out = new Map<string, GroupCollection>();
     for (const [k, r] of res) {
       out.set(
@@ -57,6 +60,7 @@ export class SourceCollector implements GroupCollector {
                 ttftMs: x.ttftMs,
                 itlMs: x.itlMs,
               })),
+              stale: r.stale,
             }
           : { ok: false, error: r.error },
       );
@@ -68,13 +72,18 @@ export class SourceCollector implements GroupCollector {
   async requestCount(
     group: ModelGroup<GroupVariant>,
     retentionMs: number,
+    signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }> {
     const name = QueryName.modelRequestCount;
-    const res = await this.source.refresh([name], {
-      namespace: group.namespace,
-      modelID: group.modelID,
-      retentionPeriod: formatPrometheusDuration(retentionMs),
-    });
+    const res = await this.source.refresh(
+      [name],
+      {
+        namespace: group.namespace,
+        modelID: group.modelID,
+        retentionPeriod: formatPrometheusDuration(retentionMs),
+      },
+      signal,
+    );
     const r = res.get(name);
     if (!r) return { count: null, error: "no result" };
     if (r.error) return { count: null, error: r.error };

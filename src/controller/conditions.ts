@@ -48,6 +48,20 @@ export const metricsUnavailable = (): ConditionState => ({
   message: NO_METRICS_MESSAGE,
 });
 
+/** Metrics available, with failed optional queries named (the scale-to-zero request count). */
+export const metricsAvailableWithErrors = (errors: readonly string[]): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: MetricsReason.MetricsAvailable,
+  message: `Saturation metrics data is available for scaling decisions; ${errors.join("; ")}`,
+});
+
+/** Some pods have no fresh data (`why` names them): no target of the model goes down. */
+export const metricsStale = (why: string): ConditionState => ({
+  status: ConditionStatus.False,
+  reason: MetricsReason.MetricsStale,
+  message: `${why}; scale-down blocked until their metrics are fresh again`,
+});
+
 /** The metrics query failed (`why` says how and for how many cycles). */
 export const metricsQueryFailed = (why: string): ConditionState => ({
   status: ConditionStatus.False,

@@ -3,6 +3,7 @@ import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { afterWake } from "../enforce/scale-from-zero.js";
+import { describeStalePods, type StalePod } from "../collect/freshness.js";
 import { groupByModel } from "../engine/grouping.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
@@ -37,19 +38,26 @@ export interface GroupVariant {
   deployment: Deployment;
 }
 
-export type GroupCollection = { ok: true; replicas: ReplicaMetric[] } | { ok: false; error: string };
+/**
+ * Metrics of a model group: the replicas with fresh data and the pods whose data is missing or stale
+ * (none when the collector does not tell), or why collection failed.
+ */
+export type GroupCollection =
+  { ok: true; replicas: ReplicaMetric[]; stale?: StalePod[] } | { ok: false; error: string };
 
 /** Metrics collection seam (Prometheus or pod scraping). */
 export interface GroupCollector {
   /**
    * Per-pod KV / queue metrics of every group (key `modelID|namespace`); a group whose KV-cache or queue
-   * query failed gets `ok: false`. Throwing fails every group.
+   * query failed gets `ok: false`. Throwing fails every group. `signal` aborts when the cycle's collection
+   * budget is spent.
    */
-  collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>>;
+  collectAll(groups: ModelGroup<GroupVariant>[], signal?: AbortSignal): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
   requestCount(
     group: ModelGroup<GroupVariant>,
     retentionMs: number,
+    signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }>;
   /**
    * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
@@ -85,7 +93,7 @@ export interface VariantReport {
   action: "scale-up" | "scale-down" | "no-change";
   reason: string;
   /** How the target was obtained. */
-  path: "engine" | "safety-net" | "no-metrics" | "no-config";
+  path: "engine" | "safety-net" | "no-metrics" | "stale" | "no-config";
 }
 
 export interface CycleReport {
@@ -118,6 +126,8 @@ export interface EngineLoopDeps {
   events?: EventRecorder;
   log: Logger;
   onCycle?: (report: CycleReport) => void;
+  /** Direct actuator: scale-down stabilisation window (ms; 0 or unset applies lower targets at once). */
+  scaleDownStabilizationMs?: number;
   /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
   modelParameters?: ModelParameters;
 }
@@ -129,10 +139,22 @@ interface ConfiguredGroup {
 }
 
 /** A model group with usable metrics and its engine input. */
-interface CollectedGroup {
+export interface CollectedGroup {
   group: ModelGroup<GroupVariant>;
   replicas: ReplicaMetric[];
+  /** Pods without fresh data: no target of the model may go down. */
+  stale: StalePod[];
+  /** Failed optional queries (the scale-to-zero request count), reported in MetricsAvailable. */
+  queryErrors: string[];
   input: ModelInput;
+}
+
+/**
+ * Time the collection of one cycle may take: 80 % of the engine interval, at least 1 s, so that a
+ * failing metrics backend cannot stretch a cycle beyond its interval with retries.
+ */
+export function collectionBudgetMs(intervalMs: number): number {
+  return Math.max(1000, Math.floor(intervalMs * 0.8));
 }
 
 /**
@@ -382,11 +404,29 @@ export class EngineLoop {
     configured: Map<string, ConfiguredGroup>,
     report: CycleReport,
   ): Promise<CollectedGroup[]> {
+    const budgetMs = collectionBudgetMs(this.intervalMs);
+    const budget = new AbortController();
+    const timer = boundedTimeout(
+      () => budget.abort(new Error(`metrics collection exceeded its budget of ${budgetMs} ms`)),
+      budgetMs,
+      "collection budget",
+    );
+    // a collector that ignores the signal still cannot hold the cycle beyond the budget
+    const overBudget = new Promise<never>((_, reject) =>
+      budget.signal.addEventListener("abort", () => reject(budget.signal.reason as Error), { once: true }),
+    );
+    overBudget.catch(() => undefined);
     let collected: Map<string, GroupCollection>;
     try {
       collected =
         configured.size > 0
-          ? await this.deps.collector.collectAll([...configured.values()].map((c) => c.group))
+          ? await Promise.race([
+              this.deps.collector.collectAll(
+                [...configured.values()].map((c) => c.group),
+                budget.signal,
+              ),
+              overBudget,
+            ])
           : new Map();
     } catch (err) {
       collected = new Map([...configured.keys()].map((k) => [k, { ok: false, error: errText(err) }]));
@@ -407,33 +447,49 @@ export class EngineLoop {
           return;
         }
         this.failures.delete(k);
+        const stale = got.stale ?? [];
+        if (stale.length > 0) {
+          this.deps.log.warn(
+            { group: k, stale: stale.map((p) => `${p.pod}: ${p.reason}`) },
+            "pods without fresh metrics; no scale-down for this model",
+          );
+        }
         if (got.replicas.length === 0) {
-          this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
+          if (stale.length > 0) this.publisher.hold(group, report, "stale", staleText(stale));
+          else this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
           return;
         }
+        const scaleToZero = await this.scaleToZeroInput(group, budget.signal);
         const input: ModelInput = {
           modelID: group.modelID,
           namespace: group.namespace,
           variants: group.variants.map((v) => this.variantState(v)),
           replicas: got.replicas,
           config: saturation,
-          scaleToZero: await this.scaleToZeroInput(group),
+          scaleToZero,
         };
         if (saturation.analyzerName === "saturation") {
           input.vllmParams = vllmParamsOf(group);
           input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
         }
-        out.push({ group, replicas: got.replicas, input });
+        const queryErrors = scaleToZero?.error
+          ? [`the scale-to-zero request count query failed: ${scaleToZero.error}`]
+          : [];
+        out.push({ group, replicas: got.replicas, stale, queryErrors, input });
       }),
     );
+    clearTimeout(timer);
     return out;
   }
 
-  private async scaleToZeroInput(group: ModelGroup<GroupVariant>): Promise<ModelInput["scaleToZero"]> {
+  private async scaleToZeroInput(
+    group: ModelGroup<GroupVariant>,
+    signal: AbortSignal,
+  ): Promise<ModelInput["scaleToZero"]> {
     const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
     if (!stz.enabled) return undefined;
     const rc = await this.deps.collector
-      .requestCount(group, stz.retentionMs)
+      .requestCount(group, stz.retentionMs, signal)
       .catch((e: unknown) => ({ count: null, error: errText(e) }));
     return afterWake(
       { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error },
@@ -497,7 +553,7 @@ export class EngineLoop {
         const byName = new Map(entry.group.variants.map((v) => [v.va.metadata!.name!, v]));
         for (const d of m.decisions) {
           const v = byName.get(d.variantName);
-          if (v) await this.publisher.apply(v, d, m, entry.replicas, report);
+          if (v) await this.publisher.apply(v, d, m, entry, report);
         }
       }),
     );
@@ -551,4 +607,9 @@ function vllmParamsOf(group: ModelGroup<GroupVariant>): Record<string, VllmParam
     if (p !== undefined) out[v.va.metadata!.name!] = p;
   }
   return out;
+}
+
+/** `2 pod(s) without fresh metrics: a (no current sample), b (HTTP 500 from ...)`. */
+export function staleText(stale: readonly StalePod[]): string {
+  return `${stale.length} pod(s) without fresh metrics: ${describeStalePods(stale)}`;
 }

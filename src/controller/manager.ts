@@ -132,7 +132,13 @@ interface ManagerContext {
 async function createContext(options: StartManagerOptions): Promise<ManagerContext> {
   const env = options.env ?? process.env;
   const given: Partial<FlagSettings> = { ...parseManagerArgs(options.args ?? []).given, ...options.flags };
-  const log = options.logger ?? createLogger({ v: given.v ?? DEFAULT_SETTINGS.v, name: "manager" });
+  const log =
+    options.logger ??
+    createLogger({
+      v: given.v ?? DEFAULT_SETTINGS.v,
+      name: "manager",
+      format: given.logFormat ?? readSetting("logFormat", { env }),
+    });
   const sourceKind =
     typeof options.metricsSource === "object"
       ? "custom"
@@ -300,6 +306,7 @@ function createEngineLoop(
       events: ctx.events,
       log: ctx.log,
       onCycle: parts.onCycle,
+      scaleDownStabilizationMs: ctx.main.scaleDownStabilizationMs,
     },
     ctx.main.globalOptIntervalMs,
   );

@@ -175,7 +175,15 @@ export async function createCollector(
     if (timeout > 0) await prom.waitUntilReachable(timeout);
     source = prom;
   }
-  const collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
+  const replicas = new ReplicaMetricsCollector({
+    source,
+    lookup,
+    logger: log,
+    scrapeIntervalMs: main.metricsScrapeIntervalMs,
+    // sample times of pod scraping come from the scrape history's clock
+    clock: options.podScrape?.clock,
+  });
+  const collector = new SourceCollector(replicas, source);
   return { collector, source };
 }
 

@@ -3,6 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { parseExposition } from "../../src/collect/podscrape/exposition.js";
+import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
+import { ReplicaMetricsCollector } from "../../src/collect/collector.js";
 import { ALL_METRICS_QUERY, PodScrapingSource, StaticTargets } from "../../src/collect/podscrape/source.js";
 import { QueryName, batchQueryName } from "../../src/collect/queries.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
@@ -206,6 +208,43 @@ describe("pod-scraping source", () => {
       failing.close();
     } finally {
       src.close();
+    }
+  });
+
+  it("a pod answering HTTP 500 is a stale pod with that status, not a pod that may not be ready", async () => {
+    const broken = http.createServer((_req, res) => {
+      res.writeHead(500);
+      res.end("internal error");
+    });
+    await new Promise<void>((r) => broken.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/metrics`;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([
+        { pod: "pod-a", namespace: "ns", url: `${emus[0].url}/metrics` },
+        { pod: "pod-500", namespace: "ns", url },
+      ]),
+    });
+    try {
+      const collector = new ReplicaMetricsCollector({
+        source: src,
+        lookup: new InMemoryClusterLookup()
+          .addDeploymentPod("ns", "llama-d", "pod-a")
+          .addDeploymentPod("ns", "llama-d", "pod-500"),
+      });
+      const r = await collector.collect({
+        modelID: "llama",
+        namespace: "ns",
+        variants: [{ name: "va", namespace: "ns", deployment: "llama-d" }],
+      });
+      assert.ok(r.ok);
+      assert.deepEqual(
+        r.replicas.map((x) => x.pod),
+        ["pod-a"],
+      );
+      assert.deepEqual(r.stale, [{ pod: "pod-500", variant: "va", reason: `HTTP 500 from ${url}` }]);
+    } finally {
+      src.close();
+      await new Promise<void>((r) => broken.close(() => r()));
     }
   });
 

@@ -74,6 +74,8 @@ export async function startEnv(opts: ClusterOptions = {}): Promise<TestEnv> {
         env: {
           POD_NAMESPACE: SYSTEM_NS,
           GLOBAL_OPT_INTERVAL: "300ms",
+          // the direct actuator applies lower targets at once unless a test sets a window
+          DIRECT_SCALE_DOWN_STABILIZATION_WINDOW: "0s",
           PROMETHEUS_BASE_URL: "http://127.0.0.1:9",
           ...o.env,
         },

@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import {
+  LOAD_LIMITS,
   LoadSpecError,
+  checkRate,
   constantArrivals,
   parseSchedule,
   parseTokenDist,
@@ -50,23 +52,40 @@ export function loadProgressText(p: LoadProgress): string {
 
 const PATTERNS = ["constant", "poisson", "step", "trace"];
 
-function positive(field: string, v: string | undefined): number {
+function positive(field: string, v: string | undefined, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
   if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n <= 0) {
     throw new UsageError(`--${field}: must be a number > 0, got "${v ?? ""}"`);
   }
+  if (n > max) throw new UsageError(`--${field}: must be at most ${max}, got "${v}"`);
   return n;
 }
 
-function duration(field: string, v: string | undefined): number {
+function duration(field: string, v: string | undefined, maxMs: number, maxText: string): number {
   if (v === undefined) throw new UsageError(`--${field}: required (a duration such as 60s or 2m)`);
+  let ms: number;
   try {
-    const ms = parseDuration(v);
+    ms = parseDuration(v);
     if (ms <= 0) throw new DurationError("must be > 0");
-    return ms;
   } catch (e) {
     throw new UsageError(`--${field}: ${(e as Error).message}`);
   }
+  if (ms > maxMs) throw new UsageError(`--${field}: must be at most ${maxText}, got "${v}"`);
+  return ms;
+}
+
+const runDuration = (v: string | undefined) => duration("duration", v, LOAD_LIMITS.maxDurationMs, "24h");
+
+/** Rate and duration of the constant and Poisson patterns, checked against the limits with the flags named. */
+function rateAndDuration(o: LoadCliOptions): [number, number] {
+  const rate = positive("rate", o.rate, LOAD_LIMITS.maxRate);
+  const ms = runDuration(o.duration);
+  try {
+    checkRate(rate, ms);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message.replace("rate × duration", "rate × --duration")}`);
+  }
+  return [rate, ms];
 }
 
 /** Builds the arrivals from the CLI options; throws UsageError naming the field on bad input. */
@@ -86,13 +105,9 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
     };
     switch (o.pattern) {
       case "constant":
-        return {
-          arrivals: constantArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
-        };
+        return { arrivals: constantArrivals(...rateAndDuration(o), tokens, rng) };
       case "poisson":
-        return {
-          arrivals: poissonArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
-        };
+        return { arrivals: poissonArrivals(...rateAndDuration(o), tokens, rng) };
       case "step": {
         if (!o.schedule)
           throw new UsageError(
@@ -115,10 +130,14 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
           csv,
           {
             timeCompression: positive("time-compression", o.timeCompression),
-            rateScale: positive("rate-scale", o.rateScale),
-            durationMs: o.duration ? duration("duration", o.duration) : undefined,
-            maxInputTokens: o.maxInputTokens ? positive("max-input-tokens", o.maxInputTokens) : undefined,
-            maxOutputTokens: o.maxOutputTokens ? positive("max-output-tokens", o.maxOutputTokens) : undefined,
+            rateScale: positive("rate-scale", o.rateScale, LOAD_LIMITS.maxRateScale),
+            durationMs: o.duration ? runDuration(o.duration) : undefined,
+            maxInputTokens: o.maxInputTokens
+              ? positive("max-input-tokens", o.maxInputTokens, LOAD_LIMITS.maxTokens)
+              : undefined,
+            maxOutputTokens: o.maxOutputTokens
+              ? positive("max-output-tokens", o.maxOutputTokens, LOAD_LIMITS.maxTokens)
+              : undefined,
           },
           rng,
         );
@@ -126,7 +145,11 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
       }
     }
   } catch (e) {
-    if (e instanceof LoadSpecError) throw new UsageError(e.message);
+    if (e instanceof LoadSpecError) {
+      // errors of the pattern's own input (schedule, trace) are prefixed with its flag
+      const flag = o.pattern === "step" ? "--schedule" : "--trace";
+      throw new UsageError(e.message.startsWith("--") ? e.message : `${flag}: ${e.message}`);
+    }
     throw e;
   }
 }
@@ -168,6 +191,7 @@ export function register(program: Command): void {
         throw new UsageError(`--endpoint: must be completions or chat, got "${o.endpoint}"`);
       }
       const { arrivals, info } = arrivalsFromOptions(o);
+      const timeoutMs = duration("timeout", o.timeout, LOAD_LIMITS.maxTimeoutMs, "1h");
       const ac = new AbortController();
       const onSignal = () => ac.abort(new Error("interrupted"));
       process.once("SIGINT", onSignal);
@@ -184,7 +208,7 @@ export function register(program: Command): void {
         arrivals,
         pattern: o.pattern,
         endpoint: o.endpoint,
-        timeoutMs: duration("timeout", o.timeout),
+        timeoutMs,
         signal: ac.signal,
         info,
         onProgress: (p) => {
@@ -198,5 +222,8 @@ export function register(program: Command): void {
       process.off("SIGINT", onSignal);
       const json = o.json || (cmd.optsWithGlobals() as { json?: boolean }).json;
       process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+      if (report.requests.sent > 0 && report.requests.completed === 0) {
+        throw new Error(`all ${report.requests.sent} request(s) failed`);
+      }
     });
 }

@@ -3,7 +3,7 @@ import { silentLogger } from "../../util/logger.js";
 import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
 import { httpRequest, mapLimit } from "../http.js";
 import { QueryName, batchQueryName, VllmMetric } from "../queries.js";
-import type { Clock, MetricResult, MetricsSource, MetricValue, QueryParams } from "../types.js";
+import type { Clock, MetricResult, MetricsSource, MetricValue, PodFailure, QueryParams } from "../types.js";
 import { parsePrometheusDuration } from "../../util/prometheus-duration.js";
 import { parseExposition, type ExpositionSample } from "./exposition.js";
 
@@ -75,6 +75,7 @@ const BATCHED = [
   QueryName.avgOutputTokens,
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
+  QueryName.sampleTime,
   QueryName.requestRate,
   QueryName.avgTtft,
   QueryName.avgItl,
@@ -109,7 +110,7 @@ export class PodScrapingSource implements MetricsSource {
   /** Number of pod scrapes attempted; read by tests and benchmarks. */
   scrapeCount = 0;
   /** Pods that failed in the last refresh, with the reason. */
-  lastFailures: Array<{ pod: string; namespace: string; error: string }> = [];
+  lastFailures: PodFailure[] = [];
 
   constructor(private readonly opts: PodScrapingSourceOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -121,8 +122,16 @@ export class PodScrapingSource implements MetricsSource {
     return [...SUPPORTED, ...BATCHED.map(batchQueryName), ALL_METRICS_QUERY];
   }
 
-  async refresh(queryNames: readonly string[], params: QueryParams = {}): Promise<Map<string, MetricResult>> {
-    const scrapeError = await this.scrapeAll();
+  podFailures(): readonly PodFailure[] {
+    return this.lastFailures;
+  }
+
+  async refresh(
+    queryNames: readonly string[],
+    params: QueryParams = {},
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>> {
+    const scrapeError = await this.scrapeAll(signal);
     const now = this.clock();
     const out = new Map<string, MetricResult>();
     for (const name of queryNames) {
@@ -148,7 +157,7 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   /** Scrapes all ready targets; returns an error message only when listing the targets failed. */
-  private async scrapeAll(): Promise<string | undefined> {
+  private async scrapeAll(signal?: AbortSignal): Promise<string | undefined> {
     const minGap = this.opts.minScrapeIntervalMs ?? 1000;
     if (this.lastScrapeAt !== undefined && this.clock() - this.lastScrapeAt < minGap) return undefined;
     let targets: ScrapeTarget[];
@@ -166,7 +175,7 @@ export class PodScrapingSource implements MetricsSource {
       const key = `${t.namespace}/${t.pod}`;
       seen.add(key);
       try {
-        const samples = await this.scrape(t);
+        const samples = await this.scrape(t, signal);
         const h = this.history.get(key) ?? { target: t, scrapes: [] };
         h.target = t;
         h.scrapes.push({ t: now, samples });
@@ -185,15 +194,16 @@ export class PodScrapingSource implements MetricsSource {
     return undefined;
   }
 
-  private async scrape(t: ScrapeTarget): Promise<ExpositionSample[]> {
+  private async scrape(t: ScrapeTarget, signal?: AbortSignal): Promise<ExpositionSample[]> {
     if (!t.url) throw new Error(`pod ${t.namespace}/${t.pod} has no IP`);
     this.scrapeCount++;
     const headers: Record<string, string> = { accept: "text/plain;version=0.0.4" };
     const token = this.opts.bearerToken;
     if (token) headers.authorization = /^bearer /i.test(token) ? token : `Bearer ${token}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 5000);
     const res = await httpRequest(t.url, {
       headers,
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${t.url}`);
     const samples = parseExposition(res.body);
@@ -264,6 +274,9 @@ export class PodScrapingSource implements MetricsSource {
           by,
           now,
         );
+      case QueryName.sampleTime:
+        need(["namespace", "modelID"]);
+        return this.sampleTimes(match, by);
       case QueryName.requestRate:
         need(["namespace", "modelID"]);
         return this.rateOf(VllmMetric.requestSuccessTotal, match, by, now);
@@ -319,6 +332,20 @@ export class PodScrapingSource implements MetricsSource {
       default:
         throw new Error(`unknown query "${name}"`);
     }
+  }
+
+  /** Per pod: the time of its newest successful scrape in seconds, as Prometheus's `timestamp()` answers. */
+  private sampleTimes(match: (l: Record<string, string>) => boolean, by: string[]): MetricValue[] {
+    const out = new Map<string, MetricValue>();
+    for (const h of this.history.values()) {
+      const last = h.scrapes[h.scrapes.length - 1];
+      for (const s of last.samples) {
+        if (s.name !== VllmMetric.numRequestsWaiting || !match(s.labels)) continue;
+        const labels = pick(s.labels, by);
+        out.set(JSON.stringify(labels), { value: last.t / 1000, timestamp: last.t, labels });
+      }
+    }
+    return [...out.values()];
   }
 
   private latestSamples(metric: string): ExpositionSample[] {

@@ -22,6 +22,7 @@ export const inProcessManager: ControllerStarter = async (o) => {
       POD_NAMESPACE: o.systemNamespace,
       GLOBAL_OPT_INTERVAL: `${o.engineIntervalMs}ms`,
       POOL_GROUP: PLAYGROUND_POOL_GROUP,
+      DIRECT_SCALE_DOWN_STABILIZATION_WINDOW: `${o.scaleDownStabilizationMs}ms`,
     },
     metricsSource: "pods",
     logger: o.logger,

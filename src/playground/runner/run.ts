@@ -2,10 +2,10 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
 import type { VariantReport } from "../../controller/engine-loop.js";
-import { silentLogger } from "../../util/logger.js";
+import { createLogger, silentLogger } from "../../util/logger.js";
 import { formatEta, ProgressLine } from "../../util/progress.js";
 import {
   productLabel,
@@ -50,6 +50,8 @@ export interface ControllerStartOptions {
   kubeconfigPath: string;
   actuation: "hpa" | "direct";
   engineIntervalMs: number;
+  /** Scale-down stabilisation window of the direct actuator (the scenario's `hpa.stabilizationWindow`). */
+  scaleDownStabilizationMs: number;
   /** Namespace of the controller's ConfigMaps. */
   systemNamespace: string;
   logger: Logger;
@@ -178,10 +180,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     else options.signal.addEventListener("abort", onSignal, { once: true });
   }
   const log: Logger = options.logFile
-    ? pino(
-        { level: "info", base: undefined },
-        pino.destination({ dest: options.logFile, mkdir: true, sync: true }),
-      )
+    ? createLogger({ name: "playground", format: "text", file: options.logFile })
     : silentLogger;
   const out = options.out;
   const say = (line: string) => out.write(`${line}\n`);
@@ -513,6 +512,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       kubeconfigPath: cluster.kubeconfigPath,
       actuation: scenario.actuation,
       engineIntervalMs: scenario.engineIntervalMs,
+      scaleDownStabilizationMs: scenario.hpa.stabilizationWindowMs,
       systemNamespace: SYSTEM_NAMESPACE,
       logger: log,
       onCycle,
