@@ -4,8 +4,9 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { InMemoryClusterLookup } from "../src/collect/cluster.js";
-import { ReplicaMetricsCollector, type ModelGroup } from "../src/collect/collector.js";
+import { ReplicaMetricsCollector, type VariantInfo } from "../src/collect/collector.js";
 import { PrometheusSource } from "../src/collect/prometheus/source.js";
+import type { ModelGroup } from "../src/types/decision.js";
 import { findPrometheus } from "../test/support/tools.js";
 import { promQuery, startPrometheus } from "../test/support/prometheus.js";
 import { median, type BenchTable } from "./table.js";
@@ -89,7 +90,7 @@ export async function run(): Promise<BenchTable[]> {
         await new Promise((r) => setTimeout(r, 200));
       }
       const lookup = new InMemoryClusterLookup();
-      const groups: ModelGroup[] = [];
+      const groups: ModelGroup<VariantInfo>[] = [];
       for (let i = 0; i < models; i++) {
         const ns = `ns-${i % 10}`;
         for (let p = 0; p < PODS_PER_MODEL; p++)

@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const dist = join(root, "dist");
@@ -17,20 +17,12 @@ execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "
 // the views' browser script is plain JavaScript, read at run time next to the compiled views
 cpSync(join(root, "src/views/client"), join(dist, "src/views/client"), { recursive: true });
 
+// the stamp helpers of the program itself, just compiled
+const { buildTimestamp, gitCommit } = await import(pathToFileURL(join(dist, "src/version/version.js")).href);
 function commit() {
-  if (process.env.WVA_COMMIT) return process.env.WVA_COMMIT;
-  try {
-    return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
-      cwd: root,
-      stdio: ["ignore", "pipe", "ignore"],
-    })
-      .toString()
-      .trim();
-  } catch {
-    return "unknown";
-  }
+  return process.env.WVA_COMMIT || gitCommit(root);
 }
-const buildDate = process.env.WVA_BUILD_DATE || new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+const buildDate = process.env.WVA_BUILD_DATE || buildTimestamp();
 writeFileSync(join(dist, "build-info.json"), JSON.stringify({ commit: commit(), buildDate }) + "\n");
 
 const bin = join(root, "bin");

@@ -1,13 +1,14 @@
 // Child process of bench/controller.bench.ts: runs the manager alone (so its RSS is its own) with a
 // synthetic metrics layer and reports per-cycle numbers to the parent over IPC.
-import type { GroupCollection, GroupCollector, ModelGroup } from "../../src/controller/engine-loop.js";
+import type { GroupCollection, GroupCollector, GroupVariant } from "../../src/controller/engine-loop.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import { replicaState } from "../../src/controller/accelerator.js";
 import { startManager } from "../../src/controller/manager.js";
 import { silentLogger } from "../../src/util/logger.js";
 
 /** Every replica reports the same moderate load: a stable model, no scaling. */
 class SteadyCollector implements GroupCollector {
-  async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
+  async collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>> {
     const out = new Map<string, GroupCollection>();
     for (const g of groups) {
       const replicas = g.variants.flatMap((v) =>

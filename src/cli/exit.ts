@@ -23,6 +23,19 @@ export function reportFailure(programName: string, err: unknown): number {
   return err instanceof UsageError ? 2 : 1;
 }
 
+/**
+ * The one top-level handler for errors nobody caught (a failure in a timer or a stream handler after
+ * start-up, a rejected promise nobody awaited): prints one line like reportFailure and exits with its
+ * status, instead of Node's stack trace.
+ */
+export function installCrashHandlers(programName: string): void {
+  const crash = (err: unknown) => {
+    process.exit(reportFailure(programName, err));
+  };
+  process.on("uncaughtException", crash);
+  process.on("unhandledRejection", crash);
+}
+
 /** Handles `--version [--json]`; returns true when it printed the version. */
 export function printVersionIfAsked(opts: { version?: boolean; json?: boolean }): boolean {
   if (!opts.version) return false;

@@ -2,12 +2,13 @@
 // The controller manager entry point (`./bin/manager`). Flags: src/config/manager-flags.ts.
 import { managerHelp, parseManagerArgs } from "../config/manager-flags.js";
 import type { ManagerHandle } from "../controller/manager.js";
-import { printVersionIfAsked, reportFailure } from "./exit.js";
+import { installCrashHandlers, printVersionIfAsked, reportFailure } from "./exit.js";
 
 /** How long a SIGTERM'd manager may take to stop (Helm's termination grace period is 10 s). */
 const SHUTDOWN_TIMEOUT_MS = 8_000;
 
 async function main(args: string[]): Promise<number> {
+  installCrashHandlers("manager");
   let parsed;
   try {
     parsed = parseManagerArgs(args);
@@ -22,7 +23,14 @@ async function main(args: string[]): Promise<number> {
   // loaded only now, so that --help and --version work without the runtime dependencies
   const { startManager } = await import("../controller/manager.js");
   const { createLogger } = await import("../util/logger.js");
-  const log = createLogger({ v: parsed.flags.v, name: "manager" });
+  const { readSetting } = await import("../config/main.js");
+  let format;
+  try {
+    format = parsed.given.logFormat ?? readSetting("logFormat", { env: process.env });
+  } catch (err) {
+    return reportFailure("manager", err);
+  }
+  const log = createLogger({ v: parsed.flags.v, name: "manager", format });
   let handle: ManagerHandle;
   try {
     handle = await startManager({

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { oneLine, printVersionIfAsked, reportFailure } from "./exit.js";
+import { installCrashHandlers, oneLine, printVersionIfAsked, reportFailure } from "./exit.js";
 
 /**
  * Common behaviour of the `wva` and `manager` programs: `--version [--json]`, usage errors on one
@@ -22,6 +22,7 @@ export { printVersionIfAsked };
 
 /** Runs a program and maps every failure to an exit status: usage errors 2, other errors 1. */
 export async function runProgram(program: Command, argv: string[] = process.argv): Promise<void> {
+  installCrashHandlers(program.name());
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -11,11 +11,14 @@ export interface OwnerRef {
 export interface ClusterLookup {
   /** Controller owner of a Pod or ReplicaSet, or undefined when the object or its controller owner is missing. */
   controllerOf(kind: "Pod" | "ReplicaSet", namespace: string, name: string): Promise<OwnerRef | undefined>;
+  /** Names of the Deployment's pods that are Ready (optional: without it, only pods with samples are seen). */
+  readyPods?(namespace: string, deployment: string): Promise<string[]>;
 }
 
 /** In-memory ClusterLookup: pods owned by ReplicaSets owned by Deployments. */
 export class InMemoryClusterLookup implements ClusterLookup {
   private readonly owners = new Map<string, OwnerRef>();
+  private readonly ready = new Map<string, Set<string>>();
 
   private key(kind: string, namespace: string, name: string): string {
     return `${kind}/${namespace}/${name}`;
@@ -38,8 +41,21 @@ export class InMemoryClusterLookup implements ClusterLookup {
     return this.addPod(namespace, pod, `${deployment}-rs`);
   }
 
+  /** Marks a pod of a Deployment Ready (through a ReplicaSet named `<deployment>-rs`). */
+  addReadyPod(namespace: string, deployment: string, pod: string): this {
+    this.addDeploymentPod(namespace, deployment, pod);
+    const k = `${namespace}/${deployment}`;
+    this.ready.set(k, (this.ready.get(k) ?? new Set()).add(pod));
+    return this;
+  }
+
   removePod(namespace: string, pod: string): void {
     this.owners.delete(this.key("Pod", namespace, pod));
+    for (const pods of this.ready.values()) pods.delete(pod);
+  }
+
+  async readyPods(namespace: string, deployment: string): Promise<string[]> {
+    return [...(this.ready.get(`${namespace}/${deployment}`) ?? [])];
   }
 
   async controllerOf(

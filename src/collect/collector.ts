@@ -1,7 +1,8 @@
 import type { Logger } from "pino";
+import { DEFAULT_VARIANT_COST, groupKey, type ModelGroup } from "../types/decision.js";
 import { silentLogger } from "../util/logger.js";
 import type { ClusterLookup } from "./cluster.js";
-import { resultFreshness, type Freshness } from "./freshness.js";
+import { DEFAULT_SCRAPE_INTERVAL_MS, maxSampleAgeMs, staleReason, type StalePod } from "./freshness.js";
 import { COLLECTOR_QUERIES, QueryName, batchQueryName } from "./queries.js";
 import type { Clock, MetricResult, MetricsSource, MetricValue } from "./types.js";
 
@@ -16,13 +17,6 @@ export interface VariantInfo {
   accelerator?: string;
   /** Cost per replica; default 10. */
   cost?: number;
-}
-
-/** All variants of one model in one namespace. */
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: VariantInfo[];
 }
 
 /** Metrics of one replica (pod), ready for the analyzers. */
@@ -44,19 +38,22 @@ export interface ReplicaMetrics {
   avgOutputTokens?: number;
   avgInputTokens?: number;
   prefixCacheHitRate?: number;
-  metadata: Freshness;
+  /** queueing-model extras: completed requests per second, average TTFT and ITL (ms) over 1 minute. */
+  arrivalRatePerSec?: number;
+  ttftMs?: number;
+  itlMs?: number;
+  /** Epoch ms of the pod's newest sample. */
+  sampledAt: number;
 }
 
-export type CollectResult = { ok: true; replicas: ReplicaMetrics[] } | { ok: false; error: string };
+/**
+ * Metrics of a model group: the replicas with fresh data, and the pods whose data is missing or stale
+ * (they count as pods without metrics; the controller never scales the model down while there are any).
+ */
+export type CollectResult =
+  { ok: true; replicas: ReplicaMetrics[]; stale: StalePod[] } | { ok: false; error: string };
 
 export type CollectionMode = "batch" | "per-model";
-
-export const DEFAULT_COST = 10;
-
-/** Key of a model group, `modelID|namespace`. */
-export function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
-}
 
 export interface CollectorOptions {
   source: MetricsSource;
@@ -65,20 +62,24 @@ export interface CollectorOptions {
   mode?: CollectionMode;
   clock?: Clock;
   logger?: Logger;
+  /** How often the pods' metrics are scraped; a pod whose newest sample is 3 intervals old is stale. */
+  scrapeIntervalMs?: number;
 }
 
 type Results = Map<string, MetricResult>;
 
 /**
- * Builds per-replica metrics for model groups (docs/design/metric-freshness.md): refreshes the KV, queue, cache-config and token
+ * Builds per-replica metrics for model groups: refreshes the KV, queue, sample-time, cache-config and token
  * queries, maps each pod through ReplicaSet and Deployment to its VariantAutoscaling, and adds accelerator
- * and cost. A failed KV or queue query fails the group (the engine then takes its safety-net path); the
- * other queries are optional.
+ * and cost. A failed KV, queue or sample-time query fails the group (the engine then takes its safety-net
+ * path); the other queries are optional. A pod whose newest sample is too old, that the source could not
+ * read, or that is ready without any sample is reported as stale instead of as a replica.
  */
 export class ReplicaMetricsCollector {
   readonly mode: CollectionMode;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private readonly maxAgeMs: number;
   /** Queries sent in the last collectAll (for benchmarks and diagnostics). */
   lastQueryCount = 0;
 
@@ -86,14 +87,19 @@ export class ReplicaMetricsCollector {
     this.mode = opts.mode ?? "batch";
     this.clock = opts.clock ?? Date.now;
     this.log = opts.logger ?? silentLogger;
+    this.maxAgeMs = maxSampleAgeMs(opts.scrapeIntervalMs ?? DEFAULT_SCRAPE_INTERVAL_MS);
   }
 
-  async collect(group: ModelGroup): Promise<CollectResult> {
+  async collect(group: ModelGroup<VariantInfo>): Promise<CollectResult> {
     const all = await this.collectAll([group]);
     return all.get(groupKey(group.modelID, group.namespace)) as CollectResult;
   }
 
-  async collectAll(groups: readonly ModelGroup[]): Promise<Map<string, CollectResult>> {
+  /** Collects every group; `signal` (the cycle's collection budget) ends queries still running. */
+  async collectAll(
+    groups: readonly ModelGroup<VariantInfo>[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, CollectResult>> {
     const out = new Map<string, CollectResult>();
     if (groups.length === 0) {
       this.lastQueryCount = 0;
@@ -101,7 +107,7 @@ export class ReplicaMetricsCollector {
     }
     if (this.mode === "batch") {
       const names = COLLECTOR_QUERIES.map(batchQueryName);
-      const batch = await this.opts.source.refresh(names);
+      const batch = await this.opts.source.refresh(names, {}, signal);
       this.lastQueryCount = names.length;
       // index each batch result once by model group instead of filtering it per group
       const index = new Map<string, Map<string, MetricValue[]>>();
@@ -130,10 +136,11 @@ export class ReplicaMetricsCollector {
     this.lastQueryCount = 0;
     await Promise.all(
       groups.map(async (g) => {
-        const r = await this.opts.source.refresh(COLLECTOR_QUERIES, {
-          namespace: g.namespace,
-          modelID: g.modelID,
-        });
+        const r = await this.opts.source.refresh(
+          COLLECTOR_QUERIES,
+          { namespace: g.namespace, modelID: g.modelID },
+          signal,
+        );
         this.lastQueryCount += COLLECTOR_QUERIES.length;
         out.set(groupKey(g.modelID, g.namespace), await this.build(g, r));
       }),
@@ -141,15 +148,21 @@ export class ReplicaMetricsCollector {
     return out;
   }
 
-  private async build(g: ModelGroup, results: Results): Promise<CollectResult> {
-    const kv = results.get(QueryName.kvCacheUsage);
-    const queue = results.get(QueryName.queueLength);
-    if (!kv || kv.error) return { ok: false, error: `KV cache query failed: ${kv?.error ?? "no result"}` };
-    if (!queue || queue.error)
-      return { ok: false, error: `queue length query failed: ${queue?.error ?? "no result"}` };
+  private async build(g: ModelGroup<VariantInfo>, results: Results): Promise<CollectResult> {
+    const required = (name: string, what: string): MetricResult | string => {
+      const r = results.get(name);
+      return !r || r.error ? `${what} query failed: ${r?.error ?? "no result"}` : r;
+    };
+    const kv = required(QueryName.kvCacheUsage, "KV cache");
+    if (typeof kv === "string") return { ok: false, error: kv };
+    const queue = required(QueryName.queueLength, "queue length");
+    if (typeof queue === "string") return { ok: false, error: queue };
+    const times = required(QueryName.sampleTime, "sample time");
+    if (typeof times === "string") return { ok: false, error: times };
 
     const kvByPod = byPod(kv.values);
     const queueByPod = byPod(queue.values);
+    const sampledAt = new Map([...byPod(times.values)].map(([pod, sec]) => [pod, sec * 1000]));
     const optional = (name: string) => {
       const r = results.get(name);
       return r && !r.error ? r.values : [];
@@ -164,15 +177,43 @@ export class ReplicaMetricsCollector {
     const avgOut = byPod(optional(QueryName.avgOutputTokens));
     const avgIn = byPod(optional(QueryName.avgInputTokens));
     const prefix = byPod(optional(QueryName.prefixCacheHitRate));
+    const rate = byPod(optional(QueryName.requestRate));
+    const ttft = byPod(optional(QueryName.avgTtft));
+    const itl = byPod(optional(QueryName.avgItl));
+    const failed = new Map<string, string>();
+    for (const f of this.opts.source.podFailures?.() ?? []) {
+      if (f.namespace === g.namespace) failed.set(f.pod, f.error);
+    }
 
     const deployments = new Map<string, VariantInfo>();
     for (const v of g.variants) if (v.namespace === g.namespace) deployments.set(v.deployment, v);
+    // ready pods of the group's Deployments: one of them without fresh data is stale, not absent
+    const readyVariant = new Map<string, VariantInfo>();
+    if (this.opts.lookup.readyPods) {
+      for (const v of deployments.values()) {
+        for (const pod of await this.opts.lookup.readyPods(g.namespace, v.deployment))
+          readyVariant.set(pod, v);
+      }
+    }
 
     const now = this.clock();
-    const freshness = resultFreshness(kv, now);
-    const pods = [...new Set([...kvByPod.keys(), ...queueByPod.keys()])].sort();
+    const pods = [
+      ...new Set([...kvByPod.keys(), ...queueByPod.keys(), ...failed.keys(), ...readyVariant.keys()]),
+    ].sort();
     const replicas: ReplicaMetrics[] = [];
+    const stale: StalePod[] = [];
     for (const pod of pods) {
+      const variant = readyVariant.get(pod) ?? (await this.variantOf(g.namespace, pod, deployments));
+      if (!variant) {
+        this.log.debug({ pod, namespace: g.namespace }, "Skipping pod that doesn't match any deployment");
+        continue;
+      }
+      const at = sampledAt.get(pod);
+      const why = failed.get(pod) ?? staleReason(at, now, this.maxAgeMs);
+      if (why !== undefined || at === undefined) {
+        stale.push({ pod, variant: variant.name, reason: why ?? "no current sample" });
+        continue;
+      }
       const kvValue = kvByPod.get(pod);
       const qValue = queueByPod.get(pod);
       if (kvValue === undefined || qValue === undefined) {
@@ -180,11 +221,6 @@ export class ReplicaMetricsCollector {
           { pod, model: g.modelID },
           `pod has no ${kvValue === undefined ? "KV cache" : "queue"} sample; using 0`,
         );
-      }
-      const variant = await this.variantOf(g.namespace, pod, deployments);
-      if (!variant) {
-        this.log.debug({ pod, namespace: g.namespace }, "Skipping pod that doesn't match any deployment");
-        continue;
       }
       const cfg = cacheCfg.get(pod);
       const kvUsage = kvValue ?? 0;
@@ -197,10 +233,10 @@ export class ReplicaMetricsCollector {
         accelerator: variant.accelerator ?? "",
         kvCacheUsage: kvUsage,
         queueLength: Math.trunc(qValue ?? 0),
-        cost: variant.cost ?? DEFAULT_COST,
+        cost: variant.cost ?? DEFAULT_VARIANT_COST,
         totalKvCapacityTokens: total,
         tokensInUse: total > 0 ? Math.min(total, Math.max(0, Math.round(kvUsage * total))) : 0,
-        metadata: freshness,
+        sampledAt: at,
       };
       if (cfg) {
         r.numGpuBlocks = cfg.blocks;
@@ -212,9 +248,18 @@ export class ReplicaMetricsCollector {
       if (i !== undefined && Number.isFinite(i)) r.avgInputTokens = i;
       const p = prefix.get(pod);
       if (p !== undefined && Number.isFinite(p) && p >= 0 && p <= 1) r.prefixCacheHitRate = p;
+      const rps = rate.get(pod);
+      if (rps !== undefined && Number.isFinite(rps) && rps >= 0) r.arrivalRatePerSec = rps;
+      const t = ttft.get(pod);
+      if (t !== undefined && Number.isFinite(t) && t > 0) r.ttftMs = t * 1000;
+      const l = itl.get(pod);
+      if (l !== undefined && Number.isFinite(l) && l > 0) r.itlMs = l * 1000;
       replicas.push(r);
     }
-    return { ok: true, replicas };
+    if (stale.length > 0) {
+      this.log.debug({ model: g.modelID, namespace: g.namespace, stale }, "pods without fresh metrics");
+    }
+    return { ok: true, replicas, stale };
   }
 
   /** Pod → controller ReplicaSet → controller Deployment (one of the group's) → VA. */

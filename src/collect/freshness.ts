@@ -1,43 +1,49 @@
-import type { MetricResult } from "./types.js";
+/**
+ * Freshness of per-pod metrics: a pod's data is fresh while its newest sample is at most a few scrape
+ * intervals old. The rule and the queries behind it are described in docs/design/metric-freshness.md.
+ */
 
-export type FreshnessStatus = "fresh" | "stale" | "unavailable";
+/** Scrape interval assumed when none is configured (the chart's ServiceMonitor scrapes every 10 s). */
+export const DEFAULT_SCRAPE_INTERVAL_MS = 15_000;
 
-/** Thresholds of the freshness status: fresh below 1 min, stale below 5 min, unavailable from then on. */
-export const FRESH_THRESHOLD_MS = 60_000;
-export const STALE_THRESHOLD_MS = 120_000;
-export const UNAVAILABLE_THRESHOLD_MS = 300_000;
+/** A pod's newest sample may be this many scrape intervals old before its data counts as stale. */
+export const SCRAPE_INTERVALS_BEFORE_STALE = 3;
 
-/** Status of a value of the given age (milliseconds). */
-export function freshnessStatus(ageMs: number): FreshnessStatus {
-  if (ageMs < FRESH_THRESHOLD_MS) return "fresh";
-  if (ageMs < UNAVAILABLE_THRESHOLD_MS) return "stale";
-  return "unavailable";
+/** The largest age of a pod's newest sample that still counts as fresh, for a scrape interval. */
+export function maxSampleAgeMs(scrapeIntervalMs: number): number {
+  return SCRAPE_INTERVALS_BEFORE_STALE * scrapeIntervalMs;
+}
+
+/** A pod of a model group whose data is missing or too old, and why; it counts as a pod without metrics. */
+export interface StalePod {
+  pod: string;
+  /** VA name of the pod's variant. */
+  variant: string;
+  reason: string;
 }
 
 /**
- * A result is stale when it has no values, when a value has no timestamp (0), or when its newest value is
- * older than `thresholdMs` at `now`.
+ * Why a pod's data is not fresh at `now`, or undefined when its newest sample (epoch ms) is at most
+ * `maxAgeMs` old. A sample from the future (clock skew) counts as fresh.
  */
-export function isStale(result: MetricResult, thresholdMs: number, now: number = Date.now()): boolean {
-  if (result.values.length === 0) return true;
-  let newest = 0;
-  for (const v of result.values) {
-    if (!v.timestamp) return true;
-    newest = Math.max(newest, v.timestamp);
-  }
-  return now - newest > thresholdMs;
+export function staleReason(
+  sampledAt: number | undefined,
+  now: number,
+  maxAgeMs: number,
+): string | undefined {
+  if (sampledAt === undefined || !Number.isFinite(sampledAt)) return "no current sample";
+  const age = now - sampledAt;
+  if (age <= maxAgeMs) return undefined;
+  return `newest sample ${formatSeconds(age)} old (bound ${formatSeconds(maxAgeMs)})`;
 }
 
-/** Freshness metadata attached to collected replica metrics. */
-export interface Freshness {
-  collectedAt: number;
-  ageMs: number;
-  status: FreshnessStatus;
+function formatSeconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
-/** Freshness of a result at `now`: age of its newest value (or of the collection time when empty). */
-export function resultFreshness(result: MetricResult, now: number = Date.now()): Freshness {
-  const newest = result.values.reduce((m, v) => Math.max(m, v.timestamp || 0), 0) || result.collectedAt;
-  const ageMs = Math.max(0, now - newest);
-  return { collectedAt: result.collectedAt, ageMs, status: freshnessStatus(ageMs) };
+/** One line naming stale pods, e.g. `pod-a (no current sample), pod-b (HTTP 500 from ...)`; at most `max` named. */
+export function describeStalePods(stale: readonly StalePod[], max = 5): string {
+  const named = stale.slice(0, max).map((s) => `${s.pod} (${s.reason})`);
+  if (stale.length > max) named.push(`and ${stale.length - max} more`);
+  return named.join(", ");
 }

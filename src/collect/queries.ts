@@ -12,6 +12,10 @@ export const QueryName = {
   schedulerQueueSize: "scheduler_queue_size",
   schedulerQueueBytes: "scheduler_queue_bytes",
   modelRequestCount: "model_request_count",
+  sampleTime: "sample_time",
+  requestRate: "request_rate",
+  avgTtft: "avg_ttft",
+  avgItl: "avg_itl",
 } as const;
 export type QueryNameValue = (typeof QueryName)[keyof typeof QueryName];
 
@@ -26,6 +30,8 @@ export const VllmMetric = {
   generationTokens: "vllm:request_generation_tokens",
   timeToFirstToken: "vllm:time_to_first_token_seconds",
   timePerOutputToken: "vllm:time_per_output_token_seconds",
+  /** The newer name of the inter-token latency histogram (vLLM V1). */
+  interTokenLatency: "vllm:inter_token_latency_seconds",
   /** Counters: vLLM's exposition adds `_total` to the counter name. */
   prefixCacheHits: "vllm:prefix_cache_hits_total",
   prefixCacheQueries: "vllm:prefix_cache_queries_total",
@@ -42,6 +48,11 @@ export interface QueryTemplate {
 }
 
 const NM = `namespace="{{.namespace}}",model_name="{{.modelID}}"`;
+
+/** Mean of a histogram's observations over the last minute: rate of its sum over rate of its count. */
+function meanOf(histogram: string, selector: string): string {
+  return `(rate(${histogram}_sum{${selector}}[1m]) / rate(${histogram}_count{${selector}}[1m]))`;
+}
 
 /** The per-model templates (one query per model and metric). */
 export const PER_MODEL_TEMPLATES: readonly QueryTemplate[] = [
@@ -89,9 +100,34 @@ export const PER_MODEL_TEMPLATES: readonly QueryTemplate[] = [
     promql: `sum(inference_extension_flow_control_queue_bytes{target_model_name="{{.modelID}}"}) or sum(inference_extension_flow_control_queue_bytes{model_name="{{.modelID}}",target_model_name=""})`,
   },
   {
+    name: QueryName.sampleTime,
+    params: ["namespace", "modelID"],
+    promql: `max by (pod) (timestamp(vllm:num_requests_waiting{${NM}}))`,
+    description:
+      "time (seconds since the epoch) of each pod's newest sample; absent once the pod's series went stale",
+  },
+  {
     name: QueryName.modelRequestCount,
     params: ["namespace", "modelID", "retentionPeriod"],
     promql: `sum(increase(vllm:request_success_total{${NM}}[{{.retentionPeriod}}]))`,
+  },
+  {
+    name: QueryName.requestRate,
+    params: ["namespace", "modelID"],
+    promql: `sum by (pod) (rate(vllm:request_success_total{${NM}}[1m]))`,
+    description: "completed requests per second per pod over 1 minute",
+  },
+  {
+    name: QueryName.avgTtft,
+    params: ["namespace", "modelID"],
+    promql: `max by (pod) (${meanOf("vllm:time_to_first_token_seconds", NM)})`,
+    description: "average time to first token (seconds) per pod over 1 minute",
+  },
+  {
+    name: QueryName.avgItl,
+    params: ["namespace", "modelID"],
+    promql: `max by (pod) (${meanOf("vllm:inter_token_latency_seconds", NM)} or ${meanOf("vllm:time_per_output_token_seconds", NM)})`,
+    description: "average inter-token latency (seconds) per pod over 1 minute, either histogram name",
   },
 ];
 
@@ -101,6 +137,7 @@ export function batchQueryName(name: string): string {
 }
 
 const BY = "namespace, model_name, pod";
+const ALL = `model_name!=""`;
 
 /**
  * Batch templates: one query per metric for all models at once, aggregated by (namespace, model_name, pod),
@@ -138,9 +175,32 @@ export const BATCH_TEMPLATES: readonly QueryTemplate[] = [
     params: [],
     promql: `max by (${BY}) (rate(vllm:prefix_cache_hits_total{model_name!=""}[5m]) / rate(vllm:prefix_cache_queries_total{model_name!=""}[5m]))`,
   },
+  {
+    name: batchQueryName(QueryName.sampleTime),
+    params: [],
+    promql: `max by (${BY}) (timestamp(vllm:num_requests_waiting{model_name!=""}))`,
+  },
+  {
+    name: batchQueryName(QueryName.requestRate),
+    params: [],
+    promql: `sum by (${BY}) (rate(vllm:request_success_total{${ALL}}[1m]))`,
+  },
+  {
+    name: batchQueryName(QueryName.avgTtft),
+    params: [],
+    promql: `max by (${BY}) (${meanOf("vllm:time_to_first_token_seconds", ALL)})`,
+  },
+  {
+    name: batchQueryName(QueryName.avgItl),
+    params: [],
+    promql: `max by (${BY}) (${meanOf("vllm:inter_token_latency_seconds", ALL)} or ${meanOf("vllm:time_per_output_token_seconds", ALL)})`,
+  },
 ];
 
-/** The queries the collector refreshes per model group (KV and queue are required, the rest optional). */
+/**
+ * The queries the collector refreshes per model group (KV, queue and sample time are required, the rest
+ * optional).
+ */
 export const COLLECTOR_QUERIES: readonly string[] = [
   QueryName.kvCacheUsage,
   QueryName.queueLength,
@@ -148,6 +208,10 @@ export const COLLECTOR_QUERIES: readonly string[] = [
   QueryName.avgOutputTokens,
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
+  QueryName.sampleTime,
+  QueryName.requestRate,
+  QueryName.avgTtft,
+  QueryName.avgItl,
 ];
 
 export class QueryBuildError extends Error {}

@@ -26,11 +26,28 @@ export interface MetricsSource {
   readonly name: string;
   /** Names of the queries this source can answer. */
   queryNames(): string[];
-  refresh(queryNames: readonly string[], params?: QueryParams): Promise<Map<string, MetricResult>>;
+  /**
+   * Runs the queries; `signal` ends every attempt still running when it aborts (the results then carry
+   * the abort reason as their error).
+   */
+  refresh(
+    queryNames: readonly string[],
+    params?: QueryParams,
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>>;
   /** Cached result of an earlier refresh with the same parameters, or undefined (never queried, expired). */
   get(queryName: string, params?: QueryParams): MetricResult | undefined;
   /** Stops background timers (cache purge). */
   close(): void;
+  /** Pods the last refresh could not read, with what happened (sources that read pods themselves). */
+  podFailures?(): readonly PodFailure[];
+}
+
+/** A pod a source could not read, e.g. its metrics endpoint answered HTTP 500. */
+export interface PodFailure {
+  pod: string;
+  namespace: string;
+  error: string;
 }
 
 /** Clock in milliseconds since the epoch; injectable for tests. */

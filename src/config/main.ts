@@ -6,20 +6,12 @@
 import { formatDuration, tryParseDuration } from "../util/duration.js";
 import { ConfigFieldError } from "./errors.js";
 import {
-  DEFAULT_SETTINGS,
   SETTING_DEFS,
   type FlagSettings,
   type PrometheusSettings,
   type SettingDef,
   type Settings,
 } from "./settings.js";
-
-/** Default name of the main ConfigMap (env `CONFIG_MAP_NAME` overrides it). */
-export const MAIN_CONFIG_MAP = DEFAULT_SETTINGS.mainConfigMapName;
-/** Default name of the saturation ConfigMap (env `SATURATION_CONFIG_MAP_NAME` overrides it). */
-export const SATURATION_CONFIG_MAP = DEFAULT_SETTINGS.saturationConfigMapName;
-/** Default namespace of the controller (env `POD_NAMESPACE` overrides it). */
-export const DEFAULT_SYSTEM_NAMESPACE = DEFAULT_SETTINGS.systemNamespace;
 
 /** Prometheus connection settings and where they came from. */
 export interface PrometheusConfig extends PrometheusSettings {
@@ -307,14 +299,10 @@ export interface RuntimeUpdate {
 /**
  * Applies a runtime update of the main ConfigMap: immutable changes are rejected (and returned); the
  * runtime settings present are applied, an unparsable or out-of-range value keeps the running one.
- * Changes of settings read at start-up only are reported in `warnings`: every such key present, or
- * with `previous` (the data the running config came from) only those whose value differs.
+ * Every key present of a setting read at start-up only is reported in `warnings`; the caller passes
+ * only the keys whose value changed.
  */
-export function applyRuntimeUpdate(
-  running: MainConfig,
-  cm: TextMap | undefined,
-  previous?: TextMap,
-): RuntimeUpdate {
+export function applyRuntimeUpdate(running: MainConfig, cm: TextMap | undefined): RuntimeUpdate {
   const warnings: string[] = [];
   const data = cm ?? {};
   const rejected = detectImmutableChanges(running, data);
@@ -334,7 +322,7 @@ export function applyRuntimeUpdate(
   }
   for (const def of mainConfigMapRows("restart")) {
     const key = def.key!;
-    if (data[key] === undefined || (previous !== undefined && data[key] === previous[key])) continue;
+    if (data[key] === undefined) continue;
     warnings.push(`${key}: read at start-up only; the change takes effect after a restart`);
   }
   config.warnings = warnings;

@@ -6,6 +6,7 @@ import {
   DEFAULT_SATURATION_CONFIG,
   DEFAULT_SCALE_DOWN_BOUNDARY,
   DEFAULT_SCALE_UP_THRESHOLD,
+  groupKey,
 } from "../engine/types.js";
 import { parseYamlStrict } from "../util/yaml.js";
 import { ConfigFieldError } from "./errors.js";
@@ -224,7 +225,7 @@ export function parseSaturationConfigMap(data: Record<string, string> | undefine
       out.errors.push({ key, message: `${key}.model_id: required in an override entry` });
       continue;
     }
-    const id = `${r.modelID}|${r.namespace ?? ""}`;
+    const id = groupKey(r.modelID, r.namespace ?? "");
     if (seen.has(id)) {
       out.errors.push({
         key,
@@ -264,51 +265,6 @@ export function resolveSaturationConfig(
 /** True when the map has at least one usable entry. */
 export function hasEntries(map: SaturationConfigMap): boolean {
   return map.default !== undefined || map.overrides.length > 0;
-}
-
-/**
- * Global and namespace-local saturation ConfigMaps. A namespace-local map with entries replaces the
- * global one as a whole for that namespace; an empty or removed one falls back to the global map.
- */
-export class SaturationConfigStore {
-  private global: SaturationConfigMap = { overrides: [], errors: [], warnings: [] };
-  private readonly local = new Map<string, SaturationConfigMap>();
-
-  /**
-   * Replaces the global map. At start-up (`startup: true`) a map without any valid entry keeps the
-   * previous one; at runtime the parsed map is taken as is.
-   */
-  setGlobal(data: Record<string, string> | undefined, opts: { startup?: boolean } = {}): SaturationConfigMap {
-    const parsed = parseSaturationConfigMap(data);
-    if (!opts.startup || hasEntries(parsed)) this.global = parsed;
-    return parsed;
-  }
-
-  setNamespace(namespace: string, data: Record<string, string> | undefined): SaturationConfigMap {
-    const parsed = parseSaturationConfigMap(data);
-    this.local.set(namespace, parsed);
-    return parsed;
-  }
-
-  deleteNamespace(namespace: string): void {
-    this.local.delete(namespace);
-  }
-
-  /** The map that applies to a namespace ("" = global). */
-  mapFor(namespace: string): SaturationConfigMap {
-    const l = namespace === "" ? undefined : this.local.get(namespace);
-    return l !== undefined && hasEntries(l) ? l : this.global;
-  }
-
-  /** Resolved config of one model, or undefined when no `default` applies. */
-  resolve(modelID: string, namespace: string): SaturationConfig | undefined {
-    return resolveSaturationConfig(this.mapFor(namespace), modelID, namespace);
-  }
-
-  /** `enableLimiter` of the global `default` entry. */
-  limiterEnabled(): boolean {
-    return this.global.default?.enableLimiter ?? false;
-  }
 }
 
 function errText(err: unknown): string {

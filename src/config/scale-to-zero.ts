@@ -1,14 +1,17 @@
 import { boolean, object, optional, string } from "../api/v1alpha1/schema-builder.js";
 import { documentValidator } from "../api/v1alpha1/validate.js";
-import { tryParseDuration } from "../util/duration.js";
+import { formatDuration, tryParseDuration } from "../util/duration.js";
+import { MAX_TIMER_DELAY_MS } from "../util/timer.js";
 import { parseYamlStrict } from "../util/yaml.js";
 
 /** Fixed name of the scale-to-zero ConfigMap. */
 export const SCALE_TO_ZERO_CONFIG_MAP = "wva-model-scale-to-zero-config";
-/** Retention period used when none is configured or the configured one is invalid (10 minutes). */
+/** Retention period used when none is configured or the configured one is refused (10 minutes). */
 export const DEFAULT_RETENTION_MS = 10 * 60_000;
-/** Retention periods above this only produce a warning. */
-export const LONG_RETENTION_MS = 24 * 3_600_000;
+/** Shortest `retention_period` accepted. */
+export const MIN_RETENTION_MS = 1;
+/** Longest `retention_period` accepted: the longest delay Node's timers honour (about 24.8 days). */
+export const MAX_RETENTION_MS = MAX_TIMER_DELAY_MS;
 
 /** One entry of the scale-to-zero ConfigMap (docs/design/scale-to-zero.md). */
 export interface ScaleToZeroEntry {
@@ -20,15 +23,15 @@ export interface ScaleToZeroEntry {
   namespace?: string;
   /** Tri-state: undefined = not set (inherit). */
   enableScaleToZero?: boolean;
-  /** Go duration text as written. */
-  retentionPeriod?: string;
+  /** `retention_period` in ms; absent when not set or refused (out of range). */
+  retentionMs?: number;
 }
 
 export interface ScaleToZeroConfigMap {
   default?: ScaleToZeroEntry;
   /** Per-model entries keyed by model_id (lexicographically first data key wins on duplicates). */
   byModel: Map<string, ScaleToZeroEntry>;
-  /** Entries skipped and why. */
+  /** Entries skipped or values refused, and why. */
   errors: Array<{ key: string; message: string }>;
 }
 
@@ -37,15 +40,22 @@ export const ScaleToZeroEntrySchema = object({
   model_id: optional(string({ description: "model the entry applies to (required except in default)" })),
   namespace: optional(string({ description: "accepted, not used for matching" })),
   enable_scale_to_zero: optional(boolean({ description: "scale the model to zero when idle" })),
-  retention_period: optional(string({ description: "idle window, a Go duration such as 10m" })),
+  retention_period: optional(
+    string({ description: "idle window, a Go duration such as 10m, from 1ms to 596h31m23.647s" }),
+  ),
 });
 
 const ROOT = "(entry)";
 const checkEntry = documentValidator(ScaleToZeroEntrySchema, { root: ROOT, unknownFields: "report" });
 
+/** The range of `retention_period` in words. */
+const RETENTION_RANGE = `from ${formatDuration(MIN_RETENTION_MS)} to ${formatDuration(MAX_RETENTION_MS)}`;
+
 /**
  * Parses the scale-to-zero ConfigMap data: keys in sorted order, a YAML or type error skips the key, a
- * non-`default` entry needs `model_id`, and for a duplicate `model_id` the first key wins.
+ * non-`default` entry needs `model_id`, and for a duplicate `model_id` the first key wins. A
+ * `retention_period` that is not a duration in range is refused (reported; the entry keeps its other
+ * fields and the retention falls back as if it were not set).
  */
 export function parseScaleToZeroConfigMap(data: Record<string, string> | undefined): ScaleToZeroConfigMap {
   const out: ScaleToZeroConfigMap = { byModel: new Map(), errors: [] };
@@ -70,8 +80,17 @@ export function parseScaleToZeroConfigMap(data: Record<string, string> | undefin
       modelID: e.model_id,
       namespace: e.namespace,
       enableScaleToZero: e.enable_scale_to_zero,
-      retentionPeriod: e.retention_period,
     };
+    if (e.retention_period !== undefined) {
+      const ms = tryParseDuration(e.retention_period);
+      if (ms !== undefined && Number.isInteger(ms) && ms >= MIN_RETENTION_MS && ms <= MAX_RETENTION_MS)
+        entry.retentionMs = ms;
+      else
+        out.errors.push({
+          key,
+          message: `${key}.retention_period: must be a duration ${RETENTION_RANGE}, got "${e.retention_period}"; ignored`,
+        });
+    }
     if (key === "default") {
       out.default = entry;
       continue;
@@ -108,39 +127,12 @@ export function scaleToZeroEnabled(map: ScaleToZeroConfigMap, modelID: string, e
   return envScaleToZero(envValue);
 }
 
-function validRetention(text: string | undefined): number | undefined {
-  const ms = tryParseDuration(text);
-  return ms !== undefined && ms > 0 ? ms : undefined;
-}
-
 /**
- * Retention window of a model in ms: the model's `retention_period` if it is a positive Go duration,
- * else the `default` entry's if valid, else 10 minutes. `warnings` receives invalid or long values.
+ * Retention window of a model in ms: the model's `retention_period` if set and accepted, else the
+ * `default` entry's, else 10 minutes.
  */
-export function retentionPeriodMs(
-  map: ScaleToZeroConfigMap,
-  modelID: string,
-  warnings: string[] = [],
-): number {
-  const own = map.byModel.get(modelID);
-  const candidates: Array<[ScaleToZeroEntry | undefined, string]> = [
-    [own, own?.key ?? ""],
-    [map.default, "default"],
-  ];
-  for (const [entry, key] of candidates) {
-    if (entry?.retentionPeriod === undefined) continue;
-    const ms = validRetention(entry.retentionPeriod);
-    if (ms === undefined) {
-      warnings.push(
-        `${key}.retention_period: "${entry.retentionPeriod}" is not a positive duration; ignored`,
-      );
-      continue;
-    }
-    if (ms > LONG_RETENTION_MS)
-      warnings.push(`${key}.retention_period: ${entry.retentionPeriod} is longer than 24h`);
-    return ms;
-  }
-  return DEFAULT_RETENTION_MS;
+export function retentionPeriodMs(map: ScaleToZeroConfigMap, modelID: string): number {
+  return map.byModel.get(modelID)?.retentionMs ?? map.default?.retentionMs ?? DEFAULT_RETENTION_MS;
 }
 
 /** Scale-to-zero settings of one model. */
@@ -153,43 +145,9 @@ export function resolveScaleToZero(
   map: ScaleToZeroConfigMap,
   modelID: string,
   envValue?: string,
-  warnings?: string[],
 ): ScaleToZeroResolution {
   return {
     enabled: scaleToZeroEnabled(map, modelID, envValue),
-    retentionMs: retentionPeriodMs(map, modelID, warnings),
+    retentionMs: retentionPeriodMs(map, modelID),
   };
-}
-
-/**
- * Global and namespace-local scale-to-zero ConfigMaps: a namespace-local map with entries replaces the
- * global one for its namespace.
- */
-export class ScaleToZeroConfigStore {
-  private global: ScaleToZeroConfigMap = { byModel: new Map(), errors: [] };
-  private readonly local = new Map<string, ScaleToZeroConfigMap>();
-
-  setGlobal(data: Record<string, string> | undefined): ScaleToZeroConfigMap {
-    this.global = parseScaleToZeroConfigMap(data);
-    return this.global;
-  }
-
-  setNamespace(namespace: string, data: Record<string, string> | undefined): ScaleToZeroConfigMap {
-    const parsed = parseScaleToZeroConfigMap(data);
-    this.local.set(namespace, parsed);
-    return parsed;
-  }
-
-  deleteNamespace(namespace: string): void {
-    this.local.delete(namespace);
-  }
-
-  mapFor(namespace: string): ScaleToZeroConfigMap {
-    const l = this.local.get(namespace);
-    return l !== undefined && (l.default !== undefined || l.byModel.size > 0) ? l : this.global;
-  }
-
-  resolve(modelID: string, namespace: string, envValue?: string, warnings?: string[]): ScaleToZeroResolution {
-    return resolveScaleToZero(this.mapFor(namespace), modelID, envValue, warnings);
-  }
 }

@@ -1,3 +1,4 @@
+// Over 450 lines: a data table, one row per manager setting, kept whole so each setting is declared once.
 /**
  * The manager's settings: one table from which the flag parser, `--help`, the loader with its
  * precedence, the runtime-change rules and the table in docs/user-guide/configuration.md are derived.
@@ -5,6 +6,9 @@
  */
 
 export const ACTUATORS = ["hpa", "direct"] as const;
+/** Log output formats: one JSON object per line, or one readable line per entry. */
+export const LOG_FORMATS = ["json", "text"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type Actuator = (typeof ACTUATORS)[number];
 export const METRICS_SOURCES = ["prometheus", "pods"] as const;
 export type MetricsSourceName = (typeof METRICS_SOURCES)[number];
@@ -213,6 +217,17 @@ export const SETTINGS = [
     help: "log verbosity: 2 default, 3 verbose, 4 debug, 5 trace",
   },
   {
+    prop: "logFormat",
+    key: "WVA_LOG_FORMAT",
+    flag: "log-format",
+    envOnly: true,
+    kind: "enum",
+    def: "json",
+    values: LOG_FORMATS,
+    mutability: "process",
+    help: "log output: json = one JSON object per line (for log collectors), text = one readable line per entry (local runs)",
+  },
+  {
     prop: "leaderElectionLeaseDurationMs",
     key: "LEADER_ELECTION_LEASE_DURATION",
     flag: "leader-election-lease-duration",
@@ -276,6 +291,26 @@ export const SETTINGS = [
     help: "period of the engine loop",
   },
   {
+    prop: "metricsScrapeIntervalMs",
+    key: "METRICS_SCRAPE_INTERVAL",
+    kind: "duration",
+    def: 15 * SECOND,
+    min: SECOND,
+    max: 10 * MINUTE,
+    mutability: "restart",
+    help: "how often the pods' metrics are scraped; a pod whose newest sample is three intervals old is stale, and its model is not scaled down",
+  },
+  {
+    prop: "scaleDownStabilizationMs",
+    key: "DIRECT_SCALE_DOWN_STABILIZATION_WINDOW",
+    kind: "duration",
+    def: 5 * MINUTE,
+    min: 0,
+    max: HOUR,
+    mutability: "restart",
+    help: "direct actuator: a lower target is applied only once every target of this window was at most that low (like the HPA's scale-down stabilisation); 0 applies it at once",
+  },
+  {
     prop: "transitionTimeoutMs",
     key: "TRANSITION_LOCK_TIMEOUT",
     kind: "duration",
@@ -300,7 +335,26 @@ export const SETTINGS = [
     kind: "string",
     def: "",
     mutability: "restart",
-    help: "bearer token sent when scraping pods directly (WVA_METRICS_SOURCE=pods)",
+    help: "bearer token sent when scraping the endpoint pickers' metrics (scale from zero) and pods scraped directly (WVA_METRICS_SOURCE=pods)",
+  },
+  {
+    prop: "poolGroup",
+    key: "POOL_GROUP",
+    kind: "enum",
+    def: "inference.networking.x-k8s.io",
+    values: ["inference.networking.x-k8s.io", "inference.networking.k8s.io"],
+    mutability: "restart",
+    help: "API group of the watched InferencePools: inference.networking.x-k8s.io (v1alpha2) or inference.networking.k8s.io (v1)",
+  },
+  {
+    prop: "scaleFromZeroMaxConcurrency",
+    key: "SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY",
+    kind: "int",
+    def: 10,
+    min: 1,
+    max: 1000,
+    mutability: "restart",
+    help: "models at zero replicas the scale-from-zero loop checks at once",
   },
   {
     prop: "nodeSelector",

@@ -8,11 +8,10 @@
  * - a service class: `{name, priority, data: [{model, slo-ttft, slo-tpot}]}` (targets in ms for every
  *   model listed; `slo-tpot` is the inter-token latency; priority 1 = most important .. 100).
  *
- * An invalid entry is skipped and reported with the field and the rule it breaks; the others apply.
+ * An invalid entry (strict YAML, the entry's schema, then the rules between fields) is skipped and
+ * reported with the field and the rule it breaks; the others apply.
  * See docs/design/model-based-optimizer.md for how targets are resolved.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { parse as parseYaml } from "yaml";
 import {
   array,
   boolean,
@@ -21,12 +20,13 @@ import {
   object,
   optional,
   string,
-  type JSONSchemaProps,
   type Node,
   type Static,
 } from "../api/v1alpha1/schema-builder.js";
+import { documentValidator } from "../api/v1alpha1/validate.js";
 import type { SloTargets } from "../analyze/queueing-model/analyzer.js";
-import { isPlainObject, typeName } from "./errors.js";
+import { parseYamlStrict } from "../util/yaml.js";
+import { ConfigFieldError, isPlainObject } from "./errors.js";
 
 /** Name of the SLO ConfigMap. */
 export const SLO_CONFIG_MAP = "wva-slo-config";
@@ -106,58 +106,28 @@ export interface ModelSloSettings {
   priority: number;
 }
 
-/** Copy of a schema with every object closed, so that unknown fields are errors naming the field. */
-function closed(schema: JSONSchemaProps): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...schema };
-  if (schema.properties) {
-    out.properties = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, closed(v)]));
-    out.additionalProperties = false;
-  }
-  if (schema.items) out.items = closed(schema.items);
-  return out;
+const ROOT = "(entry)";
+
+/** Reads one entry against its schema (unknown fields are errors); throws ConfigFieldError `<key>.<field>`. */
+function reader<T>(schema: Node<T>): (key: string, doc: unknown) => T {
+  const check = documentValidator(schema, { root: ROOT });
+  return (key, doc) => {
+    const r = check(doc);
+    const v = r.violations[0];
+    if (v !== undefined) throw new ConfigFieldError(v.field === ROOT ? key : `${key}.${v.field}`, v.rule);
+    return r.value;
+  };
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-function compile<T>(n: Node<T>): ValidateFunction<T> {
-  return ajv.compile<T>(closed(n.schema));
-}
-const validators = {
-  default: compile(DefaultEntrySchema),
-  model: compile(ModelEntrySchema),
-  serviceClass: compile(ServiceClassSchema),
+const read = {
+  default: reader(DefaultEntrySchema),
+  model: reader(ModelEntrySchema),
+  serviceClass: reader(ServiceClassSchema),
 };
-
-function describe(key: string, e: ErrorObject): string {
-  const path = [key, ...e.instancePath.split("/").slice(1)]
-    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
-    .join("")
-    .replace(/^\./, "")
-    .replace(/\.\[/g, "[");
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case "additionalProperties":
-      return `${path}.${String(p.additionalProperty)}: unknown field`;
-    case "required":
-      return `${path}.${String(p.missingProperty)}: required`;
-    case "type":
-      return `${path}: must be of type ${String(p.type)}`;
-    case "minimum":
-      return `${path}: must be >= ${String(p.limit)}`;
-    case "minLength":
-      return `${path}: must not be empty`;
-    default:
-      return `${path}: ${e.message ?? e.keyword}`;
-  }
-}
-
-function validate<T>(v: ValidateFunction<T>, key: string, doc: unknown): T {
-  if (!v(doc)) throw new Error(describe(key, v.errors![0]));
-  return doc;
-}
 
 function checkMultiplier(key: string, k: number | undefined): void {
   if (k !== undefined && k !== 0 && !(k > 1))
-    throw new Error(`${key}.sloMultiplier: must be > 1 (or 0 for the default), got ${k}`);
+    throw new ConfigFieldError(`${key}.sloMultiplier`, `must be > 1 (or 0 for the default), got ${k}`);
 }
 
 function modelEntry(key: string, doc: Static<typeof ModelEntrySchema>): ModelSloEntry {
@@ -165,8 +135,9 @@ function modelEntry(key: string, doc: Static<typeof ModelEntrySchema>): ModelSlo
   const ttft = doc.targetTTFT ?? 0;
   const itl = doc.targetITL ?? 0;
   if (ttft > 0 !== itl > 0) {
-    throw new Error(
-      `${key}.${ttft > 0 ? "targetITL" : "targetTTFT"}: required and > 0 when the other target is set`,
+    throw new ConfigFieldError(
+      `${key}.${ttft > 0 ? "targetITL" : "targetTTFT"}`,
+      "required and > 0 when the other target is set",
     );
   }
   return {
@@ -204,24 +175,24 @@ export function parseSloConfigMap(data: Record<string, string> | undefined): Slo
     try {
       let doc: unknown;
       try {
-        doc = parseYaml(data![key]) ?? {};
+        doc = parseYamlStrict(data![key]) ?? {};
       } catch (err) {
-        throw new Error(`${key}: invalid YAML: ${(err as Error).message.split("\n")[0]}`);
+        throw new ConfigFieldError(key, `invalid YAML: ${(err as Error).message}`);
       }
-      if (!isPlainObject(doc)) throw new Error(`${key}: must be a mapping, got ${typeName(doc)}`);
       if (key === SLO_DEFAULT_ENTRY) {
-        const d = validate(validators.default, key, doc);
+        const d = read.default(key, doc);
         checkMultiplier(key, d.sloMultiplier);
         if (d.sloMultiplier) out.sloMultiplier = d.sloMultiplier;
         if (d.tuningEnabled !== undefined) out.tuningEnabled = d.tuningEnabled;
-      } else if ("data" in doc || "name" in doc) {
-        out.classes.push(serviceClass(key, validate(validators.serviceClass, key, doc)));
+      } else if (isPlainObject(doc) && ("data" in doc || "name" in doc)) {
+        out.classes.push(serviceClass(key, read.serviceClass(key, doc)));
       } else {
-        const entry = modelEntry(key, validate(validators.model, key, doc));
+        const entry = modelEntry(key, read.model(key, doc));
         const dup = out.models.find((m) => m.modelID === entry.modelID && m.namespace === entry.namespace);
         if (dup)
-          throw new Error(
-            `${key}.model_id: ${entry.namespace}/${entry.modelID} is already set by "${dup.key}"`,
+          throw new ConfigFieldError(
+            `${key}.model_id`,
+            `${entry.namespace}/${entry.modelID} is already set by "${dup.key}"`,
           );
         out.models.push(entry);
       }

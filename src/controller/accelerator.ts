@@ -28,6 +28,7 @@ export interface Deployment extends KubeObject {
         };
         containers?: Array<{
           name?: string;
+          /** Read for vLLM's `--max-num-seqs` (queueing-model). */
           command?: string[];
           args?: string[];
           env?: Array<{ name: string; value?: string }>;

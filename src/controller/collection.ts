@@ -1,16 +1,17 @@
-import type { ReplicaMetricsCollector, ModelGroup as CollectorGroup } from "../collect/collector.js";
+import type { ReplicaMetricsCollector, VariantInfo } from "../collect/collector.js";
 import { QueryName } from "../collect/queries.js";
 import type { SchedulerQueue } from "../analyze/token-capacity/index.js";
 import type { MetricsSource } from "../collect/types.js";
 import type { ScrapeTarget, ScrapeTargetLister } from "../collect/podscrape/source.js";
 import { formatPrometheusDuration } from "../util/prometheus-duration.js";
 import { resolveAccelerator } from "./accelerator.js";
-import type { GroupCollection, GroupCollector, ModelGroup } from "./engine-loop.js";
+import type { ModelGroup } from "../engine/types.js";
+import type { GroupCollection, GroupCollector, GroupVariant } from "./engine-loop.js";
 import type { Informer } from "./kube/informer.js";
 import type { Pod, ReplicaSet } from "./kube/objects.js";
 import { variantCost } from "./types.js";
 
-function toCollectorGroup(g: ModelGroup): CollectorGroup {
+function toCollectorGroup(g: ModelGroup<GroupVariant>): ModelGroup<VariantInfo> {
   return {
     modelID: g.modelID,
     namespace: g.namespace,
@@ -31,8 +32,11 @@ export class SourceCollector implements GroupCollector {
     private readonly source: MetricsSource,
   ) {}
 
-  async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
-    const res = await this.collector.collectAll(groups.map(toCollectorGroup));
+  async collectAll(
+    groups: ModelGroup<GroupVariant>[],
+    signal?: AbortSignal,
+  ): Promise<Map<string, GroupCollection>> {
+    const res = await this.collector.collectAll(groups.map(toCollectorGroup), signal);
     const out = new Map<string, GroupCollection>();
     for (const [k, r] of res) {
       out.set(
@@ -52,7 +56,11 @@ export class SourceCollector implements GroupCollector {
                 avgInputTokens: x.avgInputTokens,
                 avgOutputTokens: x.avgOutputTokens,
                 prefixCacheHitRate: x.prefixCacheHitRate,
+                arrivalRatePerSec: x.arrivalRatePerSec,
+                ttftMs: x.ttftMs,
+                itlMs: x.itlMs,
               })),
+              stale: r.stale,
             }
           : { ok: false, error: r.error },
       );
@@ -62,15 +70,20 @@ export class SourceCollector implements GroupCollector {
 
   /** `model_request_count` over the retention window; null when the query failed or had no sample. */
   async requestCount(
-    group: ModelGroup,
+    group: ModelGroup<GroupVariant>,
     retentionMs: number,
+    signal?: AbortSignal,
   ): Promise<{ count: number | null; error?: string }> {
     const name = QueryName.modelRequestCount;
-    const res = await this.source.refresh([name], {
-      namespace: group.namespace,
-      modelID: group.modelID,
-      retentionPeriod: formatPrometheusDuration(retentionMs),
-    });
+    const res = await this.source.refresh(
+      [name],
+      {
+        namespace: group.namespace,
+        modelID: group.modelID,
+        retentionPeriod: formatPrometheusDuration(retentionMs),
+      },
+      signal,
+    );
     const r = res.get(name);
     if (!r) return { count: null, error: "no result" };
     if (r.error) return { count: null, error: r.error };
@@ -79,7 +92,7 @@ export class SourceCollector implements GroupCollector {
   }
 
   /** The endpoint picker's queue of the model (size and bytes); undefined when it reports none. */
-  async schedulerQueue(group: ModelGroup): Promise<SchedulerQueue | undefined> {
+  async schedulerQueue(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined> {
     const names = [QueryName.schedulerQueueSize, QueryName.schedulerQueueBytes];
     const res = await this.source.refresh(names, { namespace: group.namespace, modelID: group.modelID });
     const [size, bytes] = names.map((n) => {

@@ -9,6 +9,7 @@ import {
   TargetResolvedReason,
 } from "../api/v1alpha1/constants.js";
 import type { ConditionState } from "./types.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 
 /**
  * Reason of `OptimizationReady` when the transition lock was released after its bound (the engine
@@ -47,6 +48,20 @@ export const metricsUnavailable = (): ConditionState => ({
   message: NO_METRICS_MESSAGE,
 });
 
+/** Metrics available, with failed optional queries named (the scale-to-zero request count). */
+export const metricsAvailableWithErrors = (errors: readonly string[]): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: MetricsReason.MetricsAvailable,
+  message: `Saturation metrics data is available for scaling decisions; ${errors.join("; ")}`,
+});
+
+/** Some pods have no fresh data (`why` names them): no target of the model goes down. */
+export const metricsStale = (why: string): ConditionState => ({
+  status: ConditionStatus.False,
+  reason: MetricsReason.MetricsStale,
+  message: `${why}; scale-down blocked until their metrics are fresh again`,
+});
+
 /** The metrics query failed (`why` says how and for how many cycles). */
 export const metricsQueryFailed = (why: string): ConditionState => ({
   status: ConditionStatus.False,
@@ -61,12 +76,32 @@ export const metricsConfigMissing = (why: string): ConditionState => ({
   message: `Saturation config missing: ${why}`,
 });
 
+/** A variant woken from zero by requests queued at its endpoint picker. */
+export const scaledFromZeroMetrics = (): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: MetricsReason.ScaleFromZero,
+  message: "Scaled from zero due to pending requests",
+});
+
 // --- OptimizationReady
 
-/** A target decided by the saturation engine; `analyzer` names the engine that decided it. */
+/** Scaled from 0 to 1 replica by the scale-from-zero loop. */
+export const scaledFromZero = (reason: string): ConditionState => ({
+  status: ConditionStatus.True,
+  reason: OptimizationReason.ScaleFromZeroMode,
+  message: `${reason} (target: 1 replica)`,
+});
+
+/**
+ * A target decided by the engine; `analyzer` names the engine that decided it. The reason is
+ * `OptimizationSucceeded` for the model-based (queueing-model) engine, `SaturationOnlyMode` otherwise.
+ */
 export const optimized = (reason: string, target: number, analyzer: string): ConditionState => ({
   status: ConditionStatus.True,
-  reason: OptimizationReason.SaturationOnlyMode,
+  reason:
+    analyzer === QUEUEING_MODEL
+      ? OptimizationReason.OptimizationSucceeded
+      : OptimizationReason.SaturationOnlyMode,
   message: `${reason} (target: ${target} replicas; analyzer: ${analyzer})`,
 });
 

@@ -12,7 +12,8 @@ import {
   type ScaleToZeroConfigMap,
 } from "../config/scale-to-zero.js";
 import { applyRuntimeUpdate, immutableChangeMessage, type MainConfig } from "../config/main.js";
-import type { SaturationConfig } from "../engine/types.js";
+import { parseSloConfigMap, SLO_CONFIG_MAP, sloSettingsFor, type SloConfig } from "../config/slo.js";
+import type { ModelSlo, SaturationConfig } from "../engine/types.js";
 import type { Logger } from "../util/logger.js";
 import type { EventRecorder } from "./kube/events.js";
 import type { ConfigMap } from "./kube/objects.js";
@@ -29,7 +30,7 @@ export interface ConfigWatchOptions {
   namespaces?: NamespaceLookup;
   /** True when the namespace has VAs of this controller. */
   tracked: (namespace: string) => boolean;
-  events?: EventRecorder;
+  events?: Pick<EventRecorder, "record">;
   log: Logger;
   /** Called after a main ConfigMap update was applied. */
   onMainConfig?: (config: MainConfig) => void;
@@ -38,6 +39,8 @@ export interface ConfigWatchOptions {
 /** Event reason of a rejected saturation ConfigMap. */
 export const REASON_INVALID_SATURATION_CONFIG = "InvalidSaturationConfig";
 export const REASON_IMMUTABLE_CONFIG_CHANGE_REJECTED = "ImmutableConfigChangeRejected";
+/** Event reason of SLO ConfigMap entries that were skipped. */
+export const REASON_INVALID_SLO_CONFIG = "InvalidSloConfig";
 
 /**
  * Hot-reloaded configuration (docs/design/configuration-precedence.md). The global ConfigMaps live in
@@ -51,6 +54,7 @@ export class ConfigWatch {
   private readonly localSaturation = new Map<string, SaturationConfigMap>();
   private globalScaleToZero: ScaleToZeroConfigMap = parseScaleToZeroConfigMap(undefined);
   private readonly localScaleToZero = new Map<string, ScaleToZeroConfigMap>();
+  private slo: SloConfig = parseSloConfigMap(undefined);
   /** Data of the main ConfigMap the running config was last updated from. */
   private mainData?: Record<string, string>;
 
@@ -73,7 +77,7 @@ export class ConfigWatch {
 
   /** Names of the ConfigMaps this controller reads. */
   names(): string[] {
-    return [this.opts.mainName, this.opts.saturationName, this.stzName];
+    return [this.opts.mainName, this.opts.saturationName, this.stzName, SLO_CONFIG_MAP];
   }
 
   private localAllowed(namespace: string): boolean {
@@ -106,6 +110,15 @@ export class ConfigWatch {
     return resolveScaleToZero(useLocal ? local : this.globalScaleToZero, modelID, this.opts.scaleToZeroEnv);
   }
 
+  /** queueing-model: a model's SLO settings from the SLO ConfigMap of the controller's namespace. */
+  sloFor(modelID: string, namespace: string): ModelSlo {
+    const s = sloSettingsFor(this.slo, modelID, namespace);
+    return {
+      targets: s.targets && { ttftMs: s.targets.ttftMs, itlMs: s.targets.itlMs },
+      sloMultiplier: s.sloMultiplier,
+    };
+  }
+
   /** Handles an added or updated ConfigMap. */
   onUpsert(cm: ConfigMap): void {
     const name = cm.metadata?.name ?? "";
@@ -113,10 +126,12 @@ export class ConfigWatch {
     const system = ns === this.opts.systemNamespace;
     if (name === this.opts.mainName && system) this.onMain(cm);
     else if (name === this.opts.saturationName) this.onSaturation(cm, system);
+    else if (name === SLO_CONFIG_MAP && system) this.onSlo(cm);
     else if (name === this.stzName) {
       const parsed = parseScaleToZeroConfigMap(cm.data);
       if (system) this.globalScaleToZero = parsed;
       else this.localScaleToZero.set(ns, parsed);
+      for (const e of parsed.errors) this.opts.log.warn({ configMap: `${ns}/${name}` }, e.message);
       this.opts.log.info({ configMap: `${ns}/${name}` }, "scale-to-zero config loaded");
     }
   }
@@ -144,6 +159,20 @@ export class ConfigWatch {
     if (system) this.globalSaturation = parsed;
     else this.localSaturation.set(cm.metadata?.namespace ?? "", parsed);
     this.opts.log.info({ configMap: where }, "saturation config loaded");
+  }
+
+  /** Valid entries apply; each skipped entry is named in one Warning event. */
+  private onSlo(cm: ConfigMap): void {
+    const where = `${cm.metadata?.namespace}/${cm.metadata?.name}`;
+    this.slo = parseSloConfigMap(cm.data);
+    if (this.slo.errors.length > 0) {
+      const msg =
+        `SLO ConfigMap ${where}: entries skipped, the others apply: ` +
+        this.slo.errors.map((e) => e.message).join("; ");
+      this.opts.log.error({ configMap: where, errors: this.slo.errors }, "invalid SLO entries skipped");
+      void this.opts.events?.record(cm, "Warning", REASON_INVALID_SLO_CONFIG, msg);
+    }
+    this.opts.log.info({ configMap: where }, "SLO config loaded");
   }
 
   private onMain(cm: ConfigMap): void {

@@ -1,9 +1,17 @@
+// Over 450 lines: the cycle's group, collect and decide stages with the inputs each engine needs (apply is in publish.ts).
 import { scaleBounds } from "../actuate/direct.js";
 import type { ActuationMetrics } from "../actuate/metrics.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
+import { afterWake } from "../enforce/scale-from-zero.js";
+import { describeStalePods, type StalePod } from "../collect/freshness.js";
+import { groupByModel } from "../engine/grouping.js";
 import { decideCycle, type ModelInput } from "../engine/pipeline.js";
 import {
   emptyTransitionState,
+  groupKey,
+  QUEUEING_MODEL,
+  type ModelGroup,
+  type ModelSlo,
   type ModelDecisions,
   type ReplicaBound,
   type ReplicaMetric,
@@ -16,6 +24,7 @@ import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
+import { maxBatchSizeOf, type ModelParameters, type TunedVariant } from "./model-parameters.js";
 import type { HorizontalPodAutoscaler } from "./kube/objects.js";
 import { DecisionPublisher } from "./publish.js";
 import { targetDeployment } from "./reconciler.js";
@@ -29,28 +38,32 @@ export interface GroupVariant {
   deployment: Deployment;
 }
 
-export interface ModelGroup {
-  modelID: string;
-  namespace: string;
-  variants: GroupVariant[];
-}
-
-export type GroupCollection = { ok: true; replicas: ReplicaMetric[] } | { ok: false; error: string };
+/**
+ * Metrics of a model group: the replicas with fresh data and the pods whose data is missing or stale
+ * (none when the collector does not tell), or why collection failed.
+ */
+export type GroupCollection =
+  { ok: true; replicas: ReplicaMetric[]; stale?: StalePod[] } | { ok: false; error: string };
 
 /** Metrics collection seam (Prometheus or pod scraping). */
 export interface GroupCollector {
   /**
    * Per-pod KV / queue metrics of every group (key `modelID|namespace`); a group whose KV-cache or queue
-   * query failed gets `ok: false`. Throwing fails every group.
+   * query failed gets `ok: false`. Throwing fails every group. `signal` aborts when the cycle's collection
+   * budget is spent.
    */
-  collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>>;
+  collectAll(groups: ModelGroup<GroupVariant>[], signal?: AbortSignal): Promise<Map<string, GroupCollection>>;
   /** Successful requests of the model over the retention window; null = unknown (query failed / empty). */
-  requestCount(group: ModelGroup, retentionMs: number): Promise<{ count: number | null; error?: string }>;
+  requestCount(
+    group: ModelGroup<GroupVariant>,
+    retentionMs: number,
+    signal?: AbortSignal,
+  ): Promise<{ count: number | null; error?: string }>;
   /**
    * Requests of the model waiting in the endpoint picker's queue; undefined when it reports none (asked
    * only for models on the token-capacity analyzer).
    */
-  schedulerQueue?(group: ModelGroup): Promise<SchedulerQueue | undefined>;
+  schedulerQueue?(group: ModelGroup<GroupVariant>): Promise<SchedulerQueue | undefined>;
 }
 
 /** Configuration the loop reads each cycle (hot-reloaded elsewhere). */
@@ -61,6 +74,8 @@ export interface EngineConfig {
   /** GPUs per accelerator short name (only asked when the limiter is enabled). */
   gpuInventory(): Record<string, number>;
   transitionTimeoutMs(): number;
+  /** queueing-model: the model's SLO settings (SLO ConfigMap). */
+  sloFor?(modelID: string, namespace: string): ModelSlo;
 }
 
 export interface VariantReport {
@@ -78,7 +93,7 @@ export interface VariantReport {
   action: "scale-up" | "scale-down" | "no-change";
   reason: string;
   /** How the target was obtained. */
-  path: "engine" | "safety-net" | "no-metrics" | "no-config";
+  path: "engine" | "safety-net" | "no-metrics" | "stale" | "no-config";
 }
 
 export interface CycleReport {
@@ -111,23 +126,35 @@ export interface EngineLoopDeps {
   events?: EventRecorder;
   log: Logger;
   onCycle?: (report: CycleReport) => void;
+  /** Direct actuator: scale-down stabilisation window (ms; 0 or unset applies lower targets at once). */
+  scaleDownStabilizationMs?: number;
+  /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
+  modelParameters?: ModelParameters;
 }
 
 /** A model group a saturation config applies to. */
 interface ConfiguredGroup {
-  group: ModelGroup;
+  group: ModelGroup<GroupVariant>;
   saturation: SaturationConfig;
 }
 
 /** A model group with usable metrics and its engine input. */
-interface CollectedGroup {
-  group: ModelGroup;
+export interface CollectedGroup {
+  group: ModelGroup<GroupVariant>;
   replicas: ReplicaMetric[];
+  /** Pods without fresh data: no target of the model may go down. */
+  stale: StalePod[];
+  /** Failed optional queries (the scale-to-zero request count), reported in MetricsAvailable. */
+  queryErrors: string[];
   input: ModelInput;
 }
 
-function groupKey(modelID: string, namespace: string): string {
-  return `${modelID}|${namespace}`;
+/**
+ * Time the collection of one cycle may take: 80 % of the engine interval, at least 1 s, so that a
+ * failing metrics backend cannot stretch a cycle beyond its interval with retries.
+ */
+export function collectionBudgetMs(intervalMs: number): number {
+  return Math.max(1000, Math.floor(intervalMs * 0.8));
 }
 
 /**
@@ -150,6 +177,8 @@ export class EngineLoop {
   private failures = new Map<string, number>();
   private readonly publisher: DecisionPublisher;
   private retryMs = 100;
+  /** When each model (`modelID|namespace`) was last woken from zero. */
+  private readonly wokenAt = new Map<string, number>();
   cycles = 0;
 
   constructor(
@@ -218,6 +247,25 @@ export class EngineLoop {
    * replicas on the token-capacity analyzer, which keeps sizing a variant at zero from its stored capacity.
    */
   activeVariants(): GroupVariant[] {
+    return this.variants().filter((v) => v.deployment.spec?.replicas !== 0 || this.sizesZeroReplicas(v.va));
+  }
+
+  /** Inactive VAs: the others whose target is at 0 replicas (the scale-from-zero loop's). */
+  inactiveVariants(): GroupVariant[] {
+    return this.variants().filter((v) => v.deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(v.va));
+  }
+
+  /**
+   * A variant was woken from zero outside the cycle: its published target is 1, and its model is not
+   * scaled to zero again within one retention period of `at`.
+   */
+  recordWake(v: GroupVariant, at: number): void {
+    const ns = v.va.metadata!.namespace!;
+    this.publisher.markPublished(vaKey(ns, v.va.metadata!.name!), 1);
+    this.wokenAt.set(groupKey(v.va.spec.modelID, ns), at);
+  }
+
+  private variants(): GroupVariant[] {
     const out: GroupVariant[] = [];
     for (const va of this.deps.vas.list()) {
       if (va.metadata?.deletionTimestamp) continue;
@@ -235,7 +283,6 @@ export class EngineLoop {
       }
       const deployment = targetDeployment(va, this.deps.deployments);
       if (!deployment) continue;
-      if (deployment.spec?.replicas === 0 && !this.sizesZeroReplicas(va)) continue;
       out.push({ va, deployment });
     }
     return out;
@@ -249,9 +296,28 @@ export class EngineLoop {
 
   private last: Promise<unknown> = Promise.resolve();
 
+  /** Target Deployments (`namespace/name`) of the active variants: what pod scraping reads. */
+  activeDeployments(): Set<string> {
+    return new Set(
+      this.activeVariants().map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
+    );
+  }
+
   /** Runs one cycle; cycles never overlap (a call made during a cycle waits for it). */
   runOnce(): Promise<CycleReport> {
-    const next = this.last.catch(() => undefined).then(() => this.cycle());
+    const next = this.last
+      .catch(() => undefined)
+      .then(() => this.cycle())
+      .then(
+        (report) => {
+          this.deps.metrics.observeCycle(report.durationMs / 1000);
+          return report;
+        },
+        (err: unknown) => {
+          this.deps.metrics.countCycleFailure();
+          throw err;
+        },
+      );
     this.last = next;
     return next;
   }
@@ -272,6 +338,7 @@ export class EngineLoop {
     report.activeVariants = active.length;
     const configured = this.configuredGroups(this.group(active), report);
     const collected = await this.collect(configured, report);
+    await this.prepareQueueingModels(collected);
     const limiter = this.deps.config.limiterEnabled();
     const result = decideCycle(
       {
@@ -301,21 +368,17 @@ export class EngineLoop {
   }
 
   /** Groups the active variants by model and namespace. */
-  private group(active: readonly GroupVariant[]): Map<string, ModelGroup> {
-    const groups = new Map<string, ModelGroup>();
-    for (const v of active) {
-      const ns = v.va.metadata!.namespace!;
-      const k = groupKey(v.va.spec.modelID, ns);
-      let g = groups.get(k);
-      if (!g) groups.set(k, (g = { modelID: v.va.spec.modelID, namespace: ns, variants: [] }));
-      g.variants.push(v);
-    }
-    return groups;
+  private group(active: readonly GroupVariant[]): Map<string, ModelGroup<GroupVariant>> {
+    const groups = groupByModel(active, (v) => ({
+      modelID: v.va.spec.modelID,
+      namespace: v.va.metadata!.namespace!,
+    }));
+    return new Map(groups.map((g) => [groupKey(g.modelID, g.namespace), g]));
   }
 
   /** The groups a saturation config applies to; the others hold their targets. */
   private configuredGroups(
-    groups: Map<string, ModelGroup>,
+    groups: Map<string, ModelGroup<GroupVariant>>,
     report: CycleReport,
   ): Map<string, ConfiguredGroup> {
     const configured = new Map<string, ConfiguredGroup>();
@@ -341,11 +404,29 @@ export class EngineLoop {
     configured: Map<string, ConfiguredGroup>,
     report: CycleReport,
   ): Promise<CollectedGroup[]> {
+    const budgetMs = collectionBudgetMs(this.intervalMs);
+    const budget = new AbortController();
+    const timer = boundedTimeout(
+      () => budget.abort(new Error(`metrics collection exceeded its budget of ${budgetMs} ms`)),
+      budgetMs,
+      "collection budget",
+    );
+    // a collector that ignores the signal still cannot hold the cycle beyond the budget
+    const overBudget = new Promise<never>((_, reject) =>
+      budget.signal.addEventListener("abort", () => reject(budget.signal.reason as Error), { once: true }),
+    );
+    overBudget.catch(() => undefined);
     let collected: Map<string, GroupCollection>;
     try {
       collected =
         configured.size > 0
-          ? await this.deps.collector.collectAll([...configured.values()].map((c) => c.group))
+          ? await Promise.race([
+              this.deps.collector.collectAll(
+                [...configured.values()].map((c) => c.group),
+                budget.signal,
+              ),
+              overBudget,
+            ])
           : new Map();
     } catch (err) {
       collected = new Map([...configured.keys()].map((k) => [k, { ok: false, error: errText(err) }]));
@@ -366,35 +447,96 @@ export class EngineLoop {
           return;
         }
         this.failures.delete(k);
+        const stale = got.stale ?? [];
+        if (stale.length > 0) {
+          this.deps.log.warn(
+            { group: k, stale: stale.map((p) => `${p.pod}: ${p.reason}`) },
+            "pods without fresh metrics; no scale-down for this model",
+          );
+        }
         if (got.replicas.length === 0) {
-          this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
+          if (stale.length > 0) this.publisher.hold(group, report, "stale", staleText(stale));
+          else this.publisher.hold(group, report, "no-metrics", "no saturation metrics for this model yet");
           return;
         }
+        const scaleToZero = await this.scaleToZeroInput(group, budget.signal);
         const input: ModelInput = {
           modelID: group.modelID,
           namespace: group.namespace,
           variants: group.variants.map((v) => this.variantState(v)),
           replicas: got.replicas,
           config: saturation,
-          scaleToZero: await this.scaleToZeroInput(group),
+          scaleToZero,
         };
         if (saturation.analyzerName === "saturation") {
           input.vllmParams = vllmParamsOf(group);
           input.schedulerQueue = await this.deps.collector.schedulerQueue?.(group).catch(() => undefined);
         }
-        out.push({ group, replicas: got.replicas, input });
+        const queryErrors = scaleToZero?.error
+          ? [`the scale-to-zero request count query failed: ${scaleToZero.error}`]
+          : [];
+        out.push({ group, replicas: got.replicas, stale, queryErrors, input });
       }),
     );
+    clearTimeout(timer);
     return out;
   }
 
-  private async scaleToZeroInput(group: ModelGroup): Promise<ModelInput["scaleToZero"]> {
+  private async scaleToZeroInput(
+    group: ModelGroup<GroupVariant>,
+    signal: AbortSignal,
+  ): Promise<ModelInput["scaleToZero"]> {
     const stz = this.deps.config.scaleToZeroFor(group.modelID, group.namespace);
     if (!stz.enabled) return undefined;
     const rc = await this.deps.collector
-      .requestCount(group, stz.retentionMs)
+      .requestCount(group, stz.retentionMs, signal)
       .catch((e: unknown) => ({ count: null, error: errText(e) }));
-    return { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error };
+    return afterWake(
+      { enabled: true, requestCount: rc.count, retentionMs: stz.retentionMs, error: rc.error },
+      this.wokenAt.get(groupKey(group.modelID, group.namespace)),
+      Date.now(),
+    );
+  }
+
+  /**
+   * Groups of the queueing-model engine: one tuner step per busy pod (parameters persisted when they
+   * changed), then each variant's learned parameters and batch limit and the model's SLO settings.
+   */
+  private async prepareQueueingModels(collected: CollectedGroup[]): Promise<void> {
+    const groups = collected.filter((c) => c.input.config.analyzerName === QUEUEING_MODEL);
+    const store = this.deps.modelParameters;
+    if (groups.length === 0 || !store) return;
+    await store.ensureLoaded();
+    const batch = new Map<string, number>();
+    const replicas = new Map<string, ReplicaMetric[]>();
+    const variants: TunedVariant[] = [];
+    for (const c of groups) {
+      for (const v of c.group.variants) {
+        const name = v.va.metadata!.name!;
+        const maxBatchSize = maxBatchSizeOf(v.deployment);
+        batch.set(vaKey(c.group.namespace, name), maxBatchSize);
+        variants.push({ namespace: c.group.namespace, name, maxBatchSize });
+      }
+      for (const r of c.replicas) {
+        const k = vaKey(c.group.namespace, r.variant);
+        replicas.set(k, [...(replicas.get(k) ?? []), r]);
+      }
+    }
+    const learned = store.learn(variants, replicas);
+    for (const r of learned.rejected)
+      this.deps.log.debug({ variant: r.variant, reason: r.reason }, "tuner step rejected");
+    await store.persist();
+    for (const c of groups) {
+      c.input = {
+        ...c.input,
+        variants: c.input.variants.map((s) => ({
+          ...s,
+          maxBatchSize: batch.get(vaKey(s.namespace, s.name)),
+          parameters: store.params(s.namespace, s.name),
+        })),
+        slo: this.deps.config.sloFor?.(c.group.modelID, c.group.namespace),
+      };
+    }
   }
 
   /** Applies the decisions of every model to its variants. */
@@ -411,7 +553,7 @@ export class EngineLoop {
         const byName = new Map(entry.group.variants.map((v) => [v.va.metadata!.name!, v]));
         for (const d of m.decisions) {
           const v = byName.get(d.variantName);
-          if (v) await this.publisher.apply(v, d, m, entry.replicas, report);
+          if (v) await this.publisher.apply(v, d, m, entry, report);
         }
       }),
     );
@@ -458,11 +600,16 @@ export class EngineLoop {
 }
 
 /** vLLM parameters of the group's Deployments, by VA name. */
-function vllmParamsOf(group: ModelGroup): Record<string, VllmParams> {
+function vllmParamsOf(group: ModelGroup<GroupVariant>): Record<string, VllmParams> {
   const out: Record<string, VllmParams> = {};
   for (const v of group.variants) {
     const p = deploymentVllmParams(v.deployment);
     if (p !== undefined) out[v.va.metadata!.name!] = p;
   }
   return out;
+}
+
+/** `2 pod(s) without fresh metrics: a (no current sample), b (HTTP 500 from ...)`. */
+export function staleText(stale: readonly StalePod[]): string {
+  return `${stale.length} pod(s) without fresh metrics: ${describeStalePods(stale)}`;
 }

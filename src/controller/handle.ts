@@ -30,6 +30,8 @@ export interface HandleParts {
   client: KubeClient;
   informers: Informers;
   source?: MetricsSource;
+  /** The InferencePool reconciler (its EPP scrape sources are closed on stop). */
+  pools: { close(): void };
   servers: { probe?: { url: string; close(): Promise<void> }; metricsServer?: MetricsServer };
   synced: Promise<void>;
   cycleWaiters: Array<(r: CycleReport) => void>;
@@ -77,6 +79,7 @@ export function managerHandle(p: HandleParts): ManagerHandle {
       // released; caches stay readable for the last reconciles
       await p.leadership.stop(opts.releaseLease ?? true, () => p.informers.stop());
       p.source?.close();
+      p.pools.close();
       await Promise.all([metricsServer?.close(), probe?.close()]);
       p.client.close();
       p.log.info("manager stopped");

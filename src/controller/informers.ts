@@ -1,5 +1,7 @@
 import { API_VERSION, KIND, LABEL_CONTROLLER_INSTANCE, PLURAL } from "../api/v1alpha1/constants.js";
+import { poolApiVersion, type InferencePoolGroup } from "../collect/inference-pool.js";
 import type { Logger } from "../util/logger.js";
+import type { InferencePoolObject, Service } from "./inference-pool.js";
 import type { Deployment } from "./accelerator.js";
 import type { KubeClient } from "./kube/client.js";
 import { Informer } from "./kube/informer.js";
@@ -23,6 +25,7 @@ interface Shapes {
   namespaces: Namespace;
   nodes: Node;
   serviceMonitors: ServiceMonitor;
+  services: Service;
   hpas: HorizontalPodAutoscaler;
 }
 
@@ -58,6 +61,7 @@ const INFORMERS: { [K in keyof Shapes]: InformerSpec } = {
   },
   namespaces: { apiVersion: "v1", kind: "Namespace", resource: "namespaces", scope: "cluster", ready: true },
   nodes: { apiVersion: "v1", kind: "Node", resource: "nodes", scope: "cluster", ready: false },
+  services: { apiVersion: "v1", kind: "Service", resource: "services", scope: "watched", ready: false },
   serviceMonitors: {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "ServiceMonitor",
@@ -125,6 +129,24 @@ export class Informers {
       labelSelector: name === "vas" && s.instance ? `${LABEL_CONTROLLER_INSTANCE}=${s.instance}` : undefined,
     });
     this.register(informer, spec.ready);
+    return informer;
+  }
+
+  /**
+   * The InferencePools of one API group in the watched namespaces. Optional: while the CRD is not
+   * installed the informer retries quietly and the manager is ready without it.
+   */
+  inferencePools(group: InferencePoolGroup): Informer<InferencePoolObject> {
+    const apiVersion = poolApiVersion(group);
+    const informer = new Informer<InferencePoolObject>(this.scope.client, {
+      path: collectionPath(apiVersion, "inferencepools", this.scope.watchNamespace || undefined),
+      name: "inferencepools",
+      resyncMs: this.scope.resyncMs,
+      logger: this.scope.log,
+      apiVersion,
+      kind: "InferencePool",
+    });
+    this.register(informer, false);
     return informer;
   }
 

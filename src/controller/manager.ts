@@ -7,9 +7,11 @@ import { parseManagerArgs } from "../config/manager-flags.js";
 import { DEFAULT_SETTINGS, type FlagSettings, type MetricsSourceName } from "../config/settings.js";
 import type { SaturationConfig } from "../engine/types.js";
 import { createLogger, type Logger } from "../util/logger.js";
+import type { InferencePoolGroup } from "../collect/inference-pool.js";
 import type { Deployment } from "./accelerator.js";
 import type { PodScrapeOptions } from "./collection.js";
-import { ConfigWatch } from "./config-watch.js";
+import type { ConfigWatch } from "./config-watch.js";
+import { ModelParameters } from "./model-parameters.js";
 import { EngineLoop, type CycleReport, type GroupCollector } from "./engine-loop.js";
 import { Informers } from "./informers.js";
 import { KubeClient, loadKubeConfig } from "./kube/client.js";
@@ -19,10 +21,13 @@ import { leaseName } from "./kube/leader-election.js";
 import type { ConfigMap, HorizontalPodAutoscaler, Namespace, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { Leadership, type LeaderWork } from "./leadership.js";
 import type { IsolationConfig, NamespaceLookup } from "./predicates.js";
+import { PoolReconciler } from "./inference-pool.js";
 import { VAReconciler } from "./reconciler.js";
+import { ScaleFromZeroLoop } from "./scale-from-zero.js";
 import {
   configMapInformers,
   createCollector,
+  createConfigWatch,
   gpuInventory,
   loadStartupConfig,
   ReconcileQueue,
@@ -32,7 +37,6 @@ import { managerHandle } from "./handle.js";
 import { vaKey, type CachedDecision, type VA } from "./types.js";
 import {
   enqueueVa,
-  watchConfigMaps,
   watchForReconciler,
   watchNamespaceExclusion,
   watchServiceMonitor,
@@ -128,7 +132,13 @@ interface ManagerContext {
 async function createContext(options: StartManagerOptions): Promise<ManagerContext> {
   const env = options.env ?? process.env;
   const given: Partial<FlagSettings> = { ...parseManagerArgs(options.args ?? []).given, ...options.flags };
-  const log = options.logger ?? createLogger({ v: given.v ?? DEFAULT_SETTINGS.v, name: "manager" });
+  const log =
+    options.logger ??
+    createLogger({
+      v: given.v ?? DEFAULT_SETTINGS.v,
+      name: "manager",
+      format: given.logFormat ?? readSetting("logFormat", { env }),
+    });
   const sourceKind =
     typeof options.metricsSource === "object"
       ? "custom"
@@ -138,6 +148,9 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
   const { main, mainData } = await loadStartupConfig(client, given, env, sourceKind, log);
   client.setTimeout(main.restClientTimeoutMs);
   const identity = options.identity ?? `${hostname()}_${randomBytes(4).toString("hex")}`;
+  const lease = leaseName(main.leaderElectionID, main.controllerInstance);
+  const metrics = new ActuationMetrics(main.controllerInstance);
+  metrics.setLeader(lease, false);
   return {
     options,
     main,
@@ -146,10 +159,10 @@ async function createContext(options: StartManagerOptions): Promise<ManagerConte
     client,
     log,
     identity,
-    lease: leaseName(main.leaderElectionID, main.controllerInstance),
+    lease,
     isolation: { instance: main.controllerInstance, watchNamespace: main.watchNamespace },
     events: new EventRecorder(client, "workload-variant-autoscaler", { logger: log, instance: identity }),
-    metrics: new ActuationMetrics(main.controllerInstance),
+    metrics,
   };
 }
 
@@ -165,6 +178,8 @@ interface Caches {
   hpas: Informer<HorizontalPodAutoscaler>;
   configMaps: Array<Informer<ConfigMap>>;
   nsLookup?: NamespaceLookup;
+  /** InferencePools of `POOL_GROUP` with their EPP Services: the scale-from-zero datastore. */
+  pools: PoolReconciler;
 }
 
 function createCaches(ctx: ManagerContext): Caches {
@@ -180,41 +195,71 @@ function createCaches(ctx: ManagerContext): Caches {
   const vas = informers.create("vas");
   vas.addIndex("namespace", (va) => [va.metadata?.namespace ?? ""]);
   const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
+  const pods = informers.create("pods");
   return {
     informers,
     vas,
     deployments: informers.create("deployments"),
-    pods: informers.create("pods"),
+    pods,
     replicaSets: informers.create("replicaSets"),
     namespaces,
     nodes: informers.create("nodes"),
     hpas: informers.create("hpas"),
     configMaps: configMapInformers(informers, main),
     nsLookup: namespaces && ((name) => namespaces.get(undefined, name)),
+    pools: new PoolReconciler({
+      group: main.poolGroup as InferencePoolGroup,
+      pools: informers.inferencePools(main.poolGroup as InferencePoolGroup),
+      services: informers.create("services"),
+      pods,
+      bearerToken: main.eppMetricReaderBearerToken,
+      log: ctx.log,
+    }),
   };
 }
 
 /** The hot-reloaded configuration, fed by the ConfigMap informers. */
 function setupConfigWatch(ctx: ManagerContext, c: Caches, onInterval: (ms: number) => void): ConfigWatch {
-  const { main } = ctx;
-  const config = new ConfigWatch(
-    main,
-    {
-      systemNamespace: main.systemNamespace,
-      watchNamespace: main.watchNamespace,
-      mainName: main.mainConfigMapName,
-      saturationName: main.saturationConfigMapName,
-      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
-      namespaces: c.nsLookup,
-      tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
-      events: ctx.events,
-      log: ctx.log,
-      onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
-    },
-    ctx.mainData,
-  );
-  watchConfigMaps(c.configMaps, config);
-  return config;
+  return createConfigWatch(ctx.main, ctx.mainData, c.configMaps, {
+    namespaces: c.nsLookup,
+    tracked: (ns) => c.vas.byIndex("namespace", ns).length > 0,
+    events: ctx.events,
+    log: ctx.log,
+    onMainConfig: (m) => onInterval(m.globalOptIntervalMs),
+  });
+}
+
+/** Sets a Deployment's replicas through its scale subresource (JSON merge patch). */
+function deploymentScaler(client: KubeClient) {
+  return async (ns: string, name: string, replicas: number): Promise<void> => {
+    await client.mergePatch(
+      `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
+      { spec: { replicas } },
+    );
+  };
+}
+
+/** The scale-from-zero loop over the engine loop's inactive VAs and the InferencePool datastore. */
+function createScaleFromZero(
+  ctx: ManagerContext,
+  c: Caches,
+  parts: { loop: EngineLoop; decisions: Map<string, CachedDecision>; queue: ReconcileQueue },
+): ScaleFromZeroLoop {
+  return new ScaleFromZeroLoop({
+    inactiveVariants: () => parts.loop.inactiveVariants(),
+    activeVariants: () => parts.loop.activeVariants(),
+    pools: c.pools.datastore,
+    queueSize: (pool, modelID) => c.pools.queueSize(pool, modelID),
+    maxConcurrency: ctx.main.scaleFromZeroMaxConcurrency,
+    gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
+    setScale: deploymentScaler(ctx.client),
+    metrics: ctx.metrics,
+    decisions: parts.decisions,
+    enqueue: (key) => parts.queue.add(key),
+    onWake: (v, at) => parts.loop.recordWake(v, at),
+    events: ctx.events,
+    log: ctx.log,
+  });
 }
 
 /** The engine loop: reads the caches and the configuration, hands decisions to the reconciler. */
@@ -242,22 +287,26 @@ function createEngineLoop(
         scaleToZeroFor: (m, ns) => config.scaleToZeroFor(m, ns),
         gpuInventory: gpuInventory(c.nodes, ctx.main.nodeSelector),
         transitionTimeoutMs: () => config.mainConfig.transitionTimeoutMs,
+        sloFor: (m, ns) => config.sloFor(m, ns),
       },
+      modelParameters: new ModelParameters({
+        client: ctx.client,
+        namespace: ctx.main.systemNamespace,
+        metrics: ctx.metrics,
+        events: ctx.events,
+        log: ctx.log,
+      }),
       metrics: ctx.metrics,
       decisions: parts.decisions,
       enqueue: (key) => parts.queue.add(key),
       isolation: ctx.isolation,
       namespaces: c.nsLookup,
       actuator: ctx.main.actuator,
-      setScale: async (ns, name, replicas) => {
-        await ctx.client.mergePatch(
-          `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/deployments/${encodeURIComponent(name)}/scale`,
-          { spec: { replicas } },
-        );
-      },
+      setScale: deploymentScaler(ctx.client),
       events: ctx.events,
       log: ctx.log,
       onCycle: parts.onCycle,
+      scaleDownStabilizationMs: ctx.main.scaleDownStabilizationMs,
     },
     ctx.main.globalOptIntervalMs,
   );
@@ -267,17 +316,27 @@ function createEngineLoop(
 function createLeadership(
   ctx: ManagerContext,
   c: Caches,
-  parts: { loop: EngineLoop; queue: ReconcileQueue; triggers: VaTriggers; synced: Promise<void> },
+  parts: {
+    loop: EngineLoop;
+    fromZero: ScaleFromZeroLoop;
+    queue: ReconcileQueue;
+    triggers: VaTriggers;
+    synced: Promise<void>;
+  },
 ): Leadership {
   const { main, metrics } = ctx;
   const work: LeaderWork = {
     start: () => {
       metrics.reset();
+      metrics.setLeader(ctx.lease, true);
       parts.queue.start();
       for (const va of c.vas.list()) enqueueVa(va, parts.triggers);
       parts.loop.start();
+      parts.fromZero.start();
     },
     stop: async () => {
+      metrics.setLeader(ctx.lease, false);
+      await parts.fromZero.stop();
       await parts.loop.stop();
       await parts.queue.stop();
       metrics.reset();
@@ -326,12 +385,7 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
     main,
     pods: c.pods,
     replicaSets: c.replicaSets,
-    activeDeployments: () =>
-      new Set(
-        loop
-          .activeVariants()
-          .map((v) => `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`),
-      ),
+    activeDeployments: () => loop.activeDeployments(),
     log,
   });
   const cycleWaiters: Array<(r: CycleReport) => void> = [];
@@ -366,7 +420,8 @@ export async function startManager(options: StartManagerOptions = {}): Promise<M
       throw err;
     },
   );
-  const leadership = createLeadership(ctx, c, { loop, queue, triggers, synced });
+  const fromZero = createScaleFromZero(ctx, c, { loop, decisions, queue });
+  const leadership = createLeadership(ctx, c, { loop, fromZero, queue, triggers, synced });
   leadership.start();
   log.info(
     {

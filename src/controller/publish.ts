@@ -5,20 +5,30 @@
  */
 import { actuateDirect, scaleBounds } from "../actuate/direct.js";
 import type { ScalingDirection } from "../actuate/metrics.js";
+import { ScaleDownStabilizer } from "../actuate/stabilization.js";
 import { STEP_ENFORCER } from "../engine/pipeline.js";
-import type { Decision, ModelDecisions, ReplicaMetric } from "../engine/types.js";
+import type { Decision, ModelDecisions, ModelGroup } from "../engine/types.js";
 import { replicaState, resolveAccelerator } from "./accelerator.js";
 import {
   invalidConfiguration,
   metricsAvailable,
+  metricsAvailableWithErrors,
   metricsConfigMissing,
   metricsQueryFailed,
+  metricsStale,
   metricsUnavailable,
   optimized,
   optimizedAfterRelease,
   safetyHold,
 } from "./conditions.js";
-import type { CycleReport, EngineLoopDeps, GroupVariant, ModelGroup, VariantReport } from "./engine-loop.js";
+import {
+  staleText,
+  type CollectedGroup,
+  type CycleReport,
+  type EngineLoopDeps,
+  type GroupVariant,
+  type VariantReport,
+} from "./engine-loop.js";
 import { errText } from "./kube/informer.js";
 import { vaKey, type VA } from "./types.js";
 
@@ -34,20 +44,33 @@ export function scalingReason(d: Decision): string {
   return reason;
 }
 
+/** Reason of the Event recorded on a VA whose target changed. */
+export const DESIRED_REPLICAS_CHANGED = "DesiredReplicasChanged";
+
 export class DecisionPublisher {
   /** Last published desired per VA key (for counting real changes). */
   private readonly published = new Map<string, number>();
+  /** Scale-down stabilisation of the direct actuator. */
+  private readonly stabilizer: ScaleDownStabilizer;
 
-  constructor(private readonly deps: EngineLoopDeps) {}
+  constructor(private readonly deps: EngineLoopDeps) {
+    this.stabilizer = new ScaleDownStabilizer(deps.scaleDownStabilizationMs ?? 0);
+  }
 
   /** The target this process last published for a VA. */
   lastPublished(key: string): number | undefined {
     return this.published.get(key);
   }
 
+  /** Records a target published outside the engine cycle (a wake-up from zero). */
+  markPublished(key: string, target: number): void {
+    this.published.set(key, target);
+  }
+
   /** Forgets a VA (deleted, or no longer this controller's). */
   forget(key: string): void {
     this.published.delete(key);
+    this.stabilizer.forget(key);
   }
 
   /** The target published before this cycle: this process's last value, else the VA status, else current. */
@@ -59,7 +82,7 @@ export class DecisionPublisher {
   }
 
   /** Safety net / no metrics / no config: publish the previous desired (else current), never lower. */
-  hold(group: ModelGroup, report: CycleReport, path: VariantReport["path"], why: string): void {
+  hold(group: ModelGroup<GroupVariant>, report: CycleReport, path: VariantReport["path"], why: string): void {
     for (const v of group.variants) {
       const ns = v.va.metadata!.namespace!;
       const name = v.va.metadata!.name!;
@@ -70,14 +93,16 @@ export class DecisionPublisher {
       const desired = this.previousDesired(key, v.va, rs.current);
       const source = this.published.has(key) || statusDesired > 0 ? "previous desired" : "current replicas";
       const accelerator = resolveAccelerator(v.va, v.deployment);
-      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired);
+      this.deps.metrics.emit(ns, name, accelerator, statusReplicas, desired, false);
       this.published.set(key, desired);
       const metrics =
         path === "safety-net"
           ? metricsQueryFailed(why)
           : path === "no-config"
             ? metricsConfigMissing(why)
-            : metricsUnavailable();
+            : path === "stale"
+              ? metricsStale(why)
+              : metricsUnavailable();
       const optimization =
         path === "no-config" ? invalidConfiguration(why, desired, source) : safetyHold(desired, source);
       this.deps.decisions.set(key, {
@@ -105,21 +130,36 @@ export class DecisionPublisher {
     }
   }
 
+  /**
+   * Publishes the engine's decision for one variant. While pods of the model have no fresh data the
+   * target never goes below the previous one; the direct actuator applies a lower target only after its
+   * stabilisation window. A change is logged at info level and recorded as an Event on the VA.
+   */
   async apply(
     v: GroupVariant,
     d: Decision,
     model: ModelDecisions,
-    replicas: ReplicaMetric[],
+    collected: Pick<CollectedGroup, "replicas" | "stale" | "queryErrors">,
     report: CycleReport,
   ): Promise<void> {
     const ns = v.va.metadata!.namespace!;
     const name = v.va.metadata!.name!;
     const key = vaKey(ns, name);
     const rs = replicaState(v.deployment);
+    const prev = this.previousDesired(key, v.va, rs.current);
     let target = d.targetReplicas;
     let applied = true;
     let actuation = "";
+    if (collected.stale.length > 0 && target < prev) {
+      actuation = ` (scale-down to ${target} blocked: ${collected.stale.length} pod(s) without fresh metrics)`;
+      target = prev;
+    }
     if (this.deps.actuator === "direct") {
+      const stable = this.stabilizer.stabilize(key, target, Date.now(), rs.spec);
+      if (stable > target) {
+        actuation += ` (scale-down to ${target} held at ${stable} by the ${this.stabilizer.window / 1000} s stabilisation window)`;
+        target = stable;
+      }
       const bounds = scaleBounds(v.va.metadata?.annotations);
       if (bounds.errors.length > 0) {
         void this.deps.events?.record(v.va, "Warning", "InvalidScaleBounds", bounds.errors.join("; "));
@@ -133,7 +173,7 @@ export class DecisionPublisher {
           target,
           bounds,
         );
-        if (r.replicas !== target) actuation = ` (bounded to ${r.replicas} by annotations)`;
+        if (r.replicas !== target) actuation += ` (bounded to ${r.replicas} by annotations)`;
         target = r.replicas;
       } catch (err) {
         applied = false;
@@ -141,18 +181,32 @@ export class DecisionPublisher {
         this.deps.log.warn({ va: key, err: errText(err) }, "direct actuation failed");
       }
     }
-    const prev = this.previousDesired(key, v.va, rs.current);
+    const reason = d.reason + actuation;
     if (target !== prev) {
       const direction: ScalingDirection = target > prev ? "up" : "down";
-      const reason = target !== d.targetReplicas ? "scale-bounds" : scalingReason(d);
-      this.deps.metrics.countScaling(ns, name, direction, reason);
+      this.deps.metrics.countScaling(
+        ns,
+        name,
+        direction,
+        target !== d.targetReplicas ? "scale-bounds" : scalingReason(d),
+      );
+      this.deps.log.info(
+        { model: model.modelID, namespace: ns, variant: name, from: prev, to: target, reason },
+        "desired replicas changed",
+      );
+      void this.deps.events?.record(
+        v.va,
+        "Normal",
+        DESIRED_REPLICAS_CHANGED,
+        `desired replicas ${prev} -> ${target}: ${reason}`,
+      );
     }
     this.published.set(key, target);
     const statusReplicas = v.deployment.status?.replicas ?? 0;
-    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target);
+    const fresh = d.metricsAvailable && collected.stale.length === 0;
+    this.deps.metrics.emit(ns, name, d.acceleratorName, statusReplicas, target, fresh);
     const analyzer = analyzerLabel(model.analysis.analyzer);
     this.deps.metrics.setAnalyzer(ns, name, analyzer);
-    const reason = d.reason + actuation;
     const optimization = model.transitionReleased
       ? optimizedAfterRelease(model.transitionReasons, reason, target)
       : optimized(reason, target, analyzer);
@@ -160,13 +214,20 @@ export class DecisionPublisher {
       accelerator: d.acceleratorName,
       targetReplicas: target,
       keepAlloc: false,
-      metrics: d.metricsAvailable ? metricsAvailable() : metricsUnavailable(),
+      metrics:
+        collected.stale.length > 0
+          ? metricsStale(staleText(collected.stale))
+          : !d.metricsAvailable
+            ? metricsUnavailable()
+            : collected.queryErrors.length > 0
+              ? metricsAvailableWithErrors(collected.queryErrors)
+              : metricsAvailable(),
       optimization,
       applied,
       reason,
     });
     this.deps.enqueue(key);
-    const own = replicas.filter((r) => r.variant === name);
+    const own = collected.replicas.filter((r) => r.variant === name);
     report.variants.push({
       namespace: ns,
       modelID: model.modelID,

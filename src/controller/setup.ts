@@ -10,6 +10,7 @@ import { PrometheusSource } from "../collect/prometheus/source.js";
 import type { MetricsSource } from "../collect/types.js";
 import { loadMainConfig, readSetting, type MainConfig } from "../config/main.js";
 import { SCALE_TO_ZERO_CONFIG_MAP } from "../config/scale-to-zero.js";
+import { SLO_CONFIG_MAP } from "../config/slo.js";
 import type { FlagSettings, MetricsSourceName } from "../config/settings.js";
 import { GpuInventory, type GpuNode } from "../limit/inventory.js";
 import { matchesLabels, parseLabelSelector } from "../util/label-selector.js";
@@ -17,6 +18,7 @@ import type { Logger } from "../util/logger.js";
 import { GPU_VENDORS } from "./accelerator.js";
 import { InformerClusterLookup } from "./cluster-lookup.js";
 import { InformerScrapeTargets, SourceCollector } from "./collection.js";
+import { ConfigWatch, type ConfigWatchOptions } from "./config-watch.js";
 import type { GroupCollector } from "./engine-loop.js";
 import type { Informers } from "./informers.js";
 import { isNotFound, type KubeClient } from "./kube/client.js";
@@ -25,6 +27,7 @@ import type { ConfigMap, Node, Pod, ReplicaSet } from "./kube/objects.js";
 import { runWorkers, WorkQueue } from "./kube/workqueue.js";
 import type { StartManagerOptions } from "./manager.js";
 import type { VAReconciler } from "./reconciler.js";
+import { watchConfigMaps } from "./watches.js";
 import {
   KubeMetricsAuthorizer,
   startMetricsServer,
@@ -81,13 +84,42 @@ export async function loadStartupConfig(
 /** Informers of the main, saturation and scale-to-zero ConfigMaps in the namespaces they are read from. */
 export function configMapInformers(informers: Informers, main: MainConfig): Array<Informer<ConfigMap>> {
   const system = main.systemNamespace;
-  const out = [informers.configMap(main.mainConfigMapName, system)];
+  const out = [
+    informers.configMap(main.mainConfigMapName, system),
+    informers.configMap(SLO_CONFIG_MAP, system),
+  ];
   const scopes = main.watchNamespace ? [...new Set([system, main.watchNamespace])] : [undefined];
   for (const scope of scopes) {
     for (const name of [main.saturationConfigMapName, SCALE_TO_ZERO_CONFIG_MAP])
       out.push(informers.configMap(name, scope));
   }
   return out;
+}
+
+/**
+ * The hot-reloaded configuration in effect for a main configuration (its ConfigMap names, watch
+ * namespace and scale-to-zero default), fed by the ConfigMap informers.
+ */
+export function createConfigWatch(
+  main: MainConfig,
+  mainData: Record<string, string> | undefined,
+  configMaps: ReadonlyArray<Informer<ConfigMap>>,
+  o: Pick<ConfigWatchOptions, "namespaces" | "tracked" | "events" | "log" | "onMainConfig">,
+): ConfigWatch {
+  const config = new ConfigWatch(
+    main,
+    {
+      systemNamespace: main.systemNamespace,
+      watchNamespace: main.watchNamespace,
+      mainName: main.mainConfigMapName,
+      saturationName: main.saturationConfigMapName,
+      scaleToZeroEnv: main.scaleToZero ? "true" : undefined,
+      ...o,
+    },
+    mainData,
+  );
+  watchConfigMaps(configMaps, config);
+  return config;
 }
 
 /** GPUs per accelerator of the selected nodes, read from their vendor labels and allocatable counts. */
@@ -143,7 +175,15 @@ export async function createCollector(
     if (timeout > 0) await prom.waitUntilReachable(timeout);
     source = prom;
   }
-  const collector = new SourceCollector(new ReplicaMetricsCollector({ source, lookup, logger: log }), source);
+  const replicas = new ReplicaMetricsCollector({
+    source,
+    lookup,
+    logger: log,
+    scrapeIntervalMs: main.metricsScrapeIntervalMs,
+    // sample times of pod scraping come from the scrape history's clock
+    clock: options.podScrape?.clock,
+  });
+  const collector = new SourceCollector(replicas, source);
   return { collector, source };
 }
 

@@ -1,28 +1,31 @@
-import { compareNames, groupKey } from "../types/decision.js";
+import { compareNames, groupKey, type ModelGroup } from "../types/decision.js";
 
-export interface ModelGroup<T> {
-  key: string;
+/** Where an item belongs: the model and namespace of a variant. */
+export interface ModelRef {
   modelID: string;
   namespace: string;
-  members: T[];
 }
 
 /**
- * Groups variants by (modelID, namespace); groups are sorted by namespace then modelID, members keep
- * their input order.
+ * Groups variants by (modelID, namespace); groups are sorted by namespace then modelID, variants keep
+ * their input order. `refOf` reads an item's model and namespace (default: the item's own fields).
  */
-export function groupByModel<T extends { modelID: string; namespace: string }>(
+export function groupByModel<T extends ModelRef>(items: readonly T[]): ModelGroup<T>[];
+export function groupByModel<T>(items: readonly T[], refOf: (item: T) => ModelRef): ModelGroup<T>[];
+export function groupByModel<T>(
   items: readonly T[],
+  refOf: (item: T) => ModelRef = (item) => item as ModelRef,
 ): ModelGroup<T>[] {
   const groups = new Map<string, ModelGroup<T>>();
   for (const item of items) {
-    const key = groupKey(item.modelID, item.namespace);
+    const { modelID, namespace } = refOf(item);
+    const key = groupKey(modelID, namespace);
     let g = groups.get(key);
     if (g === undefined) {
-      g = { key, modelID: item.modelID, namespace: item.namespace, members: [] };
+      g = { modelID, namespace, variants: [] };
       groups.set(key, g);
     }
-    g.members.push(item);
+    g.variants.push(item);
   }
   return [...groups.values()].sort(
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),

@@ -4,6 +4,7 @@ import type {
   Decision,
   GpuInventory,
   ModelDecisions,
+  ModelSlo,
   ReplicaMetric,
   SaturationConfig,
   ScaleToZeroInput,
@@ -30,6 +31,8 @@ export interface ModelInput {
   config: SaturationConfig;
   /** Scale-to-zero of this model; absent = disabled (minimum one replica). */
   scaleToZero?: ScaleToZeroInput;
+  /** queueing-model: the model's SLO settings. */
+  slo?: ModelSlo;
   /** Token-capacity analyzer: vLLM parameters of the variants' Deployments, by variant name. */
   vllmParams?: Readonly<Record<string, VllmParams>>;
   /** Token-capacity analyzer: the endpoint picker's queue for this model, when it reports one. */
@@ -75,6 +78,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       variants: input.variants,
       replicas: input.replicas,
       config: input.config,
+      slo: input.slo,
     },
     {
       capacityStore: opts.capacityStore ?? new CapacityStore(),
@@ -147,7 +151,7 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       });
     });
   }
-  if (summarize) for (const d of decisions) d.reason = summarizeReason(d);
+  if (summarize) for (const d of decisions) d.reason = summarizeReason(d, engine.mode);
 
   return {
     result: {
@@ -213,15 +217,20 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
     models.push(r.result);
   }
   if (limit) {
-    const all = models.flatMap((m) => m.decisions);
-    applyGpuLimiter(all, input.gpuInventory!);
-    for (const d of all) d.reason = summarizeReason(d);
+    applyGpuLimiter(
+      models.flatMap((m) => m.decisions),
+      input.gpuInventory!,
+    );
+    models.forEach((m, i) => {
+      const mode = engineFor(sorted[i].config.analyzerName).mode;
+      for (const d of m.decisions) d.reason = summarizeReason(d, mode);
+    });
   }
   return { models, state: { firstSeen, decisions } };
 }
 
-/** One-line reason of a decision: the action, then what each stage that mattered said. */
-export function summarizeReason(d: Decision): string {
+/** One-line reason of a decision: the engine's mode, the action, then what each stage that mattered said. */
+export function summarizeReason(d: Decision, mode = "saturation-only"): string {
   const parts: string[] = [];
   d.steps.forEach((s, i) => {
     const changed = i > 0 && s.target !== d.steps[i - 1].target;
@@ -232,5 +241,5 @@ export function summarizeReason(d: Decision): string {
       parts.push(`${s.name}: ${s.reason}`);
     }
   });
-  return `saturation-only mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
+  return `${mode} mode: ${d.action}${parts.length > 0 ? ` (${parts.join("; ")})` : ""}`;
 }

@@ -1,7 +1,9 @@
+import { analyzeQueueingModel } from "../analyze/queueing-model/model-analysis.js";
 import { analyzeSaturation } from "../analyze/saturation.js";
+import { allocationTargets } from "../optimize/allocation/targets.js";
 import { calculateTargets } from "../optimize/targets.js";
 import type { AnalyzeInput, ModelAnalysis, Optimizer } from "../types/decision.js";
-import { ANALYZER_NAMES } from "../types/decision.js";
+import { ANALYZER_NAMES, QUEUEING_MODEL } from "../types/decision.js";
 import { analyzeTokens, optimizeTokens, type TokenCapacityContext } from "./token-capacity.js";
 
 /** What the pipeline hands every analyzer besides its input: the state and inputs some engines need. */
@@ -14,21 +16,36 @@ export type EngineContext = TokenCapacityContext;
 export interface DecisionEngine {
   analyze: (input: AnalyzeInput, ctx: EngineContext) => ModelAnalysis;
   optimize: Optimizer;
+  /** How decision reasons name the engine's mode, e.g. "saturation-only mode: scale-up (...)". */
+  mode: string;
 }
 
 /** V1: saturation analysis and cost-aware ±1 targets. */
 const SATURATION_V1: DecisionEngine = {
   analyze: (input) => analyzeSaturation(input.replicas, input.config, input),
   optimize: calculateTargets,
+  mode: "saturation-only",
+};
+
+/** SLO-driven: queueing-model sizing per variant, the cheapest allocation within the targets. */
+const QUEUEING_MODEL_ENGINE: DecisionEngine = {
+  analyze: analyzeQueueingModel,
+  optimize: allocationTargets,
+  mode: "model-based",
 };
 
 /** V2: token-capacity analysis and the cost-aware optimizer (src/engine/token-capacity.ts). */
-const TOKEN_CAPACITY: DecisionEngine = { analyze: analyzeTokens, optimize: optimizeTokens };
+const TOKEN_CAPACITY: DecisionEngine = {
+  analyze: analyzeTokens,
+  optimize: optimizeTokens,
+  mode: "saturation-only",
+};
 
 /** Engines built into this version, by `analyzerName`. Adding an engine is one entry here. */
 const ENGINES: Readonly<Record<string, DecisionEngine>> = Object.freeze({
   "": SATURATION_V1,
   default: SATURATION_V1,
+  [QUEUEING_MODEL]: QUEUEING_MODEL_ENGINE,
   saturation: TOKEN_CAPACITY,
 });
 

@@ -75,10 +75,11 @@ export interface OracleVariant {
 
 /**
  * The cheapest replica counts (one per variant) whose capacity covers `demand` req/s with at least one
- * replica in all, by exhaustive search (the last variant's count follows from the others). When even every
- * variant at its maximum cannot cover it, the demand is cut to what they can serve.
+ * replica in all (none for no demand when `allowZero`, i.e. the model has scale-to-zero), by exhaustive
+ * search (the last variant's count follows from the others). When even every variant at its maximum cannot
+ * cover it, the demand is cut to what they can serve.
  */
-export function cheapestMix(variants: readonly OracleVariant[], demand: number): number[] {
+export function cheapestMix(variants: readonly OracleVariant[], demand: number, allowZero = false): number[] {
   const total = variants.reduce((s, v) => s + v.capacity * v.maxReplicas, 0);
   const need = Math.min(demand, total);
   let best: number[] | undefined;
@@ -89,7 +90,7 @@ export function cheapestMix(variants: readonly OracleVariant[], demand: number):
     const v = variants[i];
     if (i === variants.length - 1) {
       let n = Math.max(0, Math.ceil((need - covered) / v.capacity - 1e-9));
-      if (replicas + n === 0) n = 1;
+      if (replicas + n === 0 && !(allowZero && need <= 0)) n = 1;
       if (n > v.maxReplicas) return;
       const c = cost + n * v.cost;
       if (c < bestCost || (c === bestCost && best === undefined)) {
@@ -102,7 +103,8 @@ export function cheapestMix(variants: readonly OracleVariant[], demand: number):
     for (let n = 0; n <= v.maxReplicas; n++) {
       counts[i] = n;
       search(i + 1, covered + n * v.capacity, cost + n * v.cost, replicas + n);
-      if (covered + n * v.capacity >= need && replicas + n > 0) break; // more of this variant only costs more
+      // more of this variant only costs more
+      if (covered + n * v.capacity >= need && (replicas + n > 0 || (allowZero && need <= 0))) break;
     }
     counts[i] = 0;
   };
@@ -120,7 +122,10 @@ export interface OraclePlan {
   capacities: number[];
 }
 
-/** The oracle's plan for one model: per window of the start-up delay, the cheapest mix covering its demand. */
+/**
+ * The oracle's plan for one model: per window of the start-up delay, the cheapest mix covering its demand.
+ * A model with scale-to-zero has no replica in a window without requests; others keep at least one.
+ */
 export function oraclePlan(
   m: ModelSpec,
   arrivals: readonly Arrival[],
@@ -143,7 +148,7 @@ export function oraclePlan(
   const windows = counts.map((c, i) => {
     let mix = memo.get(c);
     if (!mix) {
-      mix = cheapestMix(variants, demand[i]);
+      mix = cheapestMix(variants, demand[i], m.scaleToZero !== undefined);
       memo.set(c, mix);
     }
     return mix;

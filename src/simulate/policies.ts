@@ -1,4 +1,5 @@
 import { clampReplicas, scaleBounds } from "../actuate/direct.js";
+import { chooseWakeVariant, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
 import {
   decide,
   externalAverageValueReplicas,
@@ -9,6 +10,7 @@ import {
 } from "../playground/cluster/hpa.js";
 import { hpaManifest, vaManifest } from "../playground/runner/manifests.js";
 import type { Scenario } from "../playground/runner/scenario.js";
+import { QUEUEING_MODEL } from "../engine/types.js";
 import { key, WvaDecider } from "./decide.js";
 import type { OraclePlan } from "./oracle.js";
 import type { SimVariant, World } from "./world.js";
@@ -33,12 +35,16 @@ export interface Policy {
   start(world: World, ctx: PolicyContext): (now: number) => void;
 }
 
-/** An emulated HPA per variant following `metric` (a total over the variant's pods, AverageValue target). */
+/**
+ * An emulated HPA per variant following `metric` (a total over the variant's pods, AverageValue target).
+ * `keepOne`: minReplicas at least 1 even for a model with scale-to-zero (the policy cannot wake it).
+ */
 function hpaPerVariant(
   world: World,
   scenario: Scenario,
   metric: (v: SimVariant) => number | undefined,
   target: number,
+  keepOne = true,
 ): void {
   const hpas = world.variants.map((v) => ({
     v,
@@ -50,13 +56,14 @@ function hpaPerVariant(
     run: (now) => {
       for (const h of hpas) {
         const spec = h.manifest.spec as { minReplicas: number; maxReplicas: number; behavior: never };
+        const minReplicas = keepOne ? Math.max(1, spec.minReplicas) : spec.minReplicas;
         const behavior = withDefaults(spec.behavior);
         const current = h.v.pods.length;
         const total = metric(h.v);
         const d = decide({
           specReplicas: current,
           currentReplicas: current,
-          minReplicas: spec.minReplicas,
+          minReplicas,
           maxReplicas: spec.maxReplicas,
           metricProposal:
             total === undefined
@@ -76,28 +83,77 @@ function hpaPerVariant(
   });
 }
 
-function initial(world: World): void {
-  for (const v of world.variants) world.setInitial(v, v.spec.initialReplicas);
+/**
+ * Sets every variant's initial replicas. `keepOne`: a model whose variants all start at 0 starts its
+ * cheapest variant at 1 instead (for policies that cannot wake a model from zero).
+ */
+function initial(world: World, keepOne: boolean): void {
+  for (const m of world.models) {
+    const total = m.variants.reduce((s, v) => s + v.spec.initialReplicas, 0);
+    const cheapest = [...m.variants].sort(
+      (a, b) => a.spec.cost - b.spec.cost || (a.spec.name < b.spec.name ? -1 : 1),
+    )[0];
+    for (const v of m.variants)
+      world.setInitial(v, keepOne && total === 0 && v === cheapest ? 1 : v.spec.initialReplicas);
+  }
 }
 
-/** The WVA engine with the scenario's saturation config, `analyzerName` replaced when given. */
-function wvaPolicy(name: string, description: string, analyzerName?: string): Policy {
-  return {
-    name,
-    description,
-    start: (world, ctx) => startWva(world, ctx, analyzerName),
-  };
+/**
+ * The WVA engine with the scenario's saturation config (`analyzerName` replaced when given); with
+ * `scaleToZero`, models with scale-to-zero in the scenario go to zero and wake up.
+ */
+function wvaPolicy(
+  name: string,
+  description: string,
+  opts: { analyzerName?: string; scaleToZero: boolean },
+): Policy {
+  return { name, description, start: (world, ctx) => startWva(world, ctx, opts) };
 }
 
-function startWva(world: World, { scenario }: PolicyContext, analyzerName?: string): (now: number) => void {
-  initial(world);
+function startWva(
+  world: World,
+  { scenario }: PolicyContext,
+  { analyzerName, scaleToZero }: { analyzerName?: string; scaleToZero: boolean },
+): (now: number) => void {
+  initial(world, !scaleToZero);
   const decider = new WvaDecider(
     analyzerName === undefined ? scenario.saturation : { ...scenario.saturation, analyzerName },
     scenario.actuation === "hpa" ? "hpa" : "annotation",
+    scaleToZero,
   );
   const published = new Map<string, number>();
   if (scenario.actuation === "hpa")
-    hpaPerVariant(world, scenario, (v) => published.get(key(v.model.spec.namespace, v.spec.name)), 1);
+    hpaPerVariant(
+      world,
+      scenario,
+      (v) => published.get(key(v.model.spec.namespace, v.spec.name)),
+      1,
+      !scaleToZero,
+    );
+  if (scaleToZero && scenario.models.some((m) => m.scaleToZero))
+    // the scale-from-zero loop: a model at zero with requests in its router queue wakes one variant
+    world.every({
+      periodMs: SCALE_FROM_ZERO_INTERVAL_MS,
+      run: (now) => {
+        for (const m of world.models) {
+          if (!m.spec.scaleToZero || world.podCount(m) > 0 || world.queued(m) === 0) continue;
+          const choice = chooseWakeVariant(
+            m.variants.map((v) => ({
+              variant: v.spec.name,
+              accelerator: v.spec.accelerator,
+              cost: v.spec.cost,
+              gpusPerReplica: v.spec.gpusPerReplica,
+            })),
+            world.freeGpus(),
+          );
+          const v = m.variants.find((x) => x.spec.name === choice?.variant)!;
+          decider.woke(m, v.spec.name, now);
+          published.set(key(m.spec.namespace, v.spec.name), 1);
+          world.scale(v, 1);
+          v.desired = 1;
+        }
+      },
+    });
   return (now) => {
     const targets = decider.decide(world, now);
     for (const v of world.variants) {
@@ -116,18 +172,32 @@ function startWva(world: World, { scenario }: PolicyContext, analyzerName?: stri
   };
 }
 
-const wva = wvaPolicy("wva", "the WVA engine with the scenario's saturation config and actuation");
+const wva = wvaPolicy(
+  "wva",
+  "the WVA engine with the scenario's saturation config, actuation and scale-to-zero",
+  { scaleToZero: true },
+);
+const wvaAlwaysOn = wvaPolicy(
+  "wva-always-on",
+  "the WVA engine with scale-to-zero off: every model keeps at least one replica",
+  { scaleToZero: false },
+);
 const wvaV2 = wvaPolicy(
   "wva-v2",
   "as wva, with the token-capacity analyzer and cost-aware optimizer (analyzerName: saturation)",
-  "saturation",
+  { analyzerName: "saturation", scaleToZero: true },
+);
+const wvaModel = wvaPolicy(
+  "wva-model",
+  "the SLO-driven queueing-model engine: parameters learned online, the model's slo as targets",
+  { analyzerName: QUEUEING_MODEL, scaleToZero: true },
 );
 
 const hpaKv: Policy = {
   name: "hpa-kv",
   description: "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
   start(world, { scenario }) {
-    initial(world);
+    initial(world, true);
     hpaPerVariant(
       world,
       scenario,
@@ -145,7 +215,7 @@ const hpaQueue: Policy = {
   name: "hpa-queue",
   description: "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
   start(world, { scenario }) {
-    initial(world);
+    initial(world, true);
     hpaPerVariant(
       world,
       scenario,
@@ -208,6 +278,21 @@ const oracle: Policy = {
 };
 
 /** Every policy, in table order. */
-export const POLICIES: readonly Policy[] = [wva, wvaV2, hpaKv, hpaQueue, staticPeak, oracle];
+export const POLICIES: readonly Policy[] = [
+  wva,
+  wvaAlwaysOn,
+  wvaV2,
+  wvaModel,
+  hpaKv,
+  hpaQueue,
+  staticPeak,
+  oracle,
+];
 
 export const POLICY_NAMES: readonly string[] = POLICIES.map((p) => p.name);
+
+/** The policies run when none are named: all, with `wva-always-on` only when a model has scale-to-zero. */
+export function defaultPolicies(scenario: Scenario): string[] {
+  const zero = scenario.models.some((m) => m.scaleToZero);
+  return POLICY_NAMES.filter((n) => zero || n !== wvaAlwaysOn.name);
+}

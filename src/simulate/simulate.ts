@@ -2,7 +2,7 @@ import type { Arrival } from "../playground/load/patterns.js";
 import { modelArrivals } from "../playground/runner/run.js";
 import type { Scenario } from "../playground/runner/scenario.js";
 import { measureCapacity, oraclePlan, planCost, tokenMix, type OraclePlan } from "./oracle.js";
-import { POLICIES, POLICY_NAMES, type Policy } from "./policies.js";
+import { defaultPolicies, POLICIES, POLICY_NAMES, type Policy } from "./policies.js";
 import { LatencySketch, type Percentiles } from "./quantiles.js";
 import { World, type TimelineEntry } from "./world.js";
 
@@ -20,8 +20,16 @@ export interface SimulationReport {
   policies: PolicyReport[];
 }
 
+/** Requests that waited in the router for a pod to become ready (a cold start), and their TTFT. */
+export interface ColdStartFigures {
+  requests: number;
+  completed: number;
+  ttftMs: Percentiles;
+}
+
 export interface ModelFigures {
   requests: { sent: number; completed: number; failed: number };
+  coldStart: ColdStartFigures;
   /** Share of sent requests that completed within the model's latency targets (0..1). */
   sloAttainment: number;
   ttftMs: Percentiles;
@@ -74,7 +82,7 @@ const round = (x: number, digits = 4) => {
 /** Runs every selected policy on the same arrivals and returns the report. Deterministic for a seed. */
 export function simulate(scenario: Scenario, opts: SimulateOptions = {}): SimulationReport {
   const seed = opts.seed ?? 1;
-  const policies = selectPolicies(opts.policies ?? POLICY_NAMES);
+  const policies = selectPolicies(opts.policies ?? defaultPolicies(scenario));
   const arrivals: Arrival[][] = scenario.models.map(
     (m, i) => modelArrivals(m, scenario.durationMs, seed + i).arrivals,
   );
@@ -128,14 +136,25 @@ function policyReport(name: string, world: World, oracleCost: number): PolicyRep
   const models = world.models.map((m) => ({
     model: m.spec.modelID,
     namespace: m.spec.namespace,
-    ...figures(m.sent, m.completed, m.metSlo, m.ttft, m.itl),
+    ...figures(m.sent, m.completed, m.metSlo, m.ttft, m.itl, {
+      requests: m.coldStarts,
+      completed: m.coldCompleted,
+      ttftMs: m.coldTtft.percentiles(),
+    }),
   }));
   const ttft = new LatencySketch();
   const itl = new LatencySketch();
+  const coldTtft = new LatencySketch();
   for (const m of world.models) {
     ttft.merge(m.ttft);
     itl.merge(m.itl);
+    coldTtft.merge(m.coldTtft);
   }
+  const cold: ColdStartFigures = {
+    requests: world.models.reduce((s, m) => s + m.coldStarts, 0),
+    completed: world.models.reduce((s, m) => s + m.coldCompleted, 0),
+    ttftMs: coldTtft.percentiles(),
+  };
   const sent = models.reduce((s, m) => s + m.requests.sent, 0);
   const completed = models.reduce((s, m) => s + m.requests.completed, 0);
   const met = world.models.reduce((s, m) => s + m.metSlo, 0);
@@ -144,7 +163,7 @@ function policyReport(name: string, world: World, oracleCost: number): PolicyRep
     cost: round(cost),
     costRatioToOracle: oracleCost > 0 ? round(cost / oracleCost) : 0,
     gpuHours: Object.fromEntries(Object.entries(gpuHours).map(([k, v]) => [k, round(v)])),
-    ...figures(sent, completed, met, ttft, itl),
+    ...figures(sent, completed, met, ttft, itl, cold),
     scalingActions,
     reversals,
     models,
@@ -158,9 +177,11 @@ function figures(
   met: number,
   ttft: LatencySketch,
   itl: LatencySketch,
+  coldStart: ColdStartFigures,
 ): ModelFigures {
   return {
     requests: { sent, completed, failed: sent - completed },
+    coldStart,
     sloAttainment: sent > 0 ? round(met / sent) : 1,
     ttftMs: ttft.percentiles(),
     itlMs: itl.percentiles(),

@@ -12,11 +12,13 @@ export function renderReportTable(r: SimulationReport): string {
     "SLO",
     "TTFT p50/p95/p99 ms",
     "ITL p50/p95/p99 ms",
+    "COLD",
+    "COLD TTFT p50/p95 ms",
     "ACTIONS",
     "REVERSALS",
   ];
-  const ms = (p: { p50: number; p95: number; p99: number }) =>
-    [p.p50, p.p95, p.p99].map((x) => (x >= 100 ? Math.round(x) : Math.round(x * 10) / 10)).join("/");
+  const fmt = (x: number) => (x >= 100 ? Math.round(x) : Math.round(x * 10) / 10);
+  const ms = (p: { p50: number; p95: number; p99: number }) => [p.p50, p.p95, p.p99].map(fmt).join("/");
   const rows = r.policies.map((p) => [
     p.policy,
     p.cost.toFixed(2),
@@ -27,6 +29,8 @@ export function renderReportTable(r: SimulationReport): string {
     `${(p.sloAttainment * 100).toFixed(1)}%`,
     ms(p.ttftMs),
     ms(p.itlMs),
+    String(p.coldStart.requests),
+    p.coldStart.completed > 0 ? `${fmt(p.coldStart.ttftMs.p50)}/${fmt(p.coldStart.ttftMs.p95)}` : "-",
     String(p.scalingActions),
     String(p.reversals),
   ]);

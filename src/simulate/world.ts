@@ -1,4 +1,7 @@
+// Over 450 lines: one simulated cluster (pods, routers, metrics, timeline) whose parts share its virtual clock.
+import { freeGpus } from "../enforce/scale-from-zero.js";
 import type { Arrival } from "../playground/load/patterns.js";
+import type { VariantCycle } from "../playground/runner/report.js";
 import { endGraceMs, TERMINATION_GRACE_MS } from "../playground/runner/run.js";
 import type { ModelSpec, Scenario, VariantSpec } from "../playground/runner/scenario.js";
 import { EngineError, VllmEngine, type CompletedRequest } from "../playground/vllm/engine.js";
@@ -54,6 +57,19 @@ export interface SimPod {
   outputTokens: number;
   /** Scrapes of the last minute. */
   samples: PodSample[];
+  /** Totals of the completed requests, as vLLM's counters and histogram sums count them. */
+  served: ServedTotals;
+}
+
+/** Cumulative totals of one pod's completed requests (times in ms, measured at the pod). */
+export interface ServedTotals {
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  ttftMs: number;
+  /** Sum and count of the gaps between output tokens. */
+  itlMs: number;
+  itlCount: number;
 }
 
 export interface SimVariant {
@@ -76,7 +92,7 @@ export interface SimModel {
   arrivals: Arrival[];
   next: number;
   variants: SimVariant[];
-  /** Requests waiting in the router for a ready pod (arrival times), FIFO. */
+  /** Requests waiting in the router (the endpoint picker's queue) for a ready pod, FIFO. */
   waiting: Array<{ arrival: Arrival; index: number }>;
   waitHead: number;
   rr: number;
@@ -88,16 +104,20 @@ export interface SimModel {
   windowTtft: LatencySketch;
   windowItl: LatencySketch;
   windowSent: number;
+  /** Requests that waited in the router for a pod to become ready (a cold start), and their TTFT. */
+  coldStarts: number;
+  coldCompleted: number;
+  coldTtft: LatencySketch;
+  /** Completion times of the successful requests not yet dropped by {@link World.completionsSince}. */
+  doneAt: number[];
+  doneHead: number;
 }
 
-export interface TimelineVariant {
-  model: string;
-  namespace: string;
-  variant: string;
-  current: number;
-  ready: number;
-  desired: number;
-}
+/** A variant's replicas in a timeline entry: the same fields as a playground report's cycle. */
+export type TimelineVariant = Pick<
+  VariantCycle,
+  "model" | "namespace" | "variant" | "current" | "ready" | "desired"
+>;
 
 export interface TimelineLoad {
   model: string;
@@ -159,6 +179,11 @@ export class World {
         windowTtft: new LatencySketch(),
         windowItl: new LatencySketch(),
         windowSent: 0,
+        coldStarts: 0,
+        coldCompleted: 0,
+        coldTtft: new LatencySketch(),
+        doneAt: [],
+        doneHead: 0,
       };
       m.variants = spec.variants.map((v) => ({
         model: m,
@@ -256,6 +281,44 @@ export class World {
     return { ready, kv, queue };
   }
 
+  /**
+   * Successful requests of a model completed at or after `since`. Completion times before it are dropped,
+   * so `since` must not decrease between calls (a sliding retention window).
+   */
+  completionsSince(m: SimModel, since: number): number {
+    while (m.doneHead < m.doneAt.length && m.doneAt[m.doneHead] < since) m.doneHead++;
+    if (m.doneHead > 1024 && m.doneHead * 2 > m.doneAt.length) {
+      m.doneAt.splice(0, m.doneHead);
+      m.doneHead = 0;
+    }
+    return m.doneAt.length - m.doneHead;
+  }
+
+  /** Pods of a model, starting or ready, over all its variants. */
+  podCount(m: SimModel): number {
+    let n = 0;
+    for (const v of m.variants) n += v.pods.length;
+    return n;
+  }
+
+  /** Requests waiting in the model's router queue now. */
+  queued(m: SimModel): number {
+    return m.waiting.length - m.waitHead;
+  }
+
+  /** GPUs free per accelerator: the scenario's nodes minus those held by pods (draining ones too). */
+  freeGpus(): Record<string, number> {
+    const limits: Record<string, number> = {};
+    for (const n of this.scenario.nodes)
+      limits[n.accelerator] = (limits[n.accelerator] ?? 0) + n.count * n.gpusPerNode;
+    const used: Record<string, number> = {};
+    const hold = (v: SimVariant, pods: number) =>
+      (used[v.spec.accelerator] = (used[v.spec.accelerator] ?? 0) + pods * v.spec.gpusPerReplica);
+    for (const v of this.variants) hold(v, v.pods.length);
+    for (const p of this.draining) hold(p.variant, 1);
+    return freeGpus(limits, used);
+  }
+
   readyCount(v: SimVariant): number {
     let n = 0;
     for (const p of v.pods) if (p.ready) n++;
@@ -348,8 +411,10 @@ export class World {
         const index = m.next++;
         m.sent++;
         m.windowSent++;
-        if (m.waitHead < m.waiting.length || !this.route(m, m.arrivals[index], t))
+        if (m.waitHead < m.waiting.length || !this.route(m, m.arrivals[index], t, false)) {
           m.waiting.push({ arrival: m.arrivals[index], index });
+          m.coldStarts++;
+        }
       }
     }
     for (const timer of this.timers)
@@ -361,11 +426,12 @@ export class World {
   }
 
   private dispatchWaiting(m: SimModel, t: number): void {
-    while (m.waitHead < m.waiting.length && this.route(m, m.waiting[m.waitHead].arrival, t)) m.waitHead++;
+    while (m.waitHead < m.waiting.length && this.route(m, m.waiting[m.waitHead].arrival, t, true))
+      m.waitHead++;
   }
 
   /** Sends a request to the ready pod with the fewest requests in flight (ties: round robin). */
-  private route(m: SimModel, a: Arrival, t: number): boolean {
+  private route(m: SimModel, a: Arrival, t: number, cold: boolean): boolean {
     const ready: SimPod[] = [];
     for (const v of m.variants) for (const p of v.pods) if (p.ready) ready.push(p);
     if (ready.length === 0) return false;
@@ -387,6 +453,15 @@ export class World {
             pod.done++;
             pod.inputTokens += c.inputTokens;
             pod.outputTokens += c.outputTokens;
+            const s = pod.served;
+            s.requests++;
+            s.inputTokens += c.inputTokens;
+            s.outputTokens += c.outputTokens;
+            s.ttftMs += c.ttft;
+            if (c.outputTokens > 1) {
+              s.itlMs += c.finish - c.firstToken;
+              s.itlCount += c.outputTokens - 1;
+            }
             m.completed++;
             const ttft = c.firstToken - a.t;
             m.ttft.add(ttft);
@@ -398,6 +473,11 @@ export class World {
               m.windowItl.add(itl);
             }
             if (ttft <= slo.ttftMs && itl <= slo.itlMs) m.metSlo++;
+            if (cold) {
+              m.coldCompleted++;
+              m.coldTtft.add(ttft);
+            }
+            if (m.spec.scaleToZero) m.doneAt.push(c.finish);
           },
           onError: () => {
             pod.inFlight--;
@@ -427,6 +507,7 @@ export class World {
       inputTokens: 0,
       outputTokens: 0,
       samples: [],
+      served: { requests: 0, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: 0, itlCount: 0 },
     });
     if (v.pods[v.pods.length - 1].ready) this.dispatchWaiting(v.model, now);
   }

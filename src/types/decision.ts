@@ -1,3 +1,4 @@
+// Over 450 lines: the vocabulary every stage shares (plain types and small helpers), one module by design.
 /**
  * The shared vocabulary of the decision code: plain-data types and small helpers used by every stage
  * (analyze, optimize, enforce, limit) and by the pipeline that composes them. This module imports
@@ -44,6 +45,23 @@ export interface VariantState {
   desired: number;
   /** Upper bounds on the variant's replicas; the tightest applies (none = unbounded). */
   bounds?: readonly ReplicaBound[];
+  /** queueing-model: requests one replica serves concurrently (vLLM `--max-num-seqs`). */
+  maxBatchSize?: number;
+  /** queueing-model: performance parameters of the variant (learned or given). */
+  parameters?: ServiceParams;
+}
+
+/**
+ * Performance parameters of one variant (one model on one accelerator type) in the iteration-time law
+ * of the queueing model (docs/design/model-based-optimizer.md).
+ */
+export interface ServiceParams {
+  /** Fixed overhead of one batch iteration, ms. */
+  alpha: number;
+  /** Compute time per token, ms. */
+  beta: number;
+  /** KV-cache memory access time per token, ms. */
+  gamma: number;
 }
 
 /** Who sets a variant's replica maximum. */
@@ -96,6 +114,12 @@ export interface ReplicaMetric {
   avgOutputTokens?: number;
   /** Prefix-cache hit rate, 0..1. */
   prefixCacheHitRate?: number;
+  /** queueing-model: requests completed per second over the metrics window. */
+  arrivalRatePerSec?: number;
+  /** queueing-model: average time to first token over the window, ms. */
+  ttftMs?: number;
+  /** queueing-model: average inter-token latency over the window, ms. */
+  itlMs?: number;
 }
 
 /** Scale-to-zero input of one model, already resolved from the scale-to-zero ConfigMap. */
@@ -170,6 +194,46 @@ export interface ModelAnalysis {
   analyzer?: string;
   /** Token-capacity figures (V2 only). */
   capacity?: CapacityFigures;
+  /** queueing-model: the model's load, targets and the sizing of every variant. */
+  sizing?: ModelSizing;
+}
+
+/** Latency targets of a model, ms; 0 = that metric is not constrained. */
+export interface LatencyTargets {
+  ttftMs: number;
+  itlMs: number;
+}
+
+/** queueing-model: a model's SLO settings (SLO ConfigMap, or a snapshot's `slo`). */
+export interface ModelSlo {
+  /** Explicit targets; absent = inferred from the parameters, else from the observed latencies. */
+  targets?: LatencyTargets;
+  /** Inferred targets are this multiple of the idle iteration time (> 1). */
+  sloMultiplier: number;
+}
+
+/** queueing-model: how one variant would serve the model's load. */
+export interface VariantSizing {
+  variant: string;
+  /** Largest rate one replica serves within the targets, req/s (absent when infeasible or idle). */
+  ratePerReplicaPerSec?: number;
+  /** Why the variant cannot serve the model. */
+  infeasible?: string;
+}
+
+/** queueing-model: the model's load, its targets and every variant's sizing. */
+export interface ModelSizing {
+  /** Completed requests per second of all replicas with a rate metric. */
+  arrivalRatePerSec: number;
+  /** Rate-weighted averages over the replicas. */
+  avgInputTokens: number;
+  avgOutputTokens: number;
+  /** Targets used and where they came from; absent when none could be resolved. */
+  targets?: LatencyTargets & { source: "explicit" | "inferred" | "observed" };
+  /** Sorted by variant name. */
+  variants: VariantSizing[];
+  /** Set when this engine makes no decision for the model (every variant keeps its replicas): why. */
+  noDecision?: string;
 }
 
 /** One stage's effect on one variant. */
@@ -272,14 +336,29 @@ export const DEFAULT_TRANSITION_TIMEOUT_MS = 10 * 60_000;
 /** Cost used when a variant has none. */
 export const DEFAULT_VARIANT_COST = 10;
 
+/** Analyzer name of the SLO-driven model-based engine (queueing model, allocation across variants). */
+export const QUEUEING_MODEL = "queueing-model";
+
 /**
  * Analyzer names the configuration accepts: "" and "default" select the V1 saturation analyzer with
- * cost-aware ±1 targets; "saturation" is the token-capacity analyzer (V2). The engine registry
+ * cost-aware ±1 targets; "saturation" is the token-capacity analyzer (V2); "queueing-model" the
+ * SLO-driven model-based engine. The engine registry
  * (src/engine/registry.ts) maps each name to its stages.
  */
-export const ANALYZER_NAMES = ["", "default", "saturation"] as const;
+export const ANALYZER_NAMES = ["", "default", "saturation", QUEUEING_MODEL] as const;
 
-/** Key of a model group: all variants with the same modelID in the same namespace (`modelID|namespace`). */
+/**
+ * A model group: all variants with the same modelID in the same namespace. `V` is what a layer knows of
+ * each variant (the controller its VA and Deployment, the collector the names it maps pods to, the
+ * engine its variant state).
+ */
+export interface ModelGroup<V> {
+  modelID: string;
+  namespace: string;
+  variants: V[];
+}
+
+/** Key of a model group (`modelID|namespace`). */
 export function groupKey(modelID: string, namespace: string): string {
   return `${modelID}|${namespace}`;
 }
@@ -331,6 +410,8 @@ export interface AnalyzeInput {
   replicas: readonly ReplicaMetric[];
   /** Resolved saturation config of the model. */
   config: SaturationConfig;
+  /** queueing-model: the model's SLO settings (absent = none configured). */
+  slo?: ModelSlo;
 }
 
 /** First stage of an engine: turns per-pod metrics into a model analysis. */

@@ -15,3 +15,11 @@ export function formatPrometheusDuration(ms: number): string {
   if (ms % MINUTE === 0) return `${ms / MINUTE}m`;
   return `${Math.floor(ms / SECOND)}s`;
 }
+
+const UNIT_MS: Record<string, number> = { s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+
+/** Reads back what {@link formatPrometheusDuration} writes (`Nd`, `Nh`, `Nm`, `Ns`); undefined otherwise. */
+export function parsePrometheusDuration(text: string): number | undefined {
+  const m = /^(\d+)([smhd])$/.exec(text);
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : undefined;
+}

@@ -22,7 +22,8 @@ function findPackageRoot(start: string): string {
   throw new Error(`package.json not found above ${start}`);
 }
 
-function gitCommit(root: string): string {
+/** Short commit of the git checkout at `root`, or `unknown` outside one (also used by scripts/build.mjs). */
+export function gitCommit(root: string): string {
   try {
     return execFileSync("git", ["rev-parse", "--short=12", "HEAD"], {
       cwd: root,
@@ -33,6 +34,11 @@ function gitCommit(root: string): string {
   } catch {
     return "unknown";
   }
+}
+
+/** A build time as RFC 3339 in UTC without fractional seconds, e.g. `2026-01-31T12:00:00Z`. */
+export function buildTimestamp(date: Date = new Date()): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 let cached: VersionInfo | undefined;
@@ -58,7 +64,7 @@ export function versionInfo(): VersionInfo {
     buildDate = stamp.buildDate;
   } else {
     commit = gitCommit(root);
-    buildDate = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    buildDate = buildTimestamp();
   }
   cached = { name: pkg.name, version: pkg.version, commit, buildDate, node: process.version };
   return cached;

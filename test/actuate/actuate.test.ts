@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ActuationMetrics, desiredRatio } from "../../src/actuate/metrics.js";
+import { ActuationMetrics } from "../../src/actuate/metrics.js";
 import { actuateDirect, clampReplicas, scaleBounds } from "../../src/actuate/direct.js";
 import {
   acceleratorFromDeployment,
@@ -10,13 +10,6 @@ import {
 } from "../../src/controller/accelerator.js";
 
 describe("gauges", () => {
-  it("desired ratio for (current, desired) = (2,5), (0,3), (4,4), (6,2)", () => {
-    assert.equal(desiredRatio(2, 5), 2.5);
-    assert.equal(desiredRatio(0, 3), 3);
-    assert.equal(desiredRatio(4, 4), 1);
-    assert.ok(Math.abs(desiredRatio(6, 2) - 1 / 3) < 1e-12);
-  });
-
   it("labels every series with controller_instance only when an instance is set", async () => {
     const plain = new ActuationMetrics("", { processMetrics: false });
     plain.emit("ns", "v1", "H100", 2, 3);
@@ -49,6 +42,39 @@ describe("gauges", () => {
     assert.match(text, /variant_name="v2"/);
     m.reset();
     assert.doesNotMatch(await m.metrics(), /variant_name=/);
+  });
+});
+
+describe("engine health metrics", () => {
+  it("counts consecutive cycles without metrics per variant and resets the count when metrics return", async () => {
+    const m = new ActuationMetrics("", { processMetrics: false });
+    m.emit("ns", "v1", "H100", 1, 1, false);
+    m.emit("ns", "v1", "H100", 1, 1, false);
+    assert.match(
+      await m.metrics(),
+      /wva_metrics_missing_cycles\{variant_name="v1",namespace="ns",accelerator_type="H100"\} 2/,
+    );
+    m.emit("ns", "v1", "H100", 1, 1, true);
+    assert.match(await m.metrics(), /wva_metrics_missing_cycles\{[^}]*\} 0/);
+    m.removeVariant("ns", "v1");
+    assert.doesNotMatch(await m.metrics(), /wva_metrics_missing_cycles\{/);
+  });
+
+  it("serves the cycle histogram and failure counter from the first cycle until reset; the leader gauge survives reset", async () => {
+    const m = new ActuationMetrics("team-a", { processMetrics: false });
+    m.setLeader("lease-x", true);
+    assert.doesNotMatch(await m.metrics(), /wva_engine_cycle/);
+    m.observeCycle(0.2);
+    let text = await m.metrics();
+    assert.match(text, /wva_engine_cycle_duration_seconds_count\{controller_instance="team-a"\} 1/);
+    assert.match(text, /wva_engine_cycle_failures_total\{controller_instance="team-a"\} 0/);
+    m.countCycleFailure();
+    assert.match(await m.metrics(), /wva_engine_cycle_failures_total\{controller_instance="team-a"\} 1/);
+    m.reset();
+    m.setLeader("lease-x", false);
+    text = await m.metrics();
+    assert.doesNotMatch(text, /^wva_/m);
+    assert.match(text, /leader_election_master_status\{name="lease-x"\} 0/);
   });
 });
 

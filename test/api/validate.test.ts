@@ -64,6 +64,12 @@ describe("validateVariantAutoscaling: rejected objects name the field", () => {
       "spec.scaleTargetRef.name: required",
     );
   });
+  it("empty spec.scaleTargetRef.name", () => {
+    expectRejected(
+      mutate((o) => (o.spec.scaleTargetRef.name = "")),
+      /^spec\.scaleTargetRef\.name: must be at least 1 character/,
+    );
+  });
   it("missing spec.scaleTargetRef.kind", () => {
     expectRejected(
       mutate((o) => delete o.spec.scaleTargetRef.kind),
@@ -74,6 +80,20 @@ describe("validateVariantAutoscaling: rejected objects name the field", () => {
     expectRejected(
       mutate((o) => (o.spec.modelID = "")),
       /^spec\.modelID: must be at least 1 character/,
+    );
+  });
+  for (const id of ["llama\n8b", "llama 8b", 'llama"8b', "llama\\8b", "llama\u00078b"]) {
+    it(`spec.modelID ${JSON.stringify(id)} (would break a metrics query)`, () => {
+      expectRejected(
+        mutate((o) => (o.spec.modelID = id)),
+        /^spec\.modelID: must match the pattern/,
+      );
+    });
+  }
+  it("spec.modelID longer than 512 characters", () => {
+    expectRejected(
+      mutate((o) => (o.spec.modelID = "m".repeat(513))),
+      /^spec\.modelID: must be at most 512 character/,
     );
   });
   it("missing spec.modelID", () => {

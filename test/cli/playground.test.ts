@@ -1,31 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 import { invalidCases, validDoc } from "../playground/scenario-cases.js";
-
-interface Result {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function wva(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { runWva as wva, type CliRun } from "../support/cli.js";
 
 /** Runs fn over items with at most `limit` at a time (the CLI start-up dominates). */
 async function pool<T, R>(items: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
@@ -49,7 +29,7 @@ const cliCases = invalidCases.filter((_, i) => i % 6 === 0);
 
 describe("wva playground: scenario validation through the CLI", () => {
   let dir: string;
-  const results = new Map<string, Result>();
+  const results = new Map<string, CliRun>();
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "wva-playground-cli-"));
@@ -69,7 +49,7 @@ describe("wva playground: scenario validation through the CLI", () => {
     const f = join(dir, "valid.yaml");
     writeFileSync(f, stringify(validDoc()));
     const r = await wva("playground", "--scenario", f, "--check");
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { name: string; engineIntervalMs: number; models: unknown[] };
     assert.equal(s.name, "t");
     assert.equal(s.engineIntervalMs, 2000);
@@ -81,13 +61,13 @@ describe("wva playground: scenario validation through the CLI", () => {
       (n) => `examples/scenarios/${n}.yaml`,
     );
     const rs = await pool(examples, 4, (f) => wva("playground", "--scenario", f, "--check"));
-    rs.forEach((r, i) => assert.equal(r.status, 0, `${examples[i]}: ${r.stderr}`));
+    rs.forEach((r, i) => assert.equal(r.code, 0, `${examples[i]}: ${r.stderr}`));
   });
 
   for (const c of cliCases) {
     it(`exits 2 with one line naming ${c.field} for ${c.kind}`, () => {
       const r = results.get(c.kind)!;
-      assert.equal(r.status, 2, r.stderr);
+      assert.equal(r.code, 2, r.stderr);
       const lines = r.stderr.trimEnd().split("\n");
       assert.equal(lines.length, 1, r.stderr);
       assert.ok(lines[0].includes(` ${c.field}: `), `expected field ${c.field} in: ${lines[0]}`);
@@ -100,13 +80,13 @@ describe("wva playground: scenario validation through the CLI", () => {
     const f = join(dir, "broken.yaml");
     writeFileSync(f, "name: x\nnodes: [1xH100:8\nmodels: []\n");
     const r = await wva("playground", "--scenario", f, "--check");
-    assert.equal(r.status, 2);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /^wva: scenario .*broken\.yaml: not valid YAML at line 3, column 1: /);
   });
 
   it("exits 2 for a missing scenario file, naming --scenario", async () => {
     const r = await wva("playground", "--scenario", join(dir, "nope.yaml"), "--check");
-    assert.equal(r.status, 2);
+    assert.equal(r.code, 2);
     assert.match(r.stderr, /--scenario: cannot read/);
   });
 
@@ -122,7 +102,7 @@ describe("wva playground: scenario validation through the CLI", () => {
     ];
     const rs = await pool(cases, 4, ([args]) => wva("playground", ...args, "--check"));
     rs.forEach((r, i) => {
-      assert.equal(r.status, 2, `${cases[i][0].join(" ")}: ${r.stderr}`);
+      assert.equal(r.code, 2, `${cases[i][0].join(" ")}: ${r.stderr}`);
       assert.equal(r.stderr.trimEnd().split("\n").length, 1);
       assert.match(r.stderr, cases[i][1]);
     });
@@ -141,14 +121,14 @@ describe("wva playground: scenario validation through the CLI", () => {
       "direct",
       "--check",
     );
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { durationMs: number; actuation: string; engineIntervalMs: number };
     assert.deepEqual([s.durationMs, s.actuation, s.engineIntervalMs], [7000, "direct", 2000]);
   });
 
   it("--help documents the knobs", async () => {
     const r = await wva("playground", "--help");
-    assert.equal(r.status, 0);
+    assert.equal(r.code, 0);
     for (const flag of [
       "--scenario",
       "--report",

@@ -25,7 +25,7 @@ describe("PromQL escaping", () => {
   });
 
   it("an escaped value parses back to the original as a PromQL string literal", () => {
-    for (const raw of ['prod",malicious="attack', "a\\b", 'ns"\\,x="y', "\\\\", '"']) {
+    for (const raw of ['prod",malicious="attack', "a\\b", 'ns"\\,x="y', "\\\\", '"', "model\nid\r\t"]) {
       const literal = `"${escapePromQLValue(raw)}"`;
       // PromQL double-quoted strings use Go escapes, a subset of JSON's for these characters
       assert.equal(JSON.parse(literal), raw);

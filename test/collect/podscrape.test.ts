@@ -3,6 +3,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { parseExposition } from "../../src/collect/podscrape/exposition.js";
+import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
+import { ReplicaMetricsCollector } from "../../src/collect/collector.js";
 import { ALL_METRICS_QUERY, PodScrapingSource, StaticTargets } from "../../src/collect/podscrape/source.js";
 import { QueryName, batchQueryName } from "../../src/collect/queries.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
@@ -149,7 +151,7 @@ describe("pod-scraping source", () => {
       const count = await src.refresh([QueryName.modelRequestCount], {
         namespace: "ns",
         modelID: "llama",
-        retentionPeriod: "10m",
+        retentionPeriod: "1m",
       });
       assert.equal(count.get(QueryName.modelRequestCount)?.values[0].value, 3);
     } finally {
@@ -209,6 +211,43 @@ describe("pod-scraping source", () => {
     }
   });
 
+  it("a pod answering HTTP 500 is a stale pod with that status, not a pod that may not be ready", async () => {
+    const broken = http.createServer((_req, res) => {
+      res.writeHead(500);
+      res.end("internal error");
+    });
+    await new Promise<void>((r) => broken.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}/metrics`;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([
+        { pod: "pod-a", namespace: "ns", url: `${emus[0].url}/metrics` },
+        { pod: "pod-500", namespace: "ns", url },
+      ]),
+    });
+    try {
+      const collector = new ReplicaMetricsCollector({
+        source: src,
+        lookup: new InMemoryClusterLookup()
+          .addDeploymentPod("ns", "llama-d", "pod-a")
+          .addDeploymentPod("ns", "llama-d", "pod-500"),
+      });
+      const r = await collector.collect({
+        modelID: "llama",
+        namespace: "ns",
+        variants: [{ name: "va", namespace: "ns", deployment: "llama-d" }],
+      });
+      assert.ok(r.ok);
+      assert.deepEqual(
+        r.replicas.map((x) => x.pod),
+        ["pod-a"],
+      );
+      assert.deepEqual(r.stale, [{ pod: "pod-500", variant: "va", reason: `HTTP 500 from ${url}` }]);
+    } finally {
+      src.close();
+      await new Promise<void>((r) => broken.close(() => r()));
+    }
+  });
+
   it("sends the bearer token (adding the Bearer prefix once) and skips pods answering non-200", async () => {
     const t = new StaticTargets([{ pod: "p", namespace: "ns", url: protectedUrl }]);
     for (const token of ["s3cret", "Bearer s3cret"]) {
@@ -223,5 +262,87 @@ describe("pod-scraping source", () => {
     assert.deepEqual(r.get(QueryName.queueLength)?.values, []);
     assert.match(src.lastFailures[0].error, /HTTP 401/);
     src.close();
+  });
+});
+
+describe("pod-scraping request count", () => {
+  it("counts the increase within the retention window only", async () => {
+    let served = 0;
+    const server = http.createServer((_req, res) => {
+      res.end(`vllm:request_success_total{model_name="m",finished_reason="stop"} ${served}\n`);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+    let t = 1_000_000;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([{ pod: "p", namespace: "ns", url }]),
+      clock: () => t,
+      minScrapeIntervalMs: 0,
+    });
+    const count = async (retentionPeriod: string) =>
+      (
+        await src.refresh([QueryName.modelRequestCount], { namespace: "ns", modelID: "m", retentionPeriod })
+      ).get(QueryName.modelRequestCount)?.values[0]?.value;
+    try {
+      served = 4;
+      assert.equal(await count("30s"), undefined, "unknown before one whole window was watched");
+      t += 20_000;
+      assert.equal(await count("30s"), undefined);
+      t += 20_000; // the first scrape (4 served) is now 40 s old
+      assert.equal(await count("30s"), 0, "no request within the last 30 s");
+      served = 6;
+      t += 5_000;
+      assert.equal(await count("30s"), 2);
+      assert.equal(await count("10m"), undefined, "10 minutes not watched yet");
+      t += 590_000; // the scrape at 20 s (4 served) is the last one at or before the window's start
+      assert.equal(await count("10m"), 2, "the history is kept for the longest window asked");
+    } finally {
+      src.close();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
+
+describe("pod-scraping source: the queueing-model's inputs", () => {
+  it("request rate over the minute, average TTFT and ITL from the histograms", async () => {
+    const e = new VllmEmulator({
+      model: "llama",
+      timeMode: "virtual",
+      engine: { maxBatch: 4, kvBlocks: 100, blockSize: 16, alpha: 10, beta: 0, gamma: 0 },
+    });
+    await e.start();
+    let t = 5_000_000;
+    const src = new PodScrapingSource({
+      targets: new StaticTargets([{ pod: "p", namespace: "ns", url: `${e.url}/metrics` }]),
+      clock: () => t,
+    });
+    const q = [QueryName.requestRate, QueryName.avgTtft, QueryName.avgItl];
+    const value = (r: Map<string, { values: Array<{ value: number }> }>, n: string) =>
+      r.get(n)?.values[0]?.value;
+    try {
+      const first = await src.refresh(q, { namespace: "ns", modelID: "llama" });
+      assert.deepEqual(first.get(QueryName.requestRate)?.values, [], "a rate needs two scrapes");
+      // iterations of 10 ms: the first request starts alone (TTFT: prefill + first decode = 20 ms), the
+      // other two join at the next boundary (30 ms)
+      for (let i = 0; i < 3; i++) e.submit(100, 5);
+      e.advance(1_000);
+      t += 10_000;
+      const r = await src.refresh(q, { namespace: "ns", modelID: "llama" });
+      assert.equal(value(r, QueryName.requestRate), 0.3);
+      assert.ok(
+        Math.abs(value(r, QueryName.avgTtft)! - 0.08 / 3) < 1e-9,
+        `TTFT ${value(r, QueryName.avgTtft)}`,
+      );
+      assert.ok(Math.abs(value(r, QueryName.avgItl)! - 0.01) < 1e-9, `ITL ${value(r, QueryName.avgItl)}`);
+      const batch = await src.refresh([batchQueryName(QueryName.requestRate)]);
+      assert.deepEqual(batch.get(batchQueryName(QueryName.requestRate))?.values[0].labels, {
+        namespace: "ns",
+        model_name: "llama",
+        pod: "p",
+      });
+    } finally {
+      src.close();
+      await e.stop();
+    }
   });
 });

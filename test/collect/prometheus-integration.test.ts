@@ -3,13 +3,14 @@ import { after, before, describe, it } from "node:test";
 import { InMemoryClusterLookup } from "../../src/collect/cluster.js";
 import {
   ReplicaMetricsCollector,
-  type ModelGroup,
   type ReplicaMetrics,
+  type VariantInfo,
 } from "../../src/collect/collector.js";
 import { PodScrapingSource, StaticTargets } from "../../src/collect/podscrape/source.js";
 import { PrometheusSource } from "../../src/collect/prometheus/source.js";
 import { QueryName, batchQueryName } from "../../src/collect/queries.js";
 import { runLoad } from "../../src/playground/load/runner.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 import { findPrometheus, requireTool } from "../support/tools.js";
 import { promQuery, startPrometheus, type RunningPrometheus } from "../support/prometheus.js";
@@ -95,7 +96,7 @@ describe("metrics collection against a real Prometheus", () => {
     for (const e of Object.values(emus)) await e.stop();
   });
 
-  const group: ModelGroup = {
+  const group: ModelGroup<VariantInfo> = {
     modelID: MODEL,
     namespace: NS,
     variants: [
@@ -223,7 +224,7 @@ describe("metrics collection against a real Prometheus", () => {
     }
   });
 
-  it("the model request count and token averages come through Prometheus", async (t) => {
+  it("the model request count, token averages and the queueing-model inputs come through Prometheus", async (t) => {
     if (skipped) {
       requireTool(t, "prometheus", undefined, "apt-get install -y prometheus");
       return;
@@ -239,6 +240,25 @@ describe("metrics collection against a real Prometheus", () => {
       assert.equal(r.get(QueryName.modelRequestCount)?.error, undefined);
       assert.equal(r.get(QueryName.modelRequestCount)?.values[0].value, 0);
       assert.equal(r.get(QueryName.cacheConfigInfo)?.values.length, 2);
+      // the queueing-model's inputs are valid PromQL, per model and batched; nothing completed, so the
+      // request rate is 0 on both pods
+      const names = [QueryName.requestRate, QueryName.avgTtft, QueryName.avgItl];
+      const m = await src.refresh(names, { namespace: NS, modelID: MODEL });
+      const b = await src.refresh(names.map(batchQueryName));
+      for (const n of names) {
+        assert.equal(m.get(n)?.error, undefined, n);
+        assert.equal(b.get(batchQueryName(n))?.error, undefined, n);
+      }
+      assert.deepEqual(
+        m
+          .get(QueryName.requestRate)
+          ?.values.map((v) => [v.labels.pod, v.value])
+          .sort(),
+        [
+          ["llama-a100-7d9f-abcde", 0],
+          ["llama-h100-5c8b-fghij", 0],
+        ],
+      );
     } finally {
       src.close();
     }

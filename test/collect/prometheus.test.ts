@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ResultCache, cacheKey } from "../../src/collect/cache.js";
-import { freshnessStatus, isStale } from "../../src/collect/freshness.js";
+import { maxSampleAgeMs, staleReason } from "../../src/collect/freshness.js";
 import { loadPrometheusConfig } from "../../src/config/main.js";
 import {
   PrometheusConfigError,
@@ -108,25 +108,15 @@ describe("result cache and freshness", () => {
     assert.throws(() => new ResultCache(0), /ttl must be > 0/);
   });
 
-  it("staleness of results", () => {
+  it("a pod's data is stale beyond three scrape intervals, or without a current sample", () => {
     const now = 100_000;
-    const r = (ts: number[]) => ({
-      queryName: "q",
-      collectedAt: now,
-      values: ts.map((timestamp) => ({ value: 1, timestamp, labels: {} })),
-    });
-    assert.equal(isStale(r([now - 1000]), 10_000, now), false);
-    assert.equal(isStale(r([now - 5000]), 3000, now), true);
-    assert.equal(isStale(r([]), 10_000, now), true);
-    assert.equal(isStale(r([0]), 10_000, now), true);
-  });
-
-  it("freshness status: fresh below 1 min, stale below 5 min, else unavailable", () => {
-    assert.equal(freshnessStatus(0), "fresh");
-    assert.equal(freshnessStatus(59_999), "fresh");
-    assert.equal(freshnessStatus(60_000), "stale");
-    assert.equal(freshnessStatus(299_999), "stale");
-    assert.equal(freshnessStatus(300_000), "unavailable");
+    const bound = maxSampleAgeMs(10_000);
+    assert.equal(bound, 30_000);
+    assert.equal(staleReason(now - 30_000, now, bound), undefined);
+    assert.equal(staleReason(now + 5000, now, bound), undefined, "clock skew counts as fresh");
+    assert.equal(staleReason(now - 30_001, now, bound), "newest sample 30 s old (bound 30 s)");
+    assert.equal(staleReason(undefined, now, bound), "no current sample");
+    assert.equal(staleReason(Number.NaN, now, bound), "no current sample");
   });
 });
 
@@ -317,6 +307,30 @@ describe("Prometheus source", () => {
       const res = await src.refresh([QueryName.kvCacheUsage], { namespace: "ns", modelID: "m" });
       assert.match(res.get(QueryName.kvCacheUsage)?.error ?? "", /HTTP 503/);
       assert.ok(api.seen.length < 5, `attempts ${api.seen.length}`);
+    } finally {
+      src.close();
+      await api.close();
+    }
+  });
+
+  it("the caller's budget ends the retries of every query at once", async () => {
+    const api = await scriptedApi(() => [503, "down"]);
+    // the default 10 s per query with 5 attempts: about 11 s of retries without a budget
+    const src = new PrometheusSource({ config: { baseURL: api.url } });
+    try {
+      const start = Date.now();
+      const res = await src.refresh(
+        [QueryName.kvCacheUsage, QueryName.queueLength],
+        { namespace: "ns", modelID: "m" },
+        AbortSignal.timeout(400),
+      );
+      const took = Date.now() - start;
+      assert.ok(took < 1500, `took ${took} ms`);
+      for (const r of res.values()) assert.match(r.error ?? "", /timeout|aborted/i);
+      assert.match(
+        res.get(QueryName.kvCacheUsage)?.error ?? "",
+        /last attempt: Prometheus answered HTTP 503/,
+      );
     } finally {
       src.close();
       await api.close();

@@ -298,11 +298,7 @@ describe("immutable keys changed at runtime", () => {
   });
 
   it("runtime: an invalid or out-of-range interval keeps the running one; start-only key changes are reported", () => {
-    assert.deepEqual(
-      applyRuntimeUpdate(running, { WVA_NODE_SELECTOR: "a=b" }, { WVA_NODE_SELECTOR: "a=b" }).warnings,
-      [],
-    );
-    const u = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: "soon", WVA_NODE_SELECTOR: "a=b" }, {});
+    const u = applyRuntimeUpdate(running, { GLOBAL_OPT_INTERVAL: "soon", WVA_NODE_SELECTOR: "a=b" });
     assert.equal(u.config.globalOptIntervalMs, 60_000);
     assert.equal(u.rejected.length, 0);
     assert.match(u.warnings.join("\n"), /GLOBAL_OPT_INTERVAL: invalid duration "soon"; keeping 1m0s/);
@@ -326,7 +322,8 @@ describe("settings documentation", () => {
 
   it("every duration range stays below Node's timer limit", () => {
     for (const d of SETTING_DEFS) {
-      if (d.kind === "duration") assert.ok(d.min > 0 && d.max <= MAX_TIMER_DELAY_MS, d.prop);
+      // 0 only for a window that is no timer (the direct actuator's scale-down stabilisation)
+      if (d.kind === "duration") assert.ok(d.min >= 0 && d.max <= MAX_TIMER_DELAY_MS, d.prop);
     }
   });
 });

@@ -8,7 +8,7 @@ import {
   parseManagerArgs,
 } from "../../src/config/manager-flags.js";
 
-/** The flags of the upstream Go manager with their defaults as printed by --help, plus --actuator. */
+/** The flags of the upstream Go manager with their defaults as printed by --help, plus --actuator and --log-format. */
 const UPSTREAM: Array<[string, string]> = [
   ["metrics-bind-address", '"0"'],
   ["health-probe-bind-address", '":8081"'],
@@ -28,6 +28,7 @@ const UPSTREAM: Array<[string, string]> = [
   ["leader-election-retry-period", "10s"],
   ["rest-client-timeout", "1m0s"],
   ["actuator", '"hpa"'],
+  ["log-format", '"json"'],
 ];
 
 function usageError(args: string[], message: RegExp): void {

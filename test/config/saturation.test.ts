@@ -5,7 +5,6 @@ import {
   applySaturationDefaults,
   parseSaturationConfigMap,
   resolveSaturationConfig,
-  SaturationConfigStore,
   validateSaturationConfig,
 } from "../../src/config/saturation.js";
 import type { SaturationConfig } from "../../src/types/decision.js";
@@ -179,59 +178,5 @@ describe("per-model saturation overrides (upstream v0.5.1 parses and ignores the
   it("without a default entry the model has no config (skipped)", () => {
     const m = parseSaturationConfigMap({ x: "model_id: m\nkvCacheThreshold: 0.5" });
     assert.equal(resolveSaturationConfig(m, "m", "ns"), undefined);
-  });
-});
-
-describe("global and namespace-local saturation ConfigMaps", () => {
-  const global = {
-    default: "kvCacheThreshold: 0.80\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3",
-  };
-  const local = {
-    default: "kvCacheThreshold: 0.70\nqueueLengthThreshold: 3\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 2",
-  };
-
-  it("a namespace-local map applies to its namespace only; empty namespace → global", () => {
-    const s = new SaturationConfigStore();
-    s.setGlobal(global, { startup: true });
-    s.setNamespace("test-namespace", local);
-    assert.equal(s.resolve("m", "test-namespace")!.kvCacheThreshold, 0.7);
-    assert.equal(s.resolve("m", "test-namespace")!.queueLengthThreshold, 3);
-    assert.equal(s.resolve("m", "other")!.kvCacheThreshold, 0.8);
-    assert.equal(s.resolve("m", "")!.kvCacheThreshold, 0.8);
-  });
-
-  it("removing the namespace-local map falls back to global", () => {
-    const s = new SaturationConfigStore();
-    s.setGlobal(global);
-    s.setNamespace("test-namespace", local);
-    s.deleteNamespace("test-namespace");
-    assert.equal(s.resolve("m", "test-namespace")!.kvCacheThreshold, 0.8);
-  });
-
-  it("a runtime update of the global map takes effect", () => {
-    const s = new SaturationConfigStore();
-    s.setGlobal(global, { startup: true });
-    s.setGlobal({
-      default: "kvCacheThreshold: 0.75\nqueueLengthThreshold: 5\nkvSpareTrigger: 0.1\nqueueSpareTrigger: 3",
-    });
-    assert.equal(s.resolve("m", "ns")!.kvCacheThreshold, 0.75);
-  });
-
-  it("invalid YAML at runtime is reported, not thrown; start-up keeps the previous map", () => {
-    const s = new SaturationConfigStore();
-    s.setGlobal(global, { startup: true });
-    const parsed = s.setGlobal({ default: "invalid: yaml: content: [[[" }, { startup: true });
-    assert.equal(parsed.errors.length, 1);
-    assert.equal(s.resolve("m", "ns")!.kvCacheThreshold, 0.8);
-    // at runtime the (empty) result replaces the map, as upstream: the model is skipped until fixed
-    s.setGlobal({ default: "invalid: yaml: content: [[[" });
-    assert.equal(s.resolve("m", "ns"), undefined);
-  });
-
-  it("enableLimiter is read from the global default entry", () => {
-    const s = new SaturationConfigStore();
-    s.setGlobal({ default: "enableLimiter: true" });
-    s.setNamespace("ns", { default: "enableLimiter: false" });
-    assert.equal(s.limiterEnabled(), true);
   });
 });

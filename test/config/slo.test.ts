@@ -66,12 +66,16 @@ describe("SLO ConfigMap", () => {
       ["m", "model_id: a\nnamespace: b\ntargetITL: -1\ntargetTTFT: 5", /^m\.targetITL: must be >= 0/],
       ["m", "model_id: my-model", /^m\.namespace: required/],
       ["m", "namespace: my-ns", /^m\.model_id: required/],
-      ["m", "model_id: a\nnamespace: b\ntargetTTFT: fast", /^m\.targetTTFT: must be of type number/],
+      ["m", "model_id: a\nnamespace: b\ntargetTTFT: fast", /^m\.targetTTFT: must be a number, got string$/],
       ["m", "model_id: a\nnamespace: b\ntargetTtft: 5", /^m\.targetTtft: unknown field/],
       ["c", "name: Gold\ndata:\n  - {model: a, slo-ttft: -5}", /^c\.data\[0\]\.slo-ttft: must be >= 0/],
-      ["c", "name: Gold\npriority: high\ndata: []", /^c\.priority: must be of type integer/],
+      ["c", "name: Gold\npriority: high\ndata: []", /^c\.priority: must be a number, got string$/],
       ["m", "- a\n- b", /^m: must be a mapping, got array/],
       ["m", "model_id: [", /^m: invalid YAML/],
+      ["m", "model_id: a\nmodel_id: b\nnamespace: c", /^m: invalid YAML: .*unique/i],
+      ["m", "model_id: !foo a\nnamespace: b", /^m: invalid YAML/],
+      ["c", "name: Gold\npriority: 1.5\ndata: []", /^c\.priority: must be an integer, got 1\.5$/],
+      ["c", "name: Gold\ndata:\n  - {model: a, slo-itl: 5}", /^c\.data\[0\]\.slo-itl: unknown field$/],
     ];
     for (const [key, doc, re] of cases) {
       const c = parseSloConfigMap({ [key]: doc, ok: "model_id: x\nnamespace: y" });

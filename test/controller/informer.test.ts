@@ -56,6 +56,22 @@ describe("informer on the API emulator", () => {
     inf.stop();
   });
 
+  it("stopped right after its first sync, it leaves no watch open", async () => {
+    const before = env.cluster.faults.openWatches();
+    // every request answers late, so the informer stops while its watch is still being opened
+    env.cluster.faults.setRandom({ delayShare: 1, delayMs: 100 });
+    for (let i = 0; i < 5; i++) {
+      const inf = new Informer<Deployment>(env.client, { path: "/apis/apps/v1/namespaces/ns2/deployments" });
+      inf.start();
+      await inf.waitForSync();
+      inf.stop();
+    }
+    env.cluster.faults.clear();
+    await new Promise((r) => setTimeout(r, 400));
+    // at most as many as before (a watch of an earlier test may close meanwhile); a leak adds five
+    assert.ok(env.cluster.faults.openWatches() <= before, `${env.cluster.faults.openWatches()} > ${before}`);
+  });
+
   it("keeps retrying a list that fails and syncs once it succeeds", async () => {
     env.cluster.faults.failNext({ verb: "list", resource: "replicasets", code: 500, times: 2 });
     const inf = new Informer(env.client, { path: "/apis/apps/v1/replicasets", initialBackoffMs: 20 });

@@ -8,6 +8,7 @@ import {
 import { buildQuery, PER_MODEL_TEMPLATES, QueryName } from "../../src/collect/queries.js";
 import { enforceScaleToZero } from "../../src/enforce/scale-to-zero.js";
 import { formatPrometheusDuration } from "../../src/util/prometheus-duration.js";
+import { MAX_TIMER_DELAY_MS } from "../../src/util/timer.js";
 
 const targets = (t: Record<string, number>, cost: Record<string, number> = {}) =>
   Object.entries(t).map(([variant, target]) => ({ variant, target, cost: cost[variant] }));
@@ -103,17 +104,38 @@ describe("scale-to-zero enforcer (docs/design/scale-to-zero.md)", () => {
   });
 
   it("invalid retention values fall back to default's, then to 10m", () => {
-    const w: string[] = [];
     const a = parseScaleToZeroConfigMap({
       default: "retention_period: 15m",
-      x: "model_id: m\nretention_period: abc",
+      x: "model_id: m\nretention_period: abc\nenable_scale_to_zero: true",
     });
-    assert.equal(retentionPeriodMs(a, "m", w), 15 * 60_000);
-    assert.match(w[0], /x\.retention_period: "abc" is not a positive duration/);
+    assert.equal(retentionPeriodMs(a, "m"), 15 * 60_000);
+    assert.equal(a.byModel.get("m")?.enableScaleToZero, true);
+    assert.deepEqual(
+      a.errors.map((e) => e.message),
+      ['x.retention_period: must be a duration from 1ms to 596h31m23.647s, got "abc"; ignored'],
+    );
     const b = parseScaleToZeroConfigMap({ x: "model_id: m\nretention_period: -5m" });
     assert.equal(retentionPeriodMs(b, "m"), TEN_MIN);
     const c = parseScaleToZeroConfigMap({ default: "retention_period: 0s" });
     assert.equal(retentionPeriodMs(c, "m"), TEN_MIN);
+  });
+
+  it("retention_period is bounded by the longest timer delay (about 24.8 days) and 1ms", () => {
+    const at = (text: string) => {
+      const map = parseScaleToZeroConfigMap({ default: `retention_period: ${text}` });
+      return { ms: retentionPeriodMs(map, "m"), errors: map.errors.map((e) => e.message) };
+    };
+    assert.deepEqual(at("596h31m23.647s"), { ms: MAX_TIMER_DELAY_MS, errors: [] });
+    assert.deepEqual(at("1ms"), { ms: 1, errors: [] });
+    for (const text of ["596h31m23.648s", "1000h", "0.5ms"]) {
+      const r = at(text);
+      assert.equal(r.ms, TEN_MIN, text);
+      assert.match(
+        r.errors.join(),
+        /^default\.retention_period: must be a duration from 1ms to 596h31m23\.647s/,
+        text,
+      );
+    }
   });
 
   it("ConfigMap parsing: YAML errors and entries without model_id are skipped; the first key wins on duplicates", () => {

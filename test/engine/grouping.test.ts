@@ -10,7 +10,7 @@ describe("model grouping by modelID and namespace", () => {
       { name: "va-h100", modelID: "llama-8b", namespace: "default" },
     ]);
     assert.deepEqual(
-      groups.map((g) => [g.key, g.members.map((m) => m.name)]),
+      groups.map((g) => [groupKey(g.modelID, g.namespace), g.variants.map((m) => m.name)]),
       [["llama-8b|default", ["va-a100", "va-h100"]]],
     );
   });
@@ -21,7 +21,7 @@ describe("model grouping by modelID and namespace", () => {
       { name: "b", modelID: "llama-8b", namespace: "ns1" },
     ]);
     assert.deepEqual(
-      groups.map((g) => g.key),
+      groups.map((g) => groupKey(g.modelID, g.namespace)),
       ["llama-8b|ns1", "llama-8b|ns2"],
     );
     assert.equal(groupKey("m", "ns"), "m|ns");

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
 import { parseManagerArgs } from "../../src/config/manager-flags.js";
+import { SETTING_DEFS } from "../../src/config/settings.js";
 import { generatedFiles } from "../../scripts/generated-files.js";
 import { find, helmBin, helmTemplate, kubectlBin, one, root, run, type Any } from "./helpers.js";
 import { parseManifests, validateAll, type K8sObject } from "./k8s-schema.js";
@@ -41,6 +42,44 @@ describe("packaging consistency", () => {
     const parsed = parseManagerArgs(managerArgs(parseManifests(r.stdout)));
     assert.equal(parsed.flags.leaderElect, true);
     assert.equal(parsed.flags.metricsBindAddress, ":8443");
+  });
+
+  test("every key the chart and kustomize set for the manager is a row of the settings table", (t) => {
+    const rows = new Map(SETTING_DEFS.filter((d) => d.key !== undefined).map((d) => [d.key, d]));
+    const stray = (where: string, objs: K8sObject[]): string[] => {
+      const env = ((one(objs, "Deployment") as Any).spec.template.spec.containers[0].env ?? []) as Array<{
+        name: string;
+        value?: string;
+      }>;
+      const mainName = env.find((e) => e.name === "CONFIG_MAP_NAME")?.value;
+      const main = find(objs, "ConfigMap").find((c) => c.metadata.name === mainName) as Any;
+      assert.ok(main, `${where}: no ConfigMap named by CONFIG_MAP_NAME (${mainName})`);
+      const keys = Object.keys(main.data ?? {});
+      assert.ok(keys.includes("GLOBAL_OPT_INTERVAL"), `${where}: ${keys.join(",")}`);
+      return [
+        ...keys
+          .filter((k) => rows.get(k) === undefined || rows.get(k)?.envOnly)
+          .map((k) => `${where} ConfigMap ${k}`),
+        ...env.filter((e) => !rows.has(e.name)).map((e) => `${where} env ${e.name}`),
+      ];
+    };
+    const kubectl = kubectlBin(t);
+    const helm = helmBin(t);
+    if (!kubectl || !helm) return;
+    const r = run(kubectl, ["kustomize", "config/default"]);
+    assert.equal(r.status, 0, r.stderr);
+    const everything = [
+      "gpuNodeSelector=gpu=true,controllerInstance=a",
+      "prometheus.tls.caCert=pem,prometheus.tls.serverName=prom,prometheus.token.fromServiceAccount=true",
+    ].join(",");
+    assert.deepEqual(
+      [
+        ...stray("kustomize", parseManifests(r.stdout)),
+        ...stray("chart", helmTemplate(helm, ["--set", everything])),
+        ...stray("chart", helmTemplate(helm, ["--set", "prometheus.token.existingSecret.name=token"])),
+      ],
+      [],
+    );
   });
 
   test("generated files (CRDs, RBAC, CRD reference) are current: make manifests changes nothing", () => {

@@ -194,6 +194,28 @@ describe("Helm chart (real helm)", () => {
     }
   });
 
+  test("scale from zero: POOL_GROUP, concurrency and the EPP token Secret", async (t) => {
+    const helm = helmBin(t);
+    if (!helm) return;
+    let e = env(await renderChecked(helm, []));
+    assert.equal(e.POOL_GROUP, "inference.networking.x-k8s.io");
+    assert.equal(e.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY, "10");
+    assert.equal(e.EPP_METRIC_READER_BEARER_TOKEN, undefined);
+    e = env(
+      await renderChecked(helm, [
+        "--set",
+        "scaleFromZero.poolGroup=inference.networking.k8s.io,scaleFromZero.maxConcurrency=3",
+        "--set",
+        "scaleFromZero.eppMetricReaderSecret.name=epp-reader",
+      ]),
+    );
+    assert.equal(e.POOL_GROUP, "inference.networking.k8s.io");
+    assert.equal(e.SCALE_FROM_ZERO_ENGINE_MAX_CONCURRENCY, "3");
+    assert.deepEqual(e.EPP_METRIC_READER_BEARER_TOKEN, {
+      secretKeyRef: { name: "epp-reader", key: "token" },
+    });
+  });
+
   test("HPA on: one autoscaling/v2 HPA per variant on wva_desired_replicas", async (t) => {
     const helm = helmBin(t);
     if (!helm) return;

@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
+import { arrivalsFromOptions } from "../../src/cli/commands/load.js";
+import { UsageError } from "../../src/cli/usage-error.js";
 import {
+  LOAD_LIMITS,
   constantArrivals,
   parseSchedule,
   parseTokenDist,
@@ -193,6 +196,30 @@ describe("wva load / wva emulate CLI input errors", () => {
       ["load", "--target", "http://x", "--model", "m", "--endpoint", "embed"],
       /--endpoint: must be completions or chat/,
     ],
+    [
+      ["load", "--target", "http://x", "--model", "m", "--rate", "1e9", "--duration", "1s"],
+      /--rate: must be at most 10000/,
+    ],
+    [
+      ["load", "--target", "http://x", "--model", "m", "--rate", "1", "--duration", "100000h"],
+      /--duration: must be at most 24h/,
+    ],
+    [
+      [
+        "load",
+        "--target",
+        "http://x",
+        "--model",
+        "m",
+        "--rate",
+        "1",
+        "--duration",
+        "1s",
+        "--input",
+        "1000000000",
+      ],
+      /--input: 1000000000 must be at most 131072 tokens/,
+    ],
     [["emulate", "vllm", "--port", "0"], /--model: required/],
     [
       ["emulate", "vllm", "--model", "m", "--port", "70000"],
@@ -208,4 +235,71 @@ describe("wva load / wva emulate CLI input errors", () => {
       assert.match(r.stderr, msg);
     });
   }
+
+  it("exits 1 with one line when every request failed", () => {
+    const r = wva(
+      "load",
+      "--target",
+      "http://127.0.0.1:1",
+      "--model",
+      "m",
+      "--rate",
+      "2",
+      "--duration",
+      "1s",
+    );
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /failed 2/);
+    assert.deepEqual(r.stderr.trimEnd().split("\n"), ["wva: all 2 request(s) failed"]);
+  });
+});
+
+describe("load limits", () => {
+  const base = { target: "http://x", model: "m", timeCompression: "1", rateScale: "1", seed: "1" };
+  const opts = (o: Record<string, string>) => ({
+    pattern: "constant",
+    input: "256",
+    output: "128",
+    endpoint: "completions",
+    timeout: "180s",
+    ...base,
+    ...o,
+  });
+  for (const [o, msg] of [
+    [
+      { rate: "10000", duration: "101s" },
+      /--rate × --duration: 1010000 requests exceed the limit of 1000000/,
+    ],
+    [{ rate: "1", duration: "1s", output: "exp:200000" }, /--output: 200000 must be at most 131072 tokens/],
+    [{ pattern: "step", schedule: "[[86400,1],[1,1]]" }, /schedule\[1\]: the steps must last at most 24h/],
+    [{ pattern: "step", schedule: "[[10,20000]]" }, /schedule\[0\]: rate must be at most 10000/],
+    [{ pattern: "step", schedule: "[[100,6000],[100,6000]]" }, /schedule: 1200000 requests exceed/],
+  ] as Array<[Record<string, string>, RegExp]>) {
+    it(`${JSON.stringify(o)} is refused naming the field`, () => {
+      assert.throws(
+        () => arrivalsFromOptions(opts(o)),
+        (e: Error) => e instanceof UsageError && msg.test(e.message),
+      );
+    });
+  }
+
+  it("a trace's rows and copies are bounded; tokens are capped", () => {
+    const rows = [
+      "TIMESTAMP,ContextTokens,GeneratedTokens",
+      "2023-11-16 18:00:00.0,999999999,5",
+      "2023-11-16 18:00:01.0,10,10",
+    ];
+    const { arrivals } = traceArrivals(rows.join("\n"), {}, seededRandom(1));
+    assert.equal(arrivals[0].inputTokens, LOAD_LIMITS.maxTokens);
+    assert.throws(
+      () => traceArrivals(rows.join("\n"), { rateScale: 1e6 }, seededRandom(1)),
+      /rate-scale must be > 0 and at most 1000/,
+    );
+    const far = [...rows, "2023-11-20 18:00:00.0,10,10"].join("\n");
+    assert.throws(
+      () => traceArrivals(far, {}, seededRandom(1)),
+      /trace line 4: more than 24h after the first row/,
+    );
+    assert.equal(traceArrivals(far, { timeCompression: 10 }, seededRandom(1)).arrivals.length, 3);
+  });
 });

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { validateVariantAutoscaling } from "../../src/api/v1alpha1/index.js";
-import { costString, trialManifests } from "../../src/playground/runner/manifests.js";
+import { poolSelects, poolSpec, toInferencePool } from "../../src/collect/inference-pool.js";
+import {
+  costString,
+  inferencePoolManifest,
+  poolName,
+  trialManifests,
+} from "../../src/playground/runner/manifests.js";
 import { normalizeScenario } from "../../src/playground/runner/scenario.js";
 import { validDoc } from "./scenario-cases.js";
 
@@ -9,7 +15,8 @@ import { validDoc } from "./scenario-cases.js";
 describe("playground trial manifests", () => {
   it("hpa actuation: a namespace, then per variant a Deployment, a VA and an HPA on wva_desired_replicas", () => {
     const s = normalizeScenario(validDoc());
-    const objs = trialManifests(s) as any[];
+    const objs = (trialManifests(s) as any[]).slice(2);
+    const pool = poolName(s.models[0]);
     assert.deepEqual(
       objs.map((o) => `${o.kind}/${o.metadata.name}`),
       [
@@ -20,6 +27,9 @@ describe("playground trial manifests", () => {
         "VariantAutoscaling/m-h100",
         "HorizontalPodAutoscaler/m-a100-hpa",
         "HorizontalPodAutoscaler/m-h100-hpa",
+        `Deployment/${pool}-epp`,
+        `Service/${pool}-epp`,
+        `InferencePool/${pool}`,
       ],
     );
     const dep = objs[1];
@@ -39,6 +49,43 @@ describe("playground trial manifests", () => {
       exported_namespace: "ns",
     });
     assert.deepEqual(hpa.spec.metrics[0].external.target, { type: "AverageValue", averageValue: "1" });
+    assert.equal(hpa.spec.minReplicas, 1);
+  });
+
+  it("the InferencePool selects every variant's pods and names the endpoint picker's metrics port", () => {
+    const s = normalizeScenario(validDoc());
+    const objs = trialManifests(s) as any[];
+    assert.deepEqual(
+      objs.slice(0, 2).map((o) => o.metadata.name),
+      ["inferencepools.inference.networking.k8s.io", "inferencepools.inference.networking.x-k8s.io"],
+    );
+    const svc = objs.find((o) => o.kind === "Service");
+    for (const group of ["inference.networking.k8s.io", "inference.networking.x-k8s.io"] as const) {
+      const pool = toInferencePool(inferencePoolManifest(s.models[0], group), group, svc);
+      assert.equal(pool.endpointPicker.serviceName, svc.metadata.name);
+      assert.equal(pool.endpointPicker.port, 9090);
+      for (const dep of objs.filter((o) => o.kind === "Deployment" && !o.metadata.name.endsWith("-epp")))
+        assert.ok(poolSelects(pool, dep.spec.template.metadata.labels), dep.metadata.name);
+      assert.ok(Object.keys(poolSpec(inferencePoolManifest(s.models[0], group), group).selector).length > 0);
+    }
+    assert.match(
+      poolName({ ...s.models[0], modelID: "Meta/Llama-3.1 8B" }),
+      /^meta-llama-3-1-8b-[0-9a-f]{6}$/,
+    );
+  });
+
+  it("a model with scale-to-zero gets variants and HPAs with minReplicas 0", () => {
+    const d = validDoc();
+    (d.models as any[])[0].scaleToZero = { retention: "20s" };
+    const s = normalizeScenario(d);
+    assert.deepEqual(s.models[0].scaleToZero, { retentionMs: 20_000 });
+    const hpas = trialManifests(s).filter((o) => o.kind === "HorizontalPodAutoscaler") as any[];
+    assert.deepEqual(
+      hpas.map((h) => h.spec.minReplicas),
+      [0, 0],
+    );
+    (d.models as any[])[0].scaleToZero = { retention: "500ms" };
+    assert.throws(() => normalizeScenario(d), /models\[0\]\.scaleToZero\.retention: must be at least 1s/);
   });
 
   it("the VAs pass the CRD schema strictly (no unknown fields)", () => {

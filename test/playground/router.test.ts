@@ -38,7 +38,7 @@ describe("playground model router", () => {
   const a = upstream("a");
   const b = upstream("b");
   let endpoints: string[] = [];
-  const router = new ModelRouter({ endpoints: () => endpoints });
+  const router = new ModelRouter({ endpoints: () => endpoints, model: "m", queueTimeoutMs: 300 });
   let url = "";
   let epA = "";
   let epB = "";
@@ -54,12 +54,39 @@ describe("playground model router", () => {
     b.server.close();
   });
 
-  it("answers 503 and counts a failure when no pod is ready", async () => {
+  it("holds a request in the flow-control queue until a pod is ready, then serves it", async () => {
     endpoints = [];
+    const metricsUrl = await router.startMetrics("127.0.0.1", 0);
+    const pending = fetch(`${url}/v1/completions`, { method: "POST", body: "{}" });
+    await waitFor(() => router.stats().queued === 1);
+    assert.match(
+      router.metricsText(),
+      /^inference_extension_flow_control_queue_size\{[^}]*target_model_name="m"[^}]*\} 1$/m,
+    );
+    const scraped = await (await fetch(metricsUrl)).text();
+    assert.match(scraped, /^inference_extension_flow_control_queue_bytes\{[^}]*\} 2$/m);
+    endpoints = [epA];
+    const r = await pending;
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), "a");
+    const s = router.stats();
+    assert.equal(s.queued, 0);
+    assert.equal(s.coldStarts, 1);
+    assert.equal(s.completed, 1);
+    assert.equal(router.coldStartReport().completed, 1);
+    assert.ok(router.coldStartReport().ttftMs.p50 >= 0);
+    assert.equal(router.queuedAt.length, 1);
+    assert.match(router.metricsText(), /^inference_extension_flow_control_queue_size\{[^}]*\} 0$/m);
+  });
+
+  it("fails a queued request with 503 after the queue timeout", async () => {
+    endpoints = [];
+    const failed = router.stats().failed;
     const r = await fetch(`${url}/v1/completions`, { method: "POST", body: "{}" });
     assert.equal(r.status, 503);
     assert.match(await r.text(), /no ready pod/);
-    assert.equal(router.stats().failed, 1);
+    assert.equal(router.stats().failed, failed + 1);
+    assert.equal(router.stats().queued, 0);
   });
 
   it("sends each request to the pod with the fewest in flight", async () => {
@@ -82,8 +109,8 @@ describe("playground model router", () => {
     assert.deepEqual(bodies.sort(), ["a", "a", "b", "b"]);
     const s = router.stats();
     assert.equal(s.inFlight, 0);
-    assert.equal(s.completed, 4);
-    assert.equal(s.received, 5);
+    assert.equal(s.completed, 5);
+    assert.equal(s.received, 6);
   });
 
   it("answers 502 for an unreachable pod and counts it failed", async () => {

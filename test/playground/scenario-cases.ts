@@ -101,7 +101,13 @@ export const invalidCases: InvalidCase[] = [
     kind: "wrong type",
     edit: (d) => (d.models[0].variants[0].gpusPerReplica = "two"),
     field: "models[0].variants[0].gpusPerReplica",
-    rule: /integer/,
+    rule: /^must be a number, got string$/,
+  },
+  {
+    kind: "a fraction where a count belongs",
+    edit: (d) => (d.models[0].variants[0].gpusPerReplica = 1.5),
+    field: "models[0].variants[0].gpusPerReplica",
+    rule: /^must be an integer, got 1\.5$/,
   },
   {
     kind: "invalid variant name",

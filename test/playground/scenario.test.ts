@@ -8,7 +8,6 @@ import {
   normalizeScenario,
   parseScenario,
   ScenarioError,
-  fieldPath,
 } from "../../src/playground/runner/scenario.js";
 import { invalidCases, validDoc } from "./scenario-cases.js";
 
@@ -147,11 +146,6 @@ describe("playground scenario validation", () => {
         assert.throws(() => normalizeScenario(d, dir), /cannot read/);
       });
     }
-  });
-
-  it("fieldPath turns JSON pointers into dotted paths with indexes", () => {
-    assert.equal(fieldPath("/models/0/variants/12/cost"), "models[0].variants[12].cost");
-    assert.equal(fieldPath("", "name"), "name");
   });
 
   it("every shipped example scenario is valid", () => {

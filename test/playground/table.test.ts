@@ -98,6 +98,12 @@ describe("live table rendering", () => {
     assert.equal(decisionText("scale-up", "scale-up by limiter"), "scale-up by limiter");
   });
 
+  it("shows the manager's metrics URL under the title when given", () => {
+    const lines = renderTable(frame({ metricsUrl: "http://127.0.0.1:4000/metrics" })).split("\n");
+    assert.equal(lines[1], "manager metrics: http://127.0.0.1:4000/metrics");
+    assert.doesNotMatch(renderTable(frame()), /manager metrics/);
+  });
+
   it("says it is waiting before the first cycle", () => {
     const out = renderTable(frame({ rows: [], cycle: 0 }));
     assert.match(out, /\(waiting for the first engine cycle\)/);

@@ -119,7 +119,7 @@ describe("wva simulate (CLI)", () => {
   it("an unknown policy exits 2 listing the valid ones", async () => {
     oneLine(
       await runs.policy,
-      /--policies: unknown policy "keda"; valid policies: wva, wva-v2, hpa-kv, hpa-queue, static-peak, oracle$/,
+      /--policies: unknown policy "keda"; valid policies: wva, wva-always-on, wva-v2, wva-model, hpa-kv, hpa-queue, static-peak, oracle$/,
     );
   });
 

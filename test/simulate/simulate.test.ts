@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { loadScenarioFile, normalizeScenario } from "../../src/playground/runner/scenario.js";
 import { cheapestMix, type OracleVariant } from "../../src/simulate/oracle.js";
 import { modelArrivals } from "../../src/playground/runner/run.js";
-import { POLICY_NAMES } from "../../src/simulate/policies.js";
+import { defaultPolicies } from "../../src/simulate/policies.js";
 import { World } from "../../src/simulate/world.js";
 import { simulate, UnknownPolicyError } from "../../src/simulate/simulate.js";
 import { validDoc } from "../playground/scenario-cases.js";
@@ -29,7 +29,7 @@ describe("wva simulate", () => {
     assert.equal(r.scenario, "quick");
     assert.deepEqual(
       r.policies.map((p) => p.policy),
-      POLICY_NAMES,
+      defaultPolicies(loadScenarioFile(join(EXAMPLES, "quick.yaml"))),
     );
     for (const p of r.policies) {
       assert.ok(p.cost > 0, `${p.policy} cost`);
@@ -157,7 +157,8 @@ describe("wva simulate", () => {
     assert.throws(
       () => simulate(normalizeScenario(validDoc()), { policies: ["wva", "keda"] }),
       (e: unknown) =>
-        e instanceof UnknownPolicyError && /valid policies: wva, wva-v2, hpa-kv/.test(e.message),
+        e instanceof UnknownPolicyError &&
+        /valid policies: wva, wva-always-on, wva-v2, wva-model, hpa-kv/.test(e.message),
     );
   });
 });
@@ -204,5 +205,57 @@ describe("oracle: cheapest mix", () => {
     ];
     assert.deepEqual(cheapestMix(vs, 0), [0, 1]);
     assert.deepEqual(cheapestMix(vs, 1000), [2, 2]);
+  });
+
+  it("has no replica without demand for a model with scale-to-zero", () => {
+    const vs = [
+      { cost: 40, capacity: 10, maxReplicas: 2 },
+      { cost: 20, capacity: 4, maxReplicas: 2 },
+    ];
+    assert.deepEqual(cheapestMix(vs, 0, true), [0, 0]);
+    assert.deepEqual(cheapestMix(vs, 0.1, true), [0, 1]);
+  });
+});
+
+describe("wva simulate with scale-to-zero", () => {
+  const s = loadScenarioFile(join(EXAMPLES, "scale-to-zero.yaml"));
+  const r = simulate(s, { seed: 1, policies: ["wva", "wva-always-on"] });
+  const [wva, alwaysOn] = r.policies;
+
+  it("goes to zero after the retention period and wakes the cheapest variant for the next request", () => {
+    const zero = wva.timeline.filter((e) => e.variants.every((v) => v.current === 0));
+    assert.ok(zero.length > 0, "the model never reached zero replicas");
+    // the idle gap starts at 90 s: one minute without a completed request, then the HPA's 30 s window
+    assert.ok(zero[0].t >= 90 + 60 && zero[0].t <= 90 + 60 + 40, `first at zero: ${zero[0].t}s`);
+    const after = wva.timeline.find((e) => e.t > zero[0].t && e.variants.some((v) => v.current > 0))!;
+    assert.deepEqual(
+      after.variants.filter((v) => v.current > 0).map((v) => v.variant),
+      ["chat-a100"],
+    );
+    assert.equal(wva.requests.failed, 0, "no request is lost while the model wakes up");
+  });
+
+  it("the first queued request waits for the start-up delay plus at most one 100 ms loop period", () => {
+    assert.ok(wva.coldStart.requests > 0);
+    assert.equal(wva.coldStart.completed, wva.coldStart.requests);
+    // the startup delay is 20 s; the percentiles have 1 % relative accuracy
+    assert.ok(wva.coldStart.ttftMs.p99 >= 19_500, `cold TTFT p99 ${wva.coldStart.ttftMs.p99}`);
+    assert.ok(wva.coldStart.ttftMs.p99 <= 20_100 * 1.01 + 100, `cold TTFT p99 ${wva.coldStart.ttftMs.p99}`);
+  });
+
+  it("saves cost against the same engine with scale-to-zero off, which has no cold start", () => {
+    assert.ok(wva.cost < alwaysOn.cost * 0.8, `${wva.cost} vs ${alwaysOn.cost}`);
+    assert.equal(alwaysOn.coldStart.requests, 0);
+    assert.ok(alwaysOn.timeline.every((e) => e.variants.some((v) => v.current > 0)));
+    assert.deepEqual(defaultPolicies(s), [
+      "wva",
+      "wva-always-on",
+      "wva-v2",
+      "wva-model",
+      "hpa-kv",
+      "hpa-queue",
+      "static-peak",
+      "oracle",
+    ]);
   });
 });

@@ -42,3 +42,8 @@ export function subsetMismatches(actual: unknown, expected: unknown, path = ""):
     ? []
     : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
 }
+
+/** Runs the `wva` CLI from the sources (through tsx) in a child process. */
+export function runWva(...args: string[]): Promise<CliRun> {
+  return runCli(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args]);
+}

@@ -3,7 +3,8 @@ import { after, afterEach, before } from "node:test";
 import { KubeConfig } from "@kubernetes/client-node";
 import { variantAutoscalingCRD } from "../../src/api/v1alpha1/crd.js";
 import { replicaState } from "../../src/controller/accelerator.js";
-import type { GroupCollection, GroupCollector, ModelGroup } from "../../src/controller/engine-loop.js";
+import type { GroupCollection, GroupCollector, GroupVariant } from "../../src/controller/engine-loop.js";
+import type { ModelGroup } from "../../src/types/decision.js";
 import { KubeClient } from "../../src/controller/kube/client.js";
 import { startManager, type ManagerHandle, type StartManagerOptions } from "../../src/controller/manager.js";
 import type { VA } from "../../src/controller/types.js";
@@ -73,6 +74,8 @@ export async function startEnv(opts: ClusterOptions = {}): Promise<TestEnv> {
         env: {
           POD_NAMESPACE: SYSTEM_NS,
           GLOBAL_OPT_INTERVAL: "300ms",
+          // the direct actuator applies lower targets at once unless a test sets a window
+          DIRECT_SCALE_DOWN_STABILIZATION_WINDOW: "0s",
           PROMETHEUS_BASE_URL: "http://127.0.0.1:9",
           ...o.env,
         },
@@ -220,7 +223,7 @@ export class ScriptedCollector implements GroupCollector {
     this.kvTokens.set(variant, capacity);
   }
 
-  async collectAll(groups: ModelGroup[]): Promise<Map<string, GroupCollection>> {
+  async collectAll(groups: ModelGroup<GroupVariant>[]): Promise<Map<string, GroupCollection>> {
     this.calls++;
     const out = new Map<string, GroupCollection>();
     for (const g of groups) {

@@ -33,12 +33,13 @@ export async function freePort(): Promise<number> {
 export async function startPrometheus(
   bin: string,
   targets: StaticTarget[],
-  opts: { scrapeIntervalSec?: number; readyTimeoutMs?: number } = {},
+  opts: { scrapeIntervalSec?: number; readyTimeoutMs?: number; ruleFiles?: string[] } = {},
 ): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), "wva-prom-"));
   const interval = `${opts.scrapeIntervalSec ?? 1}s`;
   const config = {
     global: { scrape_interval: interval, evaluation_interval: interval },
+    ...(opts.ruleFiles ? { rule_files: opts.ruleFiles } : {}),
     scrape_configs: [
       {
         job_name: "vllm",

@@ -24,6 +24,14 @@ export function findPrometheus(): string | undefined {
   }
 }
 
+/** Path of promtool (shipped with Debian's `prometheus` package next to the server), or undefined. */
+export function findPromtool(): string | undefined {
+  for (const p of [process.env.PROMTOOL_BIN, "/usr/bin/promtool", "/usr/local/bin/promtool"]) {
+    if (p && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
 /**
  * Returns the tool path, or skips the test with a clear message when it is missing outside CI.
  * In CI (CI=true) a missing tool throws, so the run fails loudly.

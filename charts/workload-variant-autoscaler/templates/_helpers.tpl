@@ -77,3 +77,15 @@ app.kubernetes.io/part-of: workload-variant-autoscaler
 {{- define "wva.scraperName" -}}
 {{- printf "%s-metrics-scraper" (include "wva.fullname" .) }}
 {{- end }}
+
+{{/* The Lease the controller's leader election uses (the same rule as the controller's leaseName). */}}
+{{- define "wva.leaseName" -}}
+{{- $id := .Values.leaderElection.id -}}
+{{- $safe := regexReplaceAll "^[^a-z0-9]+|[^a-z0-9]+$" (regexReplaceAll "[^a-z0-9.-]+" (lower .Values.controllerInstance) "-") "" -}}
+{{- if $safe }}{{ printf "%s.%s" $safe $id }}{{ else }}{{ $id }}{{ end -}}
+{{- end }}
+
+{{/* Label matchers that select this controller's wva_* series (its instance, when one is set). */}}
+{{- define "wva.seriesSelector" -}}
+{{- with .Values.controllerInstance }}controller_instance={{ . | quote }}{{ end -}}
+{{- end }}

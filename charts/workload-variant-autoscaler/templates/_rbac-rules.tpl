@@ -59,6 +59,27 @@
 - apiGroups:
     - ""
   resources:
+    - services
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - inference.networking.x-k8s.io
+  resources:
+    - inferencepools
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - inference.networking.k8s.io
+  resources:
+    - inferencepools
+  verbs:
+    - list
+    - watch
+- apiGroups:
+    - ""
+  resources:
     - events
   verbs:
     - create
@@ -101,6 +122,13 @@
     - get
     - list
     - watch
+- apiGroups:
+    - ""
+  resources:
+    - configmaps
+  verbs:
+    - create
+    - update
 - apiGroups:
     - monitoring.coreos.com
   resources:

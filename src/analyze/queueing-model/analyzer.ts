@@ -8,6 +8,7 @@
 import { prefillTimeMs, serviceRatesPerMs, type RequestSize, type ServiceParams } from "./performance.js";
 import { solveStateDependentQueue, type QueueSolution } from "./queue.js";
 import { bisect } from "./search.js";
+import type { LatencyTargets } from "../../types/decision.js";
 
 /** Fraction of the service-rate range cut at both ends of the admissible rates. */
 export const RATE_RANGE_EPSILON = 0.001;
@@ -49,9 +50,7 @@ export interface ReplicaMetrics {
 }
 
 /** Latency and throughput targets; 0 = not set. */
-export interface SloTargets {
-  ttftMs: number;
-  itlMs: number;
+export interface SloTargets extends LatencyTargets {
   /** Tokens per second; caps the rate at 90 % of the maximum. */
   tps?: number;
 }
@@ -179,4 +178,50 @@ export class QueueAnalyzer {
       },
     };
   }
+}
+
+/**
+ * Entries of one generation of the sizing memo. When a generation is full it becomes the old one (the
+ * previous old one is dropped), so what one cycle used survives into the next even beyond the limit.
+ */
+const SIZING_MEMO_LIMIT = 16_384;
+let sizingMemo = new Map<string, number | Error>();
+let oldSizingMemo = new Map<string, number | Error>();
+
+/**
+ * The sized capacity of one replica (req/s within the targets, {@link QueueAnalyzer.size}), memoised
+ * per (batch, queue, parameters, request size, targets): sizing is two bisections over the queue model
+ * and a cycle asks for the same replica again (analysis, then allocation). Throws as `size` does.
+ */
+export function sizedRatePerSec(analyzer: QueueAnalyzer, targets: SloTargets): number {
+  const { maxBatchSize, maxQueueSize, params, request } = analyzer.config;
+  const key = [
+    maxBatchSize,
+    maxQueueSize,
+    params.alpha,
+    params.beta,
+    params.gamma,
+    request.inputTokens,
+    request.outputTokens,
+    targets.ttftMs,
+    targets.itlMs,
+    targets.tps ?? 0,
+  ].join(",");
+  let r = sizingMemo.get(key) ?? oldSizingMemo.get(key);
+  if (r === undefined) {
+    try {
+      r = analyzer.size(targets).metrics.throughputPerSec;
+    } catch (err) {
+      r = err as Error;
+    }
+  }
+  if (!sizingMemo.has(key)) {
+    if (sizingMemo.size >= SIZING_MEMO_LIMIT) {
+      oldSizingMemo = sizingMemo;
+      sizingMemo = new Map();
+    }
+    sizingMemo.set(key, r);
+  }
+  if (r instanceof Error) throw r;
+  return r;
 }

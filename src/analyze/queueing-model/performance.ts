@@ -6,15 +6,9 @@
  * token; service rates are in requests per millisecond.
  */
 
-/** The learned parameters of one variant (one model on one accelerator type). */
-export interface ServiceParams {
-  /** Fixed overhead of one batch iteration, ms. */
-  alpha: number;
-  /** Compute time per token, ms. */
-  beta: number;
-  /** KV-cache memory access time per token, ms. */
-  gamma: number;
-}
+import type { ServiceParams } from "../../types/decision.js";
+
+export type { ServiceParams };
 
 /** Average size of a request. */
 export interface RequestSize {

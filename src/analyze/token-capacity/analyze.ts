@@ -1,3 +1,4 @@
+// Over 450 lines: one algorithm and its private helpers (docs/design/token-capacity-analyzer.md).
 /**
  * Token-capacity saturation analysis ("V2") of one model group: how many tokens each replica can hold
  * (memory bound k1, compute bound k2), how many the model needs, and the capacity to add or to remove.

@@ -15,6 +15,14 @@ export const DEFAULT_VARIANT_COST = "10.0";
 /** Pattern of `spec.variantCost`: a non-negative decimal number. */
 export const VARIANT_COST_PATTERN = "^\\d+(\\.\\d+)?$";
 
+/**
+ * Pattern of `spec.modelID`: no whitespace (newlines included), control characters, quotes or
+ * backslashes, so the ID is one plain label value in every metrics query.
+ */
+export const MODEL_ID_PATTERN = '^[^\\s"\\\\\\x00-\\x1f\\x7f]*$';
+/** Longest accepted `spec.modelID`. */
+export const MODEL_ID_MAX_LENGTH = 512;
+
 /** Label on a VA naming its accelerator (e.g. `H100`). */
 export const LABEL_ACCELERATOR_NAME = "inference.optimization/acceleratorName";
 /** Label on a VA selecting the controller instance that manages it (multi-controller isolation). */

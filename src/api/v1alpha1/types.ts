@@ -2,7 +2,12 @@
  * The VariantAutoscaling API (`llmd.ai/v1alpha1`): schema nodes and the TypeScript types derived
  * from them. This file is the single source of truth for the CRD's `openAPIV3Schema`.
  */
-import { DEFAULT_VARIANT_COST, VARIANT_COST_PATTERN } from "./constants.js";
+import {
+  DEFAULT_VARIANT_COST,
+  MODEL_ID_MAX_LENGTH,
+  MODEL_ID_PATTERN,
+  VARIANT_COST_PATTERN,
+} from "./constants.js";
 import {
   array,
   boolean,
@@ -42,6 +47,7 @@ export const CrossVersionObjectReferenceSchema = object(
     }),
     name: string({
       description: "name is the name of the referent, in the namespace of the VariantAutoscaling",
+      minLength: 1,
     }),
   },
   {
@@ -58,8 +64,11 @@ export const VariantAutoscalingSpecSchema = object(
     modelID: string({
       description:
         "modelID is the model served by the target, as reported by vLLM in the model_name metric label. " +
-        "Variants with the same modelID in a namespace are scaled together.",
+        "Variants with the same modelID in a namespace are scaled together. " +
+        "It has no whitespace, control characters, quotes or backslashes.",
       minLength: 1,
+      maxLength: MODEL_ID_MAX_LENGTH,
+      pattern: MODEL_ID_PATTERN,
     }),
     variantCost: optional(
       string({

@@ -70,7 +70,7 @@ export function register(program: Command): void {
           extraLabels,
           legacyGpuCacheMetric: o.legacyGpuCacheMetric,
           defaultOutputTokens: int("output-tokens", o.outputTokens, 1),
-          logger: createLogger({ name: "vllm-emulator" }),
+          logger: createLogger({ name: "vllm-emulator", format: "text" }),
           engine: {
             maxBatch: int("max-batch", o.maxBatch, 1),
             kvBlocks: int("kv-blocks", o.kvBlocks, 1),

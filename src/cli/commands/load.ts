@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { DurationError, parseDuration } from "../../util/duration.js";
 import {
+  LOAD_LIMITS,
   LoadSpecError,
+  checkRate,
   constantArrivals,
   parseSchedule,
   parseTokenDist,
@@ -12,7 +14,8 @@ import {
   traceArrivals,
   type Arrival,
 } from "../../playground/load/patterns.js";
-import { formatReport, runLoad } from "../../playground/load/runner.js";
+import { formatReport, runLoad, type LoadProgress } from "../../playground/load/runner.js";
+import { formatEta, ProgressLine } from "../../util/progress.js";
 import { UsageError } from "../usage-error.js";
 
 interface LoadCliOptions {
@@ -33,27 +36,56 @@ interface LoadCliOptions {
   endpoint: string;
   timeout: string;
   json?: boolean;
+  progress?: boolean;
+}
+
+/** The progress line of `wva load`: counts, elapsed time and the time left until the last request is sent. */
+export function loadProgressText(p: LoadProgress): string {
+  const inFlight = p.sent - p.completed - p.failed;
+  const eta =
+    p.sent < p.total ? `ETA ${formatEta(p.lastArrivalMs - p.elapsedMs)}` : `finishing ${inFlight} in flight`;
+  return (
+    `load: sent ${p.sent}/${p.total}, completed ${p.completed}, failed ${p.failed}, in flight ${inFlight}, ` +
+    `${formatEta(p.elapsedMs)} elapsed, ${eta}`
+  );
 }
 
 const PATTERNS = ["constant", "poisson", "step", "trace"];
 
-function positive(field: string, v: string | undefined): number {
+function positive(field: string, v: string | undefined, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
   if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n <= 0) {
     throw new UsageError(`--${field}: must be a number > 0, got "${v ?? ""}"`);
   }
+  if (n > max) throw new UsageError(`--${field}: must be at most ${max}, got "${v}"`);
   return n;
 }
 
-function duration(field: string, v: string | undefined): number {
+function duration(field: string, v: string | undefined, maxMs: number, maxText: string): number {
   if (v === undefined) throw new UsageError(`--${field}: required (a duration such as 60s or 2m)`);
+  let ms: number;
   try {
-    const ms = parseDuration(v);
+    ms = parseDuration(v);
     if (ms <= 0) throw new DurationError("must be > 0");
-    return ms;
   } catch (e) {
     throw new UsageError(`--${field}: ${(e as Error).message}`);
   }
+  if (ms > maxMs) throw new UsageError(`--${field}: must be at most ${maxText}, got "${v}"`);
+  return ms;
+}
+
+const runDuration = (v: string | undefined) => duration("duration", v, LOAD_LIMITS.maxDurationMs, "24h");
+
+/** Rate and duration of the constant and Poisson patterns, checked against the limits with the flags named. */
+function rateAndDuration(o: LoadCliOptions): [number, number] {
+  const rate = positive("rate", o.rate, LOAD_LIMITS.maxRate);
+  const ms = runDuration(o.duration);
+  try {
+    checkRate(rate, ms);
+  } catch (e) {
+    throw new UsageError(`--${(e as Error).message.replace("rate × duration", "rate × --duration")}`);
+  }
+  return [rate, ms];
 }
 
 /** Builds the arrivals from the CLI options; throws UsageError naming the field on bad input. */
@@ -73,13 +105,9 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
     };
     switch (o.pattern) {
       case "constant":
-        return {
-          arrivals: constantArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
-        };
+        return { arrivals: constantArrivals(...rateAndDuration(o), tokens, rng) };
       case "poisson":
-        return {
-          arrivals: poissonArrivals(positive("rate", o.rate), duration("duration", o.duration), tokens, rng),
-        };
+        return { arrivals: poissonArrivals(...rateAndDuration(o), tokens, rng) };
       case "step": {
         if (!o.schedule)
           throw new UsageError(
@@ -102,10 +130,14 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
           csv,
           {
             timeCompression: positive("time-compression", o.timeCompression),
-            rateScale: positive("rate-scale", o.rateScale),
-            durationMs: o.duration ? duration("duration", o.duration) : undefined,
-            maxInputTokens: o.maxInputTokens ? positive("max-input-tokens", o.maxInputTokens) : undefined,
-            maxOutputTokens: o.maxOutputTokens ? positive("max-output-tokens", o.maxOutputTokens) : undefined,
+            rateScale: positive("rate-scale", o.rateScale, LOAD_LIMITS.maxRateScale),
+            durationMs: o.duration ? runDuration(o.duration) : undefined,
+            maxInputTokens: o.maxInputTokens
+              ? positive("max-input-tokens", o.maxInputTokens, LOAD_LIMITS.maxTokens)
+              : undefined,
+            maxOutputTokens: o.maxOutputTokens
+              ? positive("max-output-tokens", o.maxOutputTokens, LOAD_LIMITS.maxTokens)
+              : undefined,
           },
           rng,
         );
@@ -113,7 +145,11 @@ export function arrivalsFromOptions(o: LoadCliOptions): {
       }
     }
   } catch (e) {
-    if (e instanceof LoadSpecError) throw new UsageError(e.message);
+    if (e instanceof LoadSpecError) {
+      // errors of the pattern's own input (schedule, trace) are prefixed with its flag
+      const flag = o.pattern === "step" ? "--schedule" : "--trace";
+      throw new UsageError(e.message.startsWith("--") ? e.message : `${flag}: ${e.message}`);
+    }
     throw e;
   }
 }
@@ -140,6 +176,8 @@ export function register(program: Command): void {
     .option("--endpoint <e>", "completions | chat", "completions")
     .option("--timeout <d>", "per-request timeout", "180s")
     .option("--json", "print the report as JSON")
+    .option("--progress", "show a progress line with an ETA on stderr (default: only on a terminal)")
+    .option("--no-progress", "never show the progress line")
     .action(async (o: LoadCliOptions, cmd: Command) => {
       if (!o.target) throw new UsageError("--target: required (server base URL)");
       try {
@@ -153,21 +191,39 @@ export function register(program: Command): void {
         throw new UsageError(`--endpoint: must be completions or chat, got "${o.endpoint}"`);
       }
       const { arrivals, info } = arrivalsFromOptions(o);
+      const timeoutMs = duration("timeout", o.timeout, LOAD_LIMITS.maxTimeoutMs, "1h");
       const ac = new AbortController();
       const onSignal = () => ac.abort(new Error("interrupted"));
       process.once("SIGINT", onSignal);
+      const tty = process.stderr.isTTY === true;
+      const line = (o.progress ?? tty) ? new ProgressLine(process.stderr, { tty }) : undefined;
+      let latest: LoadProgress | undefined;
+      const show = () =>
+        latest && line?.update(loadProgressText({ ...latest, elapsedMs: performance.now() - t0 }));
+      const t0 = performance.now();
+      const ticker = line ? setInterval(show, 1000) : undefined;
       const report = await runLoad({
         target: o.target,
         model: o.model,
         arrivals,
         pattern: o.pattern,
         endpoint: o.endpoint,
-        timeoutMs: duration("timeout", o.timeout),
+        timeoutMs,
         signal: ac.signal,
         info,
+        onProgress: (p) => {
+          latest = p;
+          show();
+        },
+      }).finally(() => {
+        clearInterval(ticker);
+        line?.clear();
       });
       process.off("SIGINT", onSignal);
       const json = o.json || (cmd.optsWithGlobals() as { json?: boolean }).json;
       process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+      if (report.requests.sent > 0 && report.requests.completed === 0) {
+        throw new Error(`all ${report.requests.sent} request(s) failed`);
+      }
     });
 }

@@ -150,7 +150,10 @@ export function register(program: Command): void {
     .option("--nodes <spec>", "GPU nodes, COUNTxACCELERATOR:GPUS separated by commas", d.nodes.join(","))
     .option("--kubeconfig <file>", "also write the emulator's kubeconfig here (for kubectl get va)")
     .option("--check", "validate the scenario (or flags), print it with defaults applied as JSON, and exit")
-    .option("--log-file <file>", "write the manager's and the emulator's logs (JSON lines) to this file")
+    .option(
+      "--log-file <file>",
+      "write the manager's and the emulator's logs (readable text lines) to this file",
+    )
     .option("--seed <n>", "seed of the random arrivals and token sizes", "1")
     .option("--no-table", "print one line per variant and cycle instead of refreshing the table")
     .option(

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadScenarioFile, ScenarioError, type Scenario } from "../../playground/runner/scenario.js";
-import { POLICY_NAMES } from "../../simulate/policies.js";
+import { defaultPolicies, POLICY_NAMES } from "../../simulate/policies.js";
 import { selectPolicies, simulate, UnknownPolicyError } from "../../simulate/simulate.js";
 import { renderReportTable } from "../../simulate/table.js";
 import { renderSimulationPage } from "../../views/page.js";
@@ -10,7 +10,7 @@ import { UsageError } from "../usage-error.js";
 
 interface SimulateOptions {
   scenario?: string;
-  policies: string;
+  policies?: string;
   seed: string;
   report?: string;
   html?: string;
@@ -24,20 +24,24 @@ export function simulateInput(opts: SimulateOptions): {
   seed: number;
 } {
   if (opts.scenario === undefined) throw new UsageError("--scenario: required (a scenario YAML file)");
-  const policies = opts.policies
-    .split(",")
-    .map((p) => p.trim())
-    .filter((p) => p !== "");
-  if (policies.length === 0)
-    throw new UsageError(`--policies: give at least one of ${POLICY_NAMES.join(", ")}`);
-  try {
-    selectPolicies(policies);
-  } catch (err) {
-    if (err instanceof UnknownPolicyError) throw new UsageError(`--policies: ${err.message}`);
-    throw err;
+  const given =
+    opts.policies === undefined
+      ? undefined
+      : opts.policies
+          .split(",")
+          .map((p) => p.trim())
+          .filter((p) => p !== "");
+  if (given !== undefined) {
+    if (given.length === 0)
+      throw new UsageError(`--policies: give at least one of ${POLICY_NAMES.join(", ")}`);
+    try {
+      selectPolicies(given);
+    } catch (err) {
+      if (err instanceof UnknownPolicyError) throw new UsageError(`--policies: ${err.message}`);
+      throw err;
+    }
+    if (new Set(given).size !== given.length) throw new UsageError("--policies: a policy is listed twice");
   }
-  if (new Set(policies).size !== policies.length)
-    throw new UsageError("--policies: a policy is listed twice");
   const seed = Number(opts.seed);
   if (opts.seed.trim() === "" || !Number.isSafeInteger(seed) || seed < 0)
     throw new UsageError(`--seed: must be an integer >= 0, got ${opts.seed}`);
@@ -48,6 +52,7 @@ export function simulateInput(opts: SimulateOptions): {
     if (err instanceof ScenarioError) throw new UsageError(`scenario ${opts.scenario}: ${err.message}`);
     throw err;
   }
+  const policies = given ?? defaultPolicies(scenario);
   return { scenario, policies, seed };
 }
 
@@ -60,7 +65,10 @@ export function register(program: Command): void {
         "and SLO attainment of several autoscaling policies on identical arrivals.",
     )
     .option("--scenario <file>", "scenario YAML file (see docs/user-guide/simulate.md)")
-    .option("--policies <list>", `policies to compare, comma-separated`, POLICY_NAMES.join(","))
+    .option(
+      "--policies <list>",
+      `policies to compare, comma-separated, of ${POLICY_NAMES.join(", ")} (default: all; wva-always-on only for a scenario with scale-to-zero)`,
+    )
     .option("--seed <n>", "seed of the random arrivals and token sizes", "1")
     .option("--report <file>", "write the report (JSON) with per-cycle timelines to this file")
     .option("--html <file>", "write the comparison as a self-contained HTML page (as wva report view does)")

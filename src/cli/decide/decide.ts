@@ -1,8 +1,9 @@
 import { resolveSaturationConfig } from "../../config/saturation.js";
+import { DEFAULT_SLO_MULTIPLIER } from "../../config/slo.js";
 import { groupByModel } from "../../engine/grouping.js";
 import { decideCycle, type EngineOptions, type ModelInput } from "../../engine/pipeline.js";
 import type { VllmParams } from "../../analyze/token-capacity/index.js";
-import type { ModelDecisions, ReplicaMetric, VariantState } from "../../engine/types.js";
+import type { ModelDecisions, ModelSizing, ReplicaMetric, VariantState } from "../../engine/types.js";
 import { groupKey } from "../../engine/types.js";
 import type { Snapshot, SnapshotScaleToZero } from "./snapshot.js";
 import { snapshotStore } from "./token-capacity.js";
@@ -20,6 +21,15 @@ export interface DecideOutput {
       scaleUp: boolean;
       scaleDownSafe: boolean;
       inTransition: boolean;
+      /** queueing-model only: the load, the targets and the sized rate per replica of every variant. */
+      sizing?: {
+        arrivalRate: number;
+        avgInputTokens: number;
+        avgOutputTokens: number;
+        targets?: { ttftMs: number; itlMs: number; source: string };
+        variants: Array<{ variant: string; ratePerReplica?: number; infeasible?: string }>;
+        noDecision?: string;
+      };
       /** Token-capacity analyzer only, in tokens. */
       requiredCapacity?: number;
       spareCapacity?: number;
@@ -45,6 +55,27 @@ export function roundValue(x: number): number {
   return Math.round(x * 1e6) / 1e6 + 0;
 }
 
+function sizingOutput(s: ModelSizing): NonNullable<DecideOutput["models"][number]["analysis"]["sizing"]> {
+  return {
+    arrivalRate: roundValue(s.arrivalRatePerSec),
+    avgInputTokens: roundValue(s.avgInputTokens),
+    avgOutputTokens: roundValue(s.avgOutputTokens),
+    ...(s.targets && {
+      targets: {
+        ttftMs: roundValue(s.targets.ttftMs),
+        itlMs: roundValue(s.targets.itlMs),
+        source: s.targets.source,
+      },
+    }),
+    variants: s.variants.map((v) => ({
+      variant: v.variant,
+      ...(v.ratePerReplicaPerSec !== undefined && { ratePerReplica: roundValue(v.ratePerReplicaPerSec) }),
+      ...(v.infeasible !== undefined && { infeasible: v.infeasible }),
+    })),
+    ...(s.noDecision !== undefined && { noDecision: s.noDecision }),
+  };
+}
+
 /** The token figures of a V2 analysis (nothing for V1, so V1 output keeps its shape). */
 function capacityFigures(m: ModelDecisions): Partial<DecideOutput["models"][number]["analysis"]> {
   const c = m.analysis.capacity;
@@ -63,8 +94,9 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
   const stzByGroup = new Map<string, SnapshotScaleToZero>(
     snapshot.scaleToZero.map((s) => [groupKey(s.modelID, s.namespace), s]),
   );
+  const sloByGroup = new Map(snapshot.slo.map((s) => [groupKey(s.modelID, s.namespace), s]));
   return groupByModel(snapshot.variants).map((g) => {
-    const variants: VariantState[] = g.members.map((v) => ({
+    const variants: VariantState[] = g.variants.map((v) => ({
       name: v.name,
       namespace: v.namespace,
       modelID: v.modelID,
@@ -74,13 +106,17 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       current: v.currentReplicas,
       ready: v.readyReplicas,
       desired: v.desiredReplicas,
+      maxBatchSize: v.maxBatchSize,
+      parameters: v.parameters,
     }));
-    const replicas: ReplicaMetric[] = g.members.flatMap((v) =>
-      v.replicas.map((r) => ({ ...r, variant: v.name })),
+    const replicas: ReplicaMetric[] = g.variants.flatMap((v) =>
+      v.replicas.map(({ arrivalRate, ...r }) => ({ ...r, variant: v.name, arrivalRatePerSec: arrivalRate })),
     );
     const vllmParams: Record<string, VllmParams> = {};
-    for (const v of g.members) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
-    const stz = stzByGroup.get(g.key);
+    for (const v of g.variants) if (v.vllmParams !== undefined) vllmParams[v.name] = v.vllmParams;
+    const key = groupKey(g.modelID, g.namespace);
+    const stz = stzByGroup.get(key);
+    const slo = sloByGroup.get(key);
     return {
       modelID: g.modelID,
       namespace: g.namespace,
@@ -88,8 +124,12 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       replicas,
       config: resolveSaturationConfig(map, g.modelID, g.namespace)!,
       scaleToZero: stz === undefined ? undefined : { enabled: stz.enabled, requestCount: stz.requestCount },
+      slo: {
+        targets: slo && { ttftMs: slo.ttftMs, itlMs: slo.itlMs },
+        sloMultiplier: DEFAULT_SLO_MULTIPLIER,
+      },
       vllmParams,
-      schedulerQueue: snapshot.tokens.schedulerQueues.get(g.key),
+      schedulerQueue: snapshot.tokens.schedulerQueues.get(groupKey(g.modelID, g.namespace)),
     };
   });
 }
@@ -124,6 +164,7 @@ export function decide(snapshot: Snapshot, opts: EngineOptions = { now: 0 }): De
         scaleUp: m.analysis.scaleUp,
         scaleDownSafe: m.analysis.scaleDownSafe,
         inTransition: m.inTransition,
+        ...(m.analysis.sizing && { sizing: sizingOutput(m.analysis.sizing) }),
         ...capacityFigures(m),
       },
       decisions: m.decisions.map((d) => ({

@@ -45,6 +45,22 @@ const ReplicaSchema = object({
   kvCacheUsage: number({ minimum: 0, maximum: 1, description: "KV-cache usage, 0..1" }),
   queueLength: number({ minimum: 0, description: "requests waiting in the pod's queue" }),
   ...TOKEN_REPLICA_FIELDS,
+  arrivalRate: optional(number({ minimum: 0, description: "queueing-model: requests per second" })),
+  ttftMs: optional(number({ minimum: 0, description: "queueing-model: average time to first token, ms" })),
+  itlMs: optional(number({ minimum: 0, description: "queueing-model: average inter-token latency, ms" })),
+});
+
+const ParametersSchema = object({
+  alpha: number({ minimum: 0, description: "ms per iteration" }),
+  beta: number({ minimum: 0, description: "ms per computed token" }),
+  gamma: number({ minimum: 0, description: "ms per cached token" }),
+});
+
+const SloSchema = object({
+  modelID: name("model"),
+  namespace: name("namespace of the model"),
+  ttftMs: number({ minimum: 0, description: "time-to-first-token target, ms; 0 = not constrained" }),
+  itlMs: number({ minimum: 0, description: "inter-token latency target, ms; 0 = not constrained" }),
 });
 
 const VariantSchema = object({
@@ -58,6 +74,10 @@ const VariantSchema = object({
   readyReplicas: optional(count("ready replicas (default currentReplicas)")),
   desiredReplicas: optional(count("previous decision; 0 = none (default)")),
   replicas: optional(array(ReplicaSchema, { description: "metrics of the serving pods" })),
+  maxBatchSize: optional(
+    integer({ minimum: 1, maximum: MAX_COUNT, description: "queueing-model: vLLM --max-num-seqs" }),
+  ),
+  parameters: optional(ParametersSchema),
   ...TOKEN_VARIANT_FIELDS,
 });
 
@@ -76,6 +96,7 @@ export const SnapshotSchema = object({
   saturationOverrides: optional(array(SaturationOverrideSchema)),
   scaleToZero: optional(array(ScaleToZeroSchema)),
   gpuInventory: optional(record(count("GPUs of this accelerator in the cluster"))),
+  slo: optional(array(SloSchema, { description: "queueing-model: latency targets per model" })),
   variants: array(VariantSchema),
   ...TOKEN_SNAPSHOT_FIELDS,
 });
@@ -84,12 +105,19 @@ type SnapshotDocument = Static<typeof SnapshotSchema>;
 /** One pod of a snapshot variant. */
 export type SnapshotReplica = Static<typeof ReplicaSchema>;
 
-/** One variant of a snapshot, defaults filled in; `vllmParams` parsed from `vllmArgs` and `env`. */
+/**
+ * One variant of a snapshot, defaults filled in; `vllmParams` parsed from `vllmArgs` and `env`;
+ * `maxBatchSize` and `parameters` stay optional.
+ */
 export type SnapshotVariant = Required<
-  Omit<Static<typeof VariantSchema>, keyof typeof TOKEN_VARIANT_FIELDS>
-> & {
-  vllmParams?: VllmParams;
-};
+  Omit<Static<typeof VariantSchema>, keyof typeof TOKEN_VARIANT_FIELDS | "maxBatchSize" | "parameters">
+> &
+  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters"> & {
+    vllmParams?: VllmParams;
+  };
+
+/** Latency targets of one model. */
+export type SnapshotSlo = Static<typeof SloSchema>;
 
 export interface SnapshotScaleToZero {
   modelID: string;
@@ -104,6 +132,7 @@ export interface Snapshot {
   saturationOverrides: SaturationOverride[];
   scaleToZero: SnapshotScaleToZero[];
   gpuInventory?: GpuInventory;
+  slo: SnapshotSlo[];
   variants: SnapshotVariant[];
   /** Token-capacity analyzer inputs (scheduler queues, capacity store content). */
   tokens: TokenSnapshot;
@@ -202,6 +231,16 @@ export function validateSnapshot(doc: unknown): Snapshot {
     fail("gpuInventory", "required when saturation.enableLimiter is true");
   }
 
+  const slo: SnapshotSlo[] = [];
+  const sloIds = new Set<string>();
+  (top.slo ?? []).forEach((e, i) => {
+    const id = groupKey(e.modelID, e.namespace);
+    if (sloIds.has(id))
+      fail(`slo[${i}]`, `duplicate entry for modelID ${e.modelID} in namespace ${e.namespace}`);
+    sloIds.add(id);
+    slo.push({ ...e });
+  });
+
   const ids = new Set<string>();
   const variants = top.variants.map((o, i): SnapshotVariant => {
     const path = `variants[${i}]`;
@@ -212,6 +251,9 @@ export function validateSnapshot(doc: unknown): Snapshot {
     if (readyReplicas > o.currentReplicas) {
       fail(`${path}.readyReplicas`, `must be <= currentReplicas (${readyReplicas} > ${o.currentReplicas})`);
     }
+    const p = o.parameters;
+    if (p && p.alpha + p.beta + p.gamma === 0)
+      fail(`${path}.parameters`, "alpha, beta and gamma must not all be 0");
     const replicas = o.replicas ?? [];
     const pods = new Set<string>();
     replicas.forEach((r, j) => {
@@ -231,9 +273,11 @@ export function validateSnapshot(doc: unknown): Snapshot {
       readyReplicas,
       desiredReplicas: o.desiredReplicas ?? 0,
       replicas: replicas.map((r) => ({ ...r })),
+      ...(o.maxBatchSize !== undefined && { maxBatchSize: o.maxBatchSize }),
+      ...(o.parameters !== undefined && { parameters: { ...o.parameters } }),
     };
   });
 
   const tokens = tokenSnapshot(top, fail);
-  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, variants, tokens };
+  return { saturation, saturationOverrides: overrides, scaleToZero, gpuInventory, slo, variants, tokens };
 }

@@ -3,7 +3,8 @@ import { silentLogger } from "../../util/logger.js";
 import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
 import { httpRequest, mapLimit } from "../http.js";
 import { QueryName, batchQueryName, VllmMetric } from "../queries.js";
-import type { Clock, MetricResult, MetricsSource, MetricValue, QueryParams } from "../types.js";
+import type { Clock, MetricResult, MetricsSource, MetricValue, PodFailure, QueryParams } from "../types.js";
+import { parsePrometheusDuration } from "../../util/prometheus-duration.js";
 import { parseExposition, type ExpositionSample } from "./exposition.js";
 
 /** A pod to scrape. */
@@ -63,14 +64,25 @@ interface PodHistory {
 
 const WINDOW_1M = 60_000;
 const WINDOW_5M = 300_000;
+/** History kept for request counts is bounded by this window (24 h). */
+const MAX_REQUEST_WINDOW_MS = 24 * 3_600_000;
 
-const SUPPORTED = [
+/** Queries with a batch form (`<name>:all_models`). */
+const BATCHED = [
   QueryName.kvCacheUsage,
   QueryName.queueLength,
   QueryName.cacheConfigInfo,
   QueryName.avgOutputTokens,
   QueryName.avgInputTokens,
   QueryName.prefixCacheHitRate,
+  QueryName.sampleTime,
+  QueryName.requestRate,
+  QueryName.avgTtft,
+  QueryName.avgItl,
+];
+
+const SUPPORTED = [
+  ...BATCHED,
   QueryName.schedulerQueueSize,
   QueryName.schedulerQueueBytes,
   QueryName.modelRequestCount,
@@ -91,10 +103,14 @@ export class PodScrapingSource implements MetricsSource {
   private readonly log: Logger;
   private readonly history = new Map<string, PodHistory>();
   private lastScrapeAt: number | undefined;
+  /** When this source first scraped (the start of what it has observed). */
+  private firstScrapeAt: number | undefined;
+  /** The longest request-count window asked so far: history is kept at least that long. */
+  private requestWindowMs = 0;
   /** Number of pod scrapes attempted; read by tests and benchmarks. */
   scrapeCount = 0;
   /** Pods that failed in the last refresh, with the reason. */
-  lastFailures: Array<{ pod: string; namespace: string; error: string }> = [];
+  lastFailures: PodFailure[] = [];
 
   constructor(private readonly opts: PodScrapingSourceOptions) {
     this.clock = opts.clock ?? Date.now;
@@ -103,11 +119,19 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   queryNames(): string[] {
-    return [...SUPPORTED, ...SUPPORTED.slice(0, 6).map(batchQueryName), ALL_METRICS_QUERY];
+    return [...SUPPORTED, ...BATCHED.map(batchQueryName), ALL_METRICS_QUERY];
   }
 
-  async refresh(queryNames: readonly string[], params: QueryParams = {}): Promise<Map<string, MetricResult>> {
-    const scrapeError = await this.scrapeAll();
+  podFailures(): readonly PodFailure[] {
+    return this.lastFailures;
+  }
+
+  async refresh(
+    queryNames: readonly string[],
+    params: QueryParams = {},
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>> {
+    const scrapeError = await this.scrapeAll(signal);
     const now = this.clock();
     const out = new Map<string, MetricResult>();
     for (const name of queryNames) {
@@ -133,7 +157,7 @@ export class PodScrapingSource implements MetricsSource {
   }
 
   /** Scrapes all ready targets; returns an error message only when listing the targets failed. */
-  private async scrapeAll(): Promise<string | undefined> {
+  private async scrapeAll(signal?: AbortSignal): Promise<string | undefined> {
     const minGap = this.opts.minScrapeIntervalMs ?? 1000;
     if (this.lastScrapeAt !== undefined && this.clock() - this.lastScrapeAt < minGap) return undefined;
     let targets: ScrapeTarget[];
@@ -145,13 +169,13 @@ export class PodScrapingSource implements MetricsSource {
     const ready = targets.filter((t) => t.ready !== false);
     const failures: typeof this.lastFailures = [];
     const now = this.clock();
-    const keep = Math.max(this.opts.historyMs ?? WINDOW_5M, WINDOW_5M);
+    const keep = Math.max(this.opts.historyMs ?? WINDOW_5M, WINDOW_5M, this.requestWindowMs + WINDOW_5M);
     const seen = new Set<string>();
     await mapLimit(ready, this.opts.maxConcurrency ?? 10, async (t) => {
       const key = `${t.namespace}/${t.pod}`;
       seen.add(key);
       try {
-        const samples = await this.scrape(t);
+        const samples = await this.scrape(t, signal);
         const h = this.history.get(key) ?? { target: t, scrapes: [] };
         h.target = t;
         h.scrapes.push({ t: now, samples });
@@ -166,18 +190,20 @@ export class PodScrapingSource implements MetricsSource {
     for (const key of [...this.history.keys()]) if (!seen.has(key)) this.history.delete(key);
     this.lastFailures = failures;
     this.lastScrapeAt = now;
+    this.firstScrapeAt ??= now;
     return undefined;
   }
 
-  private async scrape(t: ScrapeTarget): Promise<ExpositionSample[]> {
+  private async scrape(t: ScrapeTarget, signal?: AbortSignal): Promise<ExpositionSample[]> {
     if (!t.url) throw new Error(`pod ${t.namespace}/${t.pod} has no IP`);
     this.scrapeCount++;
     const headers: Record<string, string> = { accept: "text/plain;version=0.0.4" };
     const token = this.opts.bearerToken;
     if (token) headers.authorization = /^bearer /i.test(token) ? token : `Bearer ${token}`;
+    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 5000);
     const res = await httpRequest(t.url, {
       headers,
-      signal: AbortSignal.timeout(this.opts.timeoutMs ?? 5000),
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${t.url}`);
     const samples = parseExposition(res.body);
@@ -248,6 +274,21 @@ export class PodScrapingSource implements MetricsSource {
           by,
           now,
         );
+      case QueryName.sampleTime:
+        need(["namespace", "modelID"]);
+        return this.sampleTimes(match, by);
+      case QueryName.requestRate:
+        need(["namespace", "modelID"]);
+        return this.rateOf(VllmMetric.requestSuccessTotal, match, by, now);
+      case QueryName.avgTtft:
+        need(["namespace", "modelID"]);
+        return this.histogramMean(VllmMetric.timeToFirstToken, match, by, now);
+      case QueryName.avgItl: {
+        need(["namespace", "modelID"]);
+        // vLLM V1 names the histogram inter_token_latency; older servers time_per_output_token
+        const newer = this.histogramMean(VllmMetric.interTokenLatency, match, by, now);
+        return newer.length > 0 ? newer : this.histogramMean(VllmMetric.timePerOutputToken, match, by, now);
+      }
       case QueryName.schedulerQueueSize:
       case QueryName.schedulerQueueBytes: {
         need(["modelID"]);
@@ -267,20 +308,44 @@ export class PodScrapingSource implements MetricsSource {
       }
       case QueryName.modelRequestCount: {
         need(["namespace", "modelID", "retentionPeriod"]);
+        // increase over the retention window: from the last scrape at or before its start; a pod whose
+        // history starts within the window counts every request it has served (never fewer than happened).
+        // Before this source has watched one whole window the count is unknown (no sample).
+        const windowMs = parsePrometheusDuration(String(params.retentionPeriod)) ?? Infinity;
+        if (Number.isFinite(windowMs)) {
+          this.requestWindowMs = Math.max(this.requestWindowMs, Math.min(windowMs, MAX_REQUEST_WINDOW_MS));
+          if (this.firstScrapeAt === undefined || now - this.firstScrapeAt < windowMs) return [];
+        }
         let total = 0;
         let any = false;
         for (const h of this.history.values()) {
-          const first = sumOf(h.scrapes[0].samples, VllmMetric.requestSuccessTotal, match);
           const last = sumOf(h.scrapes[h.scrapes.length - 1].samples, VllmMetric.requestSuccessTotal, match);
           if (last === undefined) continue;
           any = true;
-          total += h.scrapes.length > 1 ? Math.max(0, last - (first ?? 0)) : last;
+          let base: Scrape | undefined;
+          for (const sc of h.scrapes) if (now - sc.t >= windowMs) base = sc;
+          const first = base ? sumOf(base.samples, VllmMetric.requestSuccessTotal, match) : undefined;
+          total += Math.max(0, last - (first ?? 0));
         }
         return any ? [{ value: finite(total), timestamp: now, labels: {} }] : [];
       }
       default:
         throw new Error(`unknown query "${name}"`);
     }
+  }
+
+  /** Per pod: the time of its newest successful scrape in seconds, as Prometheus's `timestamp()` answers. */
+  private sampleTimes(match: (l: Record<string, string>) => boolean, by: string[]): MetricValue[] {
+    const out = new Map<string, MetricValue>();
+    for (const h of this.history.values()) {
+      const last = h.scrapes[h.scrapes.length - 1];
+      for (const s of last.samples) {
+        if (s.name !== VllmMetric.numRequestsWaiting || !match(s.labels)) continue;
+        const labels = pick(s.labels, by);
+        out.set(JSON.stringify(labels), { value: last.t / 1000, timestamp: last.t, labels });
+      }
+    }
+    return [...out.values()];
   }
 
   private latestSamples(metric: string): ExpositionSample[] {
@@ -317,16 +382,59 @@ export class PodScrapingSource implements MetricsSource {
     return [...groups.values()];
   }
 
-  private ratioOfIncreases(
-    num: string,
-    den: string,
+  /** `rate(h_sum[1m]) / rate(h_count[1m])` of a histogram: the mean of its observations over 1 minute. */
+  private histogramMean(
+    histogram: string,
+    match: (l: Record<string, string>) => boolean,
+    by: string[],
+    now: number,
+  ): MetricValue[] {
+    return this.ratioOfIncreases(`${histogram}_sum`, `${histogram}_count`, match, by, now, WINDOW_1M).filter(
+      (v) => v.value > 0,
+    );
+  }
+
+  /** `sum by (...) (rate(counter[1m]))`: the increase per second between the oldest and latest scrape of the minute. */
+  private rateOf(
+    counter: string,
     match: (l: Record<string, string>) => boolean,
     by: string[],
     now: number,
   ): MetricValue[] {
     const groups = new Map<string, MetricValue>();
     for (const h of this.history.values()) {
-      const inWindow = h.scrapes.filter((s) => now - s.t <= WINDOW_5M);
+      const inWindow = h.scrapes.filter((s) => now - s.t <= WINDOW_1M);
+      if (inWindow.length < 2) continue;
+      const first = inWindow[0];
+      const last = inWindow[inWindow.length - 1];
+      const keys = new Set<string>();
+      for (const s of last.samples)
+        if (s.name === counter && match(s.labels)) keys.add(JSON.stringify(pick(s.labels, by)));
+      for (const key of keys) {
+        const sel = (l: Record<string, string>) => match(l) && JSON.stringify(pick(l, by)) === key;
+        const increase = Math.max(
+          0,
+          (sumOf(last.samples, counter, sel) ?? 0) - (sumOf(first.samples, counter, sel) ?? 0),
+        );
+        const value = finite(increase / ((last.t - first.t) / 1000));
+        const prev = groups.get(key);
+        groups.set(key, { value: (prev?.value ?? 0) + value, timestamp: last.t, labels: JSON.parse(key) });
+      }
+    }
+    return [...groups.values()];
+  }
+
+  private ratioOfIncreases(
+    num: string,
+    den: string,
+    match: (l: Record<string, string>) => boolean,
+    by: string[],
+    now: number,
+    windowMs = WINDOW_5M,
+  ): MetricValue[] {
+    const groups = new Map<string, MetricValue>();
+    for (const h of this.history.values()) {
+      const inWindow = h.scrapes.filter((s) => now - s.t <= windowMs);
       if (inWindow.length === 0) continue;
       const first = inWindow[0];
       const last = inWindow[inWindow.length - 1];

@@ -75,9 +75,13 @@ export class PrometheusSource implements MetricsSource {
     return this.registry.names();
   }
 
-  async refresh(queryNames: readonly string[], params: QueryParams = {}): Promise<Map<string, MetricResult>> {
+  async refresh(
+    queryNames: readonly string[],
+    params: QueryParams = {},
+    signal?: AbortSignal,
+  ): Promise<Map<string, MetricResult>> {
     const results = await mapLimit(queryNames, this.opts.maxConcurrency ?? 16, (name) =>
-      this.runNamed(name, params),
+      this.runNamed(name, params, signal),
     );
     const out = new Map<string, MetricResult>();
     for (const r of results) {
@@ -91,7 +95,7 @@ export class PrometheusSource implements MetricsSource {
     return this.cache.get(queryName, params);
   }
 
-  private async runNamed(name: string, params: QueryParams): Promise<MetricResult> {
+  private async runNamed(name: string, params: QueryParams, signal?: AbortSignal): Promise<MetricResult> {
     let promql: string;
     try {
       promql = this.registry.build(name, params);
@@ -99,7 +103,7 @@ export class PrometheusSource implements MetricsSource {
       return { queryName: name, values: [], collectedAt: this.clock(), error: (e as Error).message };
     }
     try {
-      const values = await this.query(promql);
+      const values = await this.query(promql, signal);
       return { queryName: name, values, collectedAt: this.clock() };
     } catch (e) {
       this.log.debug({ query: name, err: (e as Error).message }, "prometheus query failed");
@@ -109,13 +113,14 @@ export class PrometheusSource implements MetricsSource {
 
   /**
    * Runs one instant query, retrying with exponential back-off (500 ms × 2^n, +10 % jitter) up to 5 attempts,
-   * all within the per-query timeout. Throws the last error.
+   * all within the per-query timeout and until `signal` (the caller's budget) aborts. Throws the last error.
    */
-  async query(promql: string): Promise<MetricValue[]> {
+  async query(promql: string, signal?: AbortSignal): Promise<MetricValue[]> {
     const timeoutMs = this.opts.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
     const maxAttempts = this.opts.maxAttempts ?? MAX_ATTEMPTS;
     const base = this.opts.baseBackoffMs ?? BASE_BACKOFF_MS;
-    const deadline = AbortSignal.timeout(timeoutMs);
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const deadline = signal ? AbortSignal.any([timeout, signal]) : timeout;
     let lastError: Error = new Error("no attempt made");
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       if (attempt > 0) {
@@ -132,6 +137,9 @@ export class PrometheusSource implements MetricsSource {
         lastError = e as Error;
         if (!(e instanceof RetryableError) || deadline.aborted) break;
       }
+    }
+    if (signal?.aborted) {
+      throw new Error(`${errorText(signal.reason)}; last attempt: ${lastError.message}`);
     }
     if (deadline.aborted) {
       throw new Error(`query timed out after ${timeoutMs} ms: ${lastError.message}`);
@@ -203,6 +211,10 @@ export class PrometheusSource implements MetricsSource {
     this.cache.close();
     this.agent.destroy();
   }
+}
+
+function errorText(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason);
 }
 
 /**

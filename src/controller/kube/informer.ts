@@ -261,6 +261,8 @@ export class Informer<T extends KubeObject> {
         },
         onDone,
       );
+      // stopped while the watch was being opened: close it now, or it stays open until the server ends it
+      if (this.stopped) this.abort?.abort();
     } catch (err) {
       onDone(err);
     }

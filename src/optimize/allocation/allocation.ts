@@ -5,7 +5,7 @@
  *
  * Units: request rates in requests per second (`PerSec`), times in milliseconds (`Ms`).
  */
-import { QueueAnalyzer, type SloTargets } from "../../analyze/queueing-model/analyzer.js";
+import { QueueAnalyzer, sizedRatePerSec, type SloTargets } from "../../analyze/queueing-model/analyzer.js";
 import type { ServiceParams } from "../../analyze/queueing-model/performance.js";
 
 /** Requests allowed to wait per batch slot in the sizing model. */
@@ -149,7 +149,7 @@ export function createAllocation(d: ModelDemand, v: VariantProfile): CandidateRe
       params: v.params,
       request: { inputTokens: avgInputTokens, outputTokens: Math.max(avgOutputTokens, 1) },
     });
-    perReplica = analyzer.size(d.targets).metrics.throughputPerSec;
+    perReplica = sizedRatePerSec(analyzer, d.targets);
   } catch (err) {
     return fail((err as Error).message);
   }

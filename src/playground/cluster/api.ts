@@ -1,3 +1,4 @@
+// Over 450 lines: the API semantics of one object store (types, writes, deletion, scale, watches).
 import {
   ApiError,
   alreadyExists,

@@ -1,3 +1,4 @@
+// Over 450 lines: the emulated API server's HTTP front, every endpoint routed in one class.
 import {
   createServer as createHttpServer,
   type IncomingMessage,

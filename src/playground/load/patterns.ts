@@ -14,6 +14,25 @@ export type TokenDist =
 
 export class LoadSpecError extends Error {}
 
+/**
+ * What one load generator process can plan and send. Inputs beyond them are refused with the field
+ * named instead of exhausting memory or overflowing timers.
+ */
+export const LOAD_LIMITS = {
+  /** Requests per second. */
+  maxRate: 10_000,
+  /** Length of one run in milliseconds (24 h). */
+  maxDurationMs: 24 * 60 * 60 * 1000,
+  /** Requests in one run (arrivals are planned in memory before the first one is sent). */
+  maxRequests: 1_000_000,
+  /** Prompt or output tokens of one request (the largest context windows served today). */
+  maxTokens: 131_072,
+  /** Trace rows sent per row on average. */
+  maxRateScale: 1000,
+  /** Per-request timeout in milliseconds (1 h). */
+  maxTimeoutMs: 60 * 60 * 1000,
+} as const;
+
 /** Deterministic PRNG (mulberry32) so runs with the same seed send the same load. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
@@ -38,6 +57,9 @@ export function parseTokenDist(text: string, field: string): TokenDist {
       throw new LoadSpecError(
         `${field}: "${text}" must be N, uniform:MIN-MAX, normal:MEAN,SD or exp:MEAN with numbers >= 0`,
       );
+    }
+    if (n > LOAD_LIMITS.maxTokens) {
+      throw new LoadSpecError(`${field}: ${v} must be at most ${LOAD_LIMITS.maxTokens} tokens`);
     }
     return n;
   };
@@ -74,7 +96,7 @@ export function sampleTokens(d: TokenDist, rng: () => number): number {
       v = -d.mean * Math.log(Math.max(1 - rng(), 1e-12));
       break;
   }
-  return Math.max(1, Math.round(v));
+  return Math.min(LOAD_LIMITS.maxTokens, Math.max(1, Math.round(v)));
 }
 
 export interface TokenSpec {
@@ -90,11 +112,32 @@ function withTokens(times: number[], tokens: TokenSpec, rng: () => number): Arri
   }));
 }
 
-function checkRate(rate: number, durationMs: number): void {
+/**
+ * Checks a rate (requests per second) and a duration against LOAD_LIMITS; `where` names the fields in
+ * the message (e.g. `schedule[2]`).
+ */
+export function checkRate(rate: number, durationMs: number, where = ""): void {
+  const f = (name: string) => (where ? `${where}: ${name}` : name);
   if (!Number.isFinite(rate) || rate <= 0)
-    throw new LoadSpecError(`rate must be a number > 0 (requests per second), got ${rate}`);
+    throw new LoadSpecError(`${f("rate")} must be a number > 0 (requests per second), got ${rate}`);
+  if (rate > LOAD_LIMITS.maxRate)
+    throw new LoadSpecError(
+      `${f("rate")} must be at most ${LOAD_LIMITS.maxRate} requests per second, got ${rate}`,
+    );
   if (!Number.isFinite(durationMs) || durationMs <= 0)
-    throw new LoadSpecError(`duration must be > 0, got ${durationMs} ms`);
+    throw new LoadSpecError(`${f("duration")} must be > 0, got ${durationMs} ms`);
+  if (durationMs > LOAD_LIMITS.maxDurationMs)
+    throw new LoadSpecError(`${f("duration")} must be at most 24h, got ${durationMs} ms`);
+  checkRequests((rate * durationMs) / 1000, where ? `${where}: rate × duration` : "rate × duration");
+}
+
+/** Refuses a run of more than LOAD_LIMITS.maxRequests requests. */
+export function checkRequests(requests: number, field: string): void {
+  if (requests > LOAD_LIMITS.maxRequests) {
+    throw new LoadSpecError(
+      `${field}: ${Math.ceil(requests)} requests exceed the limit of ${LOAD_LIMITS.maxRequests} per run`,
+    );
+  }
 }
 
 /** Evenly spaced arrivals: one every 1/rate seconds. */
@@ -144,12 +187,19 @@ export function stepArrivals(
   }
   const out: Arrival[] = [];
   let offset = 0;
+  let requests = 0;
   schedule.forEach((step, i) => {
     if (!Array.isArray(step) || step.length !== 2 || !(step[0] > 0) || !(step[1] >= 0)) {
       throw new LoadSpecError(`schedule[${i}] must be [seconds > 0, rate >= 0], got ${JSON.stringify(step)}`);
     }
     const [sec, rate] = step;
+    if (offset + sec * 1000 > LOAD_LIMITS.maxDurationMs) {
+      throw new LoadSpecError(`schedule[${i}]: the steps must last at most 24h in total`);
+    }
     if (rate > 0) {
+      checkRate(rate, sec * 1000, `schedule[${i}]`);
+      requests += rate * sec;
+      checkRequests(requests, "schedule");
       const part = poisson
         ? poissonArrivals(rate, sec * 1000, tokens, rng)
         : constantArrivals(rate, sec * 1000, tokens, rng);
@@ -205,7 +255,10 @@ export function traceArrivals(
   const compression = opts.timeCompression ?? 1;
   const scale = opts.rateScale ?? 1;
   if (!(compression > 0)) throw new LoadSpecError(`time-compression must be > 0, got ${compression}`);
-  if (!(scale > 0)) throw new LoadSpecError(`rate-scale must be > 0, got ${scale}`);
+  if (!(scale > 0) || scale > LOAD_LIMITS.maxRateScale)
+    throw new LoadSpecError(`rate-scale must be > 0 and at most ${LOAD_LIMITS.maxRateScale}, got ${scale}`);
+  if (opts.durationMs !== undefined && !(opts.durationMs > 0))
+    throw new LoadSpecError(`duration must be > 0, got ${opts.durationMs} ms`);
   const lines = csv.split(/\r?\n/).filter((l) => l.trim() !== "");
   if (lines.length === 0) throw new LoadSpecError("trace is empty");
   const header = lines[0].split(",").map((h) => h.trim());
@@ -232,14 +285,21 @@ export function traceArrivals(
     t0 ??= ts;
     const t = (ts - t0) / compression;
     if (opts.durationMs !== undefined && t >= opts.durationMs) break;
+    // without a cut-off the whole (compressed) trace is played: at most 24h of it
+    if (opts.durationMs === undefined && t > LOAD_LIMITS.maxDurationMs) {
+      throw new LoadSpecError(
+        `trace line ${n + 1}: more than 24h after the first row once compressed; use duration or time-compression`,
+      );
+    }
     rows++;
     last = ts - t0;
     const copies = Math.floor(scale) + (rng() < scale - Math.floor(scale) ? 1 : 0);
+    checkRequests(arrivals.length + copies, "trace");
     for (let c = 0; c < copies; c++) {
       arrivals.push({
         t,
-        inputTokens: Math.max(1, Math.min(inTok, opts.maxInputTokens ?? Infinity)),
-        outputTokens: Math.max(1, Math.min(outTok, opts.maxOutputTokens ?? Infinity)),
+        inputTokens: Math.max(1, Math.min(inTok, opts.maxInputTokens ?? LOAD_LIMITS.maxTokens)),
+        outputTokens: Math.max(1, Math.min(outTok, opts.maxOutputTokens ?? LOAD_LIMITS.maxTokens)),
       });
     }
   }

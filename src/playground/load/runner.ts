@@ -25,6 +25,18 @@ export interface LoadReport {
   info?: Record<string, unknown>;
 }
 
+/** Counts of a running load, for a progress display. */
+export interface LoadProgress {
+  sent: number;
+  completed: number;
+  failed: number;
+  /** Requests the load will send in all. */
+  total: number;
+  elapsedMs: number;
+  /** When the last request is due, ms from the start. */
+  lastArrivalMs: number;
+}
+
 export interface LoadOptions {
   target: string;
   model: string;
@@ -37,6 +49,8 @@ export interface LoadOptions {
   info?: Record<string, unknown>;
   /** Called as each request ends: its TTFT and inter-token gaps (ms), or the failure. */
   onResult?: (r: { ok: true; ttftMs: number; itlMs: number[] } | { ok: false }) => void;
+  /** Called whenever a request is sent or finishes. */
+  onProgress?: (p: LoadProgress) => void;
 }
 
 /** Percentiles (nearest rank) and mean of a list; all 0 for an empty list. */
@@ -66,6 +80,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   let outTokens = 0;
   const start = performance.now();
   const inflight: Array<Promise<void>> = [];
+  const lastArrivalMs = opts.arrivals.length > 0 ? opts.arrivals[opts.arrivals.length - 1].t : 0;
+  const progress = () =>
+    opts.onProgress?.({
+      sent,
+      completed,
+      failed,
+      total: opts.arrivals.length,
+      elapsedMs: performance.now() - start,
+      lastArrivalMs,
+    });
 
   const one = async (a: Arrival) => {
     const t0 = performance.now();
@@ -123,6 +147,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       const reason = (e as Error).name === "TimeoutError" ? "timeout" : (e as Error).message.split(":")[0];
       errors[reason] = (errors[reason] ?? 0) + 1;
     }
+    progress();
   };
 
   for (const a of opts.arrivals) {
@@ -137,6 +162,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
     sent++;
     inflight.push(one(a));
+    progress();
   }
   await Promise.all(inflight);
   const durationSec = (performance.now() - start) / 1000;

@@ -1,4 +1,5 @@
 import { startManager } from "../../controller/manager.js";
+import { PLAYGROUND_POOL_GROUP } from "./manifests.js";
 import type { ControllerStarter } from "./run.js";
 
 /**
@@ -20,6 +21,8 @@ export const inProcessManager: ControllerStarter = async (o) => {
     env: {
       POD_NAMESPACE: o.systemNamespace,
       GLOBAL_OPT_INTERVAL: `${o.engineIntervalMs}ms`,
+      POOL_GROUP: PLAYGROUND_POOL_GROUP,
+      DIRECT_SCALE_DOWN_STABILIZATION_WINDOW: `${o.scaleDownStabilizationMs}ms`,
     },
     metricsSource: "pods",
     logger: o.logger,

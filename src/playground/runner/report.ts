@@ -63,6 +63,12 @@ export interface ModelReport {
   requests: { sent: number; completed: number; failed: number };
   ttftMs: Percentiles;
   itlMs: Percentiles;
+  /**
+   * Requests that waited in the endpoint picker's queue because no pod of the model was ready (a cold
+   * start, e.g. woken from zero), and their time to first token measured at the endpoint picker. They
+   * count in `requests` and `ttftMs` too.
+   */
+  coldStart?: { requests: number; completed: number; ttftMs: Percentiles };
   /** Failure reasons and their counts, when some requests failed. */
   errors?: Record<string, number>;
 }

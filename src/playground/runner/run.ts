@@ -1,10 +1,12 @@
+// Over 450 lines: one trial from cluster start to report; its steps share the trial's running state.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Writable } from "node:stream";
-import { pino, type Logger } from "pino";
+import type { Logger } from "pino";
 import { variantAutoscalingCRD } from "../../api/v1alpha1/index.js";
 import type { VariantReport } from "../../controller/engine-loop.js";
-import { silentLogger } from "../../util/logger.js";
+import { createLogger, silentLogger } from "../../util/logger.js";
+import { formatEta, ProgressLine } from "../../util/progress.js";
 import {
   productLabel,
   startCluster,
@@ -15,7 +17,16 @@ import {
 import { seededRandom, stepArrivals, traceArrivals, type Arrival } from "../load/patterns.js";
 import { percentiles, runLoad, type LoadReport } from "../load/runner.js";
 import { VllmEmulator } from "../vllm/server.js";
-import { CONTAINER_PORT, trialManifests, VARIANT_LABEL } from "./manifests.js";
+import { SCALE_TO_ZERO_CONFIG_MAP } from "../../config/scale-to-zero.js";
+import { formatDuration } from "../../util/duration.js";
+import {
+  CONTAINER_PORT,
+  EPP_LABEL,
+  EPP_METRICS_PORT,
+  poolName,
+  trialManifests,
+  VARIANT_LABEL,
+} from "./manifests.js";
 import {
   ReportBuilder,
   type Cycle,
@@ -27,6 +38,7 @@ import {
   type VariantCycle,
 } from "./report.js";
 import { ModelRouter } from "./router.js";
+import { SLO_CONFIG_MAP } from "../../config/slo.js";
 import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
@@ -38,6 +50,8 @@ export interface ControllerStartOptions {
   kubeconfigPath: string;
   actuation: "hpa" | "direct";
   engineIntervalMs: number;
+  /** Scale-down stabilisation window of the direct actuator (the scenario's `hpa.stabilizationWindow`). */
+  scaleDownStabilizationMs: number;
   /** Namespace of the controller's ConfigMaps. */
   systemNamespace: string;
   logger: Logger;
@@ -70,6 +84,8 @@ export interface RunOptions {
   seed?: number;
   /** The controller to run. */
   controller: ControllerStarter;
+  /** Called once the cluster, the endpoint pickers and the manager run, before the load starts. */
+  onStarted?: (trial: { cluster: RunningCluster; routers: ReadonlyMap<string, ModelRouter> }) => void;
   /** Told when the run starts and after each engine cycle of the trial (the live dashboard listens here). */
   observer?: {
     /** Shown under the live table. */
@@ -164,10 +180,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     else options.signal.addEventListener("abort", onSignal, { once: true });
   }
   const log: Logger = options.logFile
-    ? pino(
-        { level: "info", base: undefined },
-        pino.destination({ dest: options.logFile, mkdir: true, sync: true }),
-      )
+    ? createLogger({ name: "playground", format: "text", file: options.logFile })
     : silentLogger;
   const out = options.out;
   const say = (line: string) => out.write(`${line}\n`);
@@ -178,6 +191,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       byDeployment.set(`${model.namespace}/${variant.name}`, { model, variant });
   const emulators = new Map<string, VllmEmulator>(); // pod uid → emulator
   const routers = new Map<string, ModelRouter>(); // ns/modelID → router
+  const byPool = new Map<string, ModelRouter>(); // ns/pool → router
   let cluster: RunningCluster | undefined;
   let manager: ControllerHandle | undefined;
   const startedAt = new Date();
@@ -207,6 +221,13 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       log: (m) => log.warn({ component: "cluster" }, m),
       onPodStarted: async (pod: KObject, podLog: (line: string) => void) => {
         const ns = pod.metadata?.namespace ?? "default";
+        const epp = byPool.get(`${ns}/${pod.metadata?.labels?.[EPP_LABEL]}`);
+        if (epp) {
+          const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
+          const url = await epp.startMetrics(ip, EPP_METRICS_PORT);
+          podLog(`INFO endpoint picker (flow control on) serving metrics on ${url}`);
+          return;
+        }
         const name = pod.metadata?.labels?.[VARIANT_LABEL];
         const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
         if (!ref) return;
@@ -218,6 +239,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         await sleep(ref.variant.startupDelayMs, stop.signal); // model loading
       },
       onPodStopped: async (pod: KObject) => {
+        const ns = pod.metadata?.namespace ?? "default";
+        await byPool.get(`${ns}/${pod.metadata?.labels?.[EPP_LABEL]}`)?.stopMetrics();
         const emu = emulators.get(pod.metadata!.uid!);
         emulators.delete(pod.metadata!.uid!);
         if (!emu) return;
@@ -241,44 +264,29 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       metadata: { name: "wva-saturation-scaling-config", namespace: SYSTEM_NAMESPACE },
       data: {
         default: Object.entries(scenario.saturation)
+          .filter(([, v]) => v !== "")
           .map(([k, v]) => `${k}: ${v}`)
           .concat("enableLimiter: false")
           .join("\n"),
       },
     });
-    for (const obj of trialManifests(scenario, productLabel)) {
-      const t = store.typeFor(obj.apiVersion, obj.kind);
-      if (obj.kind === "Namespace" && store.peek(t, undefined, obj.metadata.name)) continue;
-      store.create(t, obj as unknown as KObject);
-    }
-
-    // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
-    say("playground: waiting for the initial pods to become Ready");
-    const depType = store.typeFor("apps/v1", "Deployment");
-    const setupStart = Date.now();
-    const readyWaitEnd =
-      Date.now() + 60_000 + Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
-    const notReady = () =>
-      [...byDeployment.values()].filter(({ model, variant }) => {
-        const d = store.peek(depType, model.namespace, variant.name);
-        const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
-        return ready < variant.initialReplicas;
-      });
-    while (!stop.signal.aborted && notReady().length > 0) {
-      if (Date.now() > readyWaitEnd) {
-        const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
-        throw new Error(
-          `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
-        );
-      }
-      await sleep(100, stop.signal);
-    }
-
-    // Routers: one front door per model over its ready pods.
+    // each model's latency targets, for the queueing-model engine
+    store.create(store.typeFor("v1", "ConfigMap"), {
+      metadata: { name: SLO_CONFIG_MAP, namespace: SYSTEM_NAMESPACE },
+      data: Object.fromEntries(
+        scenario.models.map((m, i) => [
+          `model-${i}`,
+          `model_id: ${JSON.stringify(m.modelID)}\nnamespace: ${m.namespace}\ntargetTTFT: ${m.slo.ttftMs}\ntargetITL: ${m.slo.itlMs}\n`,
+        ]),
+      ),
+    });
+    // Endpoint pickers: one front door per model over its ready pods, with a flow-control queue.
     const podType = store.typeFor("v1", "Pod");
     for (const m of scenario.models) {
       const names = new Set(m.variants.map((v) => v.name));
       const router = new ModelRouter({
+        model: m.modelID,
+        queueTimeoutMs: scenario.routerTimeoutMs,
         endpoints: () =>
           store
             .peekList(podType, m.namespace)
@@ -292,7 +300,77 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       });
       await router.start();
       routers.set(`${m.namespace}/${m.modelID}`, router);
+      byPool.set(`${m.namespace}/${poolName(m)}`, router);
     }
+    const stz = scenario.models.filter((m) => m.scaleToZero);
+    if (stz.length > 0)
+      store.create(store.typeFor("v1", "ConfigMap"), {
+        metadata: { name: SCALE_TO_ZERO_CONFIG_MAP, namespace: SYSTEM_NAMESPACE },
+        data: Object.fromEntries(
+          stz.map((m, i) => [
+            `model-${i}`,
+            [
+              `model_id: ${JSON.stringify(m.modelID)}`,
+              `namespace: ${m.namespace}`,
+              "enable_scale_to_zero: true",
+              `retention_period: ${formatDuration(m.scaleToZero!.retentionMs)}`,
+            ].join("\n"),
+          ]),
+        ),
+      });
+    for (const obj of trialManifests(scenario, productLabel)) {
+      const t = store.typeFor(obj.apiVersion, obj.kind);
+      if (obj.kind === "Namespace" && store.peek(t, undefined, obj.metadata.name)) continue;
+      store.create(t, obj as unknown as KObject);
+    }
+
+    // Wait for the initial pods to be Ready (bounded), so the load meets a served model.
+    const depType = store.typeFor("apps/v1", "Deployment");
+    const setupStart = Date.now();
+    const slowestStartup = Math.max(...[...byDeployment.values()].map((r) => r.variant.startupDelayMs));
+    const readyWaitEnd = Date.now() + 60_000 + slowestStartup;
+    const readyOf = ({ model, variant }: VariantRef) => {
+      const d = store.peek(depType, model.namespace, variant.name);
+      const ready = (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0;
+      return Math.min(ready, variant.initialReplicas);
+    };
+    const notReady = () => [...byDeployment.values()].filter((r) => readyOf(r) < r.variant.initialReplicas);
+    // "waiting for 4 pods, 2 ready": rewritten in place with an ETA under the live table, else one line per change
+    const wanted = [...byDeployment.values()].reduce((n, r) => n + r.variant.initialReplicas, 0);
+    const startup = new ProgressLine(out, { tty: options.table, minIntervalMs: options.table ? 250 : 0 });
+    const showStartup = () => {
+      const ready = [...byDeployment.values()].reduce((n, r) => n + readyOf(r), 0);
+      const eta = options.table ? ` (ETA ${formatEta(setupStart + slowestStartup - Date.now())})` : "";
+      startup.update(`playground: waiting for ${wanted} pods, ${ready} ready${eta}`);
+    };
+    showStartup();
+    while (!stop.signal.aborted && notReady().length > 0) {
+      showStartup();
+      if (Date.now() > readyWaitEnd) {
+        const names = notReady().map(({ model, variant }) => `${model.namespace}/${variant.name}`);
+        throw new Error(
+          `initial pods not Ready after ${(readyWaitEnd - setupStart) / 1000}s: ${names.join(", ")}`,
+        );
+      }
+      await sleep(100, stop.signal);
+    }
+    // and the endpoint pickers' pods, which serve the queue metrics
+    const eppNotReady = () =>
+      scenario.models.filter((m) => {
+        const d = store.peek(depType, m.namespace, `${poolName(m)}-epp`);
+        return ((d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0) < 1;
+      });
+    while (!stop.signal.aborted && eppNotReady().length > 0) {
+      if (Date.now() > readyWaitEnd)
+        throw new Error(
+          `endpoint picker pods not Ready: ${eppNotReady()
+            .map((m) => `${m.namespace}/${poolName(m)}-epp`)
+            .join(", ")}`,
+        );
+      await sleep(100, stop.signal);
+    }
+    startup.clear();
+    say(`playground: ${wanted} pods ready`);
 
     // The WVA manager, in-process, scraping the pods directly.
     let cycleNo = 0;
@@ -376,6 +454,30 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
           action: v.action,
           reason: v.reason,
         }));
+      // variants at zero replicas are not part of the engine's cycle: show them as they stand
+      const seen = new Set(rows.map((r) => `${r.namespace}/${r.variant}`));
+      for (const [key, { model, variant }] of byDeployment) {
+        if (seen.has(key)) continue;
+        const d = cluster?.store.peek(
+          cluster.store.typeFor("apps/v1", "Deployment"),
+          model.namespace,
+          variant.name,
+        );
+        const spec = (d?.spec as { replicas?: number } | undefined)?.replicas;
+        if (spec !== 0) continue;
+        rows.push({
+          model: model.modelID,
+          namespace: model.namespace,
+          variant: variant.name,
+          current: 0,
+          ready: (d?.status as { readyReplicas?: number } | undefined)?.readyReplicas ?? 0,
+          desired: 0,
+          kvUsage: 0,
+          queue: 0,
+          action: "no-change",
+          reason: "at zero replicas: the scale-from-zero loop wakes it on a queued request",
+        });
+      }
       const cycle = builder.addCycle(tMs, rows, modelCycles(tMs));
       options.observer?.cycle(cycle);
       for (const row of rows)
@@ -391,6 +493,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
             cycle: cycleNo,
             rows: [...lastRows.values()],
             load: loadLines(tMs),
+            metricsUrl: manager?.metricsUrl,
             width: (out as { columns?: number }).columns ?? 120,
           })}${options.observer?.url ? `\nlive dashboard: ${options.observer.url}\n` : ""}`,
         );
@@ -409,14 +512,21 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       kubeconfigPath: cluster.kubeconfigPath,
       actuation: scenario.actuation,
       engineIntervalMs: scenario.engineIntervalMs,
+      scaleDownStabilizationMs: scenario.hpa.stabilizationWindowMs,
       systemNamespace: SYSTEM_NAMESPACE,
       logger: log,
       onCycle,
     });
+    if (manager.metricsUrl)
+      say(
+        `playground: the manager's metrics (wva_*) are at ${manager.metricsUrl} for your own Prometheus or Grafana`,
+      );
     if (scenario.actuation === "hpa") {
       const m = manager;
       cluster.hpa.setProvider(new ScrapeMetricsProvider(() => m.metricsUrl));
     }
+
+    options.onStarted?.({ cluster, routers });
 
     // Load.
     t0 = performance.now();
@@ -465,12 +575,18 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
 
   const models: ModelReport[] = scenario.models.map((m) => {
     const r = loadReports.get(`${m.namespace}/${m.modelID}`);
+    const cold = routers.get(`${m.namespace}/${m.modelID}`)?.coldStartReport();
     return {
       modelID: m.modelID,
       namespace: m.namespace,
       requests: r ? { ...r.requests } : { sent: 0, completed: 0, failed: 0 },
       ttftMs: roundedPercentiles(r?.ttftMs),
       itlMs: roundedPercentiles(r?.itlMs),
+      coldStart: {
+        requests: cold?.requests ?? 0,
+        completed: cold?.completed ?? 0,
+        ttftMs: roundedPercentiles(cold?.ttftMs),
+      },
       ...(r && Object.keys(r.errors).length > 0 ? { errors: r.errors } : {}),
     };
   });

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from "ajv";
+// Over 450 lines: the scenario schema, its defaults and every range and cross-field rule in one place.
 import { readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -10,10 +10,11 @@ import {
   optional,
   string,
   stringEnum,
-  type JSONSchemaProps,
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
+import { documentValidator, type FieldViolation } from "../../api/v1alpha1/validate.js";
 import type { SloTargets } from "../../analyze/queueing-model/analyzer.js";
+import { DEFAULT_RETENTION_MS } from "../../config/scale-to-zero.js";
 import { ConfigFieldError } from "../../config/errors.js";
 import { applySaturationDefaults, validateSaturationConfig } from "../../config/saturation.js";
 import { ANALYZER_NAMES, DEFAULT_SATURATION_CONFIG } from "../../types/decision.js";
@@ -91,12 +92,19 @@ export interface ModelLoad {
   trace?: TraceLoad;
 }
 
+/** Scale-to-zero of one model: with no successful request for `retentionMs`, every variant goes to 0. */
+export interface ScaleToZeroSpec {
+  retentionMs: number;
+}
+
 export interface ModelSpec {
   modelID: string;
   namespace: string;
   variants: VariantSpec[];
   load: ModelLoad;
   slo: Slo;
+  /** Scale-to-zero on for this model (woken from zero by its first queued request); absent = off. */
+  scaleToZero?: ScaleToZeroSpec;
 }
 
 export interface NodeGroupSpec {
@@ -123,7 +131,7 @@ export interface SaturationSpec {
   queueLengthThreshold: number;
   kvSpareTrigger: number;
   queueSpareTrigger: number;
-  /** Decision engine: absent or "" = V1, "saturation" = the token-capacity analyzer (V2). */
+  /** Decision engine: absent or "" = V1, "saturation" = the token-capacity analyzer (V2), "queueing-model" = sized against each model's `slo`. */
   analyzerName?: string;
   /** V2: scale up above this utilisation (default 0.85). */
   scaleUpThreshold?: number;
@@ -179,6 +187,7 @@ export const DURATION_LIMITS = {
   duration: 7 * 24 * HOUR,
   routerTimeout: HOUR,
   startupDelay: HOUR,
+  retention: 24 * HOUR,
   scheduleStep: 7 * 24 * HOUR,
   traceStart: 30 * 24 * HOUR,
 } as const;
@@ -238,6 +247,7 @@ const ModelDoc = object({
   namespace: optional(string({ pattern: NAME_PATTERN, maxLength: 63 })),
   variants: array(VariantDoc, { minItems: 1, maxItems: 20 }),
   load: LoadDoc,
+  scaleToZero: optional(object({ retention: optional(duration) })),
   slo: optional(
     object({
       ttftMs: number({ minimum: 1, maximum: HOUR }),
@@ -283,68 +293,20 @@ export const ScenarioDocSchema = object({
 });
 export type ScenarioDoc = Static<typeof ScenarioDocSchema>;
 
-/** The schema with every object closed: a scenario with an unknown (misspelt) field is refused. */
-function closed(schema: JSONSchemaProps): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...schema };
-  if (schema.type === "object") {
-    out.additionalProperties = false;
-    out.properties = Object.fromEntries(
-      Object.entries(schema.properties ?? {}).map(([k, v]) => [k, closed(v)]),
-    );
-  }
-  if (schema.items) out.items = closed(schema.items);
-  return out;
-}
+/** Checks a scenario against its schema; an unknown (misspelt) field is refused. */
+const checkDocument = documentValidator(ScenarioDocSchema, { root: "scenario" });
 
-const ajv = new Ajv({ allErrors: false, strict: true, strictRequired: false });
-const validateDocument = ajv.compile<ScenarioDoc>(closed(ScenarioDocSchema.schema));
+/** The rules of the schema's patterns, in words. */
+const PATTERN_RULES: Readonly<Record<string, string>> = {
+  [DURATION_PATTERN]: "must be a duration such as 500ms, 30s, 2m or 1h30m",
+  [NODE_SPEC_PATTERN.source]: "must be COUNTxACCELERATOR:GPUS, for example 2xH100:8",
+  [NAME_PATTERN]:
+    "must be a lower-case DNS label (letters, digits and '-', starting and ending alphanumeric)",
+};
 
-/** `/models/0/variants/1/cost` → `models[0].variants[1].cost`. */
-export function fieldPath(pointer: string, child?: string): string {
-  const parts = pointer
-    .split("/")
-    .slice(1)
-    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
-  if (child !== undefined) parts.push(child);
-  let out = "";
-  for (const p of parts) {
-    if (/^\d+$/.test(p)) out += `[${p}]`;
-    else out += out === "" ? p : `.${p}`;
-  }
-  return out;
-}
-
-function describeAjvError(e: ErrorObject): ScenarioError {
-  const p = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case "required":
-      return new ScenarioError(
-        fieldPath(e.instancePath, String(p.missingProperty)),
-        "required field is missing",
-      );
-    case "additionalProperties":
-      return new ScenarioError(fieldPath(e.instancePath, String(p.additionalProperty)), "unknown field");
-    case "enum":
-      return new ScenarioError(
-        fieldPath(e.instancePath),
-        `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}`,
-      );
-    case "pattern": {
-      const field = fieldPath(e.instancePath);
-      if (p.pattern === DURATION_PATTERN)
-        return new ScenarioError(field, "must be a duration such as 500ms, 30s, 2m or 1h30m");
-      if (p.pattern === NODE_SPEC_PATTERN.source)
-        return new ScenarioError(field, "must be COUNTxACCELERATOR:GPUS, for example 2xH100:8");
-      return new ScenarioError(
-        field,
-        "must be a lower-case DNS label (letters, digits and '-', starting and ending alphanumeric)",
-      );
-    }
-    case "type":
-      return new ScenarioError(fieldPath(e.instancePath), `must be ${String(p.type)}`);
-    default:
-      return new ScenarioError(fieldPath(e.instancePath), e.message ?? "is invalid");
-  }
+function scenarioError(v: FieldViolation): ScenarioError {
+  const pattern = /^must match the pattern (.*)$/.exec(v.rule)?.[1];
+  return new ScenarioError(v.field, (pattern !== undefined && PATTERN_RULES[pattern]) || v.rule);
 }
 
 function ms(text: string | undefined, field: string, fallback: number, max: number): number {
@@ -419,8 +381,9 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
   if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
     throw new ScenarioError("", "the scenario must be a YAML mapping (name, nodes, models, ...)");
   }
-  if (!validateDocument(doc)) throw describeAjvError(validateDocument.errors![0]);
-  const d: ScenarioDoc = doc;
+  const check = checkDocument(doc);
+  if (check.violations.length > 0) throw scenarioError(check.violations[0]);
+  const d: ScenarioDoc = check.value;
 
   const nodes: NodeGroupSpec[] = d.nodes.map((spec, i) => {
     const m = NODE_SPEC_PATTERN.exec(spec)!;
@@ -500,6 +463,13 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
     if (seenModels.has(key)) throw new ScenarioError(`${at}.modelID`, `duplicate model ${key}`);
     seenModels.add(key);
 
+    let scaleToZero: ScaleToZeroSpec | undefined;
+    if (m.scaleToZero) {
+      const field = `${at}.scaleToZero.retention`;
+      const retentionMs = ms(m.scaleToZero.retention, field, DEFAULT_RETENTION_MS, L.retention);
+      if (retentionMs < 1000) throw new ScenarioError(field, "must be at least 1s");
+      scaleToZero = { retentionMs };
+    }
     const variants: VariantSpec[] = m.variants.map((v, vi) => {
       const vat = `${at}.variants[${vi}]`;
       const vkey = `${namespace}/${v.name}`;
@@ -521,7 +491,7 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
         );
       }
       const initialReplicas = v.initialReplicas ?? 1;
-      const minReplicas = v.minReplicas ?? 1;
+      const minReplicas = v.minReplicas ?? (scaleToZero ? 0 : 1);
       const maxReplicas = v.maxReplicas ?? Math.max(8, initialReplicas);
       if (minReplicas > maxReplicas)
         throw new ScenarioError(`${vat}.minReplicas`, `must not exceed maxReplicas (${maxReplicas})`);
@@ -572,7 +542,14 @@ export function normalizeScenario(doc: unknown, baseDir = process.cwd()): Scenar
       };
       traces.push({ trace: load.trace, field: `${at}.load.trace.file` });
     }
-    return { modelID: m.modelID, namespace, variants, load, slo: m.slo ?? { ...DEFAULT_SLO } };
+    return {
+      modelID: m.modelID,
+      namespace,
+      variants,
+      load,
+      slo: m.slo ?? { ...DEFAULT_SLO },
+      ...(scaleToZero ? { scaleToZero } : {}),
+    };
   });
 
   // GPU budget: the initial replicas must fit on the nodes of their accelerator.

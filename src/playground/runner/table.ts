@@ -28,6 +28,8 @@ export interface TableFrame {
   cycle: number;
   rows: TableRow[];
   load: LoadLine[];
+  /** The manager's `/metrics` URL, shown under the title when given. */
+  metricsUrl?: string;
   /** Line width; the decision column is cut to fit, keeping at least 24 characters (default 120). */
   width?: number;
 }
@@ -60,6 +62,7 @@ export function renderTable(frame: TableFrame): string {
       width,
     ),
   );
+  if (frame.metricsUrl) lines.push(cut(`manager metrics: ${frame.metricsUrl}`, width));
   for (const l of [...frame.load].sort(
     (a, b) => a.namespace.localeCompare(b.namespace) || a.model.localeCompare(b.model),
   )) {

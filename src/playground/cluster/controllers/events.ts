@@ -13,7 +13,8 @@ export function recordEvent(
 ): void {
   const m = obj.metadata ?? {};
   const namespace = m.namespace || "default";
-  const now = timestamp();
+  const ms = Date.now();
+  const now = timestamp(ms);
   try {
     api.create(
       api.typeFor("v1", "Event"),
@@ -32,6 +33,8 @@ export function recordEvent(
         type,
         source: { component },
         reportingComponent: component,
+        // MicroTime: when exactly it happened (first/lastTimestamp have whole seconds)
+        eventTime: new Date(ms).toISOString().replace("Z", "000Z"),
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,
