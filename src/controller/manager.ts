@@ -1,3 +1,4 @@
+// Over 450 lines: the manager's setup units (informers, leadership, servers, loops) and its handle, kept together.
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { KubeConfig } from "@kubernetes/client-node";

@@ -1,3 +1,4 @@
+// Over 450 lines: one metrics source that scrapes pods, evaluates every query template and tracks per-pod freshness and failures.
 import type { Logger } from "pino";
 import { silentLogger } from "../../util/logger.js";
 import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
