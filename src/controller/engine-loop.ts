@@ -128,7 +128,7 @@ export interface EngineLoopDeps {
   onCycle?: (report: CycleReport) => void;
   /** Direct actuator: scale-down stabilisation window (ms; 0 or unset applies lower targets at once). */
   scaleDownStabilizationMs?: number;
-  /** queueing-model: learned parameters (tuner, persistence, gauges); without it no variant has any. */
+  /** queueing-model: learned parameters (tuner, persistence, gauges); without it, no variant has learned parameters. */
   modelParameters?: ModelParameters;
 }
 
