@@ -6,8 +6,10 @@ import { VllmEmulator, chatTokens, promptTokens } from "../../src/playground/vll
 describe("vLLM emulator HTTP surface", () => {
   let emu: VllmEmulator;
   let url: string;
+  const access: string[] = [];
   before(async () => {
     emu = new VllmEmulator({
+      accessLog: (line) => access.push(line),
       model: "llama-8b",
       extraLabels: { namespace: "ns1", pod: "pod-a" },
       engine: { alpha: 1, beta: 0.01, gamma: 0.0001, kvBlocks: 100, blockSize: 16 },
@@ -33,6 +35,11 @@ describe("vLLM emulator HTTP surface", () => {
     const body = (await res.json()) as { usage: Record<string, number>; choices: Array<{ text: string }> };
     assert.deepEqual(body.usage, { prompt_tokens: 7, completion_tokens: 4, total_tokens: 11 });
     assert.equal(body.choices[0].text.trim().split(" ").length, 4);
+    assert.match(
+      access.at(-1) ?? "",
+      /^INFO POST \/v1\/completions 200 model=llama-8b prompt_tokens=7 completion_tokens=4 ttft_ms=/,
+      "one access line per finished request (what kubectl logs shows for a playground pod)",
+    );
   });
 
   it("streams chat completions token by token", async () => {

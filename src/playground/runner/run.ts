@@ -231,7 +231,12 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
         const name = pod.metadata?.labels?.[VARIANT_LABEL];
         const ref = name ? byDeployment.get(`${ns}/${name}`) : undefined;
         if (!ref) return;
-        const emu = new VllmEmulator({ model: ref.model.modelID, engine: ref.variant.emulator, logger: log });
+        const emu = new VllmEmulator({
+          model: ref.model.modelID,
+          engine: ref.variant.emulator,
+          logger: log,
+          accessLog: podLog,
+        });
         const ip = (pod.status as { podIP?: string } | undefined)?.podIP ?? "127.0.0.1";
         await emu.start({ host: ip, port: CONTAINER_PORT });
         podLog(`INFO vLLM emulator serving model ${ref.model.modelID} on http://${ip}:${CONTAINER_PORT}`);

@@ -35,6 +35,8 @@ export interface VllmEmulatorOptions {
   /** Wall mode only: the clock (ms) to follow instead of Date.now (for example a playground's shared clock). */
   clock?: () => number;
   logger?: Logger;
+  /** Receives one access line per finished completion request (a playground pod's log, for `kubectl logs`). */
+  accessLog?: (line: string) => void;
 }
 
 export interface EmulatorStats extends EngineStats {
@@ -334,6 +336,10 @@ export class VllmEmulator {
     } finally {
       finished = true;
     }
+    this.opts.accessLog?.(
+      `INFO ${req.method} ${req.url} 200 model=${this.model} prompt_tokens=${c.inputTokens} ` +
+        `completion_tokens=${c.outputTokens} ttft_ms=${c.ttft.toFixed(1)} e2e_ms=${c.e2e.toFixed(1)}`,
+    );
     if (stream) {
       const opts = body.stream_options as { include_usage?: boolean } | undefined;
       if (opts?.include_usage) {
