@@ -10,6 +10,7 @@ const OUTSIDE = new RegExp(
     ["wva", "core"].join("-"),
     ["DECI", "SIONS"].join(""),
     ["shared", "spec"].join("/"),
+    ["shared", "data"].join("/"),
     "queueing-model\\.md",
   ].join("|"),
 );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { arrivalsFromOptions } from "../../src/cli/commands/load.js";
 import { UsageError } from "../../src/cli/usage-error.js";
@@ -19,11 +19,8 @@ import { percentiles, runLoad } from "../../src/playground/load/runner.js";
 import { VllmEmulator } from "../../src/playground/vllm/server.js";
 
 const SAMPLE = "test/fixtures/traces/azure-code-sample.csv";
-/** The full trace beside the project (../shared), when present. */
-const FULL = [
-  "../shared/data/traces/azure-llm-2023-code.csv",
-  "../../shared/data/traces/azure-llm-2023-code.csv",
-].find((p) => existsSync(p));
+/** The full hour of the trace, shipped with the examples. */
+const FULL = "examples/traces/azure-llm-2023-code.csv";
 const fixed = { input: { kind: "fixed" as const, value: 10 }, output: { kind: "fixed" as const, value: 5 } };
 
 describe("load patterns", () => {
@@ -104,11 +101,7 @@ describe("load patterns", () => {
     );
   });
 
-  it("trace: the full Azure code trace (about 8,800 requests over about an hour) parses", (t) => {
-    if (!FULL) {
-      t.skip("../shared/data/traces not present beside the project");
-      return;
-    }
+  it("trace: the full Azure code trace (about 8,800 requests over about an hour) parses", () => {
     const r = traceArrivals(readFileSync(FULL, "utf8"), {}, seededRandom(1));
     assert.ok(r.info.rows >= 8818, `rows ${r.info.rows}`);
     assert.ok(r.info.traceSpanSec > 3000 && r.info.traceSpanSec < 3700, `span ${r.info.traceSpanSec}`);
