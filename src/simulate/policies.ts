@@ -193,41 +193,45 @@ const wvaModel = wvaPolicy(
   { analyzerName: QUEUEING_MODEL, scaleToZero: true },
 );
 
-const hpaKv: Policy = {
-  name: "hpa-kv",
-  description: "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
-  start(world, { scenario }) {
-    initial(world, true);
-    hpaPerVariant(
-      world,
-      scenario,
-      (v) => {
-        const r = world.readyTotals(v);
-        return r.ready > 0 ? r.kv : undefined;
-      },
-      scenario.baselines.hpaKvTarget,
-    );
-    return () => undefined;
-  },
-};
+/** An HPA per variant on one per-replica average of the ready pods (the community recipes the baselines follow). */
+function hpaPolicy(
+  name: string,
+  description: string,
+  metric: "kv" | "queue",
+  target: (b: Scenario["baselines"]) => number,
+): Policy {
+  return {
+    name,
+    description,
+    start(world, { scenario }) {
+      initial(world, true);
+      hpaPerVariant(
+        world,
+        scenario,
+        (v) => {
+          const r = world.readyTotals(v);
+          return r.ready > 0 ? r[metric] : undefined;
+        },
+        target(scenario.baselines),
+      );
+      return () => undefined;
+    },
+  };
+}
 
-const hpaQueue: Policy = {
-  name: "hpa-queue",
-  description: "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
-  start(world, { scenario }) {
-    initial(world, true);
-    hpaPerVariant(
-      world,
-      scenario,
-      (v) => {
-        const r = world.readyTotals(v);
-        return r.ready > 0 ? r.queue : undefined;
-      },
-      scenario.baselines.hpaQueueTarget,
-    );
-    return () => undefined;
-  },
-};
+const hpaKv = hpaPolicy(
+  "hpa-kv",
+  "an HPA per variant on average KV-cache use (baselines.hpaKvTarget, default 70%)",
+  "kv",
+  (b) => b.hpaKvTarget,
+);
+
+const hpaQueue = hpaPolicy(
+  "hpa-queue",
+  "an HPA per variant on waiting requests per replica (baselines.hpaQueueTarget, default 5)",
+  "queue",
+  (b) => b.hpaQueueTarget,
+);
 
 const staticPeak: Policy = {
   name: "static-peak",
