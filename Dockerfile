@@ -50,4 +50,4 @@ COPY --from=build /src/dist ./dist
 ENV NODE_ENV=production
 USER 65532:65532
 EXPOSE 8081 8443
-ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/manager.js"]
+ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=32", "/app/dist/src/cli/manager.js"]

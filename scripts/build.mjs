@@ -28,6 +28,11 @@ writeFileSync(join(dist, "build-info.json"), JSON.stringify({ commit: commit(), 
 const bin = join(root, "bin");
 mkdirSync(bin, { recursive: true });
 const manager = join(bin, "manager");
-writeFileSync(manager, `#!/usr/bin/env node\nimport "../dist/src/cli/manager.js";\n`);
+// the manager's runtime flags (env -S splits them off the interpreter name)
+const { MANAGER_NODE_FLAGS } = await import(pathToFileURL(join(dist, "src/config/node-runtime.js")).href);
+writeFileSync(
+  manager,
+  `#!/usr/bin/env -S node ${MANAGER_NODE_FLAGS.join(" ")}\nimport "../dist/src/cli/manager.js";\n`,
+);
 chmodSync(manager, 0o755);
 console.log(`built dist/ and bin/manager (commit ${commit()}, ${buildDate})`);

@@ -14,6 +14,7 @@ import type {
 import { actionOf, compareNames, groupKey } from "../types/decision.js";
 import { CapacityStore, type SchedulerQueue, type VllmParams } from "../analyze/token-capacity/index.js";
 import { engineFor } from "./registry.js";
+import { lookupBy } from "../util/small.js";
 
 /** Name of the target-calculation step in decision records. */
 export const STEP_TARGETS = "saturation-targets";
@@ -92,11 +93,12 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
     state: opts.state,
   });
 
-  const stateOf = new Map(input.variants.map((v) => [v.name, v]));
-  const analysed = new Map(analysis.variants.map((v) => [v.variant, v]));
+  const stateOf = lookupBy(input.variants, (v) => v.name);
+  const analysed = lookupBy(analysis.variants, (v) => v.variant);
   const decisions: Decision[] = t.targets.map((vt) => {
-    const s = stateOf.get(vt.variant)!;
-    return {
+    const s = stateOf(vt.variant)!;
+    const a = analysed(vt.variant);
+    const d: Decision = {
       variantName: s.name,
       namespace: input.namespace,
       modelID: input.modelID,
@@ -109,9 +111,8 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       targetReplicas: vt.target,
       originalTargetReplicas: vt.target,
       desiredReplicas: s.desired,
-      spareCapacity: analysed.get(s.name)?.avgSpareKv ?? 0,
+      spareCapacity: a?.avgSpareKv ?? 0,
       metricsAvailable: vt.analysed,
-      ...perReplicaCapacity(analysed.get(s.name)?.perReplicaCapacity),
       wasLimited: false,
       limitedBy: "",
       gpusAllocated: 0,
@@ -126,6 +127,8 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
         },
       ],
     };
+    if (a?.perReplicaCapacity !== undefined) d.perReplicaCapacity = a.perReplicaCapacity;
+    return d;
   });
 
   let scaledToZero = false;
@@ -168,10 +171,6 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
   };
 }
 
-function perReplicaCapacity(c: number | undefined): { perReplicaCapacity?: number } {
-  return c === undefined ? {} : { perReplicaCapacity: c };
-}
-
 export interface CycleInput {
   models: readonly ModelInput[];
   /** Run the GPU limiter (the global `default.enableLimiter`). */
@@ -204,16 +203,24 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   const sorted = [...input.models].sort(
     (a, b) => compareNames(a.namespace, b.namespace) || compareNames(a.modelID, b.modelID),
   );
+  // Lookups by a freshly built key cost a string hash each: skipped when there is no state at all.
+  const anyPrev = hasKeys(prev) || hasKeys(prevDecisions);
   for (const m of sorted) {
-    const key = groupKey(m.modelID, m.namespace);
-    const own: TransitionState = {
-      firstSeen: key in prev ? { [key]: prev[key] } : {},
-      decisions: key in prevDecisions ? { [key]: prevDecisions[key] } : {},
-    };
+    const own: TransitionState = { firstSeen: {}, decisions: {} };
+    if (anyPrev) {
+      const key = groupKey(m.modelID, m.namespace);
+      if (key in prev) own.firstSeen[key] = prev[key];
+      if (key in prevDecisions) own.decisions![key] = prevDecisions[key];
+    }
     // with the limiter, reasons are summarised once after it ran
-    const r = decideModelStages(m, { ...opts, state: own, capacityStore }, !limit);
-    if (key in r.state.firstSeen) firstSeen[key] = r.state.firstSeen[key];
-    if (r.state.decisions !== undefined && key in r.state.decisions) decisions[key] = r.state.decisions[key];
+    const r = decideModelStages(
+      m,
+      { now: opts.now, transitionTimeoutMs: opts.transitionTimeoutMs, state: own, capacityStore },
+      !limit,
+    );
+    // the optimizer saw only this model's bookkeeping, so whatever it returns is this model's
+    Object.assign(firstSeen, r.state.firstSeen);
+    if (r.state.decisions !== undefined) Object.assign(decisions, r.state.decisions);
     models.push(r.result);
   }
   if (limit) {
@@ -227,6 +234,11 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
     });
   }
   return { models, state: { firstSeen, decisions } };
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** One-line reason of a decision: the engine's mode, the action, then what each stage that mattered said. */

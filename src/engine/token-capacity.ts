@@ -13,6 +13,7 @@ import {
   type VllmParams,
 } from "../analyze/token-capacity/index.js";
 import { optimizeCostAware } from "../optimize/cost-aware/index.js";
+import { lookupBy } from "../util/small.js";
 import type {
   AnalyzeInput,
   ModelAnalysis,
@@ -63,21 +64,27 @@ export function analyzeTokens(input: AnalyzeInput, ctx: TokenCapacityContext): M
     input.now,
   );
 
-  const peak = new Map<string, { kv: number; queue: number }>();
+  // peak KV usage and queue per analysed variant (same order as a.variants)
+  const position = lookupBy(
+    a.variants.map((v, i) => ({ v: v.variant, i })),
+    (e) => e.v,
+  );
+  const indexOf = (name: string) => position(name)?.i ?? -1;
+  const peakKv = new Array<number>(a.variants.length).fill(0);
+  const peakQueue = new Array<number>(a.variants.length).fill(0);
+  let last = 0;
   for (const r of input.replicas) {
-    const p = peak.get(r.variant);
-    if (p === undefined) peak.set(r.variant, { kv: r.kvCacheUsage, queue: r.queueLength });
-    else {
-      if (r.kvCacheUsage > p.kv) p.kv = r.kvCacheUsage;
-      if (r.queueLength > p.queue) p.queue = r.queueLength;
-    }
+    const i = a.variants[last]?.variant === r.variant ? last : indexOf(r.variant);
+    if (i < 0) continue;
+    last = i;
+    if (r.kvCacheUsage > peakKv[i]) peakKv[i] = r.kvCacheUsage;
+    if (r.queueLength > peakQueue[i]) peakQueue[i] = r.queueLength;
   }
   let total = 0;
   let saturated = 0;
-  const out: VariantAnalysis[] = a.variants.map((v) => {
+  const out: VariantAnalysis[] = a.variants.map((v, i) => {
     total += v.replicaCount;
     saturated += v.saturatedReplicas.length;
-    const p = peak.get(v.variant);
     return {
       variant: v.variant,
       accelerator: v.accelerator,
@@ -86,8 +93,8 @@ export function analyzeTokens(input: AnalyzeInput, ctx: TokenCapacityContext): M
       nonSaturatedCount: v.replicaCount - v.saturatedReplicas.length,
       avgSpareKv: Math.max(0, 1 - v.utilization),
       avgSpareQueue: 0,
-      maxKvCacheUsage: p?.kv ?? 0,
-      maxQueueLength: p?.queue ?? 0,
+      maxKvCacheUsage: peakKv[i],
+      maxQueueLength: peakQueue[i],
       saturatedReplicas: v.saturatedReplicas.map((pod) => ({ pod, reason: "kv" as const })),
       perReplicaCapacity: v.perReplicaCapacity,
     };
@@ -133,7 +140,7 @@ export function optimizeTokens(
   states: readonly VariantState[],
   _opts: OptimizeOptions,
 ): OptimizeResult {
-  const byName = new Map(analysis.variants.map((v) => [v.variant, v]));
+  const find = lookupBy(analysis.variants, (v) => v.variant);
   const r = optimizeCostAware({
     modelID: analysis.modelID,
     namespace: analysis.namespace,
@@ -142,7 +149,7 @@ export function optimizeTokens(
     variants: states.map((s) => ({
       name: s.name,
       cost: s.cost,
-      perReplicaCapacity: byName.get(s.name)?.perReplicaCapacity ?? 0,
+      perReplicaCapacity: find(s.name)?.perReplicaCapacity ?? 0,
       current: s.current,
       bounds: s.bounds,
     })),
@@ -154,7 +161,7 @@ export function optimizeTokens(
       action: d.action,
       reason: d.reason,
       wasConstrained: d.cappedBy !== undefined,
-      analysed: (byName.get(d.variant)?.replicaCount ?? 0) > 0,
+      analysed: (find(d.variant)?.replicaCount ?? 0) > 0,
     })),
     inTransition: false,
     transitionReleased: false,

@@ -4,6 +4,7 @@ import {
   CapacityStore,
   DEFAULT_VLLM_PARAMS,
   HISTORY_EVICT_MS,
+  EVICT_INTERVAL_MS,
   K2_WINDOW,
   RECORD_EVICT_MS,
   RECORD_STALE_MS,
@@ -277,6 +278,8 @@ describe("capacity store", () => {
     s.evict(NOW + HISTORY_EVICT_MS);
     assert.equal(s.historyKeyCount, 1);
     s.evict(NOW + HISTORY_EVICT_MS + 1);
+    assert.equal(s.historyKeyCount, 1, "a pass within EVICT_INTERVAL_MS of the previous one does nothing");
+    s.evict(NOW + HISTORY_EVICT_MS + EVICT_INTERVAL_MS);
     assert.equal(s.historyKeyCount, 0);
     assert.equal(s.recordCount, 1);
     s.evict(NOW + RECORD_EVICT_MS + 1);

@@ -61,6 +61,7 @@ function analyze(
     CFG,
     store,
     NOW,
+    { detail: true },
   );
 }
 

@@ -14,6 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
+import { MANAGER_NODE_FLAGS } from "../../src/config/node-runtime.js";
 import { root, run } from "./helpers.js";
 
 interface Instruction {
@@ -162,7 +163,7 @@ describe("Dockerfile (static)", () => {
     const entry = final.body.filter((i) => i.op === "ENTRYPOINT").pop();
     assert.ok(entry);
     const argv = JSON.parse(entry.args) as string[];
-    assert.deepEqual(argv, ["/nodejs/bin/node", "/app/dist/src/cli/manager.js"]);
+    assert.deepEqual(argv, ["/nodejs/bin/node", ...MANAGER_NODE_FLAGS, "/app/dist/src/cli/manager.js"]);
     // The entry point is the compiled manager: its source exists and the build compiles src/.
     assert.ok(existsSync(join(root, "src/cli/manager.ts")));
     assert.match(readFileSync(join(root, "tsconfig.build.json"), "utf8"), /"src\/\*\*\/\*\.ts"/);

@@ -5,8 +5,9 @@
  * The algorithm is described in docs/design/token-capacity-analyzer.md. Pure apart from the capacity
  * store passed in, which it reads and refreshes (no I/O, no clock: `now` is an argument).
  */
-import { CapacityStore, outputBucket, type CapacityRecord, type OutputBucket } from "./store.js";
+import { CapacityStore, historyAverage, outputBucket, type CapacityRecord, type K2History } from "./store.js";
 import { effectiveMaxBatchedTokens, type VllmParams } from "./vllm-args.js";
+import { lookupBy, sortedSmall } from "../../util/small.js";
 
 import { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD } from "../../types/decision.js";
 
@@ -118,6 +119,7 @@ export interface TokenVariantAnalysis {
   /** demand / totalCapacity (0 without capacity). */
   utilization: number;
   saturatedReplicas: string[];
+  /** Per-replica bounds; filled only when the analysis is asked for detail (empty otherwise). */
   replicas: ReplicaCapacity[];
 }
 
@@ -206,6 +208,11 @@ interface ModelAverages {
 /** Reused for the replica capacities of one variant at a time (the analysis is synchronous). */
 const scratch: number[] = [];
 
+export interface TokenCapacityOptions {
+  /** Keep each replica's bounds in `variants[].replicas` (explanations, tests); off in the engine. */
+  detail?: boolean;
+}
+
 /**
  * Analyses one model group. The store is refreshed in place: `deployment` records for variants with
  * vLLM parameters, a `live` record for every variant with replica metrics, and k2 history for replicas
@@ -216,12 +223,14 @@ export function analyzeTokenCapacity(
   config: TokenCapacityConfig,
   store: CapacityStore,
   now: number,
+  opts: TokenCapacityOptions = {},
 ): TokenCapacityAnalysis {
   const { modelID, namespace } = input;
+  const detail = opts.detail === true;
   const { scaleUp, scaleDown } = resolveThresholds(config);
   const queueThreshold = Math.trunc(config.queueLengthThreshold);
 
-  const variants = [...input.variants].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const variants = sortedSmall(input.variants, (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const v of variants) {
     if (v.vllmParams === undefined) continue;
     const gpuCount = gpus(v);
@@ -231,8 +240,12 @@ export function analyzeTokenCapacity(
     );
   }
 
-  // Replicas per variant (variants are few: a linear search with a last-hit shortcut beats a Map), and
-  // the model's average request shape.
+  // Replicas per variant (replicas usually come grouped by variant: a last-hit shortcut first), and the
+  // model's average request shape.
+  const position = lookupBy(
+    variants.map((v, i) => ({ name: v.name, i })),
+    (e) => e.name,
+  );
   const lists: TokenReplica[][] = variants.map(() => []);
   let last = -1;
   let inSum = 0;
@@ -241,7 +254,7 @@ export function analyzeTokenCapacity(
   let shaped = 0;
   for (const r of input.replicas) {
     let i = last >= 0 && variants[last].name === r.variant ? last : -1;
-    if (i < 0) i = variants.findIndex((v) => v.name === r.variant);
+    if (i < 0) i = position(r.variant)?.i ?? -1;
     if (i < 0) continue;
     last = i;
     // A replica without KV capacity has no capacity to analyse, but its request lengths still count.
@@ -267,17 +280,8 @@ export function analyzeTokenCapacity(
     if (reps.length === 0) continue;
     const v = variants[i];
     const params = v.vllmParams ?? store.get(namespace, modelID, v.name)?.vllmParams;
-    const replicas = new Array<ReplicaCapacity>(reps.length);
-    const effective = scratch;
-    effective.length = reps.length;
-    let demand = 0;
-    for (let j = 0; j < reps.length; j++) {
-      const rc = replicaCapacity(reps[j], v, params, config, queueThreshold, modelID, store, now);
-      replicas[j] = rc;
-      effective[j] = rc.effectiveCapacity;
-      demand += rc.demand;
-    }
-    const capacity = medianInPlace(effective);
+    const bounds = replicaBounds(reps, v, params, config, queueThreshold, modelID, store, now, detail);
+    const capacity = medianInPlace(bounds.effective);
     const first = reps[0];
     store.updateLive(
       {
@@ -293,12 +297,12 @@ export function analyzeTokenCapacity(
       },
       now,
     );
-    out[i] = variantAnalysis(v, replicas, capacity, "replicas", demand);
+    out[i] = variantAnalysis(v, reps.length, bounds, capacity, "replicas");
   }
   for (let i = 0; i < variants.length; i++) {
     if (lists[i].length > 0) continue;
     const { capacity, source } = storedCapacity(variants[i], namespace, modelID, config, avg, store);
-    out[i] = variantAnalysis(variants[i], [], capacity, source, 0);
+    out[i] = variantAnalysis(variants[i], 0, noBounds(), capacity, source);
   }
 
   let supply = 0;
@@ -348,8 +352,25 @@ function gpus(v: TokenVariant): number {
   return v.gpusPerReplica > 0 ? v.gpusPerReplica : 1;
 }
 
-function replicaCapacity(
-  r: TokenReplica,
+/** What the replicas of one variant say about their bounds. */
+interface VariantBounds {
+  /** Effective capacity per replica, in `scratch` (valid until the next variant). */
+  effective: number[];
+  /** Σ replica demand. */
+  demand: number;
+  saturated: string[];
+  detail: ReplicaCapacity[];
+}
+
+const noBounds = (): VariantBounds => ({ effective: [], demand: 0, saturated: [], detail: [] });
+
+/**
+ * Demand, memory bound k1 and compute bound k2 of each replica of one variant (the four k2 rules in
+ * docs/design/token-capacity-analyzer.md). An observed k2 joins the history at once, so a later replica
+ * of the same variant and bucket already reads it as historical.
+ */
+function replicaBounds(
+  reps: readonly TokenReplica[],
   v: TokenVariant,
   params: VllmParams | undefined,
   config: TokenCapacityConfig,
@@ -357,52 +378,69 @@ function replicaCapacity(
   modelID: string,
   store: CapacityStore,
   now: number,
-): ReplicaCapacity {
-  const tokens = positive(r.tokensInUse);
-  const queue = positive(r.queueLength);
-  const avgIn = Math.trunc(positive(r.avgInputTokens));
-  const avgOut = positive(r.avgOutputTokens);
-  const demand = tokens + (avgIn > 0 ? queue * avgIn : 0);
-  const k1 = Math.trunc((r.totalKvCapacityTokens ?? 0) * config.kvCacheThreshold);
-  const bucket: OutputBucket = outputBucket(avgOut);
-  let k2: number;
-  let rule: K2Rule;
-  if (queue >= queueThreshold && tokens > 0) {
-    k2 = tokens;
-    rule = "observed";
-    store.addK2(modelID, v.accelerator, bucket, tokens, now);
-  } else {
-    const hist = store.k2Average(modelID, v.accelerator, bucket);
-    const derived = hist > 0 ? 0 : estimateK2(params, avgIn, avgOut);
-    if (hist > 0) {
-      k2 = Math.trunc(hist);
-      rule = "historical";
-    } else if (derived > 0) {
-      k2 = derived;
-      rule = "derived";
+  detail: boolean,
+): VariantBounds {
+  const effective = scratch;
+  effective.length = reps.length;
+  const saturated: string[] = [];
+  const replicas: ReplicaCapacity[] = [];
+  let history: K2History | undefined = store.k2History(modelID, v.accelerator);
+  let demand = 0;
+  for (let j = 0; j < reps.length; j++) {
+    const r = reps[j];
+    const tokens = positive(r.tokensInUse);
+    const queue = positive(r.queueLength);
+    const avgIn = Math.trunc(positive(r.avgInputTokens));
+    const avgOut = positive(r.avgOutputTokens);
+    const need = tokens + (avgIn > 0 ? queue * avgIn : 0);
+    const k1 = Math.trunc((r.totalKvCapacityTokens ?? 0) * config.kvCacheThreshold);
+    const bucket = outputBucket(avgOut);
+    let k2: number;
+    let rule: K2Rule;
+    if (queue >= queueThreshold && tokens > 0) {
+      k2 = tokens;
+      rule = "observed";
+      store.addK2(modelID, v.accelerator, bucket, tokens, now);
+      history ??= store.k2History(modelID, v.accelerator);
     } else {
-      k2 = k1;
-      rule = "fallback";
+      const hist = historyAverage(history, bucket);
+      const derived = hist > 0 ? 0 : estimateK2(params, avgIn, avgOut);
+      if (hist > 0) {
+        k2 = Math.trunc(hist);
+        rule = "historical";
+      } else if (derived > 0) {
+        k2 = derived;
+        rule = "derived";
+      } else {
+        k2 = k1;
+        rule = "fallback";
+      }
+    }
+    const cap = Math.min(k1, k2);
+    effective[j] = cap;
+    demand += need;
+    if (need >= cap) saturated.push(r.pod);
+    if (detail) {
+      replicas.push({
+        pod: r.pod,
+        demand: need,
+        k1,
+        k2,
+        k2Rule: rule,
+        effectiveCapacity: cap,
+        saturated: need >= cap,
+      });
     }
   }
-  const effective = Math.min(k1, k2);
-  return {
-    pod: r.pod,
-    demand,
-    k1,
-    k2,
-    k2Rule: rule,
-    effectiveCapacity: effective,
-    saturated: demand >= effective,
-  };
+  return { effective, demand, saturated, detail: replicas };
 }
 
 function variantAnalysis(
   v: TokenVariant,
-  replicas: ReplicaCapacity[],
+  replicaCount: number,
+  bounds: VariantBounds,
   capacity: number,
   source: CapacitySource,
-  demand: number,
 ): TokenVariantAnalysis {
   const current = Math.max(0, v.current);
   const pending = Math.max(0, current - Math.max(0, v.ready));
@@ -415,21 +453,15 @@ function variantAnalysis(
     currentReplicas: current,
     readyReplicas: ready,
     pendingReplicas: pending,
-    replicaCount: replicas.length,
+    replicaCount,
     perReplicaCapacity: capacity,
     capacitySource: source,
-    demand,
+    demand: bounds.demand,
     totalCapacity: total,
-    utilization: total > 0 ? demand / total : 0,
-    saturatedReplicas: saturatedPods(replicas),
-    replicas,
+    utilization: total > 0 ? bounds.demand / total : 0,
+    saturatedReplicas: bounds.saturated,
+    replicas: bounds.detail,
   };
-}
-
-function saturatedPods(replicas: readonly ReplicaCapacity[]): string[] {
-  const pods: string[] = [];
-  for (const r of replicas) if (r.saturated) pods.push(r.pod);
-  return pods;
 }
 
 /** Capacity of a variant without replica metrics (e.g. at zero replicas), from what the store knows. */

@@ -14,6 +14,8 @@ export const RECORD_STALE_MS = 30 * 60_000;
 export const RECORD_EVICT_MS = 7 * 24 * 3_600_000;
 /** A k2 history key (model, accelerator, bucket) without a new observation for this long is forgotten. */
 export const HISTORY_EVICT_MS = 24 * 3_600_000;
+/** Eviction looks at every entry: it runs at most once per this interval (the windows are hours to days). */
+export const EVICT_INTERVAL_MS = 60_000;
 /** Default count bounds (far above any real cluster; they only cap memory). */
 export const DEFAULT_MAX_RECORDS = 50_000;
 export const DEFAULT_MAX_HISTORY_SERIES = 50_000;
@@ -97,12 +99,26 @@ export interface DeploymentCapacity {
 }
 
 /** Rolling k2 observations of one model on one accelerator, per output-length bucket. */
-interface K2Series {
+interface K2Series extends K2History {
   modelID: string;
   accelerator: string;
   buckets: Partial<Record<OutputBucket, { values: number[]; updatedAt: number }>>;
   /** Latest observation in any bucket. */
   updatedAt: number;
+}
+
+/** The k2 history of one model on one accelerator, read-only (see {@link CapacityStore.k2History}). */
+export interface K2History {
+  readonly buckets: Readonly<Partial<Record<OutputBucket, { readonly values: readonly number[] }>>>;
+}
+
+/** Mean of the k2 observations of one bucket, 0 when there are none. */
+export function historyAverage(h: K2History | undefined, bucket: OutputBucket): number {
+  const w = h?.buckets[bucket];
+  if (w === undefined || w.values.length === 0) return 0;
+  let sum = 0;
+  for (const v of w.values) sum += v;
+  return sum / w.values.length;
 }
 
 /** A map of maps: lookups by strings that live across cycles (names from the input) reuse their hashes. */
@@ -136,6 +152,7 @@ export class CapacityStore {
   private readonly byHardware: Nested<Set<CapacityRecord>> = new Map();
   private readonly maxRecords: number;
   private readonly maxHistorySeries: number;
+  private lastEvict = Number.NEGATIVE_INFINITY;
 
   constructor(opts: CapacityStoreOptions = {}) {
     this.maxRecords = Math.max(1, opts.maxRecords ?? DEFAULT_MAX_RECORDS);
@@ -176,12 +193,7 @@ export class CapacityStore {
       prev.updatedAt = now;
       return prev;
     }
-    const rec: CapacityRecord = {
-      ...live,
-      learnedFrom: "live",
-      vllmParams: prev?.vllmParams,
-      updatedAt: now,
-    };
+    const rec = makeRecord(live, "live", prev?.vllmParams, now);
     this.put(rec, prev);
     return rec;
   }
@@ -268,15 +280,21 @@ export class CapacityStore {
 
   /** Mean of the stored k2 observations, 0 when there are none. */
   k2Average(modelID: string, accelerator: string, bucket: OutputBucket): number {
-    const w = nestedGet(this.history, modelID, accelerator)?.buckets[bucket];
-    if (w === undefined || w.values.length === 0) return 0;
-    let sum = 0;
-    for (const v of w.values) sum += v;
-    return sum / w.values.length;
+    return historyAverage(this.k2History(modelID, accelerator), bucket);
   }
 
-  /** Forgets records older than RECORD_EVICT_MS and history keys older than HISTORY_EVICT_MS. */
+  /** All k2 history of one model on one accelerator (one lookup for many replicas); live, not a copy. */
+  k2History(modelID: string, accelerator: string): K2History | undefined {
+    return nestedGet(this.history, modelID, accelerator);
+  }
+
+  /**
+   * Forgets records older than RECORD_EVICT_MS and history keys older than HISTORY_EVICT_MS; a call
+   * within EVICT_INTERVAL_MS after the previous one does nothing.
+   */
   evict(now: number): void {
+    if (now >= this.lastEvict && now - this.lastEvict < EVICT_INTERVAL_MS) return;
+    this.lastEvict = now;
     const old: CapacityRecord[] = [];
     for (const byModel of this.records.values()) {
       for (const byVariant of byModel.values()) {

@@ -11,6 +11,7 @@ import {
   type BoundSource,
   type ReplicaBound,
 } from "../../types/decision.js";
+import { sortedSmall } from "../../util/small.js";
 
 export { BOUND_LABELS, tightestBound, type BoundSource, type ReplicaBound };
 
@@ -65,75 +66,80 @@ function tokens(n: number): string {
 
 /** Optimizes one model. */
 export function optimizeCostAware(model: CostAwareModel): CostAwareResult {
-  const vs = [...model.variants].sort((a, b) => byName(a.name, b.name));
-  const target = new Map<string, number>();
-  for (const v of vs) target.set(v.name, Math.max(0, v.current));
-  const reasons = new Map<string, string>();
-  const capped = new Map<string, ReplicaBound>();
+  // per variant, by index in `vs` (a model has a handful of variants: arrays, not maps)
+  const vs = sortedSmall(model.variants, (a, b) => byName(a.name, b.name));
+  const target = vs.map((v) => Math.max(0, v.current));
+  const reasons: Array<string | undefined> = new Array<string | undefined>(vs.length);
+  const capped: Array<ReplicaBound | undefined> = new Array<ReplicaBound | undefined>(vs.length);
   let unmet = 0;
 
   if (model.requiredCapacity > 0) {
     const head = `V2 scale-up (optimizer: cost-aware, required: ${tokens(model.requiredCapacity)})`;
-    const order = vs
-      .filter((v) => v.perReplicaCapacity > 0)
-      .sort(
-        (a, b) => a.cost / a.perReplicaCapacity - b.cost / b.perReplicaCapacity || byName(a.name, b.name),
-      );
+    const order = sortedSmall(
+      vs.map((_, i) => i).filter((i) => vs[i].perReplicaCapacity > 0),
+      (i, j) => {
+        const a = vs[i];
+        const b = vs[j];
+        return a.cost / a.perReplicaCapacity - b.cost / b.perReplicaCapacity || byName(a.name, b.name);
+      },
+    );
     let remaining = model.requiredCapacity;
-    for (const v of order) {
+    for (const i of order) {
       if (remaining <= 0) break;
-      const t = target.get(v.name) as number;
+      const v = vs[i];
+      const t = target[i];
       const want = Math.ceil(remaining / v.perReplicaCapacity);
       const bound = tightestBound(v.bounds);
       const room = bound === undefined ? want : Math.max(0, bound.maxReplicas - t);
       const add = Math.min(want, room);
       if (add < want && bound !== undefined) {
-        capped.set(v.name, bound);
+        capped[i] = bound;
         const label = `${BOUND_LABELS[bound.source]} ${bound.maxReplicas}`;
-        reasons.set(
-          v.name,
+        reasons[i] =
           add > 0
             ? `${head}; capped by ${label}, the rest goes to the next cheapest variant`
-            : `V2 steady state (at maximum: ${label}; scale-up goes to the next cheapest variant)`,
-        );
+            : `V2 steady state (at maximum: ${label}; scale-up goes to the next cheapest variant)`;
       } else {
-        reasons.set(v.name, head);
+        reasons[i] = head;
       }
-      target.set(v.name, t + add);
+      target[i] = t + add;
       remaining -= add * v.perReplicaCapacity;
     }
     if (remaining > 0) {
       unmet = remaining;
-      for (const name of capped.keys()) {
-        reasons.set(name, `${reasons.get(name) as string}; unmet: ${tokens(remaining)}`);
+      for (let i = 0; i < vs.length; i++) {
+        if (capped[i] !== undefined) reasons[i] = `${reasons[i] as string}; unmet: ${tokens(remaining)}`;
       }
     }
   } else if (model.spareCapacity > 0) {
     const head = `V2 scale-down (optimizer: cost-aware, spare: ${tokens(model.spareCapacity)})`;
-    let cheapest: CostAwareVariant | undefined;
-    for (const v of vs) if (cheapest === undefined || v.cost < cheapest.cost) cheapest = v;
-    const order = [...vs].sort((a, b) => b.cost - a.cost || byName(b.name, a.name));
+    let cheapest = -1;
+    for (let i = 0; i < vs.length; i++) if (cheapest < 0 || vs[i].cost < vs[cheapest].cost) cheapest = i;
+    const order = sortedSmall(
+      vs.map((_, i) => i),
+      (i, j) => vs[j].cost - vs[i].cost || byName(vs[j].name, vs[i].name),
+    );
     let remaining = model.spareCapacity;
-    for (const v of order) {
+    for (const i of order) {
       if (remaining <= 0) break;
+      const v = vs[i];
       if (v.perReplicaCapacity <= 0) continue;
-      const t = target.get(v.name) as number;
-      let othersHaveReplicas = false;
-      for (const [name, n] of target) if (name !== v.name && n > 0) othersHaveReplicas = true;
-      const min = v === cheapest && !othersHaveReplicas ? 1 : 0;
+      const t = target[i];
+      const othersHaveReplicas = target.some((n, j) => j !== i && n > 0);
+      const min = i === cheapest && !othersHaveReplicas ? 1 : 0;
       const remove = Math.min(Math.floor(remaining / v.perReplicaCapacity), t - min);
       if (remove <= 0) continue;
-      target.set(v.name, t - remove);
+      target[i] = t - remove;
       remaining -= remove * v.perReplicaCapacity;
-      reasons.set(v.name, head);
+      reasons[i] = head;
     }
   }
 
-  const decisions: CostAwareDecision[] = vs.map((v) => {
+  const decisions: CostAwareDecision[] = vs.map((v, i) => {
     const current = Math.max(0, v.current);
-    const t = target.get(v.name) as number;
+    const t = target[i];
     const action: Action = t > current ? "scale-up" : t < current ? "scale-down" : "no-change";
-    let reason = reasons.get(v.name) ?? "V2 steady state";
+    let reason = reasons[i] ?? "V2 steady state";
     if (action === "no-change" && !reason.startsWith("V2 steady state")) reason = "V2 steady state";
     const d: CostAwareDecision = {
       variant: v.name,
@@ -143,7 +149,7 @@ export function optimizeCostAware(model: CostAwareModel): CostAwareResult {
       reason,
       perReplicaCapacity: v.perReplicaCapacity,
     };
-    const bound = capped.get(v.name);
+    const bound = capped[i];
     if (bound !== undefined) d.cappedBy = bound;
     return d;
   });
