@@ -57,7 +57,7 @@ export function buildDemands(count: number, seed = 42): ModelDemand[] {
       },
       minReplicas: 1,
       current:
-        rand() < 0.5 ? { variant: variants[m % 4].name, replicas: 1 + Math.floor(rand() * 6) } : undefined,
+        rand() < 0.5 ? [{ variant: variants[m % 4].name, replicas: 1 + Math.floor(rand() * 6) }] : undefined,
       variants,
     });
   }

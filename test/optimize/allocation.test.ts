@@ -8,8 +8,12 @@ import {
   type Allocation,
   type ModelDemand,
   type VariantProfile,
+  type VariantShare,
 } from "../../src/optimize/allocation/allocation.js";
 import { solveAllocations, type BestEffortPolicy } from "../../src/optimize/allocation/solver.js";
+
+/** "A×4+B×2": the variants and replicas of an allocation, in share order. */
+const mix = (a: Allocation): string => a.shares.map((s) => `${s.variant}×${s.replicas}`).join("+");
 
 function close(actual: number, expected: number, rel = 1e-3): void {
   assert.ok(
@@ -40,10 +44,12 @@ function demand(arrivalRatePerSec: number, over: Partial<ModelDemand> = {}): Mod
   };
 }
 
-function allocationOf(d: ModelDemand, v = gpu): Allocation {
+/** The allocation of `d` led by `v`, which must be `v` alone. */
+function allocationOf(d: ModelDemand, v = gpu): VariantShare {
   const r = createAllocation(d, v);
   assert.ok(r.ok, r.ok ? "" : r.reason);
-  return r.allocation;
+  assert.equal(r.allocation.shares.length, 1);
+  return r.allocation.shares[0];
 }
 
 describe("allocation of a model on one variant", () => {
@@ -95,10 +101,10 @@ describe("allocation of a model on one variant", () => {
 
   it("treats a TPS target as a floor on the load to size for", () => {
     const low = allocationOf(demand(0.5, { targets: { ttftMs: 2000, itlMs: 500, tps: 2000 } }));
-    assert.equal(low.totalRatePerSec, 10);
+    assert.equal(low.ratePerSec, 10);
     assert.ok(low.replicas >= 9, `replicas ${low.replicas}`);
     const high = allocationOf(demand(1, { targets: { ttftMs: 2000, itlMs: 500, tps: 2 } }));
-    assert.equal(high.totalRatePerSec, 1);
+    assert.equal(high.ratePerSec, 1);
     assert.equal(high.replicas, 1);
   });
 
@@ -135,21 +141,32 @@ describe("allocation of a model on one variant", () => {
 
 describe("transition penalty", () => {
   it("charges the cost difference on the same variant and 10 % of both costs on a change", () => {
-    const from = { variant: "a", replicas: 2, cost: 100 };
-    assert.equal(transitionPenalty(from, { variant: "a", replicas: 2, cost: 100 }), 0);
-    assert.equal(transitionPenalty(from, { variant: "a", replicas: 3, cost: 150 }), 50);
-    close(transitionPenalty(from, { variant: "b", replicas: 2, cost: 120 }), 42);
-    close(transitionPenalty(undefined, { variant: "a", replicas: 1, cost: 100 }), 110);
-    close(transitionPenalty(from, { variant: "a", replicas: 0, cost: 0 }), -90);
+    const from = [{ variant: "a", replicas: 2, cost: 100 }];
+    assert.equal(transitionPenalty(from, [{ variant: "a", replicas: 2, cost: 100 }]), 0);
+    assert.equal(transitionPenalty(from, [{ variant: "a", replicas: 3, cost: 150 }]), 50);
+    close(transitionPenalty(from, [{ variant: "b", replicas: 2, cost: 120 }]), 42);
+    close(transitionPenalty([], [{ variant: "a", replicas: 1, cost: 100 }]), 110);
+    close(transitionPenalty(from, [{ variant: "a", replicas: 0, cost: 0 }]), -90);
+  });
+
+  it("counts a mix as a change unless it keeps the same variants", () => {
+    const mix = [
+      { variant: "a", replicas: 4, cost: 160 },
+      { variant: "b", replicas: 2, cost: 200 },
+    ];
+    // same variants, one more replica of b: the cost difference only
+    assert.equal(transitionPenalty(mix, [mix[0], { variant: "b", replicas: 3, cost: 300 }]), 100);
+    // a alone → a and b: 10 % of both costs on top of the difference
+    close(transitionPenalty([mix[0]], mix), 200 + 0.1 * (160 + 360));
   });
 
   it("values candidates by the penalty from the current allocation", () => {
     const fresh = candidateAllocations(demand(0.1)).allocations[0];
     assert.equal(fresh.replicas, 1);
     close(fresh.value, 110);
-    close(fresh.itlMs, 12.337949);
-    close(fresh.ttftMs, 27.322948);
-    const scaleDown = candidateAllocations(demand(0.1, { current: { variant: gpu.name, replicas: 2 } }))
+    close(fresh.shares[0].itlMs, 12.337949);
+    close(fresh.shares[0].ttftMs, 27.322948);
+    const scaleDown = candidateAllocations(demand(0.1, { current: [{ variant: gpu.name, replicas: 2 }] }))
       .allocations[0];
     assert.equal(scaleDown.value, -100);
   });
@@ -184,21 +201,17 @@ describe("solver", () => {
   const three = () => [model("s1", 1, 120), model("s2", 1, 60), model("s3", 2, 240)];
   const picks = (inv?: Record<string, number>, bestEffort?: BestEffortPolicy, delayedBestEffort = false) =>
     solveAllocations(three(), { gpuInventory: inv, bestEffort, delayedBestEffort }).map((m) =>
-      m.chosen
-        ? `${m.modelID} ${m.chosen.variant}×${m.chosen.replicas} cost ${m.chosen.cost}`
-        : `${m.modelID} none`,
+      m.chosen ? `${m.modelID} ${mix(m.chosen)} cost ${m.chosen.cost}` : `${m.modelID} none`,
     );
 
   it("builds candidates per variant sorted by value", () => {
     const vals = three().map((d) =>
-      candidateAllocations(d).allocations.map(
-        (a) => `${a.variant} ${a.replicas} ${a.cost} ${a.value.toFixed(1)}`,
-      ),
+      candidateAllocations(d).allocations.map((a) => `${mix(a)} ${a.cost} ${a.value.toFixed(1)}`),
     );
     assert.deepEqual(vals, [
-      ["A 2 20 22.0", "B 1 25 27.5"],
-      ["A 1 10 11.0", "B 1 25 27.5"],
-      ["A 4 40 44.0", "B 2 50 55.0"],
+      ["A×2 20 22.0", "B×1 25 27.5"],
+      ["A×1 10 11.0", "B×1 25 27.5"],
+      ["A×4 40 44.0", "B×2 50 55.0"],
     ]);
   });
 
@@ -224,8 +237,7 @@ describe("solver", () => {
     for (const policy of ["PriorityExhaustive", "PriorityRoundRobin", "RoundRobin"] as const) {
       const out = solveAllocations(three(), { gpuInventory: { TA: 2, TB: 1 }, bestEffort: policy });
       const s3 = out[2];
-      assert.equal(s3.chosen?.variant, "A");
-      assert.equal(s3.chosen?.replicas, 1);
+      assert.equal(mix(s3.chosen!), "A×1");
       assert.equal(s3.chosen?.cost, 10);
       close(s3.chosen?.value ?? 0, 11);
       assert.equal(s3.bestEffort, true);
@@ -242,9 +254,7 @@ describe("solver", () => {
         gpuInventory: { TA: 3, TB: 0 },
         bestEffort: "PriorityExhaustive",
         delayedBestEffort,
-      }).map((m) =>
-        m.chosen ? `${m.modelID} ${m.chosen.variant}×${m.chosen.replicas}` : `${m.modelID} none`,
-      );
+      }).map((m) => (m.chosen ? `${m.modelID} ${mix(m.chosen)}` : `${m.modelID} none`));
     assert.deepEqual(run(false), ["gold A×3", "silver none"]);
     assert.deepEqual(run(true), ["gold A×2", "silver A×1"]);
   });
@@ -257,7 +267,7 @@ describe("solver", () => {
         bestEffort: "PriorityExhaustive",
         delayedBestEffort: delayed,
       });
-      const got = out.filter((m) => m.chosen).map((m) => m.chosen!.accelerator);
+      const got = out.filter((m) => m.chosen).map((m) => m.chosen!.shares[0].accelerator);
       assert.deepEqual(got.sort(), ["TA", "TB"]);
     }
   });
@@ -267,16 +277,13 @@ describe("solver", () => {
     const out = solveAllocations([bad, model("s2", 1, 60)], { gpuInventory: { TA: 5, TB: 5 } });
     assert.equal(out[0].chosen, undefined);
     assert.match(out[0].reason, /^no variant can meet TTFT 1 ms \(A: TTFT target 1 ms is below/);
-    assert.equal(out[1].chosen?.variant, "A");
+    assert.equal(mix(out[1].chosen!), "A×1");
   });
 
   it("keeps the current variant when asked to", () => {
-    const d = { ...model("k", 1, 60), keepVariant: true, current: { variant: "B", replicas: 1 } };
+    const d = { ...model("k", 1, 60), keepVariant: true, current: [{ variant: "B", replicas: 1 }] };
     const [out] = solveAllocations([d]);
-    assert.deepEqual(
-      out.candidates.map((a) => a.variant),
-      ["B"],
-    );
+    assert.deepEqual(out.candidates.map(mix), ["B×1"]);
     assert.equal(out.chosen?.value, 0);
   });
 
