@@ -11,6 +11,7 @@ import {
   type VariantShare,
 } from "../../src/optimize/allocation/allocation.js";
 import { solveAllocations, type BestEffortPolicy } from "../../src/optimize/allocation/solver.js";
+import type { BoundSource } from "../../src/types/decision.js";
 
 /** "A×4+B×2": the variants and replicas of an allocation, in share order. */
 const mix = (a: Allocation): string => a.shares.map((s) => `${s.variant}×${s.replicas}`).join("+");
@@ -296,5 +297,140 @@ describe("solver", () => {
     const [idle] = solveAllocations([{ ...model("z", 1, 0), minReplicas: 0 }]);
     assert.equal(idle.chosen?.replicas, 0);
     assert.match(idle.reason, /no load and minReplicas 0/);
+  });
+});
+
+describe("variant maximums", () => {
+  const A: VariantProfile = {
+    name: "A",
+    accelerator: "TA",
+    costPerReplica: 10,
+    gpusPerReplica: 1,
+    maxBatchSize: 16,
+    atTokens: 200,
+    params: { alpha: 5, beta: 0.2, gamma: 0.015 },
+  };
+  const B: VariantProfile = { ...A, name: "B", accelerator: "TB", costPerReplica: 25, maxBatchSize: 32 };
+  const C: VariantProfile = { ...A, name: "C", accelerator: "TC", costPerReplica: 11 };
+  B.params = { alpha: 3, beta: 0.1, gamma: 0.008 };
+  const cap = (
+    v: VariantProfile,
+    maxReplicas: number,
+    source: BoundSource = "annotation",
+  ): VariantProfile => ({
+    ...v,
+    bounds: [{ source, maxReplicas }],
+  });
+  const model = (rate: number, variants: VariantProfile[], over: Partial<ModelDemand> = {}): ModelDemand =>
+    demand(rate, { variants, ...over });
+  const shares = (a: Allocation | undefined) =>
+    (a?.shares ?? []).map(
+      (s) => `${s.variant}×${s.replicas}${s.cappedBy ? ` max ${s.cappedBy.maxReplicas}` : ""}`,
+    );
+
+  it("without a maximum the cheapest variant takes the whole load", () => {
+    const [out] = solveAllocations([model(4, [B, A])]);
+    assert.deepEqual(shares(out.chosen), ["A×4"]);
+  });
+
+  it("a capped cheapest variant stays at its maximum and the next cheapest takes the rest", () => {
+    const [out] = solveAllocations([model(4, [B, cap(A, 2)])]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1"]);
+    const [a, b] = out.chosen!.shares;
+    // A serves what two replicas can within the targets, B the remainder
+    close(a.ratePerSec, 2 * a.maxRatePerReplicaPerSec);
+    close(a.ratePerSec + b.ratePerSec, 4);
+    assert.ok(b.ratePerSec < b.maxRatePerReplicaPerSec);
+    assert.equal(out.chosen!.cost, 2 * 10 + 25);
+    assert.equal(out.chosen!.unmetRatePerSec, 0);
+    assert.equal(
+      out.reason,
+      "2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2) + 1 × TB meet TTFT 2000 ms / ITL 500 ms " +
+        "at 4 req/s (per replica TA 1.15, TB 2.46 req/s); TB would cost 1.1× more",
+    );
+  });
+
+  it("spills over several capped variants, cheapest capacity first", () => {
+    const [out] = solveAllocations([model(8, [B, cap(C, 1, "hpa"), cap(A, 2)])]);
+    // cost per req/s: A 8.7, C 9.5, B 10.1
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "C×1 max 1", "B×2"]);
+    assert.equal(out.candidates.length, 2, "the mixes led by A and by C are the same, counted once");
+    assert.match(
+      out.reason,
+      /^2 × TA \(at maximum: wva\.llmd\.ai\/max-replicas annotation 2\) \+ 1 × TC \(at maximum: HPA maxReplicas 1\) \+ 2 × TB meet /,
+    );
+  });
+
+  it("never gives a variant more than its maximum, whatever the load and minimum", () => {
+    for (const rate of [0, 0.5, 3, 9, 40]) {
+      for (const minReplicas of [0, 1, 5]) {
+        const d = model(rate, [cap(A, 2), cap(B, 3, "hpa"), C], { minReplicas });
+        for (const a of candidateAllocations(d).allocations) {
+          for (const s of a.shares) {
+            const max = s.variant === "A" ? 2 : s.variant === "B" ? 3 : Infinity;
+            assert.ok(s.replicas <= max, `${rate} req/s, min ${minReplicas}: ${shares(a).join(" + ")}`);
+          }
+        }
+      }
+    }
+  });
+
+  it("allocates every maximum and says so when even all of them cannot carry the load", () => {
+    const [out] = solveAllocations([model(8, [cap(B, 1, "hpa"), cap(A, 2)])]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1 max 1"]);
+    assert.deepEqual(out.candidates.length, 1);
+    const served = out.chosen!.shares.reduce((s, x) => s + x.maxRatePerReplicaPerSec * x.replicas, 0);
+    close(out.chosen!.unmetRatePerSec, 8 - served);
+    assert.equal(
+      out.reason,
+      "2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2) + 1 × TB (at maximum: HPA maxReplicas 1): " +
+        "load 8 req/s exceeds what the variants can serve at their maximums (4.77 req/s) within " +
+        "TTFT 2000 ms / ITL 500 ms (per replica TA 1.15, TB 2.46 req/s)",
+    );
+  });
+
+  it("keeps minReplicas up to the maximum", () => {
+    const [idle] = solveAllocations([model(0, [cap(A, 2)], { minReplicas: 3 })]);
+    assert.deepEqual(shares(idle.chosen), ["A×2 max 2"]);
+    assert.equal(
+      idle.reason,
+      "no load: minReplicas 2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2)",
+    );
+    const [light] = solveAllocations([model(0.5, [cap(A, 5)], { minReplicas: 3 })]);
+    assert.deepEqual(shares(light.chosen), ["A×3"]);
+  });
+
+  it("values a mix by the penalty from the current mix: keeping it costs nothing", () => {
+    const current = [
+      { variant: "A", replicas: 2 },
+      { variant: "B", replicas: 1 },
+    ];
+    const [out] = solveAllocations([model(4, [B, cap(A, 2)], { current })]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1"]);
+    assert.equal(out.chosen!.value, 0);
+  });
+
+  it("GPU-limited mode grants a mix only when every share fits and keeps the maximum under best effort", () => {
+    const d = () => model(4, [B, cap(A, 2)]);
+    const [fits] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 10 } });
+    assert.deepEqual(shares(fits.chosen), ["A×2 max 2", "B×1"]);
+    // no TB: neither the mix nor B alone fits; A never goes above 2 although 10 TA GPUs are free
+    const [none] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 0 } });
+    assert.equal(none.chosen, undefined);
+    assert.match(none.reason, /^no GPUs left for 2 × TA \(at maximum: .*\) \+ 1 × TB or 2 × TB$/);
+    for (const bestEffort of ["PriorityExhaustive", "RoundRobin"] as const) {
+      const [be] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 0 }, bestEffort });
+      assert.deepEqual(shares(be.chosen), ["A×2 max 2"], bestEffort);
+      assert.equal(be.bestEffort, true);
+      const [one] = solveAllocations([d()], { gpuInventory: { TA: 1, TB: 0 }, bestEffort });
+      assert.deepEqual(shares(one.chosen), ["A×1"], bestEffort);
+      assert.match(one.reason, /^1 × TA best effort \(GPU limit\) for /);
+    }
+    // two models: the first takes the mix, the second falls back to B alone
+    const two = solveAllocations([d(), { ...d(), modelID: "m2" }], { gpuInventory: { TA: 2, TB: 3 } });
+    assert.deepEqual(
+      two.map((m) => shares(m.chosen)),
+      [["A×2 max 2", "B×1"], ["B×2"]],
+    );
   });
 });

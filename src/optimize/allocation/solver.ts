@@ -191,7 +191,14 @@ function scaled(a: Allocation, counts: readonly number[]): Allocation {
   a.shares.forEach((s, i) => {
     const n = counts[i];
     if (n <= 0) return;
-    const share = { ...s, replicas: n, cost: (s.cost * n) / s.replicas, gpus: perReplica(s) * n };
+    const { cappedBy: _, ...rest } = s;
+    // fewer replicas than the share had: the GPUs, not the variant's maximum, limit it now
+    const share = {
+      ...(n < s.replicas ? rest : s),
+      replicas: n,
+      cost: (s.cost * n) / s.replicas,
+      gpus: perReplica(s) * n,
+    };
     shares.push(share);
     replicas += n;
     cost += share.cost;
