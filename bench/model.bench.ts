@@ -1,5 +1,6 @@
 // Model-based optimizer: time to choose one allocation per model among its variants' sized candidates
-// (unlimited and GPU-limited greedy), for N models × 4 variants, median of several runs after a warm-up;
+// (unlimited and GPU-limited greedy), for N models × 4 variants (every third model with a maximum on one
+// variant, so some candidates are mixes), median of several runs after a warm-up;
 // and the time to size the candidates (queue-model binary searches), which the choice runs on.
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -44,6 +45,9 @@ export function buildDemands(count: number, seed = 42): ModelDemand[] {
       gpusPerReplica: 1 + (m % 2),
       maxBatchSize: 64,
       params: { alpha: (6 * size) / speed, beta: (0.03 * size) / speed, gamma: (0.0002 * size) / speed },
+      // every third model has a maximum of 2 on its A100 variant, so some candidates are mixes
+      ...(m % 3 === 0 &&
+        accelerator === "A100" && { bounds: [{ source: "annotation" as const, maxReplicas: 2 }] }),
     }));
     out.push({
       modelID: `model-${m}`,
@@ -57,7 +61,7 @@ export function buildDemands(count: number, seed = 42): ModelDemand[] {
       },
       minReplicas: 1,
       current:
-        rand() < 0.5 ? { variant: variants[m % 4].name, replicas: 1 + Math.floor(rand() * 6) } : undefined,
+        rand() < 0.5 ? [{ variant: variants[m % 4].name, replicas: 1 + Math.floor(rand() * 6) }] : undefined,
       variants,
     });
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { QueueAnalyzer, sizedRatePerSec } from "../../src/analyze/queueing-model/analyzer.js";
-import { decideModel, type ModelInput } from "../../src/engine/pipeline.js";
+import { decideCycle, decideModel, type ModelInput } from "../../src/engine/pipeline.js";
 import type { ReplicaMetric, VariantState } from "../../src/types/decision.js";
 import { DEFAULT_THRESHOLDS, NOW, state } from "../support/engine-fixtures.js";
 
@@ -72,6 +72,67 @@ describe("queueing-model engine", () => {
     assert.ok(a.targetReplicas > 1);
     assert.equal(h.targetReplicas, 2);
     assert.match(h.reason, /keeping 2 until a100 has \d+ ready \(1 now\)/);
+  });
+
+  it("keeps a variant at its maximum and gives the rest of the load to the next cheapest (decideCycle)", () => {
+    const cycle = (a100Max: number, h100Max?: number) =>
+      decideCycle(
+        {
+          enableLimiter: false,
+          models: [
+            model(
+              [
+                a100({ current: 2, bounds: [{ source: "annotation", maxReplicas: a100Max }] }),
+                h100({
+                  current: 1,
+                  ...(h100Max !== undefined && { bounds: [{ source: "hpa", maxReplicas: h100Max }] }),
+                }),
+              ],
+              [...busy("a100", 2, 15), ...busy("h100", 1, 10)],
+              { slo: { targets: { ttftMs: 500, itlMs: 24 }, sloMultiplier: 3 } },
+            ),
+          ],
+        },
+        { now: NOW },
+      ).models[0];
+    const uncapped = cycle(10);
+    const sizing = uncapped.analysis.sizing!;
+    assert.equal(sizing.arrivalRatePerSec, 40);
+    const rate = (v: string) => sizing.variants.find((x) => x.variant === v)!.ratePerReplicaPerSec!;
+    // without the cap A100 alone would take it all
+    assert.deepEqual(
+      uncapped.decisions.map((d) => d.targetReplicas),
+      [Math.ceil(40 / rate("a100")), 1],
+    );
+    assert.ok(Math.ceil(40 / rate("a100")) > 2);
+
+    const capped = cycle(2);
+    const [a, h] = capped.decisions;
+    assert.equal(a.targetReplicas, 2);
+    const h100s = Math.ceil((40 - 2 * rate("a100")) / rate("h100"));
+    assert.equal(h.targetReplicas, h100s);
+    assert.equal(a.steps[0].wasConstrained, true);
+    const mix =
+      `2 × A100 (at maximum: wva.llmd.ai/max-replicas annotation 2) + ${h100s} × H100 ` +
+      "meet TTFT 500 ms / ITL 24 ms at 40 req/s";
+    assert.ok(a.reason.startsWith(`model-based mode: no-change (${mix}`), a.reason);
+    assert.ok(h.reason.startsWith(`model-based mode: scale-up (${mix}`), h.reason);
+
+    const full = cycle(2, 1);
+    assert.deepEqual(
+      full.decisions.map((d) => d.targetReplicas),
+      [2, 1],
+    );
+    const served = 2 * rate("a100") + rate("h100");
+    assert.ok(served < 40);
+    assert.match(
+      full.decisions[1].reason,
+      new RegExp(
+        "^model-based mode: no-change \\(2 × A100 \\(at maximum: wva\\.llmd\\.ai/max-replicas annotation 2\\) " +
+          "\\+ 1 × H100 \\(at maximum: HPA maxReplicas 1\\): load 40 req/s exceeds what the variants can serve " +
+          `at their maximums \\(${Number(served.toPrecision(3))} req/s\\)`,
+      ),
+    );
   });
 
   it("keeps every replica when the pods report no request rate (missing metrics never scale down)", () => {

@@ -8,8 +8,13 @@ import {
   type Allocation,
   type ModelDemand,
   type VariantProfile,
+  type VariantShare,
 } from "../../src/optimize/allocation/allocation.js";
 import { solveAllocations, type BestEffortPolicy } from "../../src/optimize/allocation/solver.js";
+import type { BoundSource } from "../../src/types/decision.js";
+
+/** "A×4+B×2": the variants and replicas of an allocation, in share order. */
+const mix = (a: Allocation): string => a.shares.map((s) => `${s.variant}×${s.replicas}`).join("+");
 
 function close(actual: number, expected: number, rel = 1e-3): void {
   assert.ok(
@@ -40,10 +45,12 @@ function demand(arrivalRatePerSec: number, over: Partial<ModelDemand> = {}): Mod
   };
 }
 
-function allocationOf(d: ModelDemand, v = gpu): Allocation {
+/** The allocation of `d` led by `v`, which must be `v` alone. */
+function allocationOf(d: ModelDemand, v = gpu): VariantShare {
   const r = createAllocation(d, v);
   assert.ok(r.ok, r.ok ? "" : r.reason);
-  return r.allocation;
+  assert.equal(r.allocation.shares.length, 1);
+  return r.allocation.shares[0];
 }
 
 describe("allocation of a model on one variant", () => {
@@ -95,10 +102,10 @@ describe("allocation of a model on one variant", () => {
 
   it("treats a TPS target as a floor on the load to size for", () => {
     const low = allocationOf(demand(0.5, { targets: { ttftMs: 2000, itlMs: 500, tps: 2000 } }));
-    assert.equal(low.totalRatePerSec, 10);
+    assert.equal(low.ratePerSec, 10);
     assert.ok(low.replicas >= 9, `replicas ${low.replicas}`);
     const high = allocationOf(demand(1, { targets: { ttftMs: 2000, itlMs: 500, tps: 2 } }));
-    assert.equal(high.totalRatePerSec, 1);
+    assert.equal(high.ratePerSec, 1);
     assert.equal(high.replicas, 1);
   });
 
@@ -135,21 +142,32 @@ describe("allocation of a model on one variant", () => {
 
 describe("transition penalty", () => {
   it("charges the cost difference on the same variant and 10 % of both costs on a change", () => {
-    const from = { variant: "a", replicas: 2, cost: 100 };
-    assert.equal(transitionPenalty(from, { variant: "a", replicas: 2, cost: 100 }), 0);
-    assert.equal(transitionPenalty(from, { variant: "a", replicas: 3, cost: 150 }), 50);
-    close(transitionPenalty(from, { variant: "b", replicas: 2, cost: 120 }), 42);
-    close(transitionPenalty(undefined, { variant: "a", replicas: 1, cost: 100 }), 110);
-    close(transitionPenalty(from, { variant: "a", replicas: 0, cost: 0 }), -90);
+    const from = [{ variant: "a", replicas: 2, cost: 100 }];
+    assert.equal(transitionPenalty(from, [{ variant: "a", replicas: 2, cost: 100 }]), 0);
+    assert.equal(transitionPenalty(from, [{ variant: "a", replicas: 3, cost: 150 }]), 50);
+    close(transitionPenalty(from, [{ variant: "b", replicas: 2, cost: 120 }]), 42);
+    close(transitionPenalty([], [{ variant: "a", replicas: 1, cost: 100 }]), 110);
+    close(transitionPenalty(from, [{ variant: "a", replicas: 0, cost: 0 }]), -90);
+  });
+
+  it("counts a mix as a change unless it keeps the same variants", () => {
+    const mix = [
+      { variant: "a", replicas: 4, cost: 160 },
+      { variant: "b", replicas: 2, cost: 200 },
+    ];
+    // same variants, one more replica of b: the cost difference only
+    assert.equal(transitionPenalty(mix, [mix[0], { variant: "b", replicas: 3, cost: 300 }]), 100);
+    // a alone → a and b: 10 % of both costs on top of the difference
+    close(transitionPenalty([mix[0]], mix), 200 + 0.1 * (160 + 360));
   });
 
   it("values candidates by the penalty from the current allocation", () => {
     const fresh = candidateAllocations(demand(0.1)).allocations[0];
     assert.equal(fresh.replicas, 1);
     close(fresh.value, 110);
-    close(fresh.itlMs, 12.337949);
-    close(fresh.ttftMs, 27.322948);
-    const scaleDown = candidateAllocations(demand(0.1, { current: { variant: gpu.name, replicas: 2 } }))
+    close(fresh.shares[0].itlMs, 12.337949);
+    close(fresh.shares[0].ttftMs, 27.322948);
+    const scaleDown = candidateAllocations(demand(0.1, { current: [{ variant: gpu.name, replicas: 2 }] }))
       .allocations[0];
     assert.equal(scaleDown.value, -100);
   });
@@ -184,21 +202,17 @@ describe("solver", () => {
   const three = () => [model("s1", 1, 120), model("s2", 1, 60), model("s3", 2, 240)];
   const picks = (inv?: Record<string, number>, bestEffort?: BestEffortPolicy, delayedBestEffort = false) =>
     solveAllocations(three(), { gpuInventory: inv, bestEffort, delayedBestEffort }).map((m) =>
-      m.chosen
-        ? `${m.modelID} ${m.chosen.variant}×${m.chosen.replicas} cost ${m.chosen.cost}`
-        : `${m.modelID} none`,
+      m.chosen ? `${m.modelID} ${mix(m.chosen)} cost ${m.chosen.cost}` : `${m.modelID} none`,
     );
 
   it("builds candidates per variant sorted by value", () => {
     const vals = three().map((d) =>
-      candidateAllocations(d).allocations.map(
-        (a) => `${a.variant} ${a.replicas} ${a.cost} ${a.value.toFixed(1)}`,
-      ),
+      candidateAllocations(d).allocations.map((a) => `${mix(a)} ${a.cost} ${a.value.toFixed(1)}`),
     );
     assert.deepEqual(vals, [
-      ["A 2 20 22.0", "B 1 25 27.5"],
-      ["A 1 10 11.0", "B 1 25 27.5"],
-      ["A 4 40 44.0", "B 2 50 55.0"],
+      ["A×2 20 22.0", "B×1 25 27.5"],
+      ["A×1 10 11.0", "B×1 25 27.5"],
+      ["A×4 40 44.0", "B×2 50 55.0"],
     ]);
   });
 
@@ -224,8 +238,7 @@ describe("solver", () => {
     for (const policy of ["PriorityExhaustive", "PriorityRoundRobin", "RoundRobin"] as const) {
       const out = solveAllocations(three(), { gpuInventory: { TA: 2, TB: 1 }, bestEffort: policy });
       const s3 = out[2];
-      assert.equal(s3.chosen?.variant, "A");
-      assert.equal(s3.chosen?.replicas, 1);
+      assert.equal(mix(s3.chosen!), "A×1");
       assert.equal(s3.chosen?.cost, 10);
       close(s3.chosen?.value ?? 0, 11);
       assert.equal(s3.bestEffort, true);
@@ -242,9 +255,7 @@ describe("solver", () => {
         gpuInventory: { TA: 3, TB: 0 },
         bestEffort: "PriorityExhaustive",
         delayedBestEffort,
-      }).map((m) =>
-        m.chosen ? `${m.modelID} ${m.chosen.variant}×${m.chosen.replicas}` : `${m.modelID} none`,
-      );
+      }).map((m) => (m.chosen ? `${m.modelID} ${mix(m.chosen)}` : `${m.modelID} none`));
     assert.deepEqual(run(false), ["gold A×3", "silver none"]);
     assert.deepEqual(run(true), ["gold A×2", "silver A×1"]);
   });
@@ -257,7 +268,7 @@ describe("solver", () => {
         bestEffort: "PriorityExhaustive",
         delayedBestEffort: delayed,
       });
-      const got = out.filter((m) => m.chosen).map((m) => m.chosen!.accelerator);
+      const got = out.filter((m) => m.chosen).map((m) => m.chosen!.shares[0].accelerator);
       assert.deepEqual(got.sort(), ["TA", "TB"]);
     }
   });
@@ -267,16 +278,13 @@ describe("solver", () => {
     const out = solveAllocations([bad, model("s2", 1, 60)], { gpuInventory: { TA: 5, TB: 5 } });
     assert.equal(out[0].chosen, undefined);
     assert.match(out[0].reason, /^no variant can meet TTFT 1 ms \(A: TTFT target 1 ms is below/);
-    assert.equal(out[1].chosen?.variant, "A");
+    assert.equal(mix(out[1].chosen!), "A×1");
   });
 
   it("keeps the current variant when asked to", () => {
-    const d = { ...model("k", 1, 60), keepVariant: true, current: { variant: "B", replicas: 1 } };
+    const d = { ...model("k", 1, 60), keepVariant: true, current: [{ variant: "B", replicas: 1 }] };
     const [out] = solveAllocations([d]);
-    assert.deepEqual(
-      out.candidates.map((a) => a.variant),
-      ["B"],
-    );
+    assert.deepEqual(out.candidates.map(mix), ["B×1"]);
     assert.equal(out.chosen?.value, 0);
   });
 
@@ -289,5 +297,140 @@ describe("solver", () => {
     const [idle] = solveAllocations([{ ...model("z", 1, 0), minReplicas: 0 }]);
     assert.equal(idle.chosen?.replicas, 0);
     assert.match(idle.reason, /no load and minReplicas 0/);
+  });
+});
+
+describe("variant maximums", () => {
+  const A: VariantProfile = {
+    name: "A",
+    accelerator: "TA",
+    costPerReplica: 10,
+    gpusPerReplica: 1,
+    maxBatchSize: 16,
+    atTokens: 200,
+    params: { alpha: 5, beta: 0.2, gamma: 0.015 },
+  };
+  const B: VariantProfile = { ...A, name: "B", accelerator: "TB", costPerReplica: 25, maxBatchSize: 32 };
+  const C: VariantProfile = { ...A, name: "C", accelerator: "TC", costPerReplica: 11 };
+  B.params = { alpha: 3, beta: 0.1, gamma: 0.008 };
+  const cap = (
+    v: VariantProfile,
+    maxReplicas: number,
+    source: BoundSource = "annotation",
+  ): VariantProfile => ({
+    ...v,
+    bounds: [{ source, maxReplicas }],
+  });
+  const model = (rate: number, variants: VariantProfile[], over: Partial<ModelDemand> = {}): ModelDemand =>
+    demand(rate, { variants, ...over });
+  const shares = (a: Allocation | undefined) =>
+    (a?.shares ?? []).map(
+      (s) => `${s.variant}×${s.replicas}${s.cappedBy ? ` max ${s.cappedBy.maxReplicas}` : ""}`,
+    );
+
+  it("without a maximum the cheapest variant takes the whole load", () => {
+    const [out] = solveAllocations([model(4, [B, A])]);
+    assert.deepEqual(shares(out.chosen), ["A×4"]);
+  });
+
+  it("a capped cheapest variant stays at its maximum and the next cheapest takes the rest", () => {
+    const [out] = solveAllocations([model(4, [B, cap(A, 2)])]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1"]);
+    const [a, b] = out.chosen!.shares;
+    // A serves what two replicas can within the targets, B the remainder
+    close(a.ratePerSec, 2 * a.maxRatePerReplicaPerSec);
+    close(a.ratePerSec + b.ratePerSec, 4);
+    assert.ok(b.ratePerSec < b.maxRatePerReplicaPerSec);
+    assert.equal(out.chosen!.cost, 2 * 10 + 25);
+    assert.equal(out.chosen!.unmetRatePerSec, 0);
+    assert.equal(
+      out.reason,
+      "2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2) + 1 × TB meet TTFT 2000 ms / ITL 500 ms " +
+        "at 4 req/s (per replica TA 1.15, TB 2.46 req/s); TB would cost 1.1× more",
+    );
+  });
+
+  it("spills over several capped variants, cheapest capacity first", () => {
+    const [out] = solveAllocations([model(8, [B, cap(C, 1, "hpa"), cap(A, 2)])]);
+    // cost per req/s: A 8.7, C 9.5, B 10.1
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "C×1 max 1", "B×2"]);
+    assert.equal(out.candidates.length, 2, "the mixes led by A and by C are the same, counted once");
+    assert.match(
+      out.reason,
+      /^2 × TA \(at maximum: wva\.llmd\.ai\/max-replicas annotation 2\) \+ 1 × TC \(at maximum: HPA maxReplicas 1\) \+ 2 × TB meet /,
+    );
+  });
+
+  it("never gives a variant more than its maximum, whatever the load and minimum", () => {
+    for (const rate of [0, 0.5, 3, 9, 40]) {
+      for (const minReplicas of [0, 1, 5]) {
+        const d = model(rate, [cap(A, 2), cap(B, 3, "hpa"), C], { minReplicas });
+        for (const a of candidateAllocations(d).allocations) {
+          for (const s of a.shares) {
+            const max = s.variant === "A" ? 2 : s.variant === "B" ? 3 : Infinity;
+            assert.ok(s.replicas <= max, `${rate} req/s, min ${minReplicas}: ${shares(a).join(" + ")}`);
+          }
+        }
+      }
+    }
+  });
+
+  it("allocates every maximum and says so when even all of them cannot carry the load", () => {
+    const [out] = solveAllocations([model(8, [cap(B, 1, "hpa"), cap(A, 2)])]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1 max 1"]);
+    assert.deepEqual(out.candidates.length, 1);
+    const served = out.chosen!.shares.reduce((s, x) => s + x.maxRatePerReplicaPerSec * x.replicas, 0);
+    close(out.chosen!.unmetRatePerSec, 8 - served);
+    assert.equal(
+      out.reason,
+      "2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2) + 1 × TB (at maximum: HPA maxReplicas 1): " +
+        "load 8 req/s exceeds what the variants can serve at their maximums (4.77 req/s) within " +
+        "TTFT 2000 ms / ITL 500 ms (per replica TA 1.15, TB 2.46 req/s)",
+    );
+  });
+
+  it("keeps minReplicas up to the maximum", () => {
+    const [idle] = solveAllocations([model(0, [cap(A, 2)], { minReplicas: 3 })]);
+    assert.deepEqual(shares(idle.chosen), ["A×2 max 2"]);
+    assert.equal(
+      idle.reason,
+      "no load: minReplicas 2 × TA (at maximum: wva.llmd.ai/max-replicas annotation 2)",
+    );
+    const [light] = solveAllocations([model(0.5, [cap(A, 5)], { minReplicas: 3 })]);
+    assert.deepEqual(shares(light.chosen), ["A×3"]);
+  });
+
+  it("values a mix by the penalty from the current mix: keeping it costs nothing", () => {
+    const current = [
+      { variant: "A", replicas: 2 },
+      { variant: "B", replicas: 1 },
+    ];
+    const [out] = solveAllocations([model(4, [B, cap(A, 2)], { current })]);
+    assert.deepEqual(shares(out.chosen), ["A×2 max 2", "B×1"]);
+    assert.equal(out.chosen!.value, 0);
+  });
+
+  it("GPU-limited mode grants a mix only when every share fits and keeps the maximum under best effort", () => {
+    const d = () => model(4, [B, cap(A, 2)]);
+    const [fits] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 10 } });
+    assert.deepEqual(shares(fits.chosen), ["A×2 max 2", "B×1"]);
+    // no TB: neither the mix nor B alone fits; A never goes above 2 although 10 TA GPUs are free
+    const [none] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 0 } });
+    assert.equal(none.chosen, undefined);
+    assert.match(none.reason, /^no GPUs left for 2 × TA \(at maximum: .*\) \+ 1 × TB or 2 × TB$/);
+    for (const bestEffort of ["PriorityExhaustive", "RoundRobin"] as const) {
+      const [be] = solveAllocations([d()], { gpuInventory: { TA: 10, TB: 0 }, bestEffort });
+      assert.deepEqual(shares(be.chosen), ["A×2 max 2"], bestEffort);
+      assert.equal(be.bestEffort, true);
+      const [one] = solveAllocations([d()], { gpuInventory: { TA: 1, TB: 0 }, bestEffort });
+      assert.deepEqual(shares(one.chosen), ["A×1"], bestEffort);
+      assert.match(one.reason, /^1 × TA best effort \(GPU limit\) for /);
+    }
+    // two models: the first takes the mix, the second falls back to B alone
+    const two = solveAllocations([d(), { ...d(), modelID: "m2" }], { gpuInventory: { TA: 2, TB: 3 } });
+    assert.deepEqual(
+      two.map((m) => shares(m.chosen)),
+      [["A×2 max 2", "B×1"], ["B×2"]],
+    );
   });
 });

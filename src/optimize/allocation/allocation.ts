@@ -1,12 +1,14 @@
 /**
- * Candidate allocations of one model: for each of its variants, the replicas needed to serve the
- * model's load within its SLO targets, their cost, and the transition penalty from the current
- * allocation (the "value" the solver minimises). Pure code; see docs/design/model-based-optimizer.md.
+ * Candidate allocations of one model: led by each of its variants, the replicas needed to serve the
+ * model's load within its SLO targets and each variant's maximum (what the lead cannot carry goes to
+ * the next cheapest variants), their cost, and the transition penalty from the current allocation (the
+ * "value" the solver minimises). Pure code; see docs/design/model-based-optimizer.md.
  *
  * Units: request rates in requests per second (`PerSec`), times in milliseconds (`Ms`).
  */
 import { QueueAnalyzer, sizedRatePerSec, type SloTargets } from "../../analyze/queueing-model/analyzer.js";
 import type { ServiceParams } from "../../analyze/queueing-model/performance.js";
+import { compareNames, tightestBound, type ReplicaBound } from "../../types/decision.js";
 
 /** Requests allowed to wait per batch slot in the sizing model. */
 export const MAX_QUEUE_TO_BATCH_RATIO = 10;
@@ -31,6 +33,8 @@ export interface VariantProfile {
    */
   atTokens?: number;
   params: ServiceParams;
+  /** Maximums of the variant's replicas; the tightest applies (none = unbounded). */
+  bounds?: readonly ReplicaBound[];
 }
 
 /** The observed load of a model. */
@@ -38,6 +42,12 @@ export interface ModelLoad {
   arrivalRatePerSec: number;
   avgInputTokens: number;
   avgOutputTokens: number;
+}
+
+/** Replicas of one variant. */
+export interface VariantReplicas {
+  variant: string;
+  replicas: number;
 }
 
 /** What the solver needs to know about one model. */
@@ -48,36 +58,54 @@ export interface ModelDemand {
   priority?: number;
   targets: SloTargets;
   load: ModelLoad;
+  /** Replicas of the lead variant of every candidate, within that variant's maximum. */
   minReplicas: number;
-  /** Only consider the current variant (when there is one). */
+  /** Only consider the current variants (when there are any). */
   keepVariant?: boolean;
-  /** Current allocation; absent or 0 replicas = none. */
-  current?: { variant: string; replicas: number };
+  /** Current replicas per variant; absent, empty or 0 replicas = none. */
+  current?: readonly VariantReplicas[];
   variants: VariantProfile[];
 }
 
-/** One candidate (or chosen) allocation of a model. */
-export interface Allocation {
+/** One variant's share of an allocation. */
+export interface VariantShare {
   variant: string;
   accelerator: string;
   replicas: number;
   /** Batch size used by the model. */
   batchSize: number;
   cost: number;
-  /** Transition penalty from the current allocation; the solver minimises it. */
-  value: number;
-  /** Predicted inter-token latency per replica at the allocated load. */
+  /** Predicted inter-token latency per replica at the share's load. */
   itlMs: number;
-  /** Predicted wait + prefill per replica at the allocated load. */
+  /** Predicted wait + prefill per replica at the share's load. */
   ttftMs: number;
   /** Batch occupancy per replica, 0..1. */
   utilization: number;
   /** Sized capacity of one replica within the targets. */
   maxRatePerReplicaPerSec: number;
-  /** Load the replicas were sized for. */
-  totalRatePerSec: number;
-  /** GPUs the allocation uses. */
+  /** Load this share serves. */
+  ratePerSec: number;
+  /** GPUs the share uses. */
   gpus: number;
+  /** The variant's maximum, when it kept this share from taking (more of) the load. */
+  cappedBy?: ReplicaBound;
+}
+
+/**
+ * One candidate (or chosen) allocation of a model: the lead variant's share first, then the shares of
+ * the variants that took the load the ones before could not carry within their maximums.
+ */
+export interface Allocation {
+  shares: VariantShare[];
+  /** Replicas of all shares. */
+  replicas: number;
+  cost: number;
+  /** Transition penalty from the current allocation; the solver minimises it. */
+  value: number;
+  /** Load the allocation was sized for. */
+  totalRatePerSec: number;
+  /** Load left over when every variant is at its maximum (0 = the shares serve it all). */
+  unmetRatePerSec: number;
 }
 
 export type CandidateResult =
@@ -93,18 +121,36 @@ function gpusPerReplica(v: VariantProfile): number {
   return v.gpusPerReplica > 0 ? v.gpusPerReplica : 1;
 }
 
+/** `wanted` replicas of `v` within its maximum, and the bound when it cut them. */
+function withinMaximum(v: VariantProfile, wanted: number): { replicas: number; cappedBy?: ReplicaBound } {
+  const bound = tightestBound(v.bounds);
+  return bound !== undefined && bound.maxReplicas < wanted
+    ? { replicas: Math.max(0, bound.maxReplicas), cappedBy: bound }
+    : { replicas: wanted };
+}
+
+function allocationOf(shares: VariantShare[], totalRatePerSec: number, unmetRatePerSec: number): Allocation {
+  let replicas = 0;
+  let cost = 0;
+  for (const s of shares) {
+    replicas += s.replicas;
+    cost += s.cost;
+  }
+  return { shares, replicas, cost, value: cost, totalRatePerSec, unmetRatePerSec };
+}
+
 /** Replicas for the minimum when the model has no load (no rate or no output tokens). */
-function zeroLoadAllocation(d: ModelDemand, v: VariantProfile): Allocation {
-  const replicas = d.minReplicas;
+function zeroLoadShare(d: ModelDemand, v: VariantProfile): VariantShare {
+  const { replicas, cappedBy } = withinMaximum(v, d.minReplicas);
   const base = {
     variant: v.name,
     accelerator: v.accelerator,
     replicas,
     cost: v.costPerReplica * replicas,
-    value: v.costPerReplica * replicas,
     utilization: 0,
-    totalRatePerSec: 0,
+    ratePerSec: 0,
     gpus: replicas * gpusPerReplica(v),
+    ...(cappedBy && { cappedBy }),
   };
   if (replicas === 0) return { ...base, batchSize: 0, itlMs: 0, ttftMs: 0, maxRatePerReplicaPerSec: 0 };
   const { alpha, beta } = v.params;
@@ -125,110 +171,206 @@ function batchSize(v: VariantProfile, outputTokens: number): number {
   return Math.max(Math.floor((v.maxBatchSize * v.atTokens) / outputTokens), 1);
 }
 
-/**
- * The allocation of `d` on variant `v`: replicas = max(ceil(load / per-replica capacity), minReplicas).
- * A TPS target is a floor on the load: the model is sized for at least TPS / output tokens req/s.
- * Infeasible (with a reason) when the load is invalid or the targets cannot be met by one replica.
- */
-export function createAllocation(d: ModelDemand, v: VariantProfile): CandidateResult {
-  const fail = (reason: string): CandidateResult => ({ ok: false, variant: v.name, reason });
+/** A variant sized for the model's request mix: its queue model and one replica's capacity. */
+interface Sized {
+  v: VariantProfile;
+  analyzer: QueueAnalyzer;
+  batchSize: number;
+  perReplicaPerSec: number;
+}
+
+type SizeResult = { ok: true; sized: Sized } | { ok: false; variant: string; reason: string };
+
+/** Load validity shared by every variant; undefined when valid. */
+function invalidLoad(d: ModelDemand): string | undefined {
   const { arrivalRatePerSec, avgInputTokens, avgOutputTokens } = d.load;
-  if (!(arrivalRatePerSec >= 0) || !(avgInputTokens >= 0) || !(avgOutputTokens >= 0)) {
-    return fail("load: rate and token averages must be >= 0");
-  }
-  if (arrivalRatePerSec === 0 || avgOutputTokens === 0) {
-    return { ok: true, allocation: zeroLoadAllocation(d, v) };
-  }
-  const n = batchSize(v, avgOutputTokens);
-  let analyzer: QueueAnalyzer;
-  let perReplica: number;
+  return !(arrivalRatePerSec >= 0) || !(avgInputTokens >= 0) || !(avgOutputTokens >= 0)
+    ? "load: rate and token averages must be >= 0"
+    : undefined;
+}
+
+const idle = (d: ModelDemand): boolean => d.load.arrivalRatePerSec === 0 || d.load.avgOutputTokens === 0;
+
+/** Sizes one replica of `v` within the targets (the model has load). */
+function sizeVariant(d: ModelDemand, v: VariantProfile): SizeResult {
+  const n = batchSize(v, d.load.avgOutputTokens);
   try {
-    analyzer = new QueueAnalyzer({
+    const analyzer = new QueueAnalyzer({
       maxBatchSize: n,
       maxQueueSize: n * MAX_QUEUE_TO_BATCH_RATIO,
       params: v.params,
-      request: { inputTokens: avgInputTokens, outputTokens: Math.max(avgOutputTokens, 1) },
+      request: { inputTokens: d.load.avgInputTokens, outputTokens: Math.max(d.load.avgOutputTokens, 1) },
     });
-    perReplica = sizedRatePerSec(analyzer, d.targets);
+    return {
+      ok: true,
+      sized: { v, analyzer, batchSize: n, perReplicaPerSec: sizedRatePerSec(analyzer, d.targets) },
+    };
   } catch (err) {
-    return fail((err as Error).message);
+    return { ok: false, variant: v.name, reason: (err as Error).message };
   }
+}
+
+/** The load to size for: the arrival rate, or TPS / output tokens when a TPS target asks for more. */
+function loadToServe(d: ModelDemand): number {
   const tps = d.targets.tps ?? 0;
-  const totalRatePerSec = tps > 0 ? Math.max(arrivalRatePerSec, tps / avgOutputTokens) : arrivalRatePerSec;
-  const replicas = Math.max(Math.ceil(totalRatePerSec / perReplica), d.minReplicas);
-  let m;
-  try {
-    m = analyzer.analyze(totalRatePerSec / replicas);
-  } catch (err) {
-    return fail((err as Error).message);
-  }
-  const cost = v.costPerReplica * replicas;
+  const { arrivalRatePerSec: rate, avgOutputTokens: out } = d.load;
+  return tps > 0 ? Math.max(rate, tps / out) : rate;
+}
+
+/** `replicas` of a sized variant serving `ratePerSec` together. Throws when the queue model does. */
+function loadedShare(s: Sized, replicas: number, ratePerSec: number, cappedBy?: ReplicaBound): VariantShare {
+  const m = s.analyzer.analyze(ratePerSec / replicas);
   return {
-    ok: true,
-    allocation: {
-      variant: v.name,
-      accelerator: v.accelerator,
-      replicas,
-      batchSize: n,
-      cost,
-      value: cost,
-      itlMs: m.itlMs,
-      ttftMs: m.waitMs + m.prefillMs,
-      utilization: m.utilization,
-      maxRatePerReplicaPerSec: perReplica,
-      totalRatePerSec,
-      gpus: replicas * gpusPerReplica(v),
-    },
+    variant: s.v.name,
+    accelerator: s.v.accelerator,
+    replicas,
+    batchSize: s.batchSize,
+    cost: s.v.costPerReplica * replicas,
+    itlMs: m.itlMs,
+    ttftMs: m.waitMs + m.prefillMs,
+    utilization: m.utilization,
+    maxRatePerReplicaPerSec: s.perReplicaPerSec,
+    ratePerSec,
+    gpus: replicas * gpusPerReplica(s.v),
+    ...(cappedBy && { cappedBy }),
   };
 }
 
 /**
- * Penalty of moving from `from` to `to`: 0 when nothing changes; the cost difference on the same
- * variant; on another variant also 10 % of both costs. No allocation (or 0 replicas) counts as its own
- * "variant" with cost 0.
+ * The allocation led by `lead`: the lead takes max(ceil(load / capacity), minReplicas) replicas within
+ * its maximum; what it cannot carry goes to `next` in order, each within its own maximum. Load left
+ * when every variant is at its maximum is reported as unmet.
+ */
+function fill(d: ModelDemand, lead: Sized, next: readonly Sized[]): Allocation {
+  const total = loadToServe(d);
+  const shares: VariantShare[] = [];
+  let remaining = total;
+  for (const s of [lead, ...next]) {
+    if (remaining <= 0) break;
+    const needed = Math.ceil(remaining / s.perReplicaPerSec);
+    const { replicas, cappedBy } = withinMaximum(s.v, s === lead ? Math.max(needed, d.minReplicas) : needed);
+    if (replicas === 0) continue;
+    const served = Math.min(remaining, replicas * s.perReplicaPerSec);
+    shares.push(loadedShare(s, replicas, served, cappedBy));
+    remaining = replicas >= needed ? 0 : remaining - served;
+  }
+  return allocationOf(shares, total, remaining);
+}
+
+/** Cheapest capacity first (cost per req/s one replica serves), then by name. */
+function byCostPerRate(a: Sized, b: Sized): number {
+  const d = a.v.costPerReplica / a.perReplicaPerSec - b.v.costPerReplica / b.perReplicaPerSec;
+  return d || compareNames(a.v.name, b.v.name);
+}
+
+/**
+ * The allocation of `d` led by variant `v`, sized alone: replicas = max(ceil(load / per-replica
+ * capacity), minReplicas) within the variant's maximum (load beyond it is unmet). A TPS target is a
+ * floor on the load: the model is sized for at least TPS / output tokens req/s. Infeasible (with a
+ * reason) when the load is invalid or the targets cannot be met by one replica.
+ */
+export function createAllocation(d: ModelDemand, v: VariantProfile): CandidateResult {
+  const bad = invalidLoad(d);
+  if (bad !== undefined) return { ok: false, variant: v.name, reason: bad };
+  if (idle(d)) return { ok: true, allocation: allocationOf([zeroLoadShare(d, v)], 0, 0) };
+  const r = sizeVariant(d, v);
+  if (!r.ok) return r;
+  try {
+    return { ok: true, allocation: fill(d, r.sized, []) };
+  } catch (err) {
+    return { ok: false, variant: v.name, reason: (err as Error).message };
+  }
+}
+
+/**
+ * Penalty of moving from `from` to `to` (replicas and cost per variant): the cost difference when
+ * both use the same variants (0 when nothing changes); with any other set of variants also 10 % of
+ * both costs. Variants with 0 replicas do not count; no replicas at all is a set of its own, cost 0.
  */
 export function transitionPenalty(
-  from: { variant: string; replicas: number; cost: number } | undefined,
-  to: { variant: string; replicas: number; cost: number },
+  from: ReadonlyArray<VariantReplicas & { cost: number }>,
+  to: ReadonlyArray<VariantReplicas & { cost: number }>,
 ): number {
-  const a = from && from.replicas > 0 ? from : { variant: "", replicas: 0, cost: 0 };
-  const bVariant = to.replicas > 0 ? to.variant : "";
-  if (a.variant === bVariant) return a.replicas === to.replicas ? 0 : to.cost - a.cost;
-  return VARIANT_CHANGE_PENALTY * (a.cost + to.cost) + (to.cost - a.cost);
+  const a = from.filter((x) => x.replicas > 0);
+  const b = to.filter((x) => x.replicas > 0);
+  let costA = 0;
+  let costB = 0;
+  for (const x of a) costA += x.cost;
+  for (const x of b) costB += x.cost;
+  const same = a.length === b.length && a.every((x) => b.some((y) => y.variant === x.variant));
+  return same ? costB - costA : VARIANT_CHANGE_PENALTY * (costA + costB) + (costB - costA);
 }
 
 export interface Candidates {
-  /** Feasible allocations sorted by value, then variant name. */
+  /** Feasible allocations (distinct mixes) sorted by value, then lead variant name. */
   allocations: Allocation[];
   /** Variants that cannot serve the model, with the reason. */
   infeasible: Array<{ variant: string; reason: string }>;
 }
 
+/** The variants and replicas of an allocation, in name order: equal keys are the same mix. */
+function mixKey(a: Allocation): string {
+  return a.shares
+    .map((s) => `${s.variant}=${s.replicas}`)
+    .sort()
+    .join(",");
+}
+
 /**
- * Candidate allocations of a model, valued by their transition penalty from the current allocation.
- * With `keepVariant` and a current variant that still exists, only that variant is a candidate.
+ * Candidate allocations of a model, one led by each variant that can serve it (identical mixes once),
+ * valued by their transition penalty from the current allocation. Load a lead cannot carry within its
+ * maximum goes to the other variants, cheapest capacity first. With `keepVariant` and current variants
+ * that still exist, only those are candidates.
  */
 export function candidateAllocations(d: ModelDemand): Candidates {
-  let variants = [...d.variants].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const cur = d.current && d.current.replicas > 0 ? d.current : undefined;
-  const curVariant = cur ? d.variants.find((v) => v.name === cur.variant) : undefined;
-  if (d.keepVariant && cur) variants = variants.filter((v) => v.name === cur.variant);
-  const from =
-    cur && curVariant
-      ? { variant: cur.variant, replicas: cur.replicas, cost: cur.replicas * curVariant.costPerReplica }
-      : undefined;
+  let variants = [...d.variants].sort((a, b) => compareNames(a.name, b.name));
+  const cur = (d.current ?? []).filter((c) => c.replicas > 0);
+  if (d.keepVariant && cur.length > 0)
+    variants = variants.filter((v) => cur.some((c) => c.variant === v.name));
+  const from = cur.flatMap((c) => {
+    const v = d.variants.find((x) => x.name === c.variant);
+    return v ? [{ ...c, cost: c.replicas * v.costPerReplica }] : [];
+  });
   const out: Candidates = { allocations: [], infeasible: [] };
-  for (const v of variants) {
-    const r = createAllocation(d, v);
-    if (!r.ok) {
-      out.infeasible.push({ variant: r.variant, reason: r.reason });
-      continue;
-    }
-    r.allocation.value = transitionPenalty(from, r.allocation);
-    out.allocations.push(r.allocation);
+  const bad = invalidLoad(d);
+  if (bad !== undefined) {
+    out.infeasible = variants.map((v) => ({ variant: v.name, reason: bad }));
+    return out;
   }
-  out.allocations.sort(
-    (a, b) => a.value - b.value || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0),
-  );
+  const found: Allocation[] = [];
+  if (idle(d)) {
+    for (const v of variants) found.push(allocationOf([zeroLoadShare(d, v)], 0, 0));
+  } else {
+    const sized: Sized[] = [];
+    for (const v of variants) {
+      const r = sizeVariant(d, v);
+      if (r.ok) sized.push(r.sized);
+      else out.infeasible.push({ variant: r.variant, reason: r.reason });
+    }
+    const byCost = [...sized].sort(byCostPerRate);
+    for (const lead of sized) {
+      try {
+        found.push(
+          fill(
+            d,
+            lead,
+            byCost.filter((s) => s !== lead),
+          ),
+        );
+      } catch (err) {
+        out.infeasible.push({ variant: lead.v.name, reason: (err as Error).message });
+      }
+    }
+  }
+  for (const a of found) a.value = transitionPenalty(from, a.shares);
+  const lead = (a: Allocation): string => a.shares[0]?.variant ?? "";
+  found.sort((a, b) => a.value - b.value || compareNames(lead(a), lead(b)));
+  const seen = new Set<string>();
+  for (const a of found) {
+    const key = mixKey(a);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.allocations.push(a);
+  }
   return out;
 }

@@ -1,5 +1,6 @@
 /**
- * Allocation solver: picks one allocation per model among its variants' candidates.
+ * Allocation solver: picks one allocation per model among its candidates (one variant, or a mix when
+ * variants are at their maximums).
  *
  * - unlimited mode: the minimum-value candidate of every model, capacity ignored;
  * - limited mode: a greedy pass over the models in priority order under a GPU inventory
@@ -8,13 +9,14 @@
  *
  * Pure code; see docs/design/model-based-optimizer.md.
  */
-import type { GpuInventory } from "../../types/decision.js";
+import { boundLabel, type GpuInventory } from "../../types/decision.js";
 import {
   candidateAllocations,
   effectivePriority,
   type Allocation,
   type Candidates,
   type ModelDemand,
+  type VariantShare,
 } from "./allocation.js";
 
 /** What the limited mode does with models that got no allocation within their targets. */
@@ -64,6 +66,25 @@ interface Entry {
 
 const fmt = (x: number, digits = 3): string => String(Number(x.toPrecision(digits)));
 
+/** "4 × A100 (at maximum: HPA maxReplicas 4) + 2 × H100": the shares of an allocation. */
+function mixText(a: Allocation): string {
+  const text = a.shares
+    .map(
+      (s) =>
+        `${s.replicas} × ${s.accelerator}${s.cappedBy ? ` (at maximum: ${boundLabel(s.cappedBy)})` : ""}`,
+    )
+    .join(" + ");
+  return text || "0 replicas";
+}
+
+/** "per replica 1.15 req/s", or per accelerator for a mix. */
+function perReplicaText(a: Allocation): string {
+  if (a.shares.length === 1) return `per replica ${fmt(a.shares[0].maxRatePerReplicaPerSec)} req/s`;
+  return `per replica ${a.shares.map((s) => `${s.accelerator} ${fmt(s.maxRatePerReplicaPerSec)}`).join(", ")} req/s`;
+}
+
+const leadOf = (a: Allocation): string => a.shares[0]?.variant ?? "";
+
 /** Readable summary of a model's decision. */
 function explain(e: Entry, infeasible: ModelAllocation["infeasible"], limited: boolean): string {
   const { targets } = e.demand;
@@ -80,20 +101,26 @@ function explain(e: Entry, infeasible: ModelAllocation["infeasible"], limited: b
       const why = infeasible.map((i) => `${i.variant}: ${i.reason}`).join("; ");
       return `no variant can meet ${goal || "the targets"}${why ? ` (${why})` : ""}`;
     }
-    return `no GPUs left for ${e.allocations.map((a) => `${a.replicas} × ${a.accelerator}`).join(" or ")}`;
+    return `no GPUs left for ${e.allocations.map(mixText).join(" or ")}`;
   }
-  if (c.replicas === 0) return `no load and minReplicas 0: 0 replicas`;
-  if (c.totalRatePerSec === 0) return `no load: minReplicas ${c.replicas} × ${c.accelerator}`;
+  if (c.totalRatePerSec === 0)
+    return c.replicas === 0 ? `no load and minReplicas 0: 0 replicas` : `no load: minReplicas ${mixText(c)}`;
+  const bestEffort = e.bestEffort ? " best effort (GPU limit)" : "";
   let text =
-    `${c.replicas} × ${c.accelerator} ${e.bestEffort ? "best effort (GPU limit) for" : "meet"} ` +
-    `${goal || "the load"} at ${fmt(c.totalRatePerSec)} req/s (per replica ${fmt(c.maxRatePerReplicaPerSec)} req/s)`;
-  const alternative = e.allocations.find((a) => a.variant !== c.variant && a.replicas > 0);
+    c.unmetRatePerSec > 0
+      ? `${mixText(c)}${bestEffort}: load ${fmt(c.totalRatePerSec)} req/s exceeds what the variants can ` +
+        `serve at their maximums (${fmt(c.totalRatePerSec - c.unmetRatePerSec)} req/s) within ` +
+        `${goal || "the targets"} (${perReplicaText(c)})`
+      : `${mixText(c)} ${e.bestEffort ? "best effort (GPU limit) for" : "meet"} ${goal || "the load"} ` +
+        `at ${fmt(c.totalRatePerSec)} req/s (${perReplicaText(c)})`;
+  const alternative = e.allocations.find((a) => leadOf(a) !== leadOf(c) && a.replicas > 0);
   if (alternative && c.cost > 0) {
     const ratio = alternative.cost / c.cost;
+    const name = alternative.shares.map((s) => s.accelerator).join(" + ");
     text +=
       ratio === 1
-        ? `; ${alternative.accelerator} would cost the same`
-        : `; ${alternative.accelerator} would cost ${fmt(ratio, 2)}× ${ratio > 1 ? "more" : "as much"}`;
+        ? `; ${name} would cost the same`
+        : `; ${name} would cost ${fmt(ratio, 2)}× ${ratio > 1 ? "more" : "as much"}`;
   }
   if (limited && !e.bestEffort && e.allocations[0] !== c)
     text += " (preferred choice exceeded the GPU limit)";
@@ -115,6 +142,19 @@ function regret(e: Entry): number {
   return next ? next.value - e.allocations[e.index].value : Number.MAX_VALUE;
 }
 
+/** True when every share of `a` fits in the free GPUs of its accelerator. */
+function fits(a: Allocation, free: Map<string, number>): boolean {
+  if (a.shares.length === 1) return (free.get(a.shares[0].accelerator) ?? 0) >= a.shares[0].gpus;
+  const need = new Map<string, number>();
+  for (const s of a.shares) need.set(s.accelerator, (need.get(s.accelerator) ?? 0) + s.gpus);
+  for (const [accelerator, gpus] of need) if ((free.get(accelerator) ?? 0) < gpus) return false;
+  return true;
+}
+
+function take(a: Allocation, free: Map<string, number>): void {
+  for (const s of a.shares) free.set(s.accelerator, (free.get(s.accelerator) ?? 0) - s.gpus);
+}
+
 /** Places entries on their first candidate that fits; returns the ones that fit nowhere, in order. */
 function allocate(entries: Entry[], free: Map<string, number>): Entry[] {
   const queue = [...entries];
@@ -123,9 +163,8 @@ function allocate(entries: Entry[], free: Map<string, number>): Entry[] {
     const top = queue.shift()!;
     const alloc = top.allocations[top.index];
     if (!alloc) continue;
-    const available = free.get(alloc.accelerator) ?? 0;
-    if (available >= alloc.gpus) {
-      free.set(alloc.accelerator, available - alloc.gpus);
+    if (fits(alloc, free)) {
+      take(alloc, free);
       top.chosen = alloc;
       continue;
     }
@@ -142,36 +181,60 @@ function allocate(entries: Entry[], free: Map<string, number>): Entry[] {
   return unallocated;
 }
 
-function scaled(a: Allocation, replicas: number, gpusPerReplica: number): Allocation {
-  const factor = replicas / a.replicas;
-  return { ...a, replicas, cost: a.cost * factor, value: a.value * factor, gpus: replicas * gpusPerReplica };
+const perReplica = (s: VariantShare): number => s.gpus / s.replicas;
+
+/** `a` with `counts[i]` replicas in share i (shares left with none are dropped). */
+function scaled(a: Allocation, counts: readonly number[]): Allocation {
+  const shares: VariantShare[] = [];
+  let replicas = 0;
+  let cost = 0;
+  a.shares.forEach((s, i) => {
+    const n = counts[i];
+    if (n <= 0) return;
+    const { cappedBy: _, ...rest } = s;
+    // fewer replicas than the share had: the GPUs, not the variant's maximum, limit it now
+    const share = {
+      ...(n < s.replicas ? rest : s),
+      replicas: n,
+      cost: (s.cost * n) / s.replicas,
+      gpus: perReplica(s) * n,
+    };
+    shares.push(share);
+    replicas += n;
+    cost += share.cost;
+  });
+  return { ...a, shares, replicas, cost, value: (a.value * replicas) / a.replicas };
 }
 
-const perReplica = (a: Allocation): number => a.gpus / a.replicas;
+/** Free replicas of one share's accelerator (whole replicas). */
+const room = (s: VariantShare, free: Map<string, number>): number =>
+  s.replicas > 0 ? Math.floor((free.get(s.accelerator) ?? 0) / perReplica(s)) : 0;
 
-/** Each entry in turn takes as many replicas as fit on its best candidate with room. */
+/** Each entry in turn takes as many replicas as fit of each share of its best candidate with room. */
 function allocateMaximally(entries: Entry[], free: Map<string, number>): void {
   for (const e of entries) {
     for (const a of e.allocations) {
       if (a.replicas === 0) continue;
-      const u = perReplica(a);
-      const m = Math.min(Math.floor((free.get(a.accelerator) ?? 0) / u), a.replicas);
-      if (u > 0 && m > 0) {
-        e.chosen = scaled(a, m, u);
+      const counts = a.shares.map((s) => {
+        const n = Math.min(room(s, free), s.replicas);
+        if (n > 0) free.set(s.accelerator, (free.get(s.accelerator) ?? 0) - n * perReplica(s));
+        return n;
+      });
+      if (counts.some((n) => n > 0)) {
+        e.chosen = scaled(a, counts);
         e.bestEffort = true;
-        free.set(a.accelerator, (free.get(a.accelerator) ?? 0) - m * u);
         break;
       }
     }
   }
 }
 
-/** Entries take one replica at a time in turns, each on its best candidate with room. */
+/** Entries take one replica at a time in turns, each on its best candidate with room (shares in order). */
 function allocateEqually(entries: Entry[], free: Map<string, number>): void {
   const tickets = entries.map((e) => ({
     e,
     alloc: undefined as Allocation | undefined,
-    count: 0,
+    counts: [] as number[],
     live: true,
   }));
   let live = tickets.length;
@@ -179,29 +242,25 @@ function allocateEqually(entries: Entry[], free: Map<string, number>): void {
     for (const t of tickets) {
       if (!t.live) continue;
       if (!t.alloc) {
-        t.alloc = t.e.allocations.find(
-          (a) => a.replicas > 0 && (free.get(a.accelerator) ?? 0) >= perReplica(a),
-        );
-        if (!t.alloc) {
-          t.live = false;
-          live--;
-          continue;
-        }
+        t.alloc = t.e.allocations.find((a) => a.shares.some((s) => room(s, free) > 0));
+        t.counts = t.alloc ? t.alloc.shares.map(() => 0) : [];
       }
-      const u = perReplica(t.alloc);
-      const left = free.get(t.alloc.accelerator) ?? 0;
-      if (t.count < t.alloc.replicas && Math.floor(left / u) > 0) {
-        free.set(t.alloc.accelerator, left - u);
-        t.count++;
-      } else {
+      const i = t.alloc
+        ? t.alloc.shares.findIndex((s, j) => t.counts[j] < s.replicas && room(s, free) > 0)
+        : -1;
+      if (i < 0) {
         t.live = false;
         live--;
+        continue;
       }
+      const s = t.alloc!.shares[i];
+      free.set(s.accelerator, (free.get(s.accelerator) ?? 0) - perReplica(s));
+      t.counts[i]++;
     }
   }
   for (const t of tickets) {
-    if (t.alloc && t.count > 0) {
-      t.e.chosen = scaled(t.alloc, t.count, perReplica(t.alloc));
+    if (t.alloc && t.counts.some((n) => n > 0)) {
+      t.e.chosen = scaled(t.alloc, t.counts);
       t.e.bestEffort = true;
     }
   }

@@ -1,9 +1,9 @@
 /**
  * Optimizer of the queueing-model engine: sizes the model's candidate allocations from the analysis
- * (load and SLO targets), takes the cheapest one to move to, and turns it into per-variant targets.
- * The chosen variant gets the allocation's replicas; the others go to zero once the chosen variant's
- * replicas are all ready (until then they keep theirs, so the load is served while the new replicas
- * start). A model without a decision (no rate metrics, no targets, no feasible variant) keeps every
+ * (load, SLO targets and each variant's maximum), takes the cheapest one to move to, and turns it into
+ * per-variant targets. The chosen variants get their shares (a variant at its maximum is flagged as
+ * constrained); the others go to zero once the chosen variants' replicas are all ready (until then they
+ * keep theirs, so the load is served while the new replicas start). A model without a decision (no rate metrics, no targets, no feasible variant) keeps every
  * replica: missing metrics never cause a scale-down. Pure code; see docs/design/model-based-optimizer.md.
  */
 import { DEFAULT_MAX_BATCH_SIZE } from "../../analyze/queueing-model/model-analysis.js";
@@ -18,11 +18,9 @@ import { actionOf, compareNames } from "../../types/decision.js";
 import type { ModelDemand, VariantProfile } from "./allocation.js";
 import { solveAllocations } from "./solver.js";
 
-/** The variant holding most of the model's replicas now (ties: by name), if any. */
+/** The replicas of every variant that has some now. */
 function currentAllocation(states: readonly VariantState[]): ModelDemand["current"] {
-  let best: VariantState | undefined;
-  for (const s of states) if (s.current > 0 && (!best || s.current > best.current)) best = s;
-  return best && { variant: best.name, replicas: best.current };
+  return states.filter((s) => s.current > 0).map((s) => ({ variant: s.name, replicas: s.current }));
 }
 
 function profile(s: VariantState): VariantProfile[] {
@@ -35,6 +33,7 @@ function profile(s: VariantState): VariantProfile[] {
       gpusPerReplica: s.gpusPerReplica,
       maxBatchSize: s.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
       params: s.parameters,
+      ...(s.bounds && { bounds: s.bounds }),
     },
   ];
 }
@@ -86,19 +85,23 @@ export function allocationTargets(
   ]);
   const chosen = m.chosen;
   if (!chosen) return keepAll(m.reason);
-  const winner = sorted.find((s) => s.name === chosen.variant)!;
-  const switching = winner.ready < chosen.replicas;
+  const shares = new Map(chosen.shares.map((sh) => [sh.variant, sh]));
+  const waiting = sorted.flatMap((s) => {
+    const sh = shares.get(s.name);
+    return sh && s.ready < sh.replicas ? [`${s.name} has ${sh.replicas} ready (${s.ready} now)`] : [];
+  });
+  const serving = chosen.shares.filter((sh) => sh.replicas > 0).map((sh) => sh.variant);
+  const serves =
+    serving.length === 0
+      ? ""
+      : `${serving.join(" and ")} ${serving.length === 1 ? "serves" : "serve"} the model; `;
   return result(
     sorted.map((s) => {
-      if (s === winner) return target(s, chosen.replicas, m.reason);
-      if (s.current > 0 && switching)
-        return target(
-          s,
-          s.current,
-          `keeping ${s.current} until ${winner.name} has ${chosen.replicas} ready (${winner.ready} now); ${m.reason}`,
-          true,
-        );
-      return target(s, 0, `${winner.name} serves the model; ${m.reason}`);
+      const sh = shares.get(s.name);
+      if (sh) return target(s, sh.replicas, m.reason, sh.cappedBy !== undefined);
+      if (s.current > 0 && waiting.length > 0)
+        return target(s, s.current, `keeping ${s.current} until ${waiting.join(" and ")}; ${m.reason}`, true);
+      return target(s, 0, `${serves}${m.reason}`);
     }),
   );
 }
