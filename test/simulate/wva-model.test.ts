@@ -153,7 +153,18 @@ describe("wva-model policy", () => {
         windows.record(ready, now);
         const obs = ready.flatMap((p): TunerObservation[] => {
           const w = windows.window(p);
-          return w ? [{ ...w, maxBatchSize: maxBatch }] : [];
+          if (!w) return [];
+          const { arrivalRatePerSec, avgInputTokens, avgOutputTokens, ttftMs, itlMs } = w;
+          return [
+            {
+              arrivalRatePerSec: arrivalRatePerSec!,
+              avgInputTokens: avgInputTokens!,
+              avgOutputTokens: avgOutputTokens!,
+              maxBatchSize: maxBatch,
+              ttftMs: ttftMs!,
+              itlMs: itlMs!,
+            },
+          ];
         });
         steps += obs.length;
         learned.learn(new Map([["ns/v", obs]]));
