@@ -322,15 +322,15 @@ describe("pod-scraping source: the queueing-model's inputs", () => {
     try {
       const first = await src.refresh(q, { namespace: "ns", modelID: "llama" });
       assert.deepEqual(first.get(QueryName.requestRate)?.values, [], "a rate needs two scrapes");
-      // iterations of 10 ms: the first request starts alone (TTFT: prefill + first decode = 20 ms), the
-      // other two join at the next boundary (30 ms)
+      // iterations of 10 ms: the first request starts alone (TTFT: its prefill iteration, 10 ms), the
+      // other two join at the next boundary and get their first token at the end of it (20 ms)
       for (let i = 0; i < 3; i++) e.submit(100, 5);
       e.advance(1_000);
       t += 10_000;
       const r = await src.refresh(q, { namespace: "ns", modelID: "llama" });
       assert.equal(value(r, QueryName.requestRate), 0.3);
       assert.ok(
-        Math.abs(value(r, QueryName.avgTtft)! - 0.08 / 3) < 1e-9,
+        Math.abs(value(r, QueryName.avgTtft)! - 0.05 / 3) < 1e-9,
         `TTFT ${value(r, QueryName.avgTtft)}`,
       );
       assert.ok(Math.abs(value(r, QueryName.avgItl)! - 0.01) < 1e-9, `ITL ${value(r, QueryName.avgItl)}`);

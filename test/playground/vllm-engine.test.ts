@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { decodeTimeMs, prefillTimeMs } from "../../src/analyze/queueing-model/performance.js";
 import {
   EngineError,
   VllmEngine,
@@ -17,11 +18,27 @@ const CFG: Partial<EngineConfig> = {
 };
 const REQ: RequestSpec = { inputTokens: 100, outputTokens: 50 };
 
-/** The engine's iteration time for n equal requests. */
-function tIter(c: Partial<EngineConfig>, n: number, r: RequestSpec): number {
-  const i = r.inputTokens;
-  const o = r.outputTokens;
-  return (c.alpha ?? 0) + n * ((c.beta ?? 0) * ((i + o) / (o + 1)) + (c.gamma ?? 0) * (i + o / 2));
+/**
+ * End times of the iterations of one request alone: the prefill iteration (alpha + (beta+gamma)·in) makes
+ * the first token, then decode iteration k (k tokens generated so far) takes alpha + beta + gamma·(in + k).
+ */
+function aloneTokenTimes(c: Partial<EngineConfig>, r: RequestSpec): number[] {
+  const alpha = c.alpha ?? 0;
+  const beta = c.beta ?? 0;
+  const gamma = c.gamma ?? 0;
+  let t = alpha + (beta + gamma) * r.inputTokens;
+  const times = [t];
+  for (let k = 1; k < r.outputTokens; k++) {
+    t += alpha + beta + gamma * (r.inputTokens + k);
+    times.push(t);
+  }
+  return times;
+}
+
+/** Work (ms beyond alpha) of one request over its life: its prefill plus every decode iteration. */
+function requestWork(c: Partial<EngineConfig>, r: RequestSpec): number {
+  const times = aloneTokenTimes(c, r);
+  return times[times.length - 1] - r.outputTokens * (c.alpha ?? 0);
 }
 
 /** Drives the engine with arrivals every 1000/rate ms for `durationMs`, sampling every `stepMs` of virtual time. */
@@ -64,7 +81,7 @@ function drive(engine: VllmEngine, ratePerSec: number, durationMs: number, warmu
 }
 
 describe("vLLM emulator engine (virtual time)", () => {
-  it("one request takes out+1 iterations of T_iter(1); the first token comes after prefill + one decode", () => {
+  it("one request alone: TTFT is its prefill iteration, then one decode iteration per further token", () => {
     const e = new VllmEngine(CFG);
     let done: { ttft: number; e2e: number } | undefined;
     const tokens: number[] = [];
@@ -73,43 +90,49 @@ describe("vLLM emulator engine (virtual time)", () => {
     assert.equal(e.stats().usedBlocks, Math.ceil(101 / 16));
     assert.equal(e.stats().running, 1);
     e.advance(10_000);
-    const t1 = tIter(CFG, 1, REQ);
     assert.ok(done);
-    assert.ok(Math.abs(done.e2e - 51 * t1) < 1e-9, `e2e ${done.e2e} vs ${51 * t1}`);
-    assert.ok(Math.abs(done.ttft - 2 * t1) < 1e-9);
+    // prefill: 10 + 0.101·100 = 20.1 ms; decodes: Σ_{k=1..49} (10.1 + 0.001·(100 + k)) = 501.025 ms
+    assert.ok(Math.abs(done.ttft - 20.1) < 1e-9, `ttft ${done.ttft}`);
+    assert.ok(Math.abs(done.e2e - 521.125) < 1e-9, `e2e ${done.e2e}`);
+    const expected = aloneTokenTimes(CFG, REQ);
     assert.equal(tokens.length, 50);
+    tokens.forEach((t, i) => assert.ok(Math.abs(t - expected[i]) < 1e-9, `token ${i + 1} at ${t}`));
     assert.equal(e.stats().usedBlocks, 0);
     assert.equal(e.stats().completed, 1);
+    assert.equal(e.stats().iterations, 50);
   });
 
   it("KV blocks grow with generated tokens: ceil((in + generated + 1) / blockSize)", () => {
     const e = new VllmEngine(CFG);
     const spec = { inputTokens: 16, outputTokens: 40 };
     e.submit(spec);
-    const t1 = tIter(CFG, 1, spec);
+    const ends = aloneTokenTimes(CFG, spec);
     assert.equal(e.stats().usedBlocks, 2); // prompt 16 + the first token's slot = 17 tokens
-    e.advance(t1 * 16.5); // decode iteration with 15 tokens generated: 32 slots
+    e.advance((ends[14] + ends[15]) / 2); // iteration with 15 tokens generated: 32 slots
     assert.equal(e.stats().usedBlocks, 2);
-    e.advance(t1 * 17.5); // 16 generated, the next token needs slot 33
+    e.advance((ends[15] + ends[16]) / 2); // 16 generated, the next token needs slot 33
     assert.equal(e.stats().usedBlocks, 3);
   });
 
-  it("below capacity: (almost) no queue, mean batch and KV use follow n = λ·(o+1)·T_iter(n)", () => {
+  it("below capacity: (almost) no queue, mean batch and KV use follow n = λ·(prefill(n) + (o−1)·decode(n))", () => {
     const e = new VllmEngine(CFG);
-    const rate = 5; // req/s, capacity is maxBatch / ((o+1)·T_iter(8)) ≈ 11.7 req/s
+    const rate = 5; // req/s, capacity is 8 / (50·alpha + 8·work per request) ≈ 12 req/s
     const r = drive(e, rate, 60_000, 5_000);
-    // fixed point of n = λ(o+1)(alpha + n·δ)
+    // Little's law with the model's law, the other requests in the batch averaging n: time in service
+    // S(n) = prefill(n) + (o−1)·decode(n) is linear in n, so n = λ·S(n) has a closed-form solution.
     const lambda = rate / 1000;
-    const delta = tIter(CFG, 1, REQ) - (CFG.alpha ?? 0);
-    const n = (lambda * 51 * (CFG.alpha ?? 0)) / (1 - lambda * 51 * delta);
+    const p = { alpha: CFG.alpha!, beta: CFG.beta!, gamma: CFG.gamma! };
+    const service = (n: number) => prefillTimeMs(p, REQ, n) + 49 * decodeTimeMs(p, REQ, n);
+    const slope = service(1) - service(0);
+    const n = (lambda * service(0)) / (1 - lambda * slope);
     // arrivals wait only for the current iteration to end
     assert.ok(r.maxWaiting <= 1, `max waiting ${r.maxWaiting}`);
     assert.ok(r.waiting < 0.1, `mean waiting ${r.waiting}`);
-    assert.ok(Math.abs(r.running - n) / n < 0.1, `mean running ${r.running} vs model ${n}`);
+    assert.ok(Math.abs(r.running - n) / n < 0.05, `mean running ${r.running} vs model ${n}`);
     let blocks = 0;
-    for (let j = 0; j <= 50; j++) blocks += Math.ceil((100 + j + 1) / 16);
-    const kvModel = (n * (blocks / 51)) / 1000;
-    assert.ok(Math.abs(r.kv - kvModel) / kvModel < 0.1, `mean KV ${r.kv} vs model ${kvModel}`);
+    for (let j = 0; j < 50; j++) blocks += Math.ceil((100 + j + 1) / 16);
+    const kvModel = (n * (blocks / 50)) / 1000;
+    assert.ok(Math.abs(r.kv - kvModel) / kvModel < 0.05, `mean KV ${r.kv} vs model ${kvModel}`);
   });
 
   it("above capacity: the batch is full and the queue grows at λ − μmax", () => {
@@ -117,7 +140,8 @@ describe("vLLM emulator engine (virtual time)", () => {
     const rate = 20;
     const duration = 60_000;
     const r = drive(e, rate, duration, 10_000);
-    const muMax = 8 / (51 * tIter(CFG, 8, REQ)); // req/ms
+    // a full batch of 8 requests takes 50 iterations (alpha each) plus the work of all 8 to complete them
+    const muMax = 8 / (50 * CFG.alpha! + 8 * requestWork(CFG, REQ)); // req/ms
     const expectedQueue = (rate / 1000 - muMax) * duration;
     assert.equal(r.last.running, 8);
     assert.ok(

@@ -43,6 +43,8 @@ export interface ReplicaMetrics {
   ttftMs: number;
   /** Mean requests in service. */
   meanInService: number;
+  /** Probability that the replica holds at least one request. */
+  busyProbability: number;
   /** Batch occupancy, meanInService / maxBatchSize in [0, 1]. */
   utilization: number;
   /** Upper end of the admissible rate range. */
@@ -118,6 +120,7 @@ export class QueueAnalyzer {
       itlMs,
       ttftMs: s.waitMs + prefillMs + itlMs,
       meanInService: s.meanInService,
+      busyProbability: s.busyProbability,
       utilization: Math.min(Math.max(s.meanInService / maxBatchSize, 0), 1),
       maxRatePerSec: this.rateRange.maxPerSec,
     };

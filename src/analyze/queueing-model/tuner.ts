@@ -7,7 +7,7 @@
  */
 import { QueueAnalyzer } from "./analyzer.js";
 import { add, column, diag, identity, inverse2, multiply, transpose, type Matrix } from "./matrix.js";
-import type { ServiceParams } from "./performance.js";
+import { decodeTimeMs, iterationTimeMs, type RequestSize, type ServiceParams } from "./performance.js";
 
 /** What one busy pod reported over the metrics window. */
 export interface TunerObservation {
@@ -107,24 +107,50 @@ export function guessParams(
 }
 
 /**
- * What the model predicts a pod reports: [wait + prefill, ITL] in ms, from a queue with
- * the pod's batch size and a queue of 10 requests per batch slot. Undefined when the model has no
- * solution for these parameters and load.
+ * What the model predicts a pod reports: [TTFT, ITL] in ms, from a queue with the pod's batch size and a
+ * queue of 10 requests per batch slot. Both follow the iteration law at the mean batch in service: ITL is
+ * one decode time, TTFT the queue wait, the rest of the iteration running when the request arrives (a
+ * request joins at the next iteration), and its prefill time. Undefined when the model has no solution
+ * for these parameters and load.
  */
 export function predictObservation(p: ServiceParams, o: TunerObservation): [number, number] | undefined {
   try {
+    const request = { inputTokens: o.avgInputTokens, outputTokens: o.avgOutputTokens };
     const a = new QueueAnalyzer({
       maxBatchSize: o.maxBatchSize,
       maxQueueSize: 10 * o.maxBatchSize,
       params: p,
-      request: { inputTokens: o.avgInputTokens, outputTokens: o.avgOutputTokens },
+      request,
     });
     const m = a.analyze(o.arrivalRatePerSec);
-    const out: [number, number] = [m.waitMs + m.prefillMs, m.itlMs];
+    const n = m.meanInService;
+    const out: [number, number] = [
+      m.waitMs +
+        m.busyProbability * iterationResidualMs(p, request, n, o.arrivalRatePerSec / 1000) +
+        m.prefillMs,
+      decodeTimeMs(p, request, n),
+    ];
     return out.every(Number.isFinite) ? out : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Mean rest of the iteration a request finds running when it arrives at a busy replica, ms. An iteration
+ * lasts T(n) on average, plus the prefill of each request admitted with it (as many as arrive during an
+ * iteration, λ·T(n) on average). A random arrival falls into long iterations more often: the mean rest is
+ * E[T²] / (2·E[T]) = (T(n) + Var/T(n)) / 2, with Var = λ·T(n)·P² for prefills of P ms each.
+ */
+export function iterationResidualMs(
+  p: ServiceParams,
+  r: RequestSize,
+  n: number,
+  lambdaPerMs: number,
+): number {
+  const t = iterationTimeMs(p, r, n);
+  const prefill = (p.beta + p.gamma) * r.inputTokens;
+  return (t + lambdaPerMs * prefill * prefill) / 2;
 }
 
 /** Observation noise: each observation's standard deviation is errorLevel/tPercentile of its value. */

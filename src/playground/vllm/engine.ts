@@ -1,14 +1,23 @@
 /**
  * The vLLM emulator's performance model: continuous batching with a maximum batch size, a KV-cache block
- * budget, a FIFO waiting queue and this iteration-time law (milliseconds):
+ * budget, a FIFO waiting queue and the iteration-time law of the model-based optimizer (milliseconds):
  *
- *   T_iter = alpha + Σ_running ( beta·(in+out)/(out+1) + gamma·(in + out/2) )
+ *   T_iter = alpha + Σ_prefilling (beta + gamma)·ctx + Σ_decoding (beta + gamma·ctx)
  *
- * which is `alpha + n·(beta·(in+out)/(out+1) + gamma·(in+out/2))` for n equal requests. A request takes part
- * in out+1 iterations: one prefill, then one decode iteration per output token. New requests join at
- * iteration boundaries. Each request holds ceil(tokens/blockSize) KV blocks for its prompt and the tokens
- * generated so far; when a running request needs a block and none is free, the most recently admitted
- * request is preempted (its blocks freed, it goes back to the head of the queue and recomputes).
+ * where ctx is the tokens a request already holds: its prompt (plus, after a preemption, the tokens it
+ * had generated) when it is prefilled, prompt + generated tokens when it decodes. An admitted request is
+ * prefilled in its first iteration, which also produces its first token (so TTFT is the wait plus that
+ * iteration); each later iteration produces one more token. A request of `in` prompt and `out` output
+ * tokens thus takes part in `out` iterations, and its decode iterations read on average `in + out/2`
+ * cached tokens. Averaged over a batch of n requests this is the optimizer's law
+ * (`src/analyze/queueing-model/performance.ts`): prefill = T(n) + (beta + gamma)·in, ITL = T(n) + beta +
+ * gamma·(in + out/2), with T(n) = alpha + n·(beta·(in+out)/(out+1) + gamma·(in+out/2)); see
+ * docs/user-guide/emulator-and-load.md.
+ *
+ * New requests join at iteration boundaries. Each request holds ceil(tokens/blockSize) KV blocks for its
+ * prompt, the tokens generated so far and the one the current iteration produces; when a running request
+ * needs a block and none is free, the most recently admitted request is preempted (its blocks freed, it
+ * goes back to the head of the queue and is prefilled again with the tokens it had generated).
  *
  * Time is driven from outside through `advance(t)` with milliseconds of an injectable clock: the HTTP emulator
  * drives it from the wall clock, `wva simulate` from its event queue (`nextEventTime()` says when the next
@@ -137,14 +146,13 @@ export class VllmEngine {
     this.time = startTime;
   }
 
-  /** Iteration time (ms) for the given running requests. */
-  iterationTime(reqs: readonly RequestSpec[]): number {
+  /** Duration (ms) of an iteration over the running requests in their current state. */
+  private iterationTime(): number {
     const { alpha, beta, gamma } = this.config;
     let t = alpha;
-    for (const r of reqs) {
-      const i = r.inputTokens;
-      const o = r.outputTokens;
-      t += beta * ((i + o) / (o + 1)) + gamma * (i + o / 2);
+    for (const r of this.running) {
+      const context = r.spec.inputTokens + r.generated;
+      t += r.prefilled ? beta + gamma * context : (beta + gamma) * context;
     }
     return t;
   }
@@ -271,7 +279,7 @@ export class VllmEngine {
       return;
     }
     this.reserveNextTokens();
-    this.iterationEnd = this.time + this.iterationTime(this.running.map((r) => r.spec));
+    this.iterationEnd = this.time + this.iterationTime();
     this.iterations++;
   }
 
@@ -294,8 +302,7 @@ export class VllmEngine {
   private reserveNextTokens(): void {
     for (let i = 0; i < this.running.length; i++) {
       const r = this.running[i];
-      const tokensAfter = r.spec.inputTokens + r.generated + (r.prefilled ? 1 : 0);
-      let need = this.blocksFor(Math.max(tokensAfter, 1)) - r.blocks;
+      let need = this.blocksFor(r.spec.inputTokens + r.generated + 1) - r.blocks;
       while (need > 0 && this.usedBlocks + need > this.config.kvBlocks) {
         const victim = this.running.reduce((a, b) => (b.admitSeq > a.admitSeq ? b : a));
         this.preemptRequest(victim);
@@ -326,10 +333,7 @@ export class VllmEngine {
     const t = this.time;
     const done: Req[] = [];
     for (const r of this.running) {
-      if (!r.prefilled) {
-        r.prefilled = true;
-        if (r.generated === 0) continue;
-      }
+      r.prefilled = true;
       r.generated++;
       if (r.firstToken === undefined) r.firstToken = t;
       else if (r.lastToken !== undefined) this.observer.onTokenGap?.(t - r.lastToken);
