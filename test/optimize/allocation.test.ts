@@ -177,25 +177,27 @@ describe("transition penalty", () => {
   });
 });
 
+/** Two variants of the solver and maximum tests: A is cheaper per replica, B faster. */
+const A: VariantProfile = {
+  name: "A",
+  accelerator: "TA",
+  costPerReplica: 10,
+  gpusPerReplica: 1,
+  maxBatchSize: 16,
+  atTokens: 200,
+  params: { alpha: 5, beta: 0.2, gamma: 0.015 },
+};
+const B: VariantProfile = {
+  name: "B",
+  accelerator: "TB",
+  costPerReplica: 25,
+  gpusPerReplica: 1,
+  maxBatchSize: 32,
+  atTokens: 200,
+  params: { alpha: 3, beta: 0.1, gamma: 0.008 },
+};
+
 describe("solver", () => {
-  const A: VariantProfile = {
-    name: "A",
-    accelerator: "TA",
-    costPerReplica: 10,
-    gpusPerReplica: 1,
-    maxBatchSize: 16,
-    atTokens: 200,
-    params: { alpha: 5, beta: 0.2, gamma: 0.015 },
-  };
-  const B: VariantProfile = {
-    name: "B",
-    accelerator: "TB",
-    costPerReplica: 25,
-    gpusPerReplica: 1,
-    maxBatchSize: 32,
-    atTokens: 200,
-    params: { alpha: 3, beta: 0.1, gamma: 0.008 },
-  };
   const model = (id: string, priority: number, perMin: number): ModelDemand => ({
     ...demand(perMin / 60, { modelID: id, priority, variants: [B, A] }),
   });
@@ -301,18 +303,7 @@ describe("solver", () => {
 });
 
 describe("variant maximums", () => {
-  const A: VariantProfile = {
-    name: "A",
-    accelerator: "TA",
-    costPerReplica: 10,
-    gpusPerReplica: 1,
-    maxBatchSize: 16,
-    atTokens: 200,
-    params: { alpha: 5, beta: 0.2, gamma: 0.015 },
-  };
-  const B: VariantProfile = { ...A, name: "B", accelerator: "TB", costPerReplica: 25, maxBatchSize: 32 };
   const C: VariantProfile = { ...A, name: "C", accelerator: "TC", costPerReplica: 11 };
-  B.params = { alpha: 3, beta: 0.1, gamma: 0.008 };
   const cap = (
     v: VariantProfile,
     maxReplicas: number,
