@@ -20,7 +20,7 @@ import {
   type VariantState,
 } from "../engine/types.js";
 import type { Logger } from "../util/logger.js";
-import { boundedTimeout, checkTimerDelay } from "../util/timer.js";
+import { boundedTimeout, PeriodicTask } from "../util/timer.js";
 import { gpusPerReplica, replicaState, resolveAccelerator } from "./accelerator.js";
 import type { EventRecorder } from "./kube/events.js";
 import { errText, type Informer } from "./kube/informer.js";
@@ -171,70 +171,45 @@ export class EngineLoop {
    * variant, and the store bounds its own size.
    */
   private readonly capacityStore = new CapacityStore();
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private current?: Promise<unknown>;
+  private readonly task: PeriodicTask;
   private failures = new Map<string, number>();
   private readonly publisher: DecisionPublisher;
-  private retryMs = 100;
   /** When each model (`modelID|namespace`) was last woken from zero. */
   private readonly wokenAt = new Map<string, number>();
   cycles = 0;
 
   constructor(
     private readonly deps: EngineLoopDeps,
-    private intervalMs: number,
+    intervalMs: number,
   ) {
-    checkTimerDelay(intervalMs, "engine interval");
     this.publisher = new DecisionPublisher(deps);
+    this.task = new PeriodicTask({
+      field: "engine interval",
+      intervalMs,
+      retryMs: 100,
+      maxRetryMs: 4000,
+      run: async () => {
+        await this.runOnce();
+      },
+      onError: (err) =>
+        this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off"),
+    });
   }
 
   setInterval(ms: number): void {
-    checkTimerDelay(ms, "engine interval");
-    if (ms > 0 && ms !== this.intervalMs) {
-      this.intervalMs = ms;
-      if (this.running && this.timer) {
-        clearTimeout(this.timer);
-        this.schedule(ms);
-      }
-    }
+    this.task.setInterval(ms);
   }
 
   get interval(): number {
-    return this.intervalMs;
+    return this.task.interval;
   }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.current?.catch(() => undefined);
-  }
-
-  private schedule(ms: number): void {
-    this.timer = boundedTimeout(
-      () => {
-        this.current = this.runOnce().then(
-          () => {
-            this.retryMs = 100;
-            if (this.running) this.schedule(this.intervalMs);
-          },
-          (err: unknown) => {
-            this.deps.log.error({ err: errText(err) }, "engine cycle failed; retrying with back-off");
-            const delay = this.retryMs;
-            this.retryMs = Math.min(this.retryMs * 2, 4000);
-            if (this.running) this.schedule(delay);
-          },
-        );
-      },
-      ms,
-      "engine interval",
-    );
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** Forgets per-VA bookkeeping (VA or target deleted). */
@@ -404,7 +379,7 @@ export class EngineLoop {
     configured: Map<string, ConfiguredGroup>,
     report: CycleReport,
   ): Promise<CollectedGroup[]> {
-    const budgetMs = collectionBudgetMs(this.intervalMs);
+    const budgetMs = collectionBudgetMs(this.task.interval);
     const budget = new AbortController();
     const timer = boundedTimeout(
       () => budget.abort(new Error(`metrics collection exceeded its budget of ${budgetMs} ms`)),

@@ -9,6 +9,7 @@ import { selectPool, type InferencePool, type PoolDatastore } from "../collect/i
 import { mapLimit } from "../collect/http.js";
 import { chooseWakeVariant, freeGpus, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
 import type { Logger } from "../util/logger.js";
+import { PeriodicTask } from "../util/timer.js";
 import { gpusPerReplica, resolveAccelerator } from "./accelerator.js";
 import { scaledFromZero, scaledFromZeroMetrics } from "./conditions.js";
 import type { GroupVariant } from "./engine-loop.js";
@@ -47,42 +48,28 @@ interface ZeroModel {
 }
 
 export class ScaleFromZeroLoop {
-  private timer?: NodeJS.Timeout;
-  private running = false;
-  private current?: Promise<void>;
-  private retryMs = SCALE_FROM_ZERO_INTERVAL_MS;
+  private readonly task: PeriodicTask;
   /** Pools last warned about per VA (a Warning event per change of the ambiguous set). */
   private readonly warned = new Map<string, string>();
 
-  constructor(private readonly deps: ScaleFromZeroDeps) {}
+  constructor(private readonly deps: ScaleFromZeroDeps) {
+    this.task = new PeriodicTask({
+      field: "scale-from-zero interval",
+      intervalMs: SCALE_FROM_ZERO_INTERVAL_MS,
+      retryMs: SCALE_FROM_ZERO_INTERVAL_MS,
+      maxRetryMs: 4000,
+      run: () => this.runOnce(),
+      onError: (err) =>
+        this.deps.log.warn({ err: errText(err) }, "scale-from-zero round failed; retrying with back-off"),
+    });
+  }
 
   start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.schedule(0);
+    this.task.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.current?.catch(() => undefined);
-  }
-
-  private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.current = this.runOnce().then(
-        () => {
-          this.retryMs = SCALE_FROM_ZERO_INTERVAL_MS;
-          if (this.running) this.schedule(SCALE_FROM_ZERO_INTERVAL_MS);
-        },
-        (err: unknown) => {
-          this.deps.log.warn({ err: errText(err) }, "scale-from-zero round failed; retrying with back-off");
-          const delay = this.retryMs;
-          this.retryMs = Math.min(this.retryMs * 2, 4000);
-          if (this.running) this.schedule(delay);
-        },
-      );
-    }, ms);
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   /** One round over the models at zero; errors of single models are collected and thrown together. */

@@ -43,3 +43,82 @@ export function boundedInterval(fn: () => void, periodMs: number, field: string)
 export function sleep(delayMs: number, field = "delay"): Promise<void> {
   return new Promise((resolve) => boundedTimeout(resolve, delayMs, field));
 }
+
+export interface PeriodicTaskOptions {
+  /** Names the delay in TimerDelayError. */
+  field: string;
+  /** Delay between the end of one successful run and the start of the next, ms. */
+  intervalMs: number;
+  /** Delay after a failed run, ms; it doubles with each further failure up to `maxRetryMs`. */
+  retryMs: number;
+  maxRetryMs: number;
+  run(): Promise<void>;
+  /** Told about a failed run and when the next one starts. */
+  onError(err: unknown, retryInMs: number): void;
+}
+
+/**
+ * A task run again and again: the next run starts `intervalMs` after the previous one ended (runs never
+ * overlap), sooner after a failure with a doubling back-off. `stop()` waits for a run in progress.
+ */
+export class PeriodicTask {
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private current?: Promise<void>;
+  private intervalMs: number;
+  private retryMs: number;
+
+  constructor(private readonly opts: PeriodicTaskOptions) {
+    this.intervalMs = checkTimerDelay(opts.intervalMs, opts.field);
+    this.retryMs = opts.retryMs;
+  }
+
+  get interval(): number {
+    return this.intervalMs;
+  }
+
+  /** Changes the interval; a wait in progress restarts with the new one. */
+  setInterval(ms: number): void {
+    checkTimerDelay(ms, this.opts.field);
+    if (ms <= 0 || ms === this.intervalMs) return;
+    this.intervalMs = ms;
+    if (this.running && this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.schedule(ms);
+    }
+  }
+
+  /** Starts the first run at once; a second call does nothing. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    await this.current?.catch(() => undefined);
+  }
+
+  private schedule(ms: number): void {
+    this.timer = boundedTimeout(
+      () => {
+        this.current = this.opts.run().then(
+          () => {
+            this.retryMs = this.opts.retryMs;
+            if (this.running) this.schedule(this.intervalMs);
+          },
+          (err: unknown) => {
+            const delay = this.retryMs;
+            this.retryMs = Math.min(this.retryMs * 2, this.opts.maxRetryMs);
+            this.opts.onError(err, delay);
+            if (this.running) this.schedule(delay);
+          },
+        );
+      },
+      ms,
+      this.opts.field,
+    );
+  }
+}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   MAX_TIMER_DELAY_MS,
+  PeriodicTask,
   TimerDelayError,
   boundedInterval,
   boundedTimeout,
@@ -41,5 +42,98 @@ describe("bounded timers", () => {
       );
     });
     assert.equal(ticks, 2);
+  });
+});
+
+describe("periodic task", () => {
+  /** Lets the promise callbacks of a finished run settle. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it("waits the interval after each run, backs off after failures and resets after a success", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    const outcomes = [false, false, false, true, true];
+    const starts: number[] = [];
+    const retries: number[] = [];
+    let now = 0;
+    const task = new PeriodicTask({
+      field: "test interval",
+      intervalMs: 1000,
+      retryMs: 100,
+      maxRetryMs: 300,
+      run: async () => {
+        starts.push(now);
+        if (!(outcomes.shift() ?? true)) throw new Error("boom");
+      },
+      onError: (_err, retryIn) => retries.push(retryIn),
+    });
+    const tick = async (ms: number) => {
+      now += ms;
+      t.mock.timers.tick(ms);
+      await settle();
+    };
+    task.start();
+    await tick(0);
+    await tick(100);
+    await tick(200);
+    await tick(300); // capped at maxRetryMs
+    await tick(999);
+    assert.deepEqual(starts, [0, 100, 300, 600], "the success resets the delay to the interval");
+    await tick(1);
+    assert.deepEqual(starts, [0, 100, 300, 600, 1600]);
+    assert.deepEqual(retries, [100, 200, 300]);
+    await task.stop();
+    await tick(5000);
+    assert.equal(starts.length, 5, "no run after stop()");
+  });
+
+  it("stop() waits for the run in progress; setInterval restarts the wait", async (t) => {
+    t.mock.timers.enable({ apis: ["setTimeout"] });
+    let release: () => void = () => undefined;
+    let runs = 0;
+    const task = new PeriodicTask({
+      field: "test interval",
+      intervalMs: 1000,
+      retryMs: 100,
+      maxRetryMs: 100,
+      run: () => {
+        runs++;
+        return new Promise<void>((r) => (release = r));
+      },
+      onError: () => undefined,
+    });
+    task.start();
+    t.mock.timers.tick(0);
+    assert.equal(runs, 1);
+    let stopped = false;
+    const stopping = task.stop().then(() => (stopped = true));
+    await settle();
+    assert.equal(stopped, false, "stop() waits for the run");
+    release();
+    await stopping;
+    assert.equal(stopped, true);
+
+    const again = new PeriodicTask({
+      field: "test interval",
+      intervalMs: 1000,
+      retryMs: 100,
+      maxRetryMs: 100,
+      run: async () => {
+        runs++;
+      },
+      onError: () => undefined,
+    });
+    again.start();
+    t.mock.timers.tick(0);
+    await settle();
+    assert.equal(runs, 2);
+    again.setInterval(50);
+    assert.equal(again.interval, 50);
+    t.mock.timers.tick(50);
+    await settle();
+    assert.equal(runs, 3, "the new interval applies to the wait in progress");
+    assert.throws(() => again.setInterval(2 ** 31), /test interval: must be a finite delay/);
+    await again.stop();
   });
 });
