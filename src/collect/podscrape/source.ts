@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import { silentLogger } from "../../util/logger.js";
 import { ResultCache, DEFAULT_CACHE_TTL_MS } from "../cache.js";
 import { httpRequest, mapLimit } from "../http.js";
-import { QueryName, batchQueryName, VllmMetric } from "../queries.js";
+import { COLLECTOR_QUERIES, QueryName, batchQueryName, VllmMetric } from "../queries.js";
 import type { Clock, MetricResult, MetricsSource, MetricValue, PodFailure, QueryParams } from "../types.js";
 import { parsePrometheusDuration } from "../../util/prometheus-duration.js";
 import { parseExposition, type ExpositionSample } from "./exposition.js";
@@ -68,19 +68,8 @@ const WINDOW_5M = 300_000;
 /** History kept for request counts is bounded by this window (24 h). */
 const MAX_REQUEST_WINDOW_MS = 24 * 3_600_000;
 
-/** Queries with a batch form (`<name>:all_models`). */
-const BATCHED = [
-  QueryName.kvCacheUsage,
-  QueryName.queueLength,
-  QueryName.cacheConfigInfo,
-  QueryName.avgOutputTokens,
-  QueryName.avgInputTokens,
-  QueryName.prefixCacheHitRate,
-  QueryName.sampleTime,
-  QueryName.requestRate,
-  QueryName.avgTtft,
-  QueryName.avgItl,
-];
+/** Queries with a batch form (`<name>:all_models`): those the collector refreshes per model group. */
+const BATCHED = COLLECTOR_QUERIES;
 
 const SUPPORTED = [
   ...BATCHED,
