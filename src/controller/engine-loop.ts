@@ -550,7 +550,7 @@ export class EngineLoop {
         this.publisher.lastPublished(vaKey(v.va.metadata!.namespace!, v.va.metadata!.name!)) ??
         v.va.status?.desiredOptimizedAlloc?.numReplicas ??
         0,
-      bounds: this.replicaBounds(v),
+      bounds: this.boundsOf(v),
     };
   }
 
@@ -558,7 +558,7 @@ export class EngineLoop {
    * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
    * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
    */
-  private replicaBounds(v: GroupVariant): VariantState["bounds"] {
+  boundsOf(v: GroupVariant): VariantState["bounds"] {
     const bounds: ReplicaBound[] = [];
     const max = scaleBounds(v.va.metadata?.annotations).max;
     if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });

@@ -89,6 +89,18 @@ describe("wva decide (spawned CLI)", () => {
     assert.match(d.reason, /gpu-limiter: limited: allocated 0 GPUs for \+0 replicas/);
   });
 
+  it("bounded scale-up: the capped cheapest variant holds, the next cheapest grows, both name the bound", () => {
+    const [m] = decideFile("examples/snapshot-bounded.yaml").models;
+    const by = Object.fromEntries(m.decisions.map((d) => [d.variant, d]));
+    assert.deepEqual(
+      [by["llama-8b-a100"].targetReplicas, by["llama-8b-h100"].targetReplicas],
+      [1, 3],
+      "without the bound the A100 would take the replica (examples/snapshot-scale-up.yaml)",
+    );
+    assert.match(by["llama-8b-a100"].reason, /at maximum \(wva\.llmd\.ai\/max-replicas annotation 1\)/);
+    assert.match(by["llama-8b-h100"].reason, /next cheapest variant/);
+  });
+
   it("scale-to-zero (JSON input): no requests in the window ⇒ target 0", () => {
     const [m] = decideFile("examples/snapshot-scale-to-zero.json").models;
     assert.deepEqual(

@@ -122,12 +122,24 @@ describe("wva snapshot", () => {
           currentReplicas: number;
           desiredReplicas: number;
           replicas: unknown[];
+          bounds?: unknown[];
         }>;
       };
       const h100 = doc.variants.find((v) => v.name === "llama-3-8b-h100")!;
       assert.equal(h100.currentReplicas, 2);
       assert.equal(h100.desiredReplicas, 1);
       assert.equal(h100.replicas.length, 2, "both H100 pods' metrics are in the snapshot");
+      assert.equal(scenario.actuation, "hpa");
+      // the playground sets the VA's max-replicas annotation and the HPA's maxReplicas alike
+      const max = scenario.models[0].variants[1].maxReplicas;
+      assert.deepEqual(
+        h100.bounds,
+        [
+          { source: "annotation", maxReplicas: max },
+          { source: "hpa", maxReplicas: max },
+        ],
+        "the VA's annotation and the HPA on the variant's Deployment are the snapshot's bounds",
+      );
 
       const decided = await runWva("decide", "-f", file);
       assert.equal(decided.code, 0, decided.stderr);

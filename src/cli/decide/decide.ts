@@ -106,6 +106,7 @@ export function snapshotModels(snapshot: Snapshot): ModelInput[] {
       current: v.currentReplicas,
       ready: v.readyReplicas,
       desired: v.desiredReplicas,
+      bounds: v.bounds,
       maxBatchSize: v.maxBatchSize,
       parameters: v.parameters,
     }));

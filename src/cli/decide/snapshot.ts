@@ -8,6 +8,7 @@ import {
   optional,
   record,
   string,
+  stringEnum,
   type Static,
 } from "../../api/v1alpha1/schema-builder.js";
 import { documentValidator } from "../../api/v1alpha1/validate.js";
@@ -63,6 +64,17 @@ const SloSchema = object({
   itlMs: number({ minimum: 0, description: "inter-token latency target, ms; 0 = not constrained" }),
 });
 
+/** Where a snapshot bound comes from (the GPU limiter's grant is computed, not given). */
+const SNAPSHOT_BOUND_SOURCES = ["annotation", "hpa"] as const;
+
+const BoundSchema = object({
+  source: stringEnum(SNAPSHOT_BOUND_SOURCES, {
+    description:
+      "annotation = the VA's wva.llmd.ai/max-replicas; hpa = maxReplicas of an HPA on the Deployment",
+  }),
+  maxReplicas: count("most replicas the variant may have"),
+});
+
 const VariantSchema = object({
   name: name("VariantAutoscaling name"),
   namespace: name("namespace of the variant"),
@@ -74,6 +86,7 @@ const VariantSchema = object({
   readyReplicas: optional(count("ready replicas (default currentReplicas)")),
   desiredReplicas: optional(count("previous decision; 0 = none (default)")),
   replicas: optional(array(ReplicaSchema, { description: "metrics of the serving pods" })),
+  bounds: optional(array(BoundSchema, { description: "maximum replicas the decision must respect" })),
   maxBatchSize: optional(
     integer({ minimum: 1, maximum: MAX_COUNT, description: "queueing-model: vLLM --max-num-seqs" }),
   ),
@@ -107,12 +120,15 @@ export type SnapshotReplica = Static<typeof ReplicaSchema>;
 
 /**
  * One variant of a snapshot, defaults filled in; `vllmParams` parsed from `vllmArgs` and `env`;
- * `maxBatchSize` and `parameters` stay optional.
+ * `maxBatchSize`, `parameters` and `bounds` stay optional.
  */
 export type SnapshotVariant = Required<
-  Omit<Static<typeof VariantSchema>, keyof typeof TOKEN_VARIANT_FIELDS | "maxBatchSize" | "parameters">
+  Omit<
+    Static<typeof VariantSchema>,
+    keyof typeof TOKEN_VARIANT_FIELDS | "maxBatchSize" | "parameters" | "bounds"
+  >
 > &
-  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters"> & {
+  Pick<Static<typeof VariantSchema>, "maxBatchSize" | "parameters" | "bounds"> & {
     vllmParams?: VllmParams;
   };
 
@@ -273,6 +289,7 @@ export function validateSnapshot(doc: unknown): Snapshot {
       readyReplicas,
       desiredReplicas: o.desiredReplicas ?? 0,
       replicas: replicas.map((r) => ({ ...r })),
+      ...(o.bounds !== undefined && o.bounds.length > 0 && { bounds: o.bounds.map((b) => ({ ...b })) }),
       ...(o.maxBatchSize !== undefined && { maxBatchSize: o.maxBatchSize }),
       ...(o.parameters !== undefined && { parameters: { ...o.parameters } }),
     };

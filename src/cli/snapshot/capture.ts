@@ -16,6 +16,7 @@ import { variantCost } from "../../controller/types.js";
 import { validateSnapshot, type Snapshot, type SnapshotVariant } from "../decide/snapshot.js";
 import { groupByModel } from "../../engine/grouping.js";
 import { groupKey, type ReplicaMetric, type SaturationConfig } from "../../engine/types.js";
+import type { ReplicaBound } from "../../types/decision.js";
 import { silentLogger, type Logger } from "../../util/logger.js";
 
 /**
@@ -55,7 +56,7 @@ export interface CaptureResult {
  * start-up configuration, informers (list, then stop; nothing is written), ConfigMap resolution (global
  * and namespace-local saturation and scale-to-zero ConfigMaps), active-variant filter and metrics
  * collection. The result is a `wva decide` snapshot. Reads VAs, Deployments, Pods, ReplicaSets,
- * Namespaces, Nodes and the controller's ConfigMaps — never a Secret. What a one-shot capture cannot
+ * Namespaces, Nodes, HorizontalPodAutoscalers and the controller's ConfigMaps — never a Secret. What a one-shot capture cannot
  * reproduce is listed in docs/design/monitoring-and-snapshot.md.
  */
 export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResult> {
@@ -76,6 +77,7 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
   const replicaSets = informers.create("replicaSets");
   const namespaces = main.watchNamespace ? undefined : informers.create("namespaces");
   const nodes = informers.create("nodes");
+  const hpas = informers.create("hpas");
   const nsLookup = namespaces && ((name: string) => namespaces.get(undefined, name));
   const config = createConfigWatch(main, mainData, configMapInformers(informers, main), {
     namespaces: nsLookup,
@@ -96,6 +98,7 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
     {
       vas,
       deployments,
+      hpas,
       collector,
       config: {
         saturationFor: (m, ns) => config.saturationFor(m, ns),
@@ -172,7 +175,7 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
           requestCount: rc.count,
         });
       }
-      for (const v of g.variants) doc.variants.push(variantEntry(v, g.modelID, replicas));
+      for (const v of g.variants) doc.variants.push(variantEntry(v, g.modelID, replicas, loop.boundsOf(v)));
     }
     if (overrides.length > 0) doc.saturationOverrides = overrides;
     if (scaleToZero.length > 0) doc.scaleToZero = scaleToZero;
@@ -187,7 +190,20 @@ export async function captureSnapshot(opts: CaptureOptions): Promise<CaptureResu
   }
 }
 
-function variantEntry(v: GroupVariant, modelID: string, replicas: ReplicaMetric[]): SnapshotVariant {
+/** The bounds a snapshot can state: the VA's annotation and HPAs (the limiter's grant is computed). */
+function snapshotBounds(bounds: readonly ReplicaBound[]): NonNullable<SnapshotVariant["bounds"]> {
+  const out: NonNullable<SnapshotVariant["bounds"]> = [];
+  for (const b of bounds)
+    if (b.source !== "limiter") out.push({ source: b.source, maxReplicas: b.maxReplicas });
+  return out;
+}
+
+function variantEntry(
+  v: GroupVariant,
+  modelID: string,
+  replicas: ReplicaMetric[],
+  bounds: readonly ReplicaBound[] | undefined,
+): SnapshotVariant {
   const name = v.va.metadata!.name!;
   const rs = replicaState(v.deployment);
   return {
@@ -204,5 +220,6 @@ function variantEntry(v: GroupVariant, modelID: string, replicas: ReplicaMetric[
       .filter((r) => r.variant === name)
       .map((r) => ({ pod: r.pod, kvCacheUsage: r.kvCacheUsage, queueLength: r.queueLength }))
       .sort((a, b) => a.pod.localeCompare(b.pod)),
+    ...(bounds !== undefined && { bounds: snapshotBounds(bounds) }),
   };
 }

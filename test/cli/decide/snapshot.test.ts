@@ -50,6 +50,25 @@ describe("wva decide snapshot validation", () => {
     );
   });
 
+  it("variant bounds: annotation and HPA maximums, named by path when invalid", () => {
+    const bounds = [
+      { source: "annotation", maxReplicas: 3 },
+      { source: "hpa", maxReplicas: 5 },
+    ];
+    assert.deepEqual(validateSnapshot({ variants: [variant({ bounds })] }).variants[0].bounds, bounds);
+    assert.equal(validateSnapshot({ variants: [variant({ bounds: [] })] }).variants[0].bounds, undefined);
+    rejects(
+      { variants: [variant({ bounds: [{ source: "limiter", maxReplicas: 1 }] })] },
+      "variants[0].bounds[0].source",
+      /must be one of/,
+    );
+    rejects(
+      { variants: [variant({ bounds: [{ source: "hpa", maxReplicas: -1 }] })] },
+      "variants[0].bounds[0].maxReplicas",
+      /must be >= 0/,
+    );
+  });
+
   it("unknown fields are rejected with their path", () => {
     rejects({ variants: [], extra: 1 }, "extra", /unknown field/);
     rejects({ variants: [variant({ replica: [] })] }, "variants[0].replica", /unknown field/);
