@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { QueueAnalyzer } from "../../src/analyze/queueing-model/analyzer.js";
 import { decodeTimeMs, prefillTimeMs } from "../../src/analyze/queueing-model/performance.js";
-import { predictObservation } from "../../src/analyze/queueing-model/tuner.js";
+import { DEFAULT_TUNER_CONFIG, predictObservation } from "../../src/analyze/queueing-model/tuner.js";
 import { seededRandom } from "../../src/playground/load/patterns.js";
 import { VllmEngine, type EngineConfig } from "../../src/playground/vllm/engine.js";
 
@@ -17,6 +17,7 @@ const CFG: EngineConfig = {
 };
 const REQ = { inputTokens: 512, outputTokens: 128 };
 const PARAMS = { alpha: CFG.alpha, beta: CFG.beta, gamma: CFG.gamma };
+const poisson = { ...DEFAULT_TUNER_CONFIG, batchOffset: 0 };
 
 /** Poisson arrivals at `ratePerSec` for 15 virtual minutes; figures of the requests after a 1-minute warm-up. */
 function steady(ratePerSec: number) {
@@ -79,20 +80,24 @@ describe("vLLM emulator against the performance model", () => {
       assert.ok(Math.abs(s.itlMs / itlLaw - 1) < 0.01, `ITL ${s.itlMs} vs decode(${s.batch}) ${itlLaw}`);
       // TTFT is at least the prefill at that batch; the rest is the wait for the running iteration.
       assert.ok(s.ttftMs > prefillTimeMs(PARAMS, REQ, s.batch));
-      // The whole model, as the tuner predicts a pod's report from the rate alone: the queue model's mean
-      // batch differs from the emulator's (it treats service times as memoryless and counts each
-      // request's own work once more in its batch), by about one request's share of an iteration
-      // (beta·(in+out)/(out+1) + gamma·(in+out/2) = 0.26 ms of an ITL of 7-9 ms here), so 3 %.
-      const [ttftModel, itlModel] = predictObservation(PARAMS, {
-        arrivalRatePerSec: rate,
-        avgInputTokens: REQ.inputTokens,
-        avgOutputTokens: REQ.outputTokens,
-        maxBatchSize: CFG.maxBatch,
-        ttftMs: 1,
-        itlMs: 1,
-      })!;
+      // The whole model, as the tuner predicts a pod's report from the rate alone. Requests reach this
+      // engine at random (Poisson), so a request shares its iterations with as many others as the engine
+      // holds on average: no batch offset. The mean batch from Little's law puts ITL within 1 % here;
+      // TTFT's wait for the running iteration is the rougher part (2 % at 60 % load).
+      const [ttftModel, itlModel] = predictObservation(
+        PARAMS,
+        {
+          arrivalRatePerSec: rate,
+          avgInputTokens: REQ.inputTokens,
+          avgOutputTokens: REQ.outputTokens,
+          maxBatchSize: CFG.maxBatch,
+          ttftMs: 1,
+          itlMs: 1,
+        },
+        poisson,
+      )!;
       assert.ok(Math.abs(s.ttftMs / ttftModel - 1) < 0.03, `TTFT ${s.ttftMs} vs model ${ttftModel}`);
-      assert.ok(Math.abs(s.itlMs / itlModel - 1) < 0.03, `ITL ${s.itlMs} vs model ${itlModel}`);
+      assert.ok(Math.abs(s.itlMs / itlModel - 1) < 0.015, `ITL ${s.itlMs} vs model ${itlModel}`);
     });
   }
 });

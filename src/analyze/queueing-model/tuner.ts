@@ -7,7 +7,13 @@
  */
 import { QueueAnalyzer } from "./analyzer.js";
 import { add, column, diag, identity, inverse2, multiply, transpose, type Matrix } from "./matrix.js";
-import { decodeTimeMs, iterationTimeMs, type RequestSize, type ServiceParams } from "./performance.js";
+import {
+  decodeTimeMs,
+  iterationTimeMs,
+  prefillTimeMs,
+  type RequestSize,
+  type ServiceParams,
+} from "./performance.js";
 
 /** What one busy pod reported over the metrics window. */
 export interface TunerObservation {
@@ -54,12 +60,17 @@ export interface TunerConfig {
   upperBound: number;
   /** Initial guess: alpha = baseFactor · ITL. */
   baseFactor: number;
+  /**
+   * How many requests fewer than the pod's mean batch a request shares its iterations with: 0 when
+   * requests reach the pod at random (Poisson), towards 1 the more evenly a load balancer spreads them.
+   */
+  batchOffset: number;
 }
 
 export const DEFAULT_TUNER_CONFIG: TunerConfig = {
-  percentChange: 0.05,
+  percentChange: 0.01,
   initialSpread: 1,
-  errorLevel: 0.05,
+  errorLevel: 0.1,
   tPercentile: 1.96,
   gammaFactor: 1,
   // 97.5 % point of the chi-square distribution with 2 degrees of freedom.
@@ -67,6 +78,7 @@ export const DEFAULT_TUNER_CONFIG: TunerConfig = {
   lowerBound: 0.01,
   upperBound: 100,
   baseFactor: 0.9,
+  batchOffset: 0.5,
 };
 
 /** Parameters used when no guess can be made from the observations. */
@@ -75,6 +87,10 @@ export const DEFAULT_PARAMS: ServiceParams = { alpha: 5, beta: 0.05, gamma: 0.00
 const DEFAULT_OBSERVATIONS: [number, number] = [50, 5];
 /** Relative step of the numerical derivative. */
 const JACOBIAN_STEP = 0.01;
+/** Most linearisations of one update (iterated filter step). */
+const UPDATE_ITERATIONS = 10;
+/** The iterated update stops when no parameter moves by more than this fraction. */
+const UPDATE_TOLERANCE = 1e-4;
 
 type Vec3 = [number, number, number];
 const toVec = (p: ServiceParams): Vec3 => [p.alpha, p.beta, p.gamma];
@@ -107,13 +123,19 @@ export function guessParams(
 }
 
 /**
- * What the model predicts a pod reports: [TTFT, ITL] in ms, from a queue with the pod's batch size and a
- * queue of 10 requests per batch slot. Both follow the iteration law at the mean batch in service: ITL is
- * one decode time, TTFT the queue wait, the rest of the iteration running when the request arrives (a
- * request joins at the next iteration), and its prefill time. Undefined when the model has no solution
- * for these parameters and load.
+ * What the model predicts a pod reports: [TTFT, ITL] in ms. Both follow the iteration law at the batch a
+ * request shares, `m`: ITL is one decode time, TTFT the queue wait, the rest of the iteration running when
+ * the request arrives (a request joins at the next iteration) and its prefill time. `m` comes from
+ * Little's law (requests in service = rate × time in service, the time in service being one prefill and
+ * out - 1 decode steps at `m`) less `config.batchOffset` (see {@link sharedBatch}); the queue with the
+ * pod's batch size and 10 requests per batch slot gives the wait and the chance that the pod is busy.
+ * Undefined when the model has no solution for these parameters and load.
  */
-export function predictObservation(p: ServiceParams, o: TunerObservation): [number, number] | undefined {
+export function predictObservation(
+  p: ServiceParams,
+  o: TunerObservation,
+  config: TunerConfig = DEFAULT_TUNER_CONFIG,
+): [number, number] | undefined {
   try {
     const request = { inputTokens: o.avgInputTokens, outputTokens: o.avgOutputTokens };
     const a = new QueueAnalyzer({
@@ -123,17 +145,41 @@ export function predictObservation(p: ServiceParams, o: TunerObservation): [numb
       request,
     });
     const m = a.analyze(o.arrivalRatePerSec);
-    const n = m.meanInService;
+    const lambdaPerMs = o.arrivalRatePerSec / 1000;
+    const n = sharedBatch(p, request, lambdaPerMs, o.maxBatchSize, config.batchOffset);
     const out: [number, number] = [
       m.waitMs +
-        m.busyProbability * iterationResidualMs(p, request, n, o.arrivalRatePerSec / 1000) +
-        m.prefillMs,
+        m.busyProbability * iterationResidualMs(p, request, n, lambdaPerMs) +
+        prefillTimeMs(p, request, n),
       decodeTimeMs(p, request, n),
     ];
     return out.every(Number.isFinite) ? out : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The batch a request shares on average, `m`, as the iteration law counts it (`decode(m)` holds `m`
+ * shares of the others' work besides the request's own). With `n` requests in service on average,
+ * Little's law gives n = λ·S(m), where S(m) = prefill(m) + (out - 1)·decode(m) is a request's time in
+ * service; a request shares its iterations with m = n - offset: with Poisson arrivals the others it
+ * meets are as many as the pod holds on average (offset 0), with evenly spread arrivals about one
+ * fewer. S is linear in m, S(m) = s0 + s1·m, so m = (λ·s0 - offset) / (1 - λ·s1), between 0 and the
+ * batch limit (the limit when λ·s1 >= 1).
+ */
+export function sharedBatch(
+  p: ServiceParams,
+  r: RequestSize,
+  lambdaPerMs: number,
+  maxBatchSize: number,
+  offset: number,
+): number {
+  const service = (m: number) => prefillTimeMs(p, r, m) + (r.outputTokens - 1) * decodeTimeMs(p, r, m);
+  const s0 = service(0);
+  const s1 = service(1) - s0;
+  if (!(lambdaPerMs * s1 < 1)) return maxBatchSize;
+  return Math.min(Math.max((lambdaPerMs * s0 - offset) / (1 - lambdaPerMs * s1), 0), maxBatchSize);
 }
 
 /**
@@ -229,9 +275,11 @@ export interface TunerStep {
 
 /**
  * One filter step on one observation. The parameters are assumed constant between steps (identity
- * transition plus process noise). A step is rejected, leaving the state exactly as it was, when the
- * model cannot predict the observation, a parameter would not be positive, or the innovation is
- * implausible (NIS >= maxNis).
+ * transition plus process noise). The update is iterated: the model is linearised again at the new
+ * estimate until it settles (at most {@link UPDATE_ITERATIONS} times), since one linearisation far from
+ * the answer overshoots along the direction the observation barely sees. A step is rejected, leaving the
+ * state exactly as it was, when the model cannot predict the observation, a parameter would not be
+ * positive, or the innovation is implausible (NIS >= maxNis, at the predicted state).
  */
 export function tunerStep(
   state: TunerState,
@@ -240,28 +288,46 @@ export function tunerStep(
 ): TunerStep {
   const reject = (reason: string, nis?: number): TunerStep => ({ state, accepted: false, nis, reason });
   if (!isValidObservation(obs)) return reject("observation has a missing or non-positive field");
-  const h = (x: readonly number[]) => predictObservation(toParams(x), obs);
+  const h = (x: readonly number[]) => predictObservation(toParams(x), obs, config);
   // Predict: parameters unchanged, uncertainty grows by the process noise around the current values.
   const x = clamp(toVec(state.params), state);
   const P = add(state.covariance, relativeCovariance(toParams(x), config.percentChange));
-  const hx = h(x);
-  const H = numericalJacobian(h, x);
+  const R = observationNoise(obs, config);
+  const z = [obs.ttftMs, obs.itlMs];
+  let hx = h(x);
+  let H = numericalJacobian(h, x);
   if (!hx || !H) return reject("the model cannot predict this observation with the current parameters");
-  const y = column([obs.ttftMs - hx[0], obs.itlMs - hx[1]]);
-  const Ht = transpose(H);
-  const S = add(multiply(multiply(H, P), Ht), observationNoise(obs, config));
-  const Sinv = inverse2(S);
-  if (!Sinv) return reject("singular innovation covariance");
-  const K = multiply(multiply(P, Ht), Sinv);
-  const next = clamp(
-    add(column(x), multiply(K, y)).map((r) => r[0]),
-    state,
-  );
-  const nis = multiply(multiply(transpose(y), Sinv), y)[0][0];
-  if (!(next[0] > 0 && next[1] > 0 && next[2] > 0)) return reject("a parameter would not be positive", nis);
-  if (!(nis < config.maxNis)) {
-    return reject(`innovation too large (NIS ${nis.toFixed(3)} >= ${config.maxNis})`, nis);
+  let nis: number | undefined;
+  let K: Matrix = [];
+  let at: Vec3 = x;
+  let next: Vec3 = x;
+  for (let i = 0; i < UPDATE_ITERATIONS; i++) {
+    const S = add(multiply(multiply(H, P), transpose(H)), R);
+    const Sinv = inverse2(S);
+    if (!Sinv) return reject("singular innovation covariance");
+    if (nis === undefined) {
+      const y = column([z[0] - hx[0], z[1] - hx[1]]);
+      nis = multiply(multiply(transpose(y), Sinv), y)[0][0];
+      if (!(nis < config.maxNis)) {
+        return reject(`innovation too large (NIS ${nis.toFixed(3)} >= ${config.maxNis})`, nis);
+      }
+    }
+    K = multiply(multiply(P, transpose(H)), Sinv);
+    // Innovation of the model linearised at `at`, taken back to the predicted state x.
+    const back = multiply(H, column(x.map((v, j) => v - at[j])));
+    const y = column([z[0] - hx[0] - back[0][0], z[1] - hx[1] - back[1][0]]);
+    next = clamp(
+      add(column(x), multiply(K, y)).map((r) => r[0]),
+      state,
+    );
+    if (!(next[0] > 0 && next[1] > 0 && next[2] > 0)) break;
+    if (next.every((v, j) => Math.abs(v - at[j]) <= UPDATE_TOLERANCE * at[j])) break;
+    const hn = h(next);
+    const Hn = numericalJacobian(h, next);
+    if (!hn || !Hn) break;
+    [at, hx, H] = [next, hn, Hn];
   }
+  if (!(next[0] > 0 && next[1] > 0 && next[2] > 0)) return reject("a parameter would not be positive", nis);
   const covariance = multiply(add(identity(3), multiply(K, H), -1), P);
   return {
     state: { params: toParams(next), covariance, min: { ...state.min }, max: { ...state.max }, nis },
