@@ -15,7 +15,7 @@ export interface SimulationReport {
   /** Engine interval, seconds. */
   engineInterval: number;
   actuation: "hpa" | "direct";
-  /** Per model, per variant: the capacity (req/s per replica within the latency targets) the oracle used. */
+  /** Per model, per variant: the steady-state capacity (req/s one replica serves within the latency targets). */
   capacities: Array<{ model: string; namespace: string; variant: string; rps: number }>;
   policies: PolicyReport[];
 }
@@ -89,7 +89,7 @@ export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Simula
   const plans: OraclePlan[] = scenario.models.map((m, i) => {
     const mix = tokenMix(arrivals[i], m);
     const capacities = m.variants.map((v) => measureCapacity(v, mix, m.slo));
-    return oraclePlan(m, arrivals[i], scenario.durationMs, scenario.engineIntervalMs, capacities);
+    return oraclePlan(scenario, m, arrivals[i], capacities);
   });
   const oracleCost = scenario.models.reduce((s, m, i) => s + planCost(m, plans[i], scenario.durationMs), 0);
 

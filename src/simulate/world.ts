@@ -144,6 +144,8 @@ export interface Timer {
 export interface WorldOptions {
   /** Pods are Ready at once (the oracle pays no start-up delay). */
   instantStart?: boolean;
+  /** Runs until every request has finished, however long after the trial's end (the oracle's window replays). */
+  untilDone?: boolean;
   onProgress?: (fraction: number) => void;
 }
 
@@ -199,7 +201,7 @@ export class World {
       return m;
     });
     this.variants = this.models.flatMap((m) => m.variants);
-    this.endMs = scenario.durationMs + endGraceMs(scenario.engineIntervalMs);
+    this.endMs = opts.untilDone ? Infinity : scenario.durationMs + endGraceMs(scenario.engineIntervalMs);
   }
 
   /** Registers a periodic action; the first run is one period after the start. Runs in registration order. */
