@@ -68,50 +68,71 @@ export function measureCapacity(v: VariantSpec, mix: Array<[number, number]>, sl
   return lo;
 }
 
+/** A window's arrivals and the replicas serving them. */
+export interface ServedWindow {
+  arrivals: readonly Arrival[];
+  mix: readonly number[];
+}
+
 /**
  * Requests of one window meeting the targets, per replica mix (one count per variant): the window's
- * arrivals replayed through fresh pods of that mix, Ready from the start, with the simulator's router,
- * until the last request finishes. Each mix is replayed once.
+ * arrivals replayed with the simulator's router through pods of that mix, Ready from the start, until the
+ * last request finishes. With `previous`, the replay starts one window earlier with that window's
+ * arrivals on its own mix, and switches to the mix at the boundary, so requests still running then weigh
+ * on the window as they do in the plan's replay; only the window's own requests count. Each mix is
+ * replayed once.
  */
 export class WindowReplay {
   private readonly memo = new Map<string, number>();
   private readonly scenario: Scenario;
   private readonly arrivals: Arrival[];
+  private readonly offset: number;
+  private readonly previousMix?: readonly number[];
+  readonly requests: number;
 
-  /** `arrivals`: the model's arrivals in `[start, start + lengthMs)`. */
+  /** `arrivals`: the model's arrivals in `[start, start + lengthMs)`; `previous`: the window before it. */
   constructor(
     scenario: Scenario,
     m: ModelSpec,
     arrivals: readonly Arrival[],
     start: number,
     lengthMs: number,
+    previous?: ServedWindow & { lengthMs: number },
   ) {
-    this.scenario = { ...scenario, models: [m], durationMs: lengthMs };
-    this.arrivals = arrivals.map((a) => ({ ...a, t: a.t - start }));
+    this.offset = previous && previous.arrivals.length > 0 ? previous.lengthMs : 0;
+    this.previousMix = this.offset > 0 ? previous!.mix : undefined;
+    const from = start - this.offset;
+    this.scenario = { ...scenario, models: [m], durationMs: this.offset + lengthMs };
+    this.arrivals = [...(this.offset > 0 ? previous!.arrivals : []), ...arrivals].map((a) => ({
+      ...a,
+      t: a.t - from,
+    }));
+    this.requests = arrivals.length;
   }
 
-  get requests(): number {
-    return this.arrivals.length;
-  }
-
-  /** Requests served within the targets by `mix`. */
+  /** Requests of the window served within the targets by `mix`. */
   met(mix: readonly number[]): number {
-    if (this.arrivals.length === 0) return 0;
+    if (this.requests === 0) return 0;
     const k = mix.join(",");
     let met = this.memo.get(k);
     if (met === undefined) {
-      const world = new World(this.scenario, [this.arrivals], { instantStart: true, untilDone: true });
-      world.variants.forEach((v, i) => world.setInitial(v, mix[i]));
+      const world = new World(this.scenario, [this.arrivals], {
+        instantStart: true,
+        untilDone: true,
+        metFrom: this.offset,
+      });
+      const first = this.previousMix ?? mix;
+      world.variants.forEach((v, i) => world.setInitial(v, first[i]));
+      if (this.offset > 0)
+        world.every({
+          periodMs: this.offset,
+          run: () => world.variants.forEach((v, i) => world.scale(v, mix[i])),
+        });
       world.run(() => undefined);
       met = world.models[0].metSlo;
       this.memo.set(k, met);
     }
     return met;
-  }
-
-  /** Replays done so far. */
-  get replays(): number {
-    return this.memo.size;
   }
 }
 
@@ -180,8 +201,6 @@ export interface OraclePlan {
   attainment: number[];
   /** Replicas per variant of `static-peak`: the cheapest variant only, enough for every window. */
   peakFleet: number[];
-  /** Steady-state requests per second one replica of each variant serves (information only). */
-  capacities: number[];
 }
 
 /** Index of the cheapest variant per replica (ties: the larger steady-state capacity, then the first). */
@@ -213,38 +232,38 @@ export function oraclePlan(
   const n = Math.ceil(durationMs / windowMs);
   const byWindow: Arrival[][] = Array.from({ length: n }, () => []);
   for (const a of arrivals) if (a.t < durationMs) byWindow[Math.floor(a.t / windowMs)].push(a);
-  const replays = byWindow.map(
-    (as, w) => new WindowReplay(scenario, m, as, w * windowMs, Math.min(windowMs, durationMs - w * windowMs)),
-  );
   const maxMix = m.variants.map((v) => v.maxReplicas);
   const cheapest = cheapestVariant(m, capacities);
   const zero = m.variants.map(() => 0);
-  const variants: MixVariant[] = m.variants;
+  const alone = (k: number) => zero.map((_, i) => (i === cheapest ? k : 0));
   const windows: number[][] = [];
   const attainment: number[] = [];
   let peak = 0;
-  for (const r of replays) {
-    if (r.requests === 0) {
+  byWindow.forEach((as, w) => {
+    const start = w * windowMs;
+    const lengthMs = Math.min(windowMs, durationMs - start);
+    if (as.length === 0) {
       // nothing to serve: no replica with scale-to-zero, else one of the cheapest variant
-      windows.push(m.scaleToZero ? zero : zero.map((_, i) => (i === cheapest ? 1 : 0)));
+      windows.push(m.scaleToZero ? zero : alone(1));
       attainment.push(1);
-      continue;
+      return;
     }
+    const previous =
+      w > 0 ? { arrivals: byWindow[w - 1], mix: windows[w - 1], lengthMs: windowMs } : undefined;
+    const r = new WindowReplay(scenario, m, as, start, lengthMs, previous);
     // the most any mix serves is what every variant at its maximum serves
-    const need = Math.min(Math.ceil(target * r.requests - 1e-9), r.met(maxMix));
-    const mix = cheapestMeeting(variants, (x) => r.met(x), need, 1) ?? maxMix;
+    const need = Math.min(Math.ceil(target * as.length - 1e-9), r.met(maxMix));
+    const mix = cheapestMeeting(m.variants, (x) => r.met(x), need, 1) ?? maxMix;
     windows.push(mix);
-    attainment.push(r.met(mix) / r.requests);
+    attainment.push(r.met(mix) / as.length);
     // static-peak: the fewest replicas of the cheapest variant alone that do as well in every window
-    const alone = (k: number) => zero.map((_, i) => (i === cheapest ? k : 0));
     const max = m.variants[cheapest].maxReplicas;
     const needAlone = Math.min(need, r.met(alone(max)));
-    if (peak < max && r.met(alone(Math.max(peak, 1))) < needAlone) {
+    if (peak < max && r.met(alone(Math.max(peak, 1))) < needAlone)
       peak = cheapestMeeting([{ cost: 1, maxReplicas: max }], (x) => r.met(alone(x[0])), needAlone, 1)![0];
-    }
-  }
+  });
   const peakFleet = zero.map((_, i) => (i === cheapest ? Math.max(peak, 1) : 0));
-  return { windowMs, windows, attainment, peakFleet, capacities };
+  return { windowMs, windows, attainment, peakFleet };
 }
 
 /** Cost of a plan over the trial (replica-hours × cost). */

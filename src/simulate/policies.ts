@@ -22,7 +22,7 @@ import type { SimVariant, World } from "./world.js";
 
 export interface PolicyContext {
   scenario: Scenario;
-  /** Per model (scenario order): the oracle's plan, with the static-peak fleet. */
+  /** Per model (scenario order): the oracle's plan, with the static-peak fleet; empty unless a selected policy `usesPlans`. */
   plans: OraclePlan[];
 }
 
@@ -31,6 +31,8 @@ export interface Policy {
   description: string;
   /** Pods are Ready at once (no start-up delay). */
   instantStart?: boolean;
+  /** Reads the oracle's plans (`PolicyContext.plans`), which are only computed for such policies. */
+  usesPlans?: boolean;
   /** Sets the initial replicas and registers timers; returns what to do on every engine cycle. */
   start(world: World, ctx: PolicyContext): (now: number) => void;
 }
@@ -235,6 +237,7 @@ const hpaQueue = hpaPolicy(
 
 const staticPeak: Policy = {
   name: "static-peak",
+  usesPlans: true,
   description: "a fixed fleet of the cheapest variant, as many replicas as the busiest oracle window needs",
   start(world, { plans }) {
     world.models.forEach((m, mi) =>
@@ -246,6 +249,7 @@ const staticPeak: Policy = {
 
 const oracle: Policy = {
   name: "oracle",
+  usesPlans: true,
   description:
     "knows the whole trace: per start-up window, the cheapest mix whose replay of the window's arrivals meets baselines.oracleAttainment",
   instantStart: true,

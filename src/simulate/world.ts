@@ -146,6 +146,8 @@ export interface WorldOptions {
   instantStart?: boolean;
   /** Runs until every request has finished, however long after the trial's end (the oracle's window replays). */
   untilDone?: boolean;
+  /** Only requests arriving at or after this time count in `metSlo` (default: all). */
+  metFrom?: number;
   onProgress?: (fraction: number) => void;
 }
 
@@ -445,6 +447,7 @@ export class World {
     m.rr = (m.rr + 1) % ready.length;
     best.engine.advance(t);
     const slo = m.spec.slo;
+    const metFrom = this.opts.metFrom ?? -Infinity;
     const pod = best;
     try {
       pod.engine.submit(
@@ -474,7 +477,7 @@ export class World {
               m.itl.add(itl);
               m.windowItl.add(itl);
             }
-            if (ttft <= slo.ttftMs && itl <= slo.itlMs) m.metSlo++;
+            if (ttft <= slo.ttftMs && itl <= slo.itlMs && a.t >= metFrom) m.metSlo++;
             if (cold) {
               m.coldCompleted++;
               m.coldTtft.add(ttft);
