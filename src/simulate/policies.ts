@@ -22,7 +22,7 @@ import type { SimVariant, World } from "./world.js";
 
 export interface PolicyContext {
   scenario: Scenario;
-  /** Per model (scenario order): the oracle's plan, with the measured capacity of every variant. */
+  /** Per model (scenario order): the oracle's plan, with the static-peak fleet; empty unless a selected policy `usesPlans`. */
   plans: OraclePlan[];
 }
 
@@ -31,6 +31,8 @@ export interface Policy {
   description: string;
   /** Pods are Ready at once (no start-up delay). */
   instantStart?: boolean;
+  /** Reads the oracle's plans (`PolicyContext.plans`), which are only computed for such policies. */
+  usesPlans?: boolean;
   /** Sets the initial replicas and registers timers; returns what to do on every engine cycle. */
   start(world: World, ctx: PolicyContext): (now: number) => void;
 }
@@ -235,31 +237,21 @@ const hpaQueue = hpaPolicy(
 
 const staticPeak: Policy = {
   name: "static-peak",
-  description: "a fixed fleet of the cheapest variant, sized for the peak window's demand",
+  usesPlans: true,
+  description: "a fixed fleet of the cheapest variant, as many replicas as the busiest oracle window needs",
   start(world, { plans }) {
-    world.models.forEach((m, mi) => {
-      const plan = plans[mi];
-      let cheapest = 0;
-      m.variants.forEach((v, i) => {
-        const c = m.variants[cheapest].spec;
-        if (
-          v.spec.cost < c.cost ||
-          (v.spec.cost === c.cost && plan.capacities[i] > plan.capacities[cheapest])
-        )
-          cheapest = i;
-      });
-      const peak = Math.max(0, ...plan.demand);
-      const v = m.variants[cheapest];
-      const n = Math.min(v.spec.maxReplicas, Math.max(1, Math.ceil(peak / plan.capacities[cheapest] - 1e-9)));
-      m.variants.forEach((x, i) => world.setInitial(x, i === cheapest ? n : 0));
-    });
+    world.models.forEach((m, mi) =>
+      m.variants.forEach((v, i) => world.setInitial(v, plans[mi].peakFleet[i])),
+    );
     return () => undefined;
   },
 };
 
 const oracle: Policy = {
   name: "oracle",
-  description: "knows the whole trace: per start-up window, the cheapest mix covering the demand",
+  usesPlans: true,
+  description:
+    "knows the whole trace: per start-up window, the cheapest mix whose replay of the window's arrivals meets baselines.oracleAttainment",
   instantStart: true,
   start(world, { plans }) {
     world.models.forEach((m, mi) => {

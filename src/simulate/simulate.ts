@@ -15,7 +15,7 @@ export interface SimulationReport {
   /** Engine interval, seconds. */
   engineInterval: number;
   actuation: "hpa" | "direct";
-  /** Per model, per variant: the capacity (req/s per replica within the latency targets) the oracle used. */
+  /** Per model, per variant: the steady-state capacity (req/s one replica serves within the latency targets). */
   capacities: Array<{ model: string; namespace: string; variant: string; rps: number }>;
   policies: PolicyReport[];
 }
@@ -40,8 +40,8 @@ export interface PolicyReport extends ModelFigures {
   policy: string;
   /** Sum over time of replicas × variant cost, per hour (cost units × hours). */
   cost: number;
-  /** cost / the oracle's cost on the same arrivals. */
-  costRatioToOracle: number;
+  /** cost / the oracle's cost on the same arrivals; null unless `oracle` or `static-peak` is among the policies. */
+  costRatioToOracle: number | null;
   /** GPU-hours per accelerator. */
   gpuHours: Record<string, number>;
   /** Replica count changes, all variants together. */
@@ -86,12 +86,18 @@ export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Simula
   const arrivals: Arrival[][] = scenario.models.map(
     (m, i) => modelArrivals(m, scenario.durationMs, seed + i).arrivals,
   );
-  const plans: OraclePlan[] = scenario.models.map((m, i) => {
+  const capacities = scenario.models.map((m, i) => {
     const mix = tokenMix(arrivals[i], m);
-    const capacities = m.variants.map((v) => measureCapacity(v, mix, m.slo));
-    return oraclePlan(m, arrivals[i], scenario.durationMs, scenario.engineIntervalMs, capacities);
+    return m.variants.map((v) => measureCapacity(v, mix, m.slo));
   });
-  const oracleCost = scenario.models.reduce((s, m, i) => s + planCost(m, plans[i], scenario.durationMs), 0);
+  // the oracle's plans replay every window many times: only computed when a selected policy reads them
+  const plans: OraclePlan[] = policies.some((p) => p.usesPlans)
+    ? scenario.models.map((m, i) => oraclePlan(scenario, m, arrivals[i], capacities[i]))
+    : [];
+  const oracleCost =
+    plans.length > 0
+      ? scenario.models.reduce((s, m, i) => s + planCost(m, plans[i], scenario.durationMs), 0)
+      : undefined;
 
   const reports = policies.map((policy) => {
     const world = new World(scenario, arrivals, {
@@ -114,14 +120,14 @@ export function simulate(scenario: Scenario, opts: SimulateOptions = {}): Simula
         model: m.modelID,
         namespace: m.namespace,
         variant: v.name,
-        rps: round(plans[mi].capacities[vi], 3),
+        rps: round(capacities[mi][vi], 3),
       })),
     ),
     policies: reports,
   };
 }
 
-function policyReport(name: string, world: World, oracleCost: number): PolicyReport {
+function policyReport(name: string, world: World, oracleCost: number | undefined): PolicyReport {
   let cost = 0;
   const gpuHours: Record<string, number> = {};
   let scalingActions = 0;
@@ -161,7 +167,7 @@ function policyReport(name: string, world: World, oracleCost: number): PolicyRep
   return {
     policy: name,
     cost: round(cost),
-    costRatioToOracle: oracleCost > 0 ? round(cost / oracleCost) : 0,
+    costRatioToOracle: oracleCost === undefined ? null : oracleCost > 0 ? round(cost / oracleCost) : 0,
     gpuHours: Object.fromEntries(Object.entries(gpuHours).map(([k, v]) => [k, round(v)])),
     ...figures(sent, completed, met, ttft, itl, cold),
     scalingActions,

@@ -22,7 +22,7 @@ export function renderReportTable(r: SimulationReport): string {
   const rows = r.policies.map((p) => [
     p.policy,
     p.cost.toFixed(2),
-    p.costRatioToOracle.toFixed(2),
+    p.costRatioToOracle === null ? "-" : p.costRatioToOracle.toFixed(2),
     String(p.requests.sent),
     String(p.requests.completed),
     String(p.requests.failed),

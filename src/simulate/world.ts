@@ -144,6 +144,10 @@ export interface Timer {
 export interface WorldOptions {
   /** Pods are Ready at once (the oracle pays no start-up delay). */
   instantStart?: boolean;
+  /** Runs until every request has finished, however long after the trial's end (the oracle's window replays). */
+  untilDone?: boolean;
+  /** Only requests arriving at or after this time count in `metSlo` (default: all). */
+  metFrom?: number;
   onProgress?: (fraction: number) => void;
 }
 
@@ -199,7 +203,7 @@ export class World {
       return m;
     });
     this.variants = this.models.flatMap((m) => m.variants);
-    this.endMs = scenario.durationMs + endGraceMs(scenario.engineIntervalMs);
+    this.endMs = opts.untilDone ? Infinity : scenario.durationMs + endGraceMs(scenario.engineIntervalMs);
   }
 
   /** Registers a periodic action; the first run is one period after the start. Runs in registration order. */
@@ -443,6 +447,7 @@ export class World {
     m.rr = (m.rr + 1) % ready.length;
     best.engine.advance(t);
     const slo = m.spec.slo;
+    const metFrom = this.opts.metFrom ?? -Infinity;
     const pod = best;
     try {
       pod.engine.submit(
@@ -472,7 +477,7 @@ export class World {
               m.itl.add(itl);
               m.windowItl.add(itl);
             }
-            if (ttft <= slo.ttftMs && itl <= slo.itlMs) m.metSlo++;
+            if (ttft <= slo.ttftMs && itl <= slo.itlMs && a.t >= metFrom) m.metSlo++;
             if (cold) {
               m.coldCompleted++;
               m.coldTtft.add(ttft);

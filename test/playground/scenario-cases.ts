@@ -274,4 +274,10 @@ export const invalidCases: InvalidCase[] = [
     field: "baselines.hpaKvTarget",
     rule: /<= 1/,
   },
+  {
+    kind: "oracle attainment target given as a percentage",
+    edit: (d) => (d.baselines = { oracleAttainment: 99 }),
+    field: "baselines.oracleAttainment",
+    rule: /<= 1/,
+  },
 ];

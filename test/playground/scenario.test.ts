@@ -93,13 +93,15 @@ describe("playground scenario validation", () => {
     const s = normalizeScenario(validDoc());
     assert.deepEqual(s.models[0].slo, DEFAULT_SLO);
     assert.equal(s.routerTimeoutMs, 60_000);
-    assert.deepEqual(s.baselines, { hpaKvTarget: 0.7, hpaQueueTarget: 5 });
+    assert.deepEqual(s.baselines, { hpaKvTarget: 0.7, hpaQueueTarget: 5, oracleAttainment: 0.99 });
     const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
     d.routerTimeout = "90s";
+    d.baselines = { oracleAttainment: 0.9 };
     d.models[0].slo = { ttftMs: 500, itlMs: 40 };
     const g = normalizeScenario(d);
     assert.equal(g.routerTimeoutMs, 90_000);
     assert.deepEqual(g.models[0].slo, { ttftMs: 500, itlMs: 40 });
+    assert.deepEqual(g.baselines, { hpaKvTarget: 0.7, hpaQueueTarget: 5, oracleAttainment: 0.9 });
   });
 
   describe("trace files are checked as a run reads them", () => {

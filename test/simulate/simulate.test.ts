@@ -2,8 +2,17 @@ import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { loadScenarioFile, normalizeScenario } from "../../src/playground/runner/scenario.js";
-import { cheapestMix, type OracleVariant } from "../../src/simulate/oracle.js";
+import { loadScenarioFile, normalizeScenario, type Scenario } from "../../src/playground/runner/scenario.js";
+import {
+  cheapestMeeting,
+  measureCapacity,
+  oraclePlan,
+  tokenMix,
+  WindowReplay,
+  type MixVariant,
+  type OraclePlan,
+} from "../../src/simulate/oracle.js";
+import type { Arrival } from "../../src/playground/load/patterns.js";
 import { modelArrivals } from "../../src/playground/runner/run.js";
 import { defaultPolicies } from "../../src/simulate/policies.js";
 import { World } from "../../src/simulate/world.js";
@@ -33,7 +42,7 @@ describe("wva simulate", () => {
     );
     for (const p of r.policies) {
       assert.ok(p.cost > 0, `${p.policy} cost`);
-      assert.ok(p.costRatioToOracle > 0);
+      assert.ok((p.costRatioToOracle ?? 0) > 0);
       assert.equal(p.requests.sent, p.requests.completed + p.requests.failed);
       assert.ok(p.requests.sent > 0);
       assert.ok(p.sloAttainment >= 0 && p.sloAttainment <= 1);
@@ -67,6 +76,8 @@ describe("wva simulate", () => {
     assert.equal(JSON.stringify(a), JSON.stringify(b));
     const c = simulate(s, { seed: 8, policies: ["wva"] });
     assert.notDeepEqual(c.policies[0].requests, a.policies[0].requests);
+    // without the oracle or static-peak there is no plan to compare with
+    assert.equal(c.policies[0].costRatioToOracle, null);
   });
 
   it("wva-v2 on spike.yaml: the cheaper A100 grows first, no later than V1", () => {
@@ -90,7 +101,8 @@ describe("wva simulate", () => {
     }
   });
 
-  it("the oracle never costs more than any other policy, on every shipped scenario and several seeds", () => {
+  it("the oracle costs no more than any policy that meets the SLO at least as often, on every shipped scenario and several seeds", () => {
+    let compared = 0;
     for (const f of examples) {
       const s = loadScenarioFile(join(EXAMPLES, f));
       // trace arrivals depend on the seed only through rateScale; one seed is enough when it is 1
@@ -98,13 +110,19 @@ describe("wva simulate", () => {
       for (const seed of seeds) {
         const r = simulate(s, { seed });
         const oracle = r.policies.find((p) => p.policy === "oracle")!;
-        for (const p of r.policies)
+        // each window is planned for 99 %; carry-over between windows costs a little of it
+        assert.ok(oracle.sloAttainment >= 0.97, `${f} seed ${seed}: oracle at ${oracle.sloAttainment}`);
+        for (const p of r.policies) {
+          if (p.policy === "oracle" || p.sloAttainment < oracle.sloAttainment) continue;
+          compared++;
           assert.ok(
             oracle.cost <= p.cost + 1e-9,
-            `${f} seed ${seed}: oracle ${oracle.cost} > ${p.policy} ${p.cost}`,
+            `${f} seed ${seed}: oracle ${oracle.cost} at ${oracle.sloAttainment} > ${p.policy} ${p.cost} at ${p.sloAttainment}`,
           );
+        }
       }
     }
+    assert.ok(compared >= examples.length, `${compared} comparisons`);
   });
 
   it("requests that find no ready pod wait in the router up to the timeout, then fail", () => {
@@ -163,57 +181,187 @@ describe("wva simulate", () => {
   });
 });
 
-describe("oracle: cheapest mix", () => {
-  function brute(vs: OracleVariant[], demand: number): number {
+describe("oracle: cheapest mix meeting a need", () => {
+  /** A monotone served-requests function: each replica of variant j serves `per[j]` requests, up to `total`. */
+  const served = (per: number[], total: number) => (mix: readonly number[]) =>
+    Math.min(total, Math.floor(mix.reduce((s, n, j) => s + n * per[j], 0)));
+
+  function brute(vs: MixVariant[], met: (m: number[]) => number, need: number, minTotal: number): number {
     let best = Infinity;
-    const rec = (i: number, cap: number, cost: number, n: number) => {
+    const rec = (i: number, mix: number[]) => {
       if (i === vs.length) {
-        if (cap >= demand - 1e-9 && n > 0) best = Math.min(best, cost);
+        const cost = mix.reduce((s, n, j) => s + n * vs[j].cost, 0);
+        if (mix.reduce((s, n) => s + n, 0) >= minTotal && met(mix) >= need) best = Math.min(best, cost);
         return;
       }
-      for (let k = 0; k <= vs[i].maxReplicas; k++)
-        rec(i + 1, cap + k * vs[i].capacity, cost + k * vs[i].cost, n + k);
+      for (let k = 0; k <= vs[i].maxReplicas; k++) rec(i + 1, [...mix, k]);
     };
-    rec(0, 0, 0, 0);
+    rec(0, []);
     return best;
   }
 
   it("matches an exhaustive search on small instances", () => {
     let seed = 42;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let unmet = 0;
     for (let i = 0; i < 300; i++) {
-      const vs: OracleVariant[] = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({
+      const vs: MixVariant[] = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({
         cost: 1 + Math.floor(rnd() * 50),
-        capacity: 0.5 + rnd() * 10,
         maxReplicas: 1 + Math.floor(rnd() * 5),
       }));
-      const total = vs.reduce((s, v) => s + v.capacity * v.maxReplicas, 0);
-      const demand = rnd() * total;
-      const mix = cheapestMix(vs, demand);
-      const cost = mix.reduce((s, n, j) => s + n * vs[j].cost, 0);
-      const cap = mix.reduce((s, n, j) => s + n * vs[j].capacity, 0);
-      assert.ok(cap >= demand - 1e-9, "covers the demand");
+      const per = vs.map(() => 0.5 + rnd() * 10);
+      const met = served(per, 100);
+      const need = Math.floor(rnd() * 110);
+      const minTotal = rnd() < 0.3 ? 0 : 1;
+      const mix = cheapestMeeting(vs, met, need, minTotal);
+      const expected = brute(vs, met, need, minTotal);
+      if (mix === undefined) {
+        unmet++;
+        assert.equal(expected, Infinity, JSON.stringify({ vs, per, need }));
+        continue;
+      }
+      assert.ok(met(mix) >= need, "meets the need");
       assert.ok(mix.every((n, j) => n >= 0 && n <= vs[j].maxReplicas));
-      assert.equal(cost, brute(vs, demand), JSON.stringify({ vs, demand, mix }));
+      assert.ok(mix.reduce((s, n) => s + n, 0) >= minTotal);
+      assert.equal(
+        mix.reduce((s, n, j) => s + n * vs[j].cost, 0),
+        expected,
+        JSON.stringify({ vs, per, need, mix }),
+      );
+    }
+    assert.ok(unmet > 0 && unmet < 300, `${unmet} instances without a mix`);
+  });
+
+  it("replays far fewer mixes than there are", () => {
+    const vs = [
+      { cost: 20, maxReplicas: 30 },
+      { cost: 40, maxReplicas: 30 },
+    ];
+    const seen = new Set<string>();
+    const met = (mix: readonly number[]) => {
+      seen.add(mix.join(","));
+      return served([3, 7], 1000)(mix);
+    };
+    assert.deepEqual(cheapestMeeting(vs, met, 100, 1), [1, 14]);
+    assert.ok(seen.size < (31 * 31) / 4, `${seen.size} mixes evaluated`);
+  });
+});
+
+describe("oracle: plan replayed on the actual arrivals", () => {
+  /** One model, two variants, 10-second windows; the load is given as arrivals. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  function scenario(edit: (d: Record<string, any>) => void = () => undefined) {
+    const d = validDoc() as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    d.duration = "40s";
+    d.models[0].slo = { ttftMs: 500, itlMs: 50 };
+    const emulator = { maxBatch: 4, kvBlocks: 400, blockSize: 16 };
+    d.models[0].variants = [
+      {
+        name: "m-a100",
+        accelerator: "A100",
+        cost: 20,
+        maxReplicas: 6,
+        startupDelay: "10s",
+        emulator: { ...emulator, alpha: 8, beta: 0.05, gamma: 0.0005 },
+      },
+      {
+        name: "m-h100",
+        accelerator: "H100",
+        cost: 50,
+        maxReplicas: 3,
+        startupDelay: "10s",
+        emulator: { ...emulator, alpha: 4, beta: 0.03, gamma: 0.0003 },
+      },
+    ];
+    edit(d);
+    return normalizeScenario(d);
+  }
+  const at = (t: number, n: number, output = 30): Arrival[] =>
+    Array.from({ length: n }, (_, i) => ({ t: t + i, inputTokens: 200, outputTokens: output }));
+  /** Window 0 evenly spaced, window 1 the same count in one burst, window 2 idle, window 3 a small burst. */
+  const arrivals = [
+    ...Array.from({ length: 20 }, (_, i) => ({ t: i * 500, inputTokens: 200, outputTokens: 30 })),
+    ...at(10_000, 20),
+    ...at(30_000, 6),
+  ];
+  const plan = (s: Scenario) => {
+    const m = s.models[0];
+    const caps = m.variants.map((v) => measureCapacity(v, tokenMix(arrivals, m), m.slo));
+    return { caps, plan: oraclePlan(s, m, arrivals, caps) };
+  };
+  const cost = (s: Scenario, mix: number[]) =>
+    mix.reduce((c, n, i) => c + n * s.models[0].variants[i].cost, 0);
+  const inWindow = (w: number) => arrivals.filter((a) => a.t >= w * 10_000 && a.t < (w + 1) * 10_000);
+  /** Every mix of the window (at least one replica) with its cost and served requests, after the plan's previous window. */
+  function allMixes(s: Scenario, w: number, p: OraclePlan) {
+    const m = s.models[0];
+    const previous =
+      w > 0 ? { arrivals: inWindow(w - 1), mix: p.windows[w - 1], lengthMs: 10_000 } : undefined;
+    const r = new WindowReplay(s, m, inWindow(w), w * 10_000, 10_000, previous);
+    const out: Array<{ mix: number[]; cost: number; met: number }> = [];
+    for (let a = 0; a <= m.variants[0].maxReplicas; a++)
+      for (let b = 0; b <= m.variants[1].maxReplicas; b++)
+        if (a + b > 0) out.push({ mix: [a, b], cost: cost(s, [a, b]), met: r.met([a, b]) });
+    return { out, requests: r.requests };
+  }
+
+  it("gives a burst more replicas than its mean rate needs at the steady capacity", () => {
+    const s = scenario();
+    const { caps, plan: p } = plan(s);
+    assert.equal(p.windowMs, 10_000);
+    assert.equal(p.windows.length, 4);
+    // two requests per second: one A100 covers that at its steady capacity
+    assert.ok(caps[0] >= 2, `steady capacity ${caps[0]}`);
+    assert.deepEqual(p.windows[0], [1, 0]);
+    // the same count in one burst needs more
+    assert.ok(cost(s, p.windows[1]) > cost(s, p.windows[0]), JSON.stringify(p.windows));
+  });
+
+  it("meets the target with the cheapest mix that does, by exhaustive replay", () => {
+    const s = scenario();
+    const { plan: p } = plan(s);
+    for (const w of [0, 1, 3]) {
+      const { out, requests } = allMixes(s, w, p);
+      const need = Math.ceil(0.99 * requests);
+      const cheapest = Math.min(...out.filter((x) => x.met >= need).map((x) => x.cost));
+      assert.ok(p.attainment[w] >= 0.99, `window ${w}: ${p.attainment[w]}`);
+      assert.equal(cost(s, p.windows[w]), cheapest, `window ${w}: ${JSON.stringify(p.windows[w])}`);
     }
   });
 
-  it("keeps one replica when there is no demand, and cuts demand beyond the fleet", () => {
-    const vs = [
-      { cost: 40, capacity: 10, maxReplicas: 2 },
-      { cost: 20, capacity: 4, maxReplicas: 2 },
-    ];
-    assert.deepEqual(cheapestMix(vs, 0), [0, 1]);
-    assert.deepEqual(cheapestMix(vs, 1000), [2, 2]);
+  it("takes the cheapest of the mixes serving the most when none meets the target", () => {
+    // at most three pods of four requests each: the rest of the burst of 20 waits past a 150 ms first token
+    const s = scenario((d) => {
+      d.models[0].slo = { ttftMs: 150, itlMs: 50 };
+      d.models[0].variants[0].maxReplicas = 2;
+      d.models[0].variants[1].maxReplicas = 1;
+    });
+    const { plan: p } = plan(s);
+    const { out, requests } = allMixes(s, 1, p);
+    const most = Math.max(...out.map((x) => x.met));
+    assert.ok(most < 0.99 * requests && most > 0, `at most ${most} of ${requests}`);
+    const cheapest = Math.min(...out.filter((x) => x.met === most).map((x) => x.cost));
+    assert.equal(p.attainment[1], most / requests);
+    assert.equal(cost(s, p.windows[1]), cheapest);
   });
 
-  it("has no replica without demand for a model with scale-to-zero", () => {
-    const vs = [
-      { cost: 40, capacity: 10, maxReplicas: 2 },
-      { cost: 20, capacity: 4, maxReplicas: 2 },
-    ];
-    assert.deepEqual(cheapestMix(vs, 0, true), [0, 0]);
-    assert.deepEqual(cheapestMix(vs, 0.1, true), [0, 1]);
+  it("has no replica in a window without arrivals only with scale-to-zero", () => {
+    const always = plan(scenario()).plan;
+    assert.deepEqual(always.windows[2], [1, 0], "the cheapest variant keeps one replica");
+    assert.equal(always.attainment[2], 1);
+    const zero = plan(scenario((d) => (d.models[0].scaleToZero = { retention: "10s" }))).plan;
+    assert.deepEqual(zero.windows[2], [0, 0]);
+    assert.deepEqual(zero.windows[1], always.windows[1]);
+  });
+
+  it("sizes static-peak with the cheapest variant alone for the busiest window", () => {
+    const s = scenario();
+    const { plan: p } = plan(s);
+    const { out, requests } = allMixes(s, 1, p);
+    const need = Math.ceil(0.99 * requests);
+    const alone = out.filter((x) => x.mix[1] === 0 && x.met >= need).map((x) => x.mix[0]);
+    assert.deepEqual(p.peakFleet, [Math.min(...alone), 0]);
+    assert.ok(p.peakFleet[0] >= p.windows[1][0]);
   });
 });
 

@@ -152,9 +152,15 @@ export interface BaselineSpec {
   hpaKvTarget: number;
   /** `hpa-queue`: waiting requests per replica. */
   hpaQueueTarget: number;
+  /** `oracle`: share of each window's requests its replica mix must serve within the targets, 0..1. */
+  oracleAttainment: number;
 }
 
-export const DEFAULT_BASELINES: BaselineSpec = { hpaKvTarget: 0.7, hpaQueueTarget: 5 };
+export const DEFAULT_BASELINES: BaselineSpec = {
+  hpaKvTarget: 0.7,
+  hpaQueueTarget: 5,
+  oracleAttainment: 0.99,
+};
 
 export interface Scenario {
   name: string;
@@ -285,6 +291,7 @@ export const ScenarioDocSchema = object({
     object({
       hpaKvTarget: optional(number({ minimum: 0.01, maximum: 1 })),
       hpaQueueTarget: optional(number({ minimum: 0.1, maximum: 100_000 })),
+      oracleAttainment: optional(number({ minimum: 0, maximum: 1 })),
     }),
   ),
   nodes: array(string({ pattern: NODE_SPEC_PATTERN.source, maxLength: 128 }), { minItems: 1, maxItems: 100 }),
