@@ -276,6 +276,20 @@ describe("load limits", () => {
     });
   }
 
+  it("a scenario's schedule is bounded by the caller's request limit, the generator's by its own", () => {
+    const fixed = {
+      input: { kind: "fixed" as const, value: 1 },
+      output: { kind: "fixed" as const, value: 1 },
+    };
+    const schedule: Array<[number, number]> = [[101, 10_000]];
+    assert.throws(() => stepArrivals(schedule, fixed, seededRandom(1)), /1010000 requests exceed the limit/);
+    assert.equal(stepArrivals(schedule, fixed, seededRandom(1), false, 2_000_000).length, 1_010_000);
+    assert.throws(
+      () => stepArrivals(schedule, fixed, seededRandom(1), false, 1_000_000),
+      /schedule\[0\]: rate × duration: 1010000 requests exceed the limit of 1000000/,
+    );
+  });
+
   it("a trace's rows and copies are bounded; tokens are capped", () => {
     const rows = [
       "TIMESTAMP,ContextTokens,GeneratedTokens",

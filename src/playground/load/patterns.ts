@@ -116,7 +116,12 @@ function withTokens(times: number[], tokens: TokenSpec, rng: () => number): Arri
  * Checks a rate (requests per second) and a duration against LOAD_LIMITS; `where` names the fields in
  * the message (e.g. `schedule[2]`).
  */
-export function checkRate(rate: number, durationMs: number, where = ""): void {
+export function checkRate(
+  rate: number,
+  durationMs: number,
+  where = "",
+  maxRequests: number = LOAD_LIMITS.maxRequests,
+): void {
   const f = (name: string) => (where ? `${where}: ${name}` : name);
   if (!Number.isFinite(rate) || rate <= 0)
     throw new LoadSpecError(`${f("rate")} must be a number > 0 (requests per second), got ${rate}`);
@@ -128,14 +133,22 @@ export function checkRate(rate: number, durationMs: number, where = ""): void {
     throw new LoadSpecError(`${f("duration")} must be > 0, got ${durationMs} ms`);
   if (durationMs > LOAD_LIMITS.maxDurationMs)
     throw new LoadSpecError(`${f("duration")} must be at most 24h, got ${durationMs} ms`);
-  checkRequests((rate * durationMs) / 1000, where ? `${where}: rate × duration` : "rate × duration");
+  checkRequests(
+    (rate * durationMs) / 1000,
+    where ? `${where}: rate × duration` : "rate × duration",
+    maxRequests,
+  );
 }
 
-/** Refuses a run of more than LOAD_LIMITS.maxRequests requests. */
-export function checkRequests(requests: number, field: string): void {
-  if (requests > LOAD_LIMITS.maxRequests) {
+/** Refuses a run of more than `maxRequests` requests (by default the load generator's limit). */
+export function checkRequests(
+  requests: number,
+  field: string,
+  maxRequests: number = LOAD_LIMITS.maxRequests,
+): void {
+  if (requests > maxRequests) {
     throw new LoadSpecError(
-      `${field}: ${Math.ceil(requests)} requests exceed the limit of ${LOAD_LIMITS.maxRequests} per run`,
+      `${field}: ${Math.ceil(requests)} requests exceed the limit of ${maxRequests} per run`,
     );
   }
 }
@@ -146,8 +159,9 @@ export function constantArrivals(
   durationMs: number,
   tokens: TokenSpec,
   rng: () => number,
+  maxRequests: number = LOAD_LIMITS.maxRequests,
 ): Arrival[] {
-  checkRate(rate, durationMs);
+  checkRate(rate, durationMs, "", maxRequests);
   const times: number[] = [];
   for (let i = 0; ; i++) {
     const t = (i * 1000) / rate;
@@ -163,8 +177,9 @@ export function poissonArrivals(
   durationMs: number,
   tokens: TokenSpec,
   rng: () => number,
+  maxRequests: number = LOAD_LIMITS.maxRequests,
 ): Arrival[] {
-  checkRate(rate, durationMs);
+  checkRate(rate, durationMs, "", maxRequests);
   const times: number[] = [];
   let t = 0;
   for (;;) {
@@ -181,6 +196,7 @@ export function stepArrivals(
   tokens: TokenSpec,
   rng: () => number,
   poisson = false,
+  maxRequests: number = LOAD_LIMITS.maxRequests,
 ): Arrival[] {
   if (!Array.isArray(schedule) || schedule.length === 0) {
     throw new LoadSpecError("schedule must be a non-empty list of [seconds, rate] pairs");
@@ -197,12 +213,12 @@ export function stepArrivals(
       throw new LoadSpecError(`schedule[${i}]: the steps must last at most 24h in total`);
     }
     if (rate > 0) {
-      checkRate(rate, sec * 1000, `schedule[${i}]`);
+      checkRate(rate, sec * 1000, `schedule[${i}]`, maxRequests);
       requests += rate * sec;
-      checkRequests(requests, "schedule");
+      checkRequests(requests, "schedule", maxRequests);
       const part = poisson
-        ? poissonArrivals(rate, sec * 1000, tokens, rng)
-        : constantArrivals(rate, sec * 1000, tokens, rng);
+        ? poissonArrivals(rate, sec * 1000, tokens, rng, maxRequests)
+        : constantArrivals(rate, sec * 1000, tokens, rng, maxRequests);
       for (const a of part) out.push({ ...a, t: a.t + offset });
     }
     offset += sec * 1000;

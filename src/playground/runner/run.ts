@@ -39,7 +39,7 @@ import {
 } from "./report.js";
 import { ModelRouter } from "./router.js";
 import { SLO_CONFIG_MAP } from "../../config/slo.js";
-import type { ModelSpec, Scenario, VariantSpec } from "./scenario.js";
+import { MAX_REQUESTS, type ModelSpec, type Scenario, type VariantSpec } from "./scenario.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
 
@@ -139,6 +139,8 @@ export function modelArrivals(
       tokens,
       rng,
       m.load.arrival === "poisson",
+      // the scenario bounded its requests when it was read (all models together)
+      MAX_REQUESTS,
     ).filter((a) => a.t < durationMs);
     return { arrivals };
   }
