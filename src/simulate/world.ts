@@ -51,10 +51,6 @@ export interface SimPod {
   /** Deadline of the termination grace period once deleted. */
   drainUntil?: number;
   inFlight: number;
-  /** Completed requests and their tokens so far. */
-  done: number;
-  inputTokens: number;
-  outputTokens: number;
   /** Scrapes of the last minute. */
   samples: PodSample[];
   /** Totals of the completed requests, as vLLM's counters and histogram sums count them. */
@@ -455,9 +451,6 @@ export class World {
         {
           onDone: (c: CompletedRequest) => {
             pod.inFlight--;
-            pod.done++;
-            pod.inputTokens += c.inputTokens;
-            pod.outputTokens += c.outputTokens;
             const s = pod.served;
             s.requests++;
             s.inputTokens += c.inputTokens;
@@ -508,9 +501,6 @@ export class World {
       readyAt: ready ? now : now + v.spec.startupDelayMs,
       ready: ready || v.spec.startupDelayMs === 0,
       inFlight: 0,
-      done: 0,
-      inputTokens: 0,
-      outputTokens: 0,
       samples: [],
       served: { requests: 0, inputTokens: 0, outputTokens: 0, ttftMs: 0, itlMs: 0, itlCount: 0 },
     });
@@ -534,9 +524,9 @@ export class World {
           t: now,
           kv: s.kvUsage,
           queue: s.waiting,
-          done: p.done,
-          inputTokens: p.inputTokens,
-          outputTokens: p.outputTokens,
+          done: p.served.requests,
+          inputTokens: p.served.inputTokens,
+          outputTokens: p.served.outputTokens,
         });
         while (p.samples.length > 1 && now - p.samples[0].t > PEAK_WINDOW_MS) p.samples.shift();
       }
