@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   MAX_TIMER_DELAY_MS,
   PeriodicTask,
+  type PeriodicTaskOptions,
   TimerDelayError,
   boundedInterval,
   boundedTimeout,
@@ -50,6 +51,16 @@ describe("periodic task", () => {
   const settle = async () => {
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
+  const periodic = (run: () => Promise<void>, over: Partial<PeriodicTaskOptions> = {}) =>
+    new PeriodicTask({
+      field: "test interval",
+      intervalMs: 1000,
+      retryMs: 100,
+      maxRetryMs: 100,
+      run,
+      onError: () => undefined,
+      ...over,
+    });
 
   it("waits the interval after each run, backs off after failures and resets after a success", async (t) => {
     t.mock.timers.enable({ apis: ["setTimeout"] });
@@ -57,17 +68,13 @@ describe("periodic task", () => {
     const starts: number[] = [];
     const retries: number[] = [];
     let now = 0;
-    const task = new PeriodicTask({
-      field: "test interval",
-      intervalMs: 1000,
-      retryMs: 100,
-      maxRetryMs: 300,
-      run: async () => {
+    const task = periodic(
+      async () => {
         starts.push(now);
         if (!(outcomes.shift() ?? true)) throw new Error("boom");
       },
-      onError: (_err, retryIn) => retries.push(retryIn),
-    });
+      { maxRetryMs: 300, onError: (_err, retryIn) => retries.push(retryIn) },
+    );
     const tick = async (ms: number) => {
       now += ms;
       t.mock.timers.tick(ms);
@@ -92,16 +99,9 @@ describe("periodic task", () => {
     t.mock.timers.enable({ apis: ["setTimeout"] });
     let release: () => void = () => undefined;
     let runs = 0;
-    const task = new PeriodicTask({
-      field: "test interval",
-      intervalMs: 1000,
-      retryMs: 100,
-      maxRetryMs: 100,
-      run: () => {
-        runs++;
-        return new Promise<void>((r) => (release = r));
-      },
-      onError: () => undefined,
+    const task = periodic(() => {
+      runs++;
+      return new Promise<void>((r) => (release = r));
     });
     task.start();
     t.mock.timers.tick(0);
@@ -114,15 +114,8 @@ describe("periodic task", () => {
     await stopping;
     assert.equal(stopped, true);
 
-    const again = new PeriodicTask({
-      field: "test interval",
-      intervalMs: 1000,
-      retryMs: 100,
-      maxRetryMs: 100,
-      run: async () => {
-        runs++;
-      },
-      onError: () => undefined,
+    const again = periodic(async () => {
+      runs++;
     });
     again.start();
     t.mock.timers.tick(0);
