@@ -97,6 +97,7 @@ describe("vLLM emulator HTTP surface", () => {
       "vllm:request_generation_tokens_count",
       "vllm:time_to_first_token_seconds_count",
       "vllm:time_per_output_token_seconds_count",
+      "vllm:inter_token_latency_seconds_count",
       "vllm:cache_config_info",
     ]) {
       const s = byName(name);
@@ -104,6 +105,13 @@ describe("vLLM emulator HTTP surface", () => {
       assert.equal(s[0].labels.model_name, "llama-8b");
       assert.equal(s[0].labels.namespace, "ns1");
       assert.equal(s[0].labels.pod, "pod-a");
+    }
+    for (const part of ["_count", "_sum"]) {
+      assert.deepEqual(
+        byName(`vllm:inter_token_latency_seconds${part}`).map((x) => x.value),
+        byName(`vllm:time_per_output_token_seconds${part}`).map((x) => x.value),
+        "both names of the inter-token histogram observe the same gaps",
+      );
     }
     const info = byName("vllm:cache_config_info")[0];
     assert.equal(info.labels.num_gpu_blocks, "100");

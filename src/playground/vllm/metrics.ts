@@ -93,9 +93,15 @@ export class EmulatorMetrics {
       "Histogram of time to first token in seconds.",
       TTFT_BUCKETS,
     );
+    // vLLM V1 exports the gap between output tokens under both names (the older one is deprecated)
     const tpot = hist(
       "vllm:time_per_output_token_seconds",
       "Histogram of time per output token in seconds.",
+      TPOT_BUCKETS,
+    );
+    const itl = hist(
+      "vllm:inter_token_latency_seconds",
+      "Histogram of inter-token latency in seconds.",
       TPOT_BUCKETS,
     );
     const e2e = hist(
@@ -128,7 +134,7 @@ export class EmulatorMetrics {
       labelNames,
       registers: [reg],
     });
-    for (const m of [prompt, gen, ttft, tpot, e2e]) m.zero({ model_name: model });
+    for (const m of [prompt, gen, ttft, tpot, itl, e2e]) m.zero({ model_name: model });
     for (const c of [promptTotal, generationTotal, queries, hits]) c.inc({ model_name: model }, 0);
     this.setCacheConfig = (blocks: number, blockSize: number) =>
       cacheInfo.set({ model_name: model, num_gpu_blocks: String(blocks), block_size: String(blockSize) }, 1);
@@ -142,7 +148,10 @@ export class EmulatorMetrics {
         ttft.observe({ model_name: model }, r.ttft / 1000);
         e2e.observe({ model_name: model }, r.e2e / 1000);
       },
-      onTokenGap: (gapMs: number) => tpot.observe({ model_name: model }, gapMs / 1000),
+      onTokenGap: (gapMs: number) => {
+        tpot.observe({ model_name: model }, gapMs / 1000);
+        itl.observe({ model_name: model }, gapMs / 1000);
+      },
       onPromptQueried: (tokens: number) => queries.inc({ model_name: model }, tokens),
     };
   }
