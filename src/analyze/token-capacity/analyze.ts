@@ -9,7 +9,11 @@ import { CapacityStore, historyAverage, outputBucket, type CapacityRecord, type 
 import { effectiveMaxBatchedTokens, type VllmParams } from "./vllm-args.js";
 import { lookupBy, sortedSmall } from "../../util/small.js";
 
-import { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD } from "../../types/decision.js";
+import {
+  DEFAULT_SCALE_DOWN_BOUNDARY,
+  DEFAULT_SCALE_UP_THRESHOLD,
+  type ReplicaMetric,
+} from "../../types/decision.js";
 
 export { DEFAULT_SCALE_DOWN_BOUNDARY, DEFAULT_SCALE_UP_THRESHOLD };
 /** Bytes per token when the scheduler queue reports its size in bytes. */
@@ -27,24 +31,23 @@ export interface TokenCapacityConfig {
   scaleDownBoundary: number;
 }
 
-/** Token metrics of one serving pod. */
-export interface TokenReplica {
-  pod: string;
-  /** VA name. */
-  variant: string;
-  /** Requests waiting in the server's queue. */
-  queueLength: number;
-  /** Tokens held in the KV cache now. */
-  tokensInUse?: number;
-  /** KV-cache capacity in tokens (blocks × block size); <= 0 = unknown, the replica is ignored. */
-  totalKvCapacityTokens?: number;
-  numGpuBlocks?: number;
-  blockSize?: number;
-  avgInputTokens?: number;
-  avgOutputTokens?: number;
-  /** Prefix-cache hit rate, 0..1. */
-  prefixCacheHitRate?: number;
-}
+/**
+ * Token metrics of one serving pod: the shared replica metrics V2 reads. A replica without a KV capacity
+ * in tokens (`totalKvCapacityTokens` <= 0 or absent) has no capacity to analyse.
+ */
+export type TokenReplica = Pick<
+  ReplicaMetric,
+  | "pod"
+  | "variant"
+  | "queueLength"
+  | "tokensInUse"
+  | "totalKvCapacityTokens"
+  | "numGpuBlocks"
+  | "blockSize"
+  | "avgInputTokens"
+  | "avgOutputTokens"
+  | "prefixCacheHitRate"
+>;
 
 /** One variant (VA + Deployment) as V2 sees it. */
 export interface TokenVariant {
