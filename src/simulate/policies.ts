@@ -1,4 +1,5 @@
 import { clampReplicas, scaleBounds } from "../actuate/direct.js";
+import { ScaleDownStabilizer } from "../actuate/stabilization.js";
 import { chooseWakeVariant, SCALE_FROM_ZERO_INTERVAL_MS } from "../enforce/scale-from-zero.js";
 import {
   decide,
@@ -124,6 +125,8 @@ function startWva(
     scaleToZero,
   );
   const published = new Map<string, number>();
+  // the direct actuator's scale-down stabilisation, with the window the playground gives the controller
+  const stabilizer = new ScaleDownStabilizer(scenario.hpa.stabilizationWindowMs);
   if (scenario.actuation === "hpa")
     hpaPerVariant(
       world,
@@ -163,8 +166,9 @@ function startWva(
       if (target === undefined) continue;
       published.set(key(v.model.spec.namespace, v.spec.name), target);
       if (scenario.actuation === "direct") {
+        const k = key(v.model.spec.namespace, v.spec.name);
         const bounded = clampReplicas(
-          target,
+          stabilizer.stabilize(k, target, now, v.pods.length),
           scaleBounds(vaManifest(v.model.spec, v.spec).metadata.annotations),
         );
         world.scale(v, bounded);

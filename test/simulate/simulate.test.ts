@@ -91,6 +91,28 @@ describe("wva simulate", () => {
     assert.ok(v2.t <= v1.t, `V2 first scale-up at ${v2.t}s, V1 at ${v1.t}s`);
   });
 
+  it("direct actuation holds a scale-down for the stabilisation window, as the controller's actuator does", () => {
+    const firstScaleDown = (windowMs: number) => {
+      const scenario = loadScenarioFile(join(EXAMPLES, "direct-step.yaml"));
+      scenario.hpa.stabilizationWindowMs = windowMs;
+      const { timeline } = simulate(scenario, { seed: 1, policies: ["wva-v2"] }).policies[0];
+      const last = new Map<string, number>();
+      for (const e of timeline)
+        for (const v of e.variants) {
+          if (v.current < (last.get(v.variant) ?? 0)) return e.t;
+          last.set(v.variant, v.current);
+        }
+      return undefined;
+    };
+    const now = firstScaleDown(0);
+    const held = firstScaleDown(12_000);
+    assert.ok(now !== undefined && held !== undefined, `scale-downs at ${now}s and ${held}s`);
+    assert.ok(now >= 80, `no scale-down before the load drops at 80 s (${now}s)`);
+    // applied once every recommendation of the last 12 s was lower: 12 s after the last higher one,
+    // which came one 3-second engine interval before the first lower one
+    assert.ok(held - now >= 12 - 3, `held ${held - now}s by a 12 s window`);
+  });
+
   it("spike.yaml scales up, the cheaper A100 variant first, while the load is high", () => {
     for (const seed of [1, 2, 3]) {
       const r = simulate(loadScenarioFile(join(EXAMPLES, "spike.yaml")), { seed, policies: ["wva"] });
