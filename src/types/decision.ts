@@ -223,8 +223,13 @@ export interface VariantSizing {
 
 /** queueing-model: the model's load, its targets and every variant's sizing. */
 export interface ModelSizing {
-  /** Completed requests per second of all replicas with a rate metric. */
+  /**
+   * Requests per second the model is sized for: the completed requests per second of all replicas with
+   * a rate metric, plus `backlogRatePerSec`.
+   */
   arrivalRatePerSec: number;
+  /** The requests waiting at the replicas over the TTFT target (req/s), when there are any. */
+  backlogRatePerSec?: number;
   /** Rate-weighted averages over the replicas. */
   avgInputTokens: number;
   avgOutputTokens: number;

@@ -63,6 +63,28 @@ describe("queueing-model engine", () => {
     assert.match(h.reason, /a100 serves the model/);
   });
 
+  it("sizes for the waiting requests too: they must start within the TTFT target", () => {
+    const variants = [a100({ current: 2 }), h100({ current: 0, ready: 0 })];
+    const calm = decideModel(model(variants, busy("a100", 2, 3)), { now: NOW }).result;
+    const burst = decideModel(model(variants, busy("a100", 2, 3, { queueLength: 10 })), { now: NOW }).result;
+    // 20 waiting requests, TTFT target 2 s: 10 req/s on top of the 6 the pods complete
+    assert.equal(calm.analysis.sizing!.backlogRatePerSec, undefined);
+    assert.equal(calm.analysis.sizing!.arrivalRatePerSec, 6);
+    assert.equal(burst.analysis.sizing!.backlogRatePerSec, 10);
+    assert.equal(burst.analysis.sizing!.arrivalRatePerSec, 16);
+    const rate = burst.analysis.sizing!.variants.find((v) => v.variant === "a100")!.ratePerReplicaPerSec!;
+    assert.equal(burst.decisions[0].targetReplicas, Math.ceil(16 / rate));
+    assert.ok(burst.decisions[0].targetReplicas > calm.decisions[0].targetReplicas);
+    // without a TTFT target the waiting requests have no deadline: the rate alone
+    const noTtft = decideModel(
+      model(variants, busy("a100", 2, 3, { queueLength: 10 }), {
+        slo: { targets: { ttftMs: 0, itlMs: 100 }, sloMultiplier: 3 },
+      }),
+      { now: NOW },
+    ).result;
+    assert.equal(noTtft.analysis.sizing!.arrivalRatePerSec, 6);
+  });
+
   it("keeps the other variants until the chosen one's replicas are ready", () => {
     const { result } = decideModel(
       model([a100({ current: 1, ready: 1 }), h100({ current: 2 })], busy("h100", 2, 12)),

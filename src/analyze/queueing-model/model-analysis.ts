@@ -81,6 +81,18 @@ function sizeVariant(
   }
 }
 
+/**
+ * The rate at which the requests waiting at the replicas must be taken up to start within the TTFT
+ * target: Σ waiting / TTFT target (req/s); 0 without waiting requests or without a TTFT target. The
+ * replicas report their largest queue of the metrics window, so a burst inside the window counts.
+ */
+export function backlogRatePerSec(replicas: readonly ReplicaMetric[], ttftTargetMs: number): number {
+  if (!(ttftTargetMs > 0)) return 0;
+  let waiting = 0;
+  for (const r of replicas) if (r.queueLength > 0) waiting += r.queueLength;
+  return waiting / (ttftTargetMs / 1000);
+}
+
 /** The queueing-model analysis of one model group. */
 export function analyzeQueueingModel(input: AnalyzeInput): ModelAnalysis {
   const names = new Set(input.variants.map((v) => v.name));
@@ -113,6 +125,11 @@ export function analyzeQueueingModel(input: AnalyzeInput): ModelAnalysis {
     return analysis;
   }
   sizing.targets = resolved;
+  const backlog = backlogRatePerSec(replicas, resolved.ttftMs);
+  if (backlog > 0) {
+    sizing.backlogRatePerSec = backlog;
+    sizing.arrivalRatePerSec += backlog;
+  }
   if (load.arrivalRatePerSec > 0 && load.avgOutputTokens > 0)
     sizing.variants = variants.map((v) => sizeVariant(v, load, resolved));
   else sizing.variants = variants.map((v) => ({ variant: v.name }));

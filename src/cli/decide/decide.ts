@@ -23,7 +23,10 @@ export interface DecideOutput {
       inTransition: boolean;
       /** queueing-model only: the load, the targets and the sized rate per replica of every variant. */
       sizing?: {
+        /** Requests per second sized for: the replicas' rate plus `backlogRate`. */
         arrivalRate: number;
+        /** Waiting requests over the TTFT target, when there are any. */
+        backlogRate?: number;
         avgInputTokens: number;
         avgOutputTokens: number;
         targets?: { ttftMs: number; itlMs: number; source: string };
@@ -58,6 +61,7 @@ export function roundValue(x: number): number {
 function sizingOutput(s: ModelSizing): NonNullable<DecideOutput["models"][number]["analysis"]["sizing"]> {
   return {
     arrivalRate: roundValue(s.arrivalRatePerSec),
+    ...(s.backlogRatePerSec !== undefined && { backlogRate: roundValue(s.backlogRatePerSec) }),
     avgInputTokens: roundValue(s.avgInputTokens),
     avgOutputTokens: roundValue(s.avgOutputTokens),
     ...(s.targets && {
