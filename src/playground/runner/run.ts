@@ -40,6 +40,7 @@ import {
 import { ModelRouter } from "./router.js";
 import { SLO_CONFIG_MAP } from "../../config/slo.js";
 import { MAX_REQUESTS, type ModelSpec, type Scenario, type VariantSpec } from "./scenario.js";
+import { groupKey } from "../../types/decision.js";
 import { renderTable, type LoadLine, type TableRow } from "./table.js";
 import { timeline, type Timeline } from "./timeline.js";
 
@@ -306,7 +307,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
             .map((p) => `${(p.status as { podIP: string }).podIP}:${CONTAINER_PORT}`),
       });
       await router.start();
-      routers.set(`${m.namespace}/${m.modelID}`, router);
+      routers.set(groupKey(m.modelID, m.namespace), router);
       byPool.set(`${m.namespace}/${poolName(m)}`, router);
     }
     const stz = scenario.models.filter((m) => m.scaleToZero);
@@ -385,7 +386,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     const timelines = new Map<string, Timeline>();
     const arrivalsByModel = new Map<string, Arrival[]>();
     for (const m of scenario.models) {
-      const key = `${m.namespace}/${m.modelID}`;
+      const key = groupKey(m.modelID, m.namespace);
       if (m.load.schedule) timelines.set(key, timeline(m.load.schedule));
     }
     // Requests per model since the previous cycle, for the per-cycle rate and latency.
@@ -400,7 +401,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
       const dt = Math.max(1e-3, (tMs - lastCycleMs) / 1000);
       lastCycleMs = tMs;
       return scenario.models.map((m) => {
-        const key = `${m.namespace}/${m.modelID}`;
+        const key = groupKey(m.modelID, m.namespace);
         const w = windowOf(key);
         const received = routers.get(key)!.stats().received;
         const mc: ModelCycle = {
@@ -423,7 +424,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     const costOf = (ns: string, v: string) => byDeployment.get(`${ns}/${v}`)?.variant.cost;
     const loadLines = (tMs: number): LoadLine[] =>
       scenario.models.map((m) => {
-        const key = `${m.namespace}/${m.modelID}`;
+        const key = groupKey(m.modelID, m.namespace);
         const s = routers.get(key)!.stats();
         const tl = timelines.get(key);
         let rate: number;
@@ -541,7 +542,7 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
     const loadAbort = new AbortController();
     stop.signal.addEventListener("abort", () => loadAbort.abort(), { once: true });
     const loads = scenario.models.map(async (m, i) => {
-      const key = `${m.namespace}/${m.modelID}`;
+      const key = groupKey(m.modelID, m.namespace);
       const { arrivals, info } = modelArrivals(m, scenario.durationMs, (options.seed ?? 1) + i);
       arrivalsByModel.set(key, arrivals);
       const rep = await runLoad({
@@ -581,8 +582,8 @@ export async function runPlayground(scenario: Scenario, options: RunOptions): Pr
   }
 
   const models: ModelReport[] = scenario.models.map((m) => {
-    const r = loadReports.get(`${m.namespace}/${m.modelID}`);
-    const cold = routers.get(`${m.namespace}/${m.modelID}`)?.coldStartReport();
+    const r = loadReports.get(groupKey(m.modelID, m.namespace));
+    const cold = routers.get(groupKey(m.modelID, m.namespace))?.coldStartReport();
     return {
       modelID: m.modelID,
       namespace: m.namespace,
