@@ -23,6 +23,24 @@ import { deployment, waitFor } from "./cluster-fixtures.js";
 
 const s = (sec: number) => sec * 1000;
 
+/** One HPA decision with `replicas` running and minReplicas 1. */
+function step(
+  behavior: Behavior,
+  mem: ReturnType<typeof newMemory>,
+  o: { replicas: number; max: number; proposal: number; now: number },
+) {
+  return decide({
+    specReplicas: o.replicas,
+    currentReplicas: o.replicas,
+    minReplicas: 1,
+    maxReplicas: o.max,
+    metricProposal: o.proposal,
+    behavior,
+    mem,
+    now: o.now,
+  });
+}
+
 describe("HPA algorithm (autoscaling/v2) with worked numbers", () => {
   it("External AverageValue: a usage ratio within the 10% tolerance keeps the replicas", () => {
     // 4 replicas, target 1 per replica: total 4.3 → ratio 1.075 (inside ±0.1) → stay at 4
@@ -55,42 +73,15 @@ describe("HPA algorithm (autoscaling/v2) with worked numbers", () => {
     const b = defaultBehavior;
     const mem = newMemory();
     // current 2, metric asks 20: Pods → 6, Percent → 4; selectPolicy Max → 6
-    let d = decide({
-      specReplicas: 2,
-      currentReplicas: 2,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 20,
-      behavior: b,
-      mem,
-      now: s(0),
-    });
+    let d = step(b, mem, { replicas: 2, max: 10, proposal: 20, now: s(0) });
     assert.equal(d.desiredReplicas, 6);
     assert.equal(d.limitReason, "ScaleUpLimit");
     recordScale(mem, b, 2, 6, s(0));
     // 5 s later the period started at 2 → limit still 6: no further step
-    d = decide({
-      specReplicas: 6,
-      currentReplicas: 6,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 20,
-      behavior: b,
-      mem,
-      now: s(5),
-    });
+    d = step(b, mem, { replicas: 6, max: 10, proposal: 20, now: s(5) });
     assert.equal(d.desiredReplicas, 6);
     // 16 s later the event left the period: Pods → 10, Percent → 12; max 10 wins
-    d = decide({
-      specReplicas: 6,
-      currentReplicas: 6,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 20,
-      behavior: b,
-      mem,
-      now: s(16),
-    });
+    d = step(b, mem, { replicas: 6, max: 10, proposal: 20, now: s(16) });
     assert.equal(d.desiredReplicas, 10);
     assert.equal(d.limitReason, "TooManyReplicas");
   });
@@ -134,41 +125,14 @@ describe("HPA algorithm (autoscaling/v2) with worked numbers", () => {
       scaleDown: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
     });
     const mem = newMemory();
-    let d = decide({
-      specReplicas: 5,
-      currentReplicas: 5,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 1,
-      behavior: b,
-      mem,
-      now: s(0),
-    });
+    let d = step(b, mem, { replicas: 5, max: 10, proposal: 1, now: s(0) });
     assert.equal(d.desiredReplicas, 4);
     assert.equal(d.limitReason, "ScaleDownLimit");
     recordScale(mem, b, 5, 4, s(0));
     // 30 s later the period started at 5: limit 4 → no change
-    d = decide({
-      specReplicas: 4,
-      currentReplicas: 4,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 1,
-      behavior: b,
-      mem,
-      now: s(30),
-    });
+    d = step(b, mem, { replicas: 4, max: 10, proposal: 1, now: s(30) });
     assert.equal(d.desiredReplicas, 4);
-    d = decide({
-      specReplicas: 4,
-      currentReplicas: 4,
-      minReplicas: 1,
-      maxReplicas: 10,
-      metricProposal: 1,
-      behavior: b,
-      mem,
-      now: s(61),
-    });
+    d = step(b, mem, { replicas: 4, max: 10, proposal: 1, now: s(61) });
     assert.equal(d.desiredReplicas, 3);
   });
 
