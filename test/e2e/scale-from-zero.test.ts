@@ -9,6 +9,7 @@ import { inProcessManager } from "../../src/playground/runner/controller.js";
 import type { ModelRouter } from "../../src/playground/runner/router.js";
 import { runPlayground } from "../../src/playground/runner/run.js";
 import { normalizeScenario } from "../../src/playground/runner/scenario.js";
+import { groupKey } from "../../src/types/decision.js";
 
 const STARTUP_MS = 1500;
 
@@ -52,7 +53,7 @@ describe("scale from zero on the playground", () => {
       controller: inProcessManager,
       onStarted: (trial) => {
         cluster = trial.cluster;
-        router = trial.routers.get("cold/cold/model");
+        router = trial.routers.get(groupKey("cold/model", "cold"));
         reply = fetch(`${router!.url}/v1/completions`, {
           method: "POST",
           headers: { "content-type": "application/json" },

@@ -85,7 +85,10 @@ export interface RunOptions {
   seed?: number;
   /** The controller to run. */
   controller: ControllerStarter;
-  /** Called once the cluster, the endpoint pickers and the manager run, before the load starts. */
+  /**
+   * Called once the cluster, the endpoint pickers and the manager run, before the load starts; `routers`
+   * is keyed by each model's `groupKey(modelID, namespace)`.
+   */
   onStarted?: (trial: { cluster: RunningCluster; routers: ReadonlyMap<string, ModelRouter> }) => void;
   /** Told when the run starts and after each engine cycle of the trial (the live dashboard listens here). */
   observer?: {
