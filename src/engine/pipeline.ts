@@ -3,7 +3,9 @@ import { applyGpuLimiter } from "../limit/limiter.js";
 import type {
   Decision,
   GpuInventory,
+  ModelAnalysis,
   ModelDecisions,
+  ReplicaBound,
   ModelSlo,
   ReplicaMetric,
   SaturationConfig,
@@ -70,8 +72,13 @@ export function decideModel(input: ModelInput, opts: EngineOptions): ModelResult
 }
 
 function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: boolean): ModelResult {
+  return decideFromAnalysis(input, analyzeModel(input, opts), opts, summarize);
+}
+
+/** The model's analysis by its engine (the first stage; it may update the capacity store). */
+function analyzeModel(input: ModelInput, opts: EngineOptions): ModelAnalysis {
   const engine = engineFor(input.config.analyzerName);
-  const analysis = engine.analyze(
+  return engine.analyze(
     {
       modelID: input.modelID,
       namespace: input.namespace,
@@ -87,6 +94,16 @@ function decideModelStages(input: ModelInput, opts: EngineOptions, summarize: bo
       schedulerQueue: input.schedulerQueue,
     },
   );
+}
+
+/** Optimize and enforce from an analysis (pure: it can run again with other bounds). */
+function decideFromAnalysis(
+  input: ModelInput,
+  analysis: ModelAnalysis,
+  opts: EngineOptions,
+  summarize: boolean,
+): ModelResult {
+  const engine = engineFor(input.config.analyzerName);
   const t = engine.optimize(analysis, input.variants, {
     now: opts.now,
     transitionTimeoutMs: opts.transitionTimeoutMs,
@@ -205,35 +222,101 @@ export function decideCycle(input: CycleInput, opts: EngineOptions): CycleResult
   );
   // Lookups by a freshly built key cost a string hash each: skipped when there is no state at all.
   const anyPrev = hasKeys(prev) || hasKeys(prevDecisions);
-  for (const m of sorted) {
+  const owns = sorted.map((m) => {
     const own: TransitionState = { firstSeen: {}, decisions: {} };
     if (anyPrev) {
       const key = groupKey(m.modelID, m.namespace);
       if (key in prev) own.firstSeen[key] = prev[key];
       if (key in prevDecisions) own.decisions![key] = prevDecisions[key];
     }
-    // with the limiter, reasons are summarised once after it ran
-    const r = decideModelStages(
-      m,
-      { now: opts.now, transitionTimeoutMs: opts.transitionTimeoutMs, state: own, capacityStore },
-      !limit,
+    return own;
+  });
+  const stageOpts = (i: number): EngineOptions => ({
+    now: opts.now,
+    transitionTimeoutMs: opts.transitionTimeoutMs,
+    state: owns[i],
+    capacityStore,
+  });
+  const analyses = sorted.map((m, i) => analyzeModel(m, stageOpts(i)));
+  // with the limiter, reasons are summarised once after it ran
+  let results = sorted.map((m, i) => decideFromAnalysis(m, analyses[i], stageOpts(i), !limit));
+  if (limit) {
+    applyGpuLimiter(
+      results.flatMap((r) => r.result.decisions),
+      input.gpuInventory!,
     );
+    // The limiter's grant is a bound of the decision: a model whose scale-up it cut decides again with
+    // the grant as the variant's maximum, so the step can go to the next cheapest variant; then the
+    // limiter runs once more over the decisions of every model (docs/design/gpu-limiter.md).
+    const grants = results.map((r) => limiterGrants(r.result.decisions));
+    if (grants.some((g) => g.size > 0)) {
+      const first = results;
+      results = sorted.map((m, i) =>
+        decideFromAnalysis(withGrants(m, grants[i]), analyses[i], stageOpts(i), false),
+      );
+      applyGpuLimiter(
+        results.flatMap((r) => r.result.decisions),
+        input.gpuInventory!,
+      );
+      results.forEach((r, i) => keepLimitedRecord(r.result.decisions, first[i].result.decisions, grants[i]));
+    }
+    results.forEach((r, i) => {
+      const mode = engineFor(sorted[i].config.analyzerName).mode;
+      for (const d of r.result.decisions) d.reason = summarizeReason(d, mode);
+    });
+  }
+  for (const r of results) {
     // the optimizer saw only this model's bookkeeping, so whatever it returns is this model's
     Object.assign(firstSeen, r.state.firstSeen);
     if (r.state.decisions !== undefined) Object.assign(decisions, r.state.decisions);
     models.push(r.result);
   }
-  if (limit) {
-    applyGpuLimiter(
-      models.flatMap((m) => m.decisions),
-      input.gpuInventory!,
-    );
-    models.forEach((m, i) => {
-      const mode = engineFor(sorted[i].config.analyzerName).mode;
-      for (const d of m.decisions) d.reason = summarizeReason(d, mode);
-    });
-  }
   return { models, state: { firstSeen, decisions } };
+}
+
+/** Targets the limiter cut, by variant: what it granted. */
+function limiterGrants(decisions: readonly Decision[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const d of decisions)
+    if (d.wasLimited && d.targetReplicas < d.originalTargetReplicas) out.set(d.variantName, d.targetReplicas);
+  return out;
+}
+
+/**
+ * A variant the limiter cut keeps the record of the cut in the second pass (where its grant was a bound
+ * and the limiter had nothing more to cut): limited, by whom, from which target, and the limiter's words.
+ */
+function keepLimitedRecord(
+  decisions: Decision[],
+  first: readonly Decision[],
+  grants: ReadonlyMap<string, number>,
+): void {
+  for (const d of decisions) {
+    if (d.wasLimited || !grants.has(d.variantName)) continue;
+    const cut = first.find((f) => f.variantName === d.variantName);
+    const step = cut?.steps[cut.steps.length - 1];
+    if (!cut || !step) continue;
+    d.wasLimited = true;
+    d.limitedBy = cut.limitedBy;
+    d.originalTargetReplicas = cut.originalTargetReplicas;
+    const last = d.steps[d.steps.length - 1];
+    last.reason = step.reason;
+    last.wasConstrained = true;
+  }
+}
+
+/** The model with each granted variant bounded by its grant. */
+function withGrants(m: ModelInput, grants: ReadonlyMap<string, number>): ModelInput {
+  if (grants.size === 0) return m;
+  return {
+    ...m,
+    variants: m.variants.map((v) => {
+      const g = grants.get(v.name);
+      if (g === undefined) return v;
+      const bound: ReplicaBound = { source: "limiter", maxReplicas: g };
+      return { ...v, bounds: [...(v.bounds ?? []), bound] };
+    }),
+  };
 }
 
 function hasKeys(o: object): boolean {

@@ -165,6 +165,41 @@ describe("engine pipeline", () => {
     assert.match(w.reason, /gpu-limiter: limited: allocated 0 GPUs for \+0 replicas/);
   });
 
+  it("the limiter's grant is a bound: a cheapest variant without GPUs passes the step to the next (V1 and V2)", () => {
+    // A100 cheaper but every A100 GPU in use; H100 has room
+    const a100 = state("a100", { current: 2, accelerator: "A100", cost: 10 });
+    const h100 = state("h100", { current: 1, accelerator: "H100", cost: 20 });
+    const hot = [
+      ...reps("a100", [
+        [0.79, 4],
+        [0.79, 4],
+      ]),
+      ...reps("h100", [[0.79, 4]]),
+    ];
+    for (const analyzerName of ["", "saturation"]) {
+      const tokens =
+        analyzerName === "saturation" ? { tokensInUse: 12_600, totalKvCapacityTokens: 16_000 } : {};
+      const m = model(
+        [a100, h100],
+        hot.map((r) => ({ ...r, ...tokens })),
+        {
+          config: { ...DEFAULT_THRESHOLDS, analyzerName },
+        },
+      );
+      const r = decideCycle(
+        { models: [m], enableLimiter: true, gpuInventory: { A100: 2, H100: 8 } },
+        { now: NOW },
+      );
+      const [a, h] = r.models[0].decisions;
+      assert.equal(a.targetReplicas, 2, `${analyzerName || "V1"}: the A100 has no GPU left`);
+      assert.equal(a.wasLimited, true);
+      assert.ok(a.originalTargetReplicas > 2);
+      assert.match(a.reason, /GPU limiter grant 2/);
+      assert.ok(h.targetReplicas > 1, `${analyzerName || "V1"}: the H100 takes the step (${h.reason})`);
+      assert.equal(h.wasLimited, false);
+    }
+  });
+
   it("the limiter is skipped when disabled or without inventory", () => {
     const m = model([state("h", { current: 1 })], reps("h", [[0.79, 4]]));
     for (const input of [
