@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { decide, type DecideOutput } from "../../src/cli/decide/decide.js";
-import { parseSnapshotText, SnapshotError } from "../../src/cli/decide/snapshot.js";
+import { parseSnapshotText } from "../../src/cli/decide/snapshot.js";
+import { assertSnapshotRejects } from "../support/snapshot.js";
 
 const wva = (args: string[], input?: string) =>
   spawnSync(process.execPath, ["--import", "tsx", "src/cli/wva.ts", ...args], { encoding: "utf8", input });
@@ -25,10 +26,7 @@ function v2(replica: string, extra = ""): string {
 }
 
 function rejects(text: string, field: string, rule: RegExp): void {
-  assert.throws(
-    () => parseSnapshotText(text),
-    (err: unknown) => err instanceof SnapshotError && err.field === field && rule.test(err.rule),
-  );
+  assertSnapshotRejects(() => parseSnapshotText(text), field, rule);
 }
 
 describe("wva decide with the token-capacity analyzer", () => {

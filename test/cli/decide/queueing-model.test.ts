@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { decide } from "../../../src/cli/decide/decide.js";
-import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../../src/cli/decide/snapshot.js";
+import { parseSnapshotText, validateSnapshot } from "../../../src/cli/decide/snapshot.js";
+import { assertSnapshotRejects } from "../../support/snapshot.js";
 
 const variant = (over: Record<string, unknown> = {}) => ({
   name: "v1",
@@ -13,11 +14,7 @@ const variant = (over: Record<string, unknown> = {}) => ({
 });
 
 function rejects(doc: unknown, field: string, rule: RegExp): void {
-  assert.throws(
-    () => validateSnapshot(doc),
-    (e: unknown) => e instanceof SnapshotError && e.field === field && rule.test(e.rule),
-    `${field} ${rule}`,
-  );
+  assertSnapshotRejects(() => validateSnapshot(doc), field, rule);
 }
 
 describe("wva decide with analyzerName queueing-model", () => {

@@ -7,6 +7,7 @@ import { readBounded } from "../../../src/cli/commands/decide.js";
 import { UsageError } from "../../../src/cli/usage-error.js";
 import { decide } from "../../../src/cli/decide/decide.js";
 import { parseSnapshotText, SnapshotError, validateSnapshot } from "../../../src/cli/decide/snapshot.js";
+import { assertSnapshotRejects } from "../../support/snapshot.js";
 
 const variant = (over: Record<string, unknown> = {}) => ({
   name: "v1",
@@ -21,11 +22,7 @@ const variant = (over: Record<string, unknown> = {}) => ({
 });
 
 function rejects(doc: unknown, field: string, rule: RegExp): void {
-  assert.throws(
-    () => validateSnapshot(doc),
-    (e: unknown) => e instanceof SnapshotError && e.field === field && rule.test(e.rule),
-    `${field} ${rule}`,
-  );
+  assertSnapshotRejects(() => validateSnapshot(doc), field, rule);
 }
 
 describe("wva decide snapshot validation", () => {
@@ -333,11 +330,7 @@ describe("wva decide snapshot validation", () => {
 
   it("Infinity, unknown YAML tags and readyReplicas above currentReplicas are refused", () => {
     const bad = (text: string, field: string, rule: RegExp) =>
-      assert.throws(
-        () => parseSnapshotText(text),
-        (e: unknown) => e instanceof SnapshotError && e.field === field && rule.test(e.rule),
-        `${field} ${rule}`,
-      );
+      assertSnapshotRejects(() => parseSnapshotText(text), field, rule);
     bad(
       '{"saturation": {"queueSpareTrigger": 1e999}, "variants": []}',
       "saturation.queueSpareTrigger",
