@@ -172,6 +172,8 @@ export class EngineLoop {
    */
   private readonly capacityStore = new CapacityStore();
   private readonly task: PeriodicTask;
+  /** See hpaMaxByTarget; reset at the start of every cycle. */
+  private hpaMax?: Map<string, number[]>;
   private failures = new Map<string, number>();
   private readonly publisher: DecisionPublisher;
   /** When each model (`modelID|namespace`) was last woken from zero. */
@@ -301,6 +303,7 @@ export class EngineLoop {
   private async cycle(): Promise<CycleReport> {
     const startedAt = Date.now();
     this.cycles++;
+    this.hpaMax = undefined;
     const report: CycleReport = {
       startedAt,
       durationMs: 0,
@@ -555,6 +558,25 @@ export class EngineLoop {
   }
 
   /**
+   * `maxReplicas` of the HPAs the informer sees, by scale target (`namespace/deployment`): built once per
+   * cycle instead of scanning every HPA for every variant.
+   */
+  private hpaMaxByTarget(): Map<string, number[]> {
+    if (this.hpaMax !== undefined) return this.hpaMax;
+    const byTarget = new Map<string, number[]>();
+    for (const h of this.deps.hpas?.list() ?? []) {
+      const ref = h.spec?.scaleTargetRef;
+      const max = h.spec?.maxReplicas;
+      if (ref?.kind !== "Deployment" || typeof max !== "number" || max < 0) continue;
+      const key = `${h.metadata?.namespace}/${ref.name}`;
+      const list = byTarget.get(key);
+      if (list === undefined) byTarget.set(key, [max]);
+      else list.push(max);
+    }
+    return (this.hpaMax = byTarget);
+  }
+
+  /**
    * Bounds of a variant's decision: the VA's `wva.llmd.ai/max-replicas` annotation and the `maxReplicas`
    * of an HPA (seen by the informer) whose scale target is the variant's Deployment.
    */
@@ -562,14 +584,9 @@ export class EngineLoop {
     const bounds: ReplicaBound[] = [];
     const max = scaleBounds(v.va.metadata?.annotations).max;
     if (max !== undefined) bounds.push({ source: "annotation", maxReplicas: max });
-    const ns = v.deployment.metadata?.namespace;
-    const name = v.deployment.metadata?.name;
-    for (const h of this.deps.hpas?.list() ?? []) {
-      const ref = h.spec?.scaleTargetRef;
-      const hpaMax = h.spec?.maxReplicas;
-      if (h.metadata?.namespace !== ns || ref?.kind !== "Deployment" || ref.name !== name) continue;
-      if (typeof hpaMax === "number" && hpaMax >= 0) bounds.push({ source: "hpa", maxReplicas: hpaMax });
-    }
+    const target = `${v.deployment.metadata?.namespace}/${v.deployment.metadata?.name}`;
+    for (const hpaMax of this.hpaMaxByTarget().get(target) ?? [])
+      bounds.push({ source: "hpa", maxReplicas: hpaMax });
     return bounds.length > 0 ? bounds : undefined;
   }
 }
